@@ -1,0 +1,115 @@
+"""规划执行督查系统 — the application factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, request
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+
+from .config import PROJECT_ROOT, Config
+from .db import make_engine, make_session_factory
+
+
+def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder="static",
+    )
+    app.config.from_object(Config)
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+    Config.finalise(app.config)
+    Path(app.config["INSTANCE_PATH"]).mkdir(parents=True, exist_ok=True)
+
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions["tracker.engine"] = engine
+    app.extensions["tracker.sessions"] = make_session_factory(engine)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_request_hooks(app)
+    _register_template_helpers(app)
+
+    from .cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from .extensions import csrf, login_manager
+
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    from .auth import load_user  # noqa: F401  (registers the user loader)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .auth.views import bp as auth_bp
+    from .plans.views import bp as plans_bp
+    from .tasks.views import bp as tasks_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(plans_bp)
+    app.register_blueprint(tasks_bp)
+
+
+def _register_request_hooks(app: Flask) -> None:
+    from .errors import register_error_handlers, render_error
+
+    register_error_handlers(app)
+
+    @app.after_request
+    def _finish_unit_of_work(response: Any) -> Any:
+        session = g.pop("db_session", None)
+        if session is None:
+            return response
+        try:
+            if request.method not in ("GET", "HEAD", "OPTIONS") and response.status_code < 400:
+                session.commit()
+            else:
+                session.rollback()
+        finally:
+            session.close()
+        return response
+
+    @app.teardown_appcontext
+    def _close_session(_exc: BaseException | None) -> None:
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.rollback()
+            session.close()
+
+    @app.errorhandler(StaleDataError)
+    def _stale(_exc: Exception) -> tuple[str, int]:
+        return render_error(409, "记录已被他人修改，您的修改没有保存。请刷新页面后重试。")
+
+    @app.errorhandler(OperationalError)
+    def _db_down(_exc: Exception) -> tuple[str, int]:
+        app.logger.exception("database error")
+        return render_error(503)
+
+    @app.after_request
+    def _security_headers(response: Any) -> Any:
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        )
+        return response
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from . import templating
+
+    templating.register(app)

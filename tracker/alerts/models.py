@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db import Base, LabeledEnum, enum_type
+
+if TYPE_CHECKING:
+    from ..indicators.models import Indicator
+    from ..tasks.models import Milestone, Task
+
+
+class AlertRule(LabeledEnum):
+    DEADLINE = "deadline", "期限预警"
+    PACE = "pace", "进度滞后"
+    INDICATOR = "indicator", "指标滞后"
+
+
+class AlertLevel(LabeledEnum):
+    DUE_SOON = "due_soon", "临期"
+    OVERDUE = "overdue", "逾期"
+    SEVERE = "severe", "严重逾期"
+    LAGGING = "lagging", "滞后"
+
+
+LEVEL_COLOURS = {
+    AlertLevel.DUE_SOON: "yellow",
+    AlertLevel.OVERDUE: "red",
+    AlertLevel.SEVERE: "black",
+    AlertLevel.LAGGING: "orange",
+}
+
+
+class AlertTarget(LabeledEnum):
+    TASK = "task", "任务"
+    MILESTONE = "milestone", "节点"
+    INDICATOR = "indicator", "指标"
+
+
+class AlertStatus(LabeledEnum):
+    OPEN = "open", "未解除"
+    RESOLVED = "resolved", "已解除"
+    CANCELLED = "cancelled", "已取消"
+
+
+class Alert(Base):
+    """预警: raised by the scheduled scan; at most one open alert per rule and item."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        CheckConstraint(
+            "(target = 'task' AND task_id IS NOT NULL AND milestone_id IS NULL AND indicator_id IS NULL)"
+            " OR (target = 'milestone' AND task_id IS NOT NULL AND milestone_id IS NOT NULL"
+            " AND indicator_id IS NULL)"
+            " OR (target = 'indicator' AND indicator_id IS NOT NULL AND task_id IS NULL AND milestone_id IS NULL)",
+            name="target_matches_item",
+        ),
+        CheckConstraint("(status = 'open') = (resolved_at IS NULL)", name="closed_has_time"),
+        Index(
+            "uq_alerts_open_task", "rule", "task_id", unique=True,
+            sqlite_where=text("status = 'open' AND target = 'task'"),
+            postgresql_where=text("status = 'open' AND target = 'task'"),
+        ),
+        Index(
+            "uq_alerts_open_milestone", "rule", "milestone_id", unique=True,
+            sqlite_where=text("status = 'open' AND target = 'milestone'"),
+            postgresql_where=text("status = 'open' AND target = 'milestone'"),
+        ),
+        Index(
+            "uq_alerts_open_indicator", "rule", "indicator_id", unique=True,
+            sqlite_where=text("status = 'open' AND target = 'indicator'"),
+            postgresql_where=text("status = 'open' AND target = 'indicator'"),
+        ),
+        Index("ix_alerts_status_level", "status", "level"),
+        Index("ix_alerts_task", "task_id"),
+        Index("ix_alerts_milestone", "milestone_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule: Mapped[AlertRule] = mapped_column(enum_type(AlertRule, "alert_rule"))
+    level: Mapped[AlertLevel] = mapped_column(enum_type(AlertLevel, "alert_level"))
+    target: Mapped[AlertTarget] = mapped_column(enum_type(AlertTarget, "alert_target"))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    milestone_id: Mapped[int | None] = mapped_column(ForeignKey("milestones.id", ondelete="CASCADE"))
+    indicator_id: Mapped[int | None] = mapped_column(ForeignKey("indicators.id", ondelete="CASCADE"))
+    due_date: Mapped[date | None]
+    status: Mapped[AlertStatus] = mapped_column(enum_type(AlertStatus, "alert_status"), default=AlertStatus.OPEN)
+    raised_on: Mapped[date]
+    level_changed_on: Mapped[date]
+    resolved_at: Mapped[datetime | None]
+    resolved_reason: Mapped[str | None] = mapped_column(String(40))
+
+    task: Mapped[Task | None] = relationship(foreign_keys=[task_id])
+    milestone: Mapped[Milestone | None] = relationship()
+    indicator: Mapped[Indicator | None] = relationship()
+
+    @property
+    def colour(self) -> str:
+        return LEVEL_COLOURS[self.level]

@@ -1,0 +1,140 @@
+"""Command-line interface: `tracker <command>` (or `flask --app wsgi <command>`)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from alembic import command as alembic_command
+from alembic.config import Config as AlembicConfig
+from flask import Flask, current_app
+from flask.cli import FlaskGroup
+
+from .config import PROJECT_ROOT
+
+
+def alembic_config(database_url: str) -> AlembicConfig:
+    cfg = AlembicConfig(str(PROJECT_ROOT / "migrations" / "alembic.ini"))
+    cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    cfg.attributes["database_url"] = database_url
+    return cfg
+
+
+def upgrade_database(database_url: str, revision: str = "head") -> None:
+    alembic_command.upgrade(alembic_config(database_url), revision)
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(db_group)
+    app.cli.add_command(init_db)
+    app.cli.add_command(seed_command)
+    app.cli.add_command(create_user_command)
+    app.cli.add_command(demo_command)
+
+
+@click.group("db", help="数据库迁移（Alembic）。")
+def db_group() -> None:
+    pass
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    upgrade_database(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"数据库已升级到 {revision}")
+
+
+@db_group.command("downgrade")
+@click.argument("revision", default="-1")
+def db_downgrade(revision: str) -> None:
+    alembic_command.downgrade(alembic_config(current_app.config["DATABASE_URL"]), revision)
+    click.echo(f"数据库已回退到 {revision}")
+
+
+@db_group.command("revision")
+@click.option("-m", "--message", required=True)
+def db_revision(message: str) -> None:
+    """Autogenerate a migration from the models."""
+    alembic_command.revision(
+        alembic_config(current_app.config["DATABASE_URL"]), message=message, autogenerate=True
+    )
+
+
+@db_group.command("check")
+def db_check() -> None:
+    """Fail when the models and the migrations differ."""
+    alembic_command.check(alembic_config(current_app.config["DATABASE_URL"]))
+    click.echo("模型与迁移一致")
+
+
+@click.command("init-db", help="建立或升级数据库结构。")
+def init_db() -> None:
+    upgrade_database(current_app.config["DATABASE_URL"])
+    click.echo("数据库结构已就绪")
+
+
+@click.command("seed", help="载入 seeds/ 中的演示数据（可重复执行）。")
+@click.option("--path", "path", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=PROJECT_ROOT / "seeds")
+def seed_command(path: Path) -> None:
+    from .db import unit_of_work
+    from .seeding import SeedError, load_seeds
+
+    try:
+        with unit_of_work(current_app.extensions["tracker.sessions"]) as session:
+            counts = load_seeds(session, path)
+    except SeedError as exc:
+        click.echo(f"演示数据有误，未载入任何数据：{exc}", err=True)
+        sys.exit(1)
+    click.echo("演示数据已载入：" + "，".join(f"{k} {v}" for k, v in counts.items()))
+
+
+@click.command("create-user", help="创建用户。")
+@click.option("--username", required=True)
+@click.option("--name", required=True)
+@click.option("--role", required=True, help="admin / planner / dept_head / dept_staff / supervisor / evaluator / leader")
+@click.option("--region", "region_code", required=True, help="行政区划代码，如 330000")
+@click.option("--department", required=True, help="部门名称")
+@click.password_option()
+def create_user_command(username: str, name: str, role: str, region_code: str, department: str,
+                        password: str) -> None:
+    from .auth.services import create_user
+    from .db import unit_of_work
+    from .errors import DomainError
+
+    try:
+        with unit_of_work(current_app.extensions["tracker.sessions"]) as session:
+            user = create_user(session, None, username=username, name=name, role=role,
+                               region_code=region_code, department_name=department, password=password)
+            click.echo(f"已创建用户 {user.username}（{user.role.label}，{user.department.name}）")
+    except DomainError as exc:
+        click.echo(f"未创建：{exc.message}", err=True)
+        sys.exit(1)
+
+
+@click.command("demo", help="建库、载入演示数据并在 http://127.0.0.1:5000 启动系统。")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+@click.option("--no-seed", is_flag=True, help="不载入演示数据")
+def demo_command(host: str, port: int, no_seed: bool) -> None:
+    from .db import unit_of_work
+    from .seeding import load_seeds
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    upgrade_database(app.config["DATABASE_URL"])
+    if not no_seed:
+        with unit_of_work(app.extensions["tracker.sessions"]) as session:
+            counts = load_seeds(session, PROJECT_ROOT / "seeds")
+        click.echo("演示数据：" + ("，".join(f"{k} {v}" for k, v in counts.items()) or "已是最新"))
+    click.echo(f"规划执行督查系统：http://{host}:{port}/  （演示账号见 README，密码 demo1234）")
+    app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+def _create_app() -> Flask:
+    from . import create_app
+
+    return create_app()
+
+
+main = FlaskGroup(create_app=_create_app, help="规划执行督查系统")

@@ -1,0 +1,63 @@
+"""Configuration from environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _instance_secret(instance: Path) -> str:
+    """A secret generated once per installation and kept in instance/ (the demo's key)."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+class Config:
+    INSTANCE_PATH = Path(os.environ.get("TRACKER_INSTANCE", PROJECT_ROOT / "instance"))
+    DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_PATH / 'tracker.db'}"
+    SECRET_KEY = os.environ.get("SECRET_KEY") or ""
+    PRODUCTION = _bool("TRACKER_PRODUCTION", False)
+    UPLOAD_DIR = Path(os.environ.get("TRACKER_UPLOAD_DIR", INSTANCE_PATH / "uploads"))
+    MAX_CONTENT_LENGTH = int(os.environ.get("TRACKER_MAX_UPLOAD_MB", "20")) * 1024 * 1024
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None
+    PAGE_SIZE = 50
+    DISPLAY_TIMEZONE = "Asia/Shanghai"
+    SMTP_URL = os.environ.get("TRACKER_SMTP_URL")
+    WEBHOOK_URL = os.environ.get("TRACKER_WEBHOOK_URL")
+    TESTING = False
+
+    @classmethod
+    def finalise(cls, config: dict) -> None:
+        """Fill in what depends on other settings."""
+        if not config.get("SECRET_KEY"):
+            if config.get("PRODUCTION"):
+                raise RuntimeError("SECRET_KEY must be set in production")
+            config["SECRET_KEY"] = _instance_secret(Path(config["INSTANCE_PATH"]))
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-only-secret"
+    WTF_CSRF_ENABLED = False
+    DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "sqlite://")

@@ -1,0 +1,83 @@
+"""Domain errors and the HTTP error pages."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from werkzeug.exceptions import HTTPException
+
+
+class DomainError(Exception):
+    """A business rule refused an action; the message is shown to the user as is."""
+
+    status_code = 400
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidTransition(DomainError):
+    status_code = 409
+
+
+class PermissionDenied(DomainError):
+    status_code = 403
+
+
+class NotFound(DomainError):
+    status_code = 404
+
+
+class StaleObject(DomainError):
+    """Someone else saved the record since this form was loaded."""
+
+    status_code = 409
+
+
+ERROR_TITLES = {
+    400: "请求有误",
+    403: "无权访问",
+    404: "页面不存在",
+    405: "不支持的请求方式",
+    409: "操作冲突",
+    413: "文件过大",
+    422: "输入有误",
+    500: "系统内部错误",
+    503: "服务暂不可用",
+}
+
+ERROR_MESSAGES = {
+    400: "请求的内容无法处理，请检查后重试。",
+    403: "您没有权限执行此操作或查看此页面。如需访问，请联系系统管理员。",
+    404: "您要找的记录或页面不存在，可能已被删除或地址有误。",
+    405: "此页面不接受这种请求方式。",
+    409: "记录已被他人修改或当前状态不允许此操作。",
+    413: "上传的文件超过了允许的大小。",
+    422: "提交的内容未通过校验。",
+    500: "系统出现了意外错误，已记录。请稍后重试。",
+    503: "数据库暂时无法连接，请稍后重试。您的数据没有丢失。",
+}
+
+
+def render_error(code: int, message: str | None = None) -> tuple[str, int]:
+    return (
+        render_template(
+            "errors/error.html",
+            code=code,
+            title=ERROR_TITLES.get(code, "出错了"),
+            message=message or ERROR_MESSAGES.get(code, ""),
+        ),
+        code,
+    )
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> tuple[str, int]:
+        code = exc.code or 500
+        return render_error(code, ERROR_MESSAGES.get(code) or exc.description)
+
+    @app.errorhandler(DomainError)
+    def _domain_error(exc: DomainError) -> tuple[str, int]:
+        return render_error(exc.status_code, exc.message)

@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db import Base, LabeledEnum, enum_type
+from ..indicators.models import Judgement
+
+if TYPE_CHECKING:
+    from ..auth.models import User
+    from ..indicators.models import Indicator
+    from ..plans.models import Plan
+    from ..regions.models import Department
+
+Score = Numeric(7, 2)
+Rate = Numeric(7, 4)
+
+
+class EvaluationKind(LabeledEnum):
+    ANNUAL = "annual", "年度监测"
+    MIDTERM = "midterm", "中期评估"
+    FINAL = "final", "总结评估"
+
+
+class EvaluationState(LabeledEnum):
+    DRAFT = "draft", "草稿"
+    LOCKED = "locked", "已锁定"
+
+
+class Grade(LabeledEnum):
+    EXCELLENT = "excellent", "优秀"
+    GOOD = "good", "良好"
+    PASS = "pass", "合格"
+    FAIL = "fail", "不合格"
+
+
+class Evaluation(Base):
+    """考核评估: one computation of a plan's results for a year; locked versions never change."""
+
+    __tablename__ = "evaluations"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "kind", "year", "version"),
+        CheckConstraint("(state = 'locked') = (locked_at IS NOT NULL)", name="locked_has_time"),
+        CheckConstraint("version >= 1", name="version_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[EvaluationKind] = mapped_column(enum_type(EvaluationKind, "evaluation_kind"))
+    year: Mapped[int]
+    version: Mapped[int] = mapped_column(default=1)
+    state: Mapped[EvaluationState] = mapped_column(
+        enum_type(EvaluationState, "evaluation_state"), default=EvaluationState.DRAFT
+    )
+    weights: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    grade_thresholds: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    summary: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    computed_at: Mapped[datetime]
+    locked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    locked_at: Mapped[datetime | None]
+
+    plan: Mapped[Plan] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    locked_by: Mapped[User | None] = relationship(foreign_keys=[locked_by_id])
+    scores: Mapped[list[DepartmentScore]] = relationship(
+        back_populates="evaluation", order_by="DepartmentScore.rank", cascade="all, delete-orphan"
+    )
+    indicator_results: Mapped[list[IndicatorResult]] = relationship(
+        back_populates="evaluation", cascade="all, delete-orphan"
+    )
+
+
+class DepartmentScore(Base):
+    """One department's figures and score in an evaluation."""
+
+    __tablename__ = "department_scores"
+    __table_args__ = (
+        UniqueConstraint("evaluation_id", "department_id"),
+        CheckConstraint(
+            "adjusted_score IS NULL OR (adjust_reason IS NOT NULL AND adjust_reason <> '')",
+            name="adjustment_has_reason",
+        ),
+        CheckConstraint("score BETWEEN 0 AND 100", name="score_range"),
+        CheckConstraint("adjusted_score IS NULL OR adjusted_score BETWEEN 0 AND 100", name="adjusted_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id", ondelete="CASCADE"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id", ondelete="RESTRICT"))
+    tasks_due: Mapped[int] = mapped_column(default=0)
+    tasks_done: Mapped[int] = mapped_column(default=0)
+    tasks_done_on_time: Mapped[int] = mapped_column(default=0)
+    tasks_overdue: Mapped[int] = mapped_column(default=0)
+    completion_rate: Mapped[Decimal | None] = mapped_column(Rate)
+    on_time_rate: Mapped[Decimal | None] = mapped_column(Rate)
+    indicators_achieved: Mapped[int] = mapped_column(default=0)
+    indicators_on_track: Mapped[int] = mapped_column(default=0)
+    indicators_lagging: Mapped[int] = mapped_column(default=0)
+    cases_opened: Mapped[int] = mapped_column(default=0)
+    cases_closed: Mapped[int] = mapped_column(default=0)
+    cases_returned: Mapped[int] = mapped_column(default=0)
+    investment_planned: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
+    investment_completed: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
+    score: Mapped[Decimal] = mapped_column(Score)
+    adjusted_score: Mapped[Decimal | None] = mapped_column(Score)
+    adjust_reason: Mapped[str | None] = mapped_column(Text)
+    adjusted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    grade: Mapped[Grade | None] = mapped_column(enum_type(Grade, "department_grade"))
+    rank: Mapped[int | None]
+
+    evaluation: Mapped[Evaluation] = relationship(back_populates="scores")
+    department: Mapped[Department] = relationship()
+
+    @property
+    def final_score(self) -> Decimal:
+        return self.adjusted_score if self.adjusted_score is not None else self.score
+
+
+class IndicatorResult(Base):
+    """An indicator's value and judgement as frozen into an evaluation."""
+
+    __tablename__ = "indicator_results"
+    __table_args__ = (UniqueConstraint("evaluation_id", "indicator_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id", ondelete="CASCADE"))
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicators.id", ondelete="CASCADE"))
+    value_text: Mapped[str | None] = mapped_column(String(60))
+    judgement: Mapped[Judgement] = mapped_column(enum_type(Judgement, "indicator_result_judgement"))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    evaluation: Mapped[Evaluation] = relationship(back_populates="indicator_results")
+    indicator: Mapped[Indicator] = relationship()

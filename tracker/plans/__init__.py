@@ -1,0 +1,1 @@
+"""Plans: the five-year (or annual) plans of each region."""

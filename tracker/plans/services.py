@@ -1,0 +1,152 @@
+"""Plans: listing in scope, the task tree, figures for the plan page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from ..auth.models import User
+from ..indicators.models import Indicator
+from ..permissions import visible_region_ids
+from ..projects.models import KeyProject
+from ..tasks.models import Task, TaskLevel, TaskStatus
+from .models import Plan, PlanLevel, PlanStage
+
+
+@dataclass
+class PlanFilters:
+    level: PlanLevel | None = None
+    region_id: int | None = None
+    stage: PlanStage | None = None
+    q: str | None = None
+
+
+def list_plans(session: Session, user: User, filters: PlanFilters) -> list[tuple[Plan, dict[str, int]]]:
+    """Plans in the user's scope with their task counts by status (one grouped query)."""
+    stmt = (
+        select(Plan)
+        .where(Plan.region_id.in_(visible_region_ids(session, user)))
+        .options(selectinload(Plan.region))
+        .order_by(Plan.level, Plan.region_id, Plan.start_year.desc(), Plan.id)
+    )
+    if filters.level:
+        stmt = stmt.where(Plan.level == filters.level)
+    if filters.region_id:
+        stmt = stmt.where(Plan.region_id == filters.region_id)
+    if filters.stage:
+        stmt = stmt.where(Plan.stage == filters.stage)
+    if filters.q:
+        like = f"%{filters.q.strip()}%"
+        stmt = stmt.where(Plan.title.like(like) | Plan.short_name.like(like))
+    plans = list(session.scalars(stmt))
+    counts = status_counts(session, [p.id for p in plans])
+    return [(p, counts.get(p.id, {})) for p in plans]
+
+
+def status_counts(session: Session, plan_ids: list[int]) -> dict[int, dict[str, int]]:
+    if not plan_ids:
+        return {}
+    rows = session.execute(
+        select(Task.plan_id, Task.status, func.count())
+        .where(Task.plan_id.in_(plan_ids), Task.level != TaskLevel.CHAPTER)
+        .group_by(Task.plan_id, Task.status)
+    )
+    result: dict[int, dict[str, int]] = {}
+    for plan_id, status, n in rows:
+        result.setdefault(plan_id, {})[status.value] = n
+    for per_plan in result.values():
+        per_plan["total"] = sum(per_plan.values())
+    return result
+
+
+@dataclass
+class TreeNode:
+    task: Task
+    children: list[TreeNode] = field(default_factory=list)
+    depth: int = 0
+
+
+def task_tree(session: Session, plan: Plan) -> list[TreeNode]:
+    """The whole task tree of a plan from one query, in display order."""
+    tasks = list(
+        session.scalars(
+            select(Task)
+            .where(Task.plan_id == plan.id)
+            .options(selectinload(Task.lead_department), selectinload(Task.project))
+            .order_by(Task.sort_order, Task.id)
+        )
+    )
+    nodes = {t.id: TreeNode(t) for t in tasks}
+    roots: list[TreeNode] = []
+    for t in tasks:
+        node = nodes[t.id]
+        parent = nodes.get(t.parent_id) if t.parent_id else None
+        (parent.children if parent else roots).append(node)
+
+    def set_depth(items: list[TreeNode], depth: int) -> None:
+        for n in items:
+            n.depth = depth
+            set_depth(n.children, depth + 1)
+
+    set_depth(roots, 0)
+    return roots
+
+
+def flatten(nodes: list[TreeNode]) -> list[TreeNode]:
+    out: list[TreeNode] = []
+    for n in nodes:
+        out.append(n)
+        out.extend(flatten(n.children))
+    return out
+
+
+def plan_indicators(session: Session, plan: Plan) -> list[Indicator]:
+    return list(
+        session.scalars(
+            select(Indicator)
+            .where(Indicator.plan_id == plan.id)
+            .options(selectinload(Indicator.values), selectinload(Indicator.lead_department))
+            .order_by(Indicator.number)
+        )
+    )
+
+
+def plan_projects(session: Session, plan: Plan) -> tuple[list[KeyProject], dict[str, Any]]:
+    projects = list(
+        session.scalars(
+            select(KeyProject)
+            .join(KeyProject.task)
+            .where(Task.plan_id == plan.id)
+            .options(
+                selectinload(KeyProject.task).selectinload(Task.lead_department),
+                selectinload(KeyProject.investments),
+            )
+            .order_by(Task.sort_order, Task.id)
+        )
+    )
+    totals = {
+        "total": sum((p.total_investment for p in projects if p.total_investment is not None), Decimal(0)),
+        "period": sum((p.period_investment for p in projects if p.period_investment is not None), Decimal(0)),
+        "tbd": sum(1 for p in projects if p.total_tbd or p.total_investment is None),
+        "completed": sum(
+            (i.completed for p in projects for i in p.investments if i.completed is not None), Decimal(0)
+        ),
+    }
+    return projects, totals
+
+
+def plan_progress(session: Session, plan: Plan) -> dict[str, Any]:
+    """Headline figures: key tasks by status, average progress of key tasks."""
+    row = session.execute(
+        select(
+            func.count(),
+            func.sum(case((Task.status == TaskStatus.DONE, 1), else_=0)),
+            func.avg(Task.progress),
+        ).where(Task.plan_id == plan.id, Task.level == TaskLevel.KEY_TASK)
+    ).one()
+    total, done, avg = row
+    return {"key_tasks": total or 0, "key_done": done or 0, "avg_progress": round(float(avg or 0))}

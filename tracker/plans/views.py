@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from ..db import db_session
+from ..permissions import can_edit_plan, can_view_plan, require, visible_region_ids
+from ..regions.models import Region
+from .models import Plan, PlanLevel, PlanStage
+from .services import (
+    PlanFilters,
+    flatten,
+    list_plans,
+    plan_indicators,
+    plan_progress,
+    plan_projects,
+    task_tree,
+)
+
+bp = Blueprint("plans", __name__)
+
+
+def _enum_arg(enum_cls, name):  # type: ignore[no-untyped-def]
+    value = request.args.get(name) or None
+    if value is None:
+        return None
+    try:
+        return enum_cls(value)
+    except ValueError:
+        abort(400)
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name) or None
+    if value is None:
+        return None
+    if not value.isdigit() or len(value) > 12:
+        abort(400)
+    return int(value)
+
+
+def load_plan(plan_id: int) -> Plan:
+    session = db_session()
+    plan = session.get(Plan, plan_id)
+    if plan is None:
+        abort(404)
+    require(can_view_plan(session, current_user, plan), "该规划不在您的管辖范围内。")
+    return plan
+
+
+@bp.route("/")
+@login_required
+def home() -> Response:
+    return redirect(url_for("plans.index"))
+
+
+@bp.route("/plans")
+@login_required
+def index() -> str:
+    session = db_session()
+    filters = PlanFilters(
+        level=_enum_arg(PlanLevel, "level"),
+        region_id=_int_arg("region"),
+        stage=_enum_arg(PlanStage, "stage"),
+        q=(request.args.get("q") or "")[:100] or None,
+    )
+    rows = list_plans(session, current_user, filters)
+    regions = list(
+        session.scalars(select(Region).where(Region.id.in_(visible_region_ids(session, current_user)))
+                        .order_by(Region.code))
+    )
+    return render_template("plans/index.html", rows=rows, filters=filters, regions=regions,
+                           levels=PlanLevel, stages=PlanStage)
+
+
+@bp.route("/plans/<int:plan_id>")
+@login_required
+def show(plan_id: int) -> str:
+    session = db_session()
+    plan = load_plan(plan_id)
+    tab = request.args.get("tab", "tasks")
+    if tab not in ("tasks", "indicators", "projects", "history"):
+        abort(404)
+    tree = flatten(task_tree(session, plan))
+    indicators = plan_indicators(session, plan)
+    projects, totals = plan_projects(session, plan)
+    return render_template(
+        "plans/show.html", plan=plan, tab=tab, tree=tree, indicators=indicators, projects=projects,
+        totals=totals, figures=plan_progress(session, plan), can_edit=can_edit_plan(current_user, plan),
+    )

@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db import Base, LabeledEnum, TimestampMixin, enum_type
+
+if TYPE_CHECKING:
+    from ..alerts.models import Alert
+    from ..auth.models import User
+    from ..regions.models import Department
+    from ..tasks.models import Task
+
+
+class CaseSource(LabeledEnum):
+    ALERT = "alert", "预警督办"
+    ROUTINE = "routine", "日常督查"
+    SPECIAL = "special", "专项督查"
+    LEADER = "leader", "领导批示"
+
+
+class CaseState(LabeledEnum):
+    FILED = "filed", "立案"
+    ISSUED = "issued", "已下发"
+    ACKNOWLEDGED = "acknowledged", "已签收"
+    RECTIFYING = "rectifying", "整改中"
+    SUBMITTED = "submitted", "提交复核"
+    CLOSED = "closed", "已销号"
+
+
+class CaseAction(LabeledEnum):
+    FILE = "file", "立案"
+    ISSUE = "issue", "下发督办单"
+    ACKNOWLEDGE = "acknowledge", "签收"
+    PLAN = "plan", "提交整改方案"
+    PROGRESS = "progress", "报送整改进展"
+    SUBMIT = "submit", "提交复核"
+    CLOSE = "close", "销号"
+    RETURN = "return", "退回"
+    REMIND = "remind", "催办"
+    INTERVIEW = "interview", "约谈"
+    CIRCULATE = "circulate", "通报"
+
+
+class CaseOutcome(LabeledEnum):
+    ON_TIME = "on_time", "按期整改"
+    LATE = "late", "逾期整改"
+    NOT_DONE = "not_done", "未整改到位"
+    OTHER = "other", "其他"
+
+
+class SupervisionCase(TimestampMixin, Base):
+    """督办件: one closed-loop supervision case, usually about one task."""
+
+    __tablename__ = "supervision_cases"
+    __table_args__ = (
+        UniqueConstraint("number_year", "number_seq"),
+        CheckConstraint(
+            "(state = 'closed') = (closed_at IS NOT NULL AND outcome IS NOT NULL)", name="closed_has_outcome"
+        ),
+        CheckConstraint(
+            "state = 'filed' OR (number_seq IS NOT NULL AND issued_at IS NOT NULL"
+            " AND response_deadline IS NOT NULL)",
+            name="issued_has_number",
+        ),
+        CheckConstraint("(number_seq IS NULL) = (number_year IS NULL)", name="number_complete"),
+        CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating_range"),
+        Index(
+            "uq_supervision_cases_open_task", "task_id", unique=True,
+            sqlite_where=text("state <> 'closed' AND task_id IS NOT NULL"),
+            postgresql_where=text("state <> 'closed' AND task_id IS NOT NULL"),
+        ),
+        Index("ix_supervision_cases_department_state", "department_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number_year: Mapped[int | None]
+    number_seq: Mapped[int | None]
+    source: Mapped[CaseSource] = mapped_column(enum_type(CaseSource, "case_source"))
+    state: Mapped[CaseState] = mapped_column(enum_type(CaseState, "case_state"), default=CaseState.FILED)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id", ondelete="RESTRICT"))
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="SET NULL"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id", ondelete="RESTRICT"))
+    title: Mapped[str] = mapped_column(String(200))
+    problem: Mapped[str] = mapped_column(Text)
+    requirements: Mapped[str | None] = mapped_column(Text)
+    instruction: Mapped[str | None] = mapped_column(Text)
+    response_deadline: Mapped[date | None]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    issued_at: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None]
+    submitted_at: Mapped[datetime | None]
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    closed_at: Mapped[datetime | None]
+    outcome: Mapped[CaseOutcome | None] = mapped_column(enum_type(CaseOutcome, "case_outcome"))
+    rating: Mapped[int | None]
+    return_count: Mapped[int] = mapped_column(default=0)
+    version_id: Mapped[int] = mapped_column(default=1)
+
+    task: Mapped[Task | None] = relationship()
+    alert: Mapped[Alert | None] = relationship()
+    department: Mapped[Department] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    issued_by: Mapped[User | None] = relationship(foreign_keys=[issued_by_id])
+    closed_by: Mapped[User | None] = relationship(foreign_keys=[closed_by_id])
+    steps: Mapped[list[CaseStep]] = relationship(
+        back_populates="case", order_by="CaseStep.id", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+    @property
+    def number_label(self) -> str:
+        if self.number_seq is None:
+            return "（未编号）"
+        return f"督〔{self.number_year}〕{self.number_seq}号"
+
+
+class CaseStep(Base):
+    """One recorded step of a case: a transition, a reminder, an escalation or a progress note."""
+
+    __tablename__ = "case_steps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("supervision_cases.id", ondelete="CASCADE"), index=True)
+    action: Mapped[CaseAction] = mapped_column(enum_type(CaseAction, "case_action"))
+    from_state: Mapped[CaseState | None] = mapped_column(enum_type(CaseState, "case_step_from_state"))
+    to_state: Mapped[CaseState | None] = mapped_column(enum_type(CaseState, "case_step_to_state"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+    case: Mapped[SupervisionCase] = relationship(back_populates="steps")
+    actor: Mapped[User | None] = relationship()
+
+
+class CaseNumberSequence(Base):
+    """The last 督办单 number issued in a year; rows are locked while a number is taken."""
+
+    __tablename__ = "case_number_sequences"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_seq: Mapped[int] = mapped_column(default=0)

@@ -1,0 +1,1 @@
+"""Tasks: the task tree, milestones and progress reports."""

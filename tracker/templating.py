@@ -1,0 +1,100 @@
+"""Jinja filters and globals: dates in Chinese, enum labels, money, days left."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from flask import Flask, request, url_for
+
+from . import timeutil
+
+
+def label(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Enum):
+        return getattr(value, "label", str(value.value))
+    return str(value)
+
+
+def days_left(deadline: date | None) -> int | None:
+    if deadline is None:
+        return None
+    return (deadline - timeutil.today()).days
+
+
+def days_left_text(deadline: date | None) -> str:
+    n = days_left(deadline)
+    if n is None:
+        return ""
+    if n > 0:
+        return f"剩{n}天"
+    if n == 0:
+        return "今日到期"
+    return f"逾期{-n}天"
+
+
+def money(value: Decimal | None, unit: str = "亿元") -> str:
+    """Format an amount stored in 万元 in the reader's unit."""
+    if value is None:
+        return "待定"
+    amount = value / Decimal(10000) if unit == "亿元" else value
+    text = f"{amount:,.4f}".rstrip("0").rstrip(".")
+    return text
+
+
+def url_with(**changes: Any) -> str:
+    """The current URL with some query arguments replaced (for filters, sorting and paging)."""
+    args = request.args.to_dict()
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = value
+    return url_for(request.endpoint or "", **(request.view_args or {}), **args)
+
+
+# (endpoint, text, roles or None for everyone), in menu order
+NAV_ITEMS: list[tuple[str, str, frozenset[str] | None]] = [
+    ("workspace.index", "我的工作台", frozenset({"dept_head", "dept_staff"})),
+    ("plans.index", "规划", None),
+    ("alerts.overdue", "逾期清单", frozenset({"supervisor", "planner", "leader", "admin"})),
+    ("supervision.index", "督查督办", frozenset({"supervisor", "dept_head", "dept_staff", "leader", "planner"})),
+    ("evaluations.index", "考核评估", frozenset({"evaluator", "planner", "leader"})),
+    ("dashboard.index", "领导驾驶舱", frozenset({"leader", "evaluator", "planner", "supervisor", "admin"})),
+    ("admin.index", "系统管理", frozenset({"admin"})),
+]
+
+
+def nav_items() -> list[tuple[str, str]]:
+    """Menu entries the current user may open (only those whose pages exist)."""
+    from flask import current_app
+    from flask_login import current_user
+
+    role = getattr(current_user, "role", None)
+    return [
+        (endpoint, text)
+        for endpoint, text, roles in NAV_ITEMS
+        if endpoint in current_app.view_functions and (roles is None or (role is not None and role.value in roles))
+    ]
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.globals["nav_items"] = nav_items
+    app.jinja_env.filters["date"] = timeutil.format_date
+    app.jinja_env.filters["datetime"] = timeutil.format_datetime
+    app.jinja_env.filters["label"] = label
+    app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["days_left"] = days_left_text
+    app.jinja_env.globals["url_with"] = url_with
+    app.jinja_env.globals["today"] = timeutil.today
+    app.jinja_env.globals["days_left"] = days_left
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def _now() -> dict[str, Any]:
+        return {"now": timeutil.now, "isinstance": isinstance, "datetime": datetime}
