@@ -128,7 +128,9 @@ def demo_command(host: str, port: int, no_seed: bool) -> None:
             counts = load_seeds(session, PROJECT_ROOT / "seeds")
         click.echo("演示数据：" + ("，".join(f"{k} {v}" for k, v in counts.items()) or "已是最新"))
     click.echo(f"规划执行督查系统：http://{host}:{port}/  （演示账号见 README，密码 demo1234）")
-    app.run(host=host, port=port, debug=False, use_reloader=False)
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, app, use_reloader=False, threaded=True)
 
 
 def _create_app() -> Flask:
