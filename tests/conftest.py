@@ -4,20 +4,22 @@ an app wiped before each test, the demo data on request, a frozen clock and a lo
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
-from sqlalchemy.engine import Engine
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 
 from tracker import create_app, timeutil
 from tracker.cli import upgrade_database
 from tracker.config import PROJECT_ROOT, TestConfig
-from tracker.db import Base, unit_of_work
+from tracker.db import Base, make_engine, make_session_factory, unit_of_work
 from tracker.seeding import load_seeds
 
 DEMO_DATE = "2026-11-22"
@@ -64,21 +66,80 @@ def frozen_clock() -> Iterator[None]:
         yield
 
 
+def _pg_admin(url: str) -> Engine:
+    return create_engine(make_url(url), isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def demo_template(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database migrated and seeded once per run; each demo test works on a copy of it."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        template = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
+    else:
+        name = f"{url.database}_demo"
+        admin = _pg_admin(database_url)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        template = url.set(database=name).render_as_string(hide_password=False)
+    upgrade_database(template)
+    engine = make_engine(template)
+    with unit_of_work(make_session_factory(engine)) as session:
+        load_seeds(session, SEEDS)
+    engine.dispose()
+    yield template
+    if not template.startswith("sqlite"):
+        admin = _pg_admin(database_url)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(template).database}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _copy_of(template: str, tmp_path: Path, database_url: str) -> tuple[str, Callable[[], None]]:
+    if template.startswith("sqlite"):
+        target = tmp_path / "demo.db"
+        shutil.copyfile(make_url(template).database, target)  # type: ignore[arg-type]
+        return f"sqlite:///{target}", lambda: None
+    name = f"{make_url(template).database}_{uuid.uuid4().hex[:8]}"
+    admin = _pg_admin(database_url)
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(template).database}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return make_url(template).set(database=name).render_as_string(hide_password=False), drop
+
+
+def make_test_app(database_url: str, tmp_path: Path, **overrides: object) -> Flask:
+    return create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
+                       "DATABASE_URL": database_url, "INSTANCE_PATH": tmp_path / "instance",
+                       "UPLOAD_DIR": tmp_path / "uploads", **overrides})
+
+
 @pytest.fixture
-def app(migrated: str, tmp_path: Path) -> Iterator[Flask]:
-    app = create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
-                      "DATABASE_URL": migrated, "INSTANCE_PATH": tmp_path / "instance",
-                      "UPLOAD_DIR": tmp_path / "uploads"})
-    wipe(app.extensions["tracker.engine"])
+def app(request: pytest.FixtureRequest, migrated: str, tmp_path: Path) -> Iterator[Flask]:
+    """The app over an empty database — or over a copy of the demo data when the test asks for `demo`."""
+    cleanup: Callable[[], None] = lambda: None  # noqa: E731
+    if "demo" in request.fixturenames:
+        url, cleanup = _copy_of(request.getfixturevalue("demo_template"), tmp_path, migrated)
+    else:
+        url = migrated
+    app = make_test_app(url, tmp_path)
+    if url == migrated:
+        wipe(app.extensions["tracker.engine"])
     yield app
     app.extensions["tracker.engine"].dispose()
+    cleanup()
 
 
 @pytest.fixture
 def demo(app: Flask) -> Flask:
     """The app with the demo plans of seeds/ loaded."""
-    with unit_of_work(app.extensions["tracker.sessions"]) as session:
-        load_seeds(session, SEEDS)
     return app
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -51,14 +52,20 @@ def _init_extensions(app: Flask) -> None:
     from .auth import load_user  # noqa: F401  (registers the user loader)
 
 
-def _register_blueprints(app: Flask) -> None:
-    from .auth.views import bp as auth_bp
-    from .plans.views import bp as plans_bp
-    from .tasks.views import bp as tasks_bp
+# Each area's views module exports `bp`; add an area here to mount it.
+BLUEPRINT_MODULES = [
+    "auth.views",
+    "plans.views",
+    "tasks.views",
+    "attachments.views",
+    "workspace.views",
+    "admin.views",
+]
 
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(plans_bp)
-    app.register_blueprint(tasks_bp)
+
+def _register_blueprints(app: Flask) -> None:
+    for name in BLUEPRINT_MODULES:
+        app.register_blueprint(import_module(f"{__name__}.{name}").bp)
 
 
 def _register_request_hooks(app: Flask) -> None:

@@ -82,8 +82,15 @@ def nav_items() -> list[tuple[str, str]]:
     ]
 
 
+def has_endpoint(name: str) -> bool:
+    from flask import current_app
+
+    return name in current_app.view_functions
+
+
 def register(app: Flask) -> None:
     app.jinja_env.globals["nav_items"] = nav_items
+    app.jinja_env.globals["has_endpoint"] = has_endpoint
     app.jinja_env.filters["date"] = timeutil.format_date
     app.jinja_env.filters["datetime"] = timeutil.format_datetime
     app.jinja_env.filters["label"] = label

@@ -16,10 +16,7 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from tracker.db import unit_of_work
-from tracker.seeding import load_seeds
-
-from ..conftest import PASSWORD, SEEDS
+from ..conftest import PASSWORD
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).parent / "screenshots"
@@ -52,11 +49,9 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_app(app: Flask) -> Flask:
-    app.config["WTF_CSRF_ENABLED"] = True  # the browser goes through the real forms
-    with unit_of_work(app.extensions["tracker.sessions"]) as session:
-        load_seeds(session, SEEDS)
-    return app
+def live_app(demo: Flask) -> Flask:
+    demo.config["WTF_CSRF_ENABLED"] = True  # the browser goes through the real forms
+    return demo
 
 
 @pytest.fixture

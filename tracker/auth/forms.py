@@ -1,14 +1,15 @@
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from ..web import Form
 
-class LoginForm(FlaskForm):
+
+class LoginForm(Form):
     username = StringField("用户名", validators=[DataRequired("请输入用户名。"), Length(max=40)])
     password = PasswordField("密码", validators=[DataRequired("请输入密码。"), Length(max=200)])
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     old_password = PasswordField("原密码", validators=[DataRequired("请输入原密码。")])
     new_password = PasswordField("新密码", validators=[DataRequired("请输入新密码。"), Length(max=200)])
     confirm = PasswordField(

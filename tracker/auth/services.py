@@ -90,3 +90,24 @@ def change_password(session: Session, user: User, old_password: str, new_passwor
     user.password_hash = generate_password_hash(new_password)
     user.password_changed_at = now()
     audit.record(session, user, user, "change_password", summary="修改密码")
+
+
+USER_FIELDS = ["name", "role", "department_id", "email", "is_active"]
+
+
+def update_user(session: Session, actor: User, user: User, *, name: str, role: Role, department: Department,
+                email: str | None, is_active: bool, new_password: str | None) -> None:
+    if user.id == actor.id and (not is_active or role != Role.ADMIN):
+        raise DomainError("不能停用自己或取消自己的管理员角色。", field="role")
+    before = audit.snapshot(user, USER_FIELDS)
+    user.name, user.role, user.department, user.email, user.is_active = name, role, department, email, is_active
+    if new_password:
+        validate_password(new_password)
+        user.password_hash = generate_password_hash(new_password)
+        user.password_changed_at = now()
+        user.failed_logins, user.locked_until = 0, None
+    session.flush()
+    changes = audit.diff(before, audit.snapshot(user, USER_FIELDS))
+    if new_password:
+        changes["password"] = ["***", "（已重置）"]
+    audit.record(session, actor, user, "update", changes, f"修改用户 {user.username}")

@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 from ..db import db_session
 from ..permissions import can_edit_plan, can_view_plan, require, visible_region_ids
 from ..regions.models import Region
+from ..web import enum_arg, int_arg
 from .models import Plan, PlanLevel, PlanStage
 from .services import (
     PlanFilters,
@@ -22,25 +23,6 @@ from .services import (
 bp = Blueprint("plans", __name__)
 
 
-def _enum_arg(enum_cls, name):  # type: ignore[no-untyped-def]
-    value = request.args.get(name) or None
-    if value is None:
-        return None
-    try:
-        return enum_cls(value)
-    except ValueError:
-        abort(400)
-
-
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name) or None
-    if value is None:
-        return None
-    if not value.isdigit() or len(value) > 12:
-        abort(400)
-    return int(value)
-
-
 def load_plan(plan_id: int) -> Plan:
     session = db_session()
     plan = session.get(Plan, plan_id)
@@ -53,6 +35,11 @@ def load_plan(plan_id: int) -> Plan:
 @bp.route("/")
 @login_required
 def home() -> Response:
+    """Each role lands where its work is."""
+    from ..auth.models import Role
+
+    if current_user.role in (Role.DEPT_HEAD, Role.DEPT_STAFF):
+        return redirect(url_for("workspace.index"))
     return redirect(url_for("plans.index"))
 
 
@@ -61,9 +48,9 @@ def home() -> Response:
 def index() -> str:
     session = db_session()
     filters = PlanFilters(
-        level=_enum_arg(PlanLevel, "level"),
-        region_id=_int_arg("region"),
-        stage=_enum_arg(PlanStage, "stage"),
+        level=enum_arg(PlanLevel, "level"),
+        region_id=int_arg("region"),
+        stage=enum_arg(PlanStage, "stage"),
         q=(request.args.get("q") or "")[:100] or None,
     )
     rows = list_plans(session, current_user, filters)

@@ -1,14 +1,43 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
 
+from ..attachments.models import Attachment
+from ..attachments.services import save_uploads
 from ..audit import AuditEntry
+from ..auth.models import Role
 from ..db import db_session
-from ..permissions import can_view_task, require
-from .models import Task
+from ..errors import DomainError, StaleObject
+from ..permissions import (
+    can_edit_report,
+    can_report_on_task,
+    can_review_report,
+    can_submit_report,
+    can_update_task,
+    can_view_task,
+    require,
+    roles_required,
+    visible_region_ids,
+)
+from ..plans.models import Plan
+from ..timeutil import today
+from ..web import enum_arg, fail_form, form_version, paginate
+from .forms import ActionForm, MilestoneDoneForm, ReportForm, ReviewForm, StatusForm
+from .models import Milestone, ProgressReport, ReportPeriod, ReportState, Task, TaskStatus
+from .services import (
+    EDITABLE_REPORT_STATES,
+    ReportInput,
+    StatusUpdate,
+    complete_milestone,
+    create_report,
+    transition_report,
+    update_report,
+    update_task_status,
+)
 
 bp = Blueprint("tasks", __name__)
 
@@ -32,6 +61,21 @@ def load_task(task_id: int) -> Task:
     return task
 
 
+def load_report(report_id: int) -> ProgressReport:
+    session = db_session()
+    report = session.get(ProgressReport, report_id)
+    if report is None:
+        abort(404)
+    require(can_view_task(session, current_user, report.task), "该填报不在您的管辖范围内。")
+    return report
+
+
+def _refused(form, exc: DomainError, template: str, **context):  # type: ignore[no-untyped-def]
+    """Re-show the form with the refusal (409 for a stale save, 422 for bad input; nothing is saved)."""
+    fail_form(form, exc)
+    return render_template(template, form=form, **context), exc.status_code if exc.status_code in (403, 409) else 422
+
+
 @bp.route("/tasks/<int:task_id>")
 @login_required
 def show(task_id: int) -> str:
@@ -50,4 +94,189 @@ def show(task_id: int) -> str:
             .order_by(AuditEntry.id.desc())
         )
     )
-    return render_template("tasks/show.html", task=task, ancestors=ancestors, history=history)
+    attachments = list(session.scalars(
+        select(Attachment).where(Attachment.milestone_id.in_([m.id for m in task.milestones])
+                                 | Attachment.report_id.in_([r.id for r in task.reports]))
+    ))
+    return render_template(
+        "tasks/show.html", task=task, ancestors=ancestors, history=history, attachments=attachments,
+        can_update=can_update_task(current_user, task), can_report=can_report_on_task(current_user, task),
+        action_form=ActionForm(),
+    )
+
+
+@bp.route("/tasks/<int:task_id>/status", methods=["GET", "POST"])
+@login_required
+def status(task_id: int):  # type: ignore[no-untyped-def]
+    session = db_session()
+    task = load_task(task_id)
+    require(can_update_task(current_user, task), "只有牵头单位负责人或本级规划处可以更新该任务的状态和进度。")
+    form = StatusForm()
+    if request.method == "GET":
+        form.status.data = TaskStatus.IN_PROGRESS.value if task.status == TaskStatus.OVERDUE else task.status.value
+        form.progress.data = task.progress
+        form.note.data = task.status_note
+        form.version.data = task.version_id
+    elif form.validate_on_submit():
+        try:
+            update_task_status(session, current_user, task, StatusUpdate(
+                status=TaskStatus(form.status.data), progress=form.progress.data or 0, note=form.note.data,
+                version=form_version(form)))
+        except DomainError as exc:
+            return _refused(form, exc, "tasks/status.html", task=task)
+        flash("已更新状态和进度。", "success")
+        back = request.args.get("back")
+        return redirect(url_for("workspace.index") if back == "workspace" else url_for("tasks.show", task_id=task.id))
+    else:
+        return render_template("tasks/status.html", form=form, task=task), 422
+    return render_template("tasks/status.html", form=form, task=task)
+
+
+@bp.route("/milestones/<int:milestone_id>/complete", methods=["GET", "POST"])
+@login_required
+def complete(milestone_id: int):  # type: ignore[no-untyped-def]
+    session = db_session()
+    milestone = session.get(Milestone, milestone_id)
+    if milestone is None:
+        abort(404)
+    task = load_task(milestone.task_id)
+    require(can_update_task(current_user, task), "只有牵头单位负责人或本级规划处可以办结节点。")
+    form = MilestoneDoneForm()
+    if request.method == "GET":
+        form.completed_on.data = today()
+        form.version.data = milestone.version_id
+    elif form.validate_on_submit():
+        try:
+            complete_milestone(session, current_user, milestone, completed_on=form.completed_on.data,
+                               evidence=form.evidence.data or "", version=form_version(form))
+            save_uploads(session, current_user, request.files.getlist(form.files.name), milestone_id=milestone.id)
+        except DomainError as exc:
+            return _refused(form, exc, "tasks/milestone_done.html", task=task, milestone=milestone)
+        flash(f"节点“{milestone.title}”已办结。", "success")
+        return redirect(url_for("tasks.show", task_id=task.id))
+    else:
+        return render_template("tasks/milestone_done.html", form=form, task=task, milestone=milestone), 422
+    return render_template("tasks/milestone_done.html", form=form, task=task, milestone=milestone)
+
+
+def _report_input(form: ReportForm) -> ReportInput:
+    return ReportInput(period=ReportPeriod(form.period.data), period_year=form.period_year.data or 0,
+                       period_no=form.period_no.data or 0, progress=form.progress.data or 0,
+                       achievements=form.achievements.data, problems=form.problems.data,
+                       next_steps=form.next_steps.data)
+
+
+@bp.route("/tasks/<int:task_id>/reports/new", methods=["GET", "POST"])
+@login_required
+def new_report(task_id: int):  # type: ignore[no-untyped-def]
+    session = db_session()
+    task = load_task(task_id)
+    require(can_report_on_task(current_user, task), "只有该任务的牵头或配合单位可以填报进展。")
+    form = ReportForm()
+    if request.method == "GET":
+        current = today()
+        form.period.data = ReportPeriod.QUARTER.value
+        form.period_year.data = current.year
+        form.period_no.data = (current.month - 1) // 3 + 1
+        form.progress.data = task.progress
+    elif form.validate_on_submit():
+        try:
+            report = create_report(session, current_user, task, _report_input(form))
+            save_uploads(session, current_user, request.files.getlist(form.files.name), report_id=report.id)
+        except DomainError as exc:
+            return _refused(form, exc, "tasks/report_form.html", task=task, report=None)
+        flash("进展填报已保存为草稿。" + ("请确认无误后提交。" if current_user.role == Role.DEPT_HEAD
+                                          else "请本单位负责人审阅后提交。"), "success")
+        return redirect(url_for("tasks.report", report_id=report.id))
+    else:
+        return render_template("tasks/report_form.html", form=form, task=task, report=None), 422
+    return render_template("tasks/report_form.html", form=form, task=task, report=None)
+
+
+@bp.route("/reports/<int:report_id>")
+@login_required
+def report(report_id: int) -> str:
+    session = db_session()
+    report = load_report(report_id)
+    attachments = list(session.scalars(select(Attachment).where(Attachment.report_id == report.id)))
+    history = list(session.scalars(
+        select(AuditEntry).where(AuditEntry.object_type == "progress_reports", AuditEntry.object_id == report.id)
+        .order_by(AuditEntry.id.desc())))
+    return render_template(
+        "tasks/report.html", report=report, attachments=attachments, history=history, review_form=ReviewForm(),
+        action_form=ActionForm(), can_edit=can_edit_report(current_user, report)
+        and report.state in EDITABLE_REPORT_STATES,
+        can_submit=can_submit_report(current_user, report) and report.state in EDITABLE_REPORT_STATES,
+        can_review=can_review_report(current_user, report) and report.state == ReportState.SUBMITTED,
+    )
+
+
+@bp.route("/reports/<int:report_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_report(report_id: int):  # type: ignore[no-untyped-def]
+    session = db_session()
+    report = load_report(report_id)
+    require(can_edit_report(current_user, report), "只能修改本单位的填报。")
+    form = ReportForm(obj=report) if request.method == "GET" else ReportForm()
+    if request.method == "GET":
+        form.period.data = report.period.value
+        form.version.data = report.version_id
+    elif form.validate_on_submit():
+        try:
+            update_report(session, current_user, report, _report_input(form), form_version(form))
+            save_uploads(session, current_user, request.files.getlist(form.files.name), report_id=report.id)
+        except DomainError as exc:
+            return _refused(form, exc, "tasks/report_form.html", task=report.task, report=report)
+        flash("填报已保存。", "success")
+        return redirect(url_for("tasks.report", report_id=report.id))
+    else:
+        return render_template("tasks/report_form.html", form=form, task=report.task, report=report), 422
+    return render_template("tasks/report_form.html", form=form, task=report.task, report=report)
+
+
+@bp.route("/reports/<int:report_id>/<any(submit, confirm, return):action>", methods=["POST"])
+@login_required
+def report_action(report_id: int, action: str) -> Response:
+    session = db_session()
+    report = load_report(report_id)
+    form = ReviewForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        transition_report(session, current_user, report, action, reason=form.reason.data,
+                          version=form_version(form))
+    except StaleObject:
+        raise
+    except DomainError as exc:
+        if exc.status_code in (403, 409):
+            raise
+        flash(exc.message, "error")
+        session.rollback()
+        return redirect(url_for("tasks.report", report_id=report.id))
+    flash({"submit": "填报已提交，等待规划处审核。", "confirm": "填报已确认。", "return": "填报已退回。"}[action],
+          "success")
+    return redirect(url_for("tasks.report", report_id=report.id))
+
+
+@bp.route("/reports")
+@login_required
+@roles_required(Role.PLANNER, Role.DEPT_HEAD, Role.DEPT_STAFF, Role.LEADER, Role.EVALUATOR, Role.SUPERVISOR)
+def reports() -> str:
+    """Reports in scope: planners see their region's queue (submitted first); departments their own."""
+    session = db_session()
+    state = enum_arg(ReportState, "state")
+    stmt = (select(ProgressReport).join(ProgressReport.task).join(Task.plan)
+            .options(selectinload(ProgressReport.task).selectinload(Task.plan),
+                     selectinload(ProgressReport.department)))
+    if current_user.role in (Role.DEPT_HEAD, Role.DEPT_STAFF):
+        stmt = stmt.where(ProgressReport.department_id == current_user.department_id)
+    elif current_user.role == Role.PLANNER:
+        stmt = stmt.where(Plan.region_id == current_user.region_id)
+    else:
+        stmt = stmt.where(Plan.region_id.in_(visible_region_ids(session, current_user)))
+    if state is not None:
+        stmt = stmt.where(ProgressReport.state == state)
+    stmt = stmt.order_by((ProgressReport.state == ReportState.SUBMITTED).desc(),
+                         ProgressReport.submitted_at.desc().nulls_last(), ProgressReport.id.desc())
+    page = paginate(session, stmt)
+    return render_template("tasks/reports.html", page=page, state=state, states=ReportState)

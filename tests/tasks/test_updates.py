@@ -1,0 +1,284 @@
+"""Updating work: status and progress, roll-up, milestones with evidence and files, progress reports,
+stale saves, audit entries."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlalchemy import func, select
+
+from tracker.attachments.models import Attachment
+from tracker.audit import AuditEntry
+from tracker.regions.models import Department
+from tracker.tasks.models import Milestone, MilestoneStatus, ProgressReport, ReportState, Task, TaskLevel, TaskStatus
+
+from ..conftest import login
+
+
+def _leaf(demo, dept_name: str = "疾控处") -> Task:  # type: ignore[no-untyped-def]
+    with demo.extensions["tracker.sessions"]() as s:
+        dept = s.scalars(select(Department).where(Department.name == dept_name, Department.region_id == 1)).one()
+        return s.scalars(select(Task).where(Task.lead_department_id == dept.id, Task.level == TaskLevel.ANNUAL,
+                                            Task.status == TaskStatus.IN_PROGRESS, Task.parent_id.is_not(None))
+                         .order_by(Task.deadline)).first()
+
+
+def _get(demo, model, ident):  # type: ignore[no-untyped-def]
+    with demo.extensions["tracker.sessions"]() as s:
+        return s.get(model, ident)
+
+
+@pytest.fixture
+def head(demo):  # type: ignore[no-untyped-def]
+    client = demo.test_client()
+    login(client, "zj_head_jk")
+    return client
+
+
+def test_head_updates_progress_and_parent_rolls_up(demo, head) -> None:  # type: ignore[no-untyped-def]
+    task = _leaf(demo)
+    response = head.post(f"/tasks/{task.id}/status", data={"status": "in_progress", "progress": 95, "note": "加快推进",
+                                                           "version": task.version_id})
+    assert response.status_code == 302
+    updated = _get(demo, Task, task.id)
+    assert updated.progress == 95 and updated.version_id == task.version_id + 1
+    with demo.extensions["tracker.sessions"]() as s:
+        children = list(s.scalars(select(Task).where(Task.parent_id == task.parent_id,
+                                                      Task.status != TaskStatus.TERMINATED)))
+        expected = round(sum(c.progress * c.weight for c in children) / sum(c.weight for c in children))
+        assert s.get(Task, task.parent_id).progress == expected
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.object_type == "tasks",
+                                                   AuditEntry.object_id == task.id)).one()
+        assert entry.changes["progress"] == [task.progress, 95]
+        assert entry.actor.username == "zj_head_jk"
+    html = head.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "操作记录" in html and "更新状态和进度" in html
+
+
+def test_done_below_100_needs_a_reason_and_sets_completion_date(demo, head) -> None:  # type: ignore[no-untyped-def]
+    task = _leaf(demo)
+    response = head.post(f"/tasks/{task.id}/status", data={"status": "done", "progress": 80, "version": task.version_id})
+    assert response.status_code == 422
+    assert "须在说明中写明原因" in response.get_data(as_text=True)
+    assert _get(demo, Task, task.id).status == TaskStatus.IN_PROGRESS
+    response = head.post(f"/tasks/{task.id}/status", data={"status": "done", "progress": 100, "version": task.version_id})
+    assert response.status_code == 302
+    done = _get(demo, Task, task.id)
+    assert done.status == TaskStatus.DONE and str(done.completed_on) == "2026-11-22"
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"status": "in_progress", "progress": 101}, "进度须在 0 到 100 之间"),
+    ({"status": "in_progress", "progress": -5}, "进度须在 0 到 100 之间"),
+    ({"status": "in_progress", "progress": "abc"}, "不是有效的整数"),
+    ({"status": "overdue", "progress": 10}, "不是有效的选择"),
+    ({"status": "suspended", "progress": 10}, "须写明原因"),
+])
+def test_bad_status_input_is_refused_next_to_the_field(demo, head, data, message) -> None:  # type: ignore[no-untyped-def]
+    task = _leaf(demo)
+    response = head.post(f"/tasks/{task.id}/status", data={**data, "version": task.version_id})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "field-error" in html or "flash-error" in html
+    assert message in html
+    assert _get(demo, Task, task.id).version_id == task.version_id
+
+
+def test_parent_progress_cannot_be_typed(demo, head) -> None:  # type: ignore[no-untyped-def]
+    with demo.extensions["tracker.sessions"]() as s:
+        parent = s.get(Task, _leaf(demo).parent_id)
+    response = head.post(f"/tasks/{parent.id}/status",
+                         data={"status": "in_progress", "progress": (parent.progress + 7) % 100,
+                               "version": parent.version_id})
+    assert response.status_code == 422 and "自动汇总" in response.get_data(as_text=True)
+
+
+def test_stale_save_is_refused_with_what_changed(demo) -> None:  # type: ignore[no-untyped-def]
+    task = _leaf(demo)
+    first, second = demo.test_client(), demo.test_client()
+    login(first, "zj_head_jk")
+    login(second, "zj_planner")
+    assert first.post(f"/tasks/{task.id}/status", data={"status": "in_progress", "progress": 70,
+                                                        "version": task.version_id}).status_code == 302
+    response = second.post(f"/tasks/{task.id}/status", data={"status": "in_progress", "progress": 20,
+                                                             "version": task.version_id})
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "已被他人修改" in html and "progress" in html and "70" in html
+    assert _get(demo, Task, task.id).progress == 70
+
+
+def test_co_department_cannot_change_status(demo) -> None:  # type: ignore[no-untyped-def]
+    task = _leaf(demo)
+    with demo.extensions["tracker.sessions"]() as s:
+        full = s.get(Task, task.id)
+        co_names = [d.name for d in full.co_departments]
+    client = demo.test_client()
+    login(client, "zj_head_yz")
+    response = client.post(f"/tasks/{task.id}/status", data={"status": "done", "progress": 100,
+                                                             "version": task.version_id})
+    assert response.status_code == 403 and "无权访问" in response.get_data(as_text=True)
+    assert co_names is not None
+
+
+def _open_milestone(demo) -> Milestone:  # type: ignore[no-untyped-def]
+    with demo.extensions["tracker.sessions"]() as s:
+        dept = s.scalars(select(Department).where(Department.name == "疾控处", Department.region_id == 1)).one()
+        return s.scalars(select(Milestone).join(Task).where(Task.lead_department_id == dept.id,
+                                                             Milestone.status == MilestoneStatus.PENDING)
+                         .order_by(Milestone.due_date)).first()
+
+
+def test_mark_milestone_done_with_evidence_and_file(demo, head) -> None:  # type: ignore[no-untyped-def]
+    m = _open_milestone(demo)
+    pdf = (io.BytesIO(b"%PDF-1.4\n% evidence\n"), "验收报告.pdf")
+    response = head.post(f"/milestones/{m.id}/complete", data={
+        "completed_on": "2026-11-20", "evidence": "已完成验收，见验收报告", "version": m.version_id, "files": pdf,
+    }, content_type="multipart/form-data")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    done = _get(demo, Milestone, m.id)
+    assert done.status == MilestoneStatus.DONE and str(done.completed_on) == "2026-11-20"
+    with demo.extensions["tracker.sessions"]() as s:
+        attachment = s.scalars(select(Attachment).where(Attachment.milestone_id == m.id)).one()
+    assert attachment.filename == "验收报告.pdf" and len(attachment.sha256) == 64
+    with head.get(f"/attachments/{attachment.id}") as download:
+        assert download.status_code == 200 and download.data.startswith(b"%PDF")
+    anonymous = demo.test_client().get(f"/attachments/{attachment.id}")
+    assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
+
+
+def test_attachment_of_another_citys_task_is_forbidden(demo) -> None:  # type: ignore[no-untyped-def]
+    from tracker.plans.models import Plan
+
+    with demo.extensions["tracker.sessions"]() as s:
+        m = s.scalars(select(Milestone).join(Task).join(Plan).where(Plan.code == "wz-14",
+                                                                     Milestone.status == MilestoneStatus.PENDING)).first()
+    assert m is not None
+    planner = demo.test_client()
+    login(planner, "wz_planner")
+    response = planner.post(f"/milestones/{m.id}/complete", data={
+        "completed_on": "2026-11-20", "evidence": "完成", "version": m.version_id,
+        "files": (io.BytesIO(b"%PDF-1.4 x"), "a.pdf")}, content_type="multipart/form-data")
+    assert response.status_code == 302
+    with demo.extensions["tracker.sessions"]() as s:
+        attachment = s.scalars(select(Attachment).where(Attachment.milestone_id == m.id)).one()
+    outsider = demo.test_client()
+    login(outsider, "hz_planner")
+    assert outsider.get(f"/attachments/{attachment.id}").status_code == 403
+    with planner.get(f"/attachments/{attachment.id}") as download:
+        assert download.status_code == 200
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("报告.exe", b"MZ\x90\x00", "不支持的文件类型"),
+    ("伪装.pdf", b"MZ\x90\x00 not a pdf", "内容与扩展名不符"),
+    ("空.pdf", b"", "是空的"),
+])
+def test_disallowed_uploads_are_refused_and_nothing_is_saved(demo, head, name, content, message) -> None:  # type: ignore[no-untyped-def]
+    m = _open_milestone(demo)
+    response = head.post(f"/milestones/{m.id}/complete", data={
+        "completed_on": "2026-11-20", "evidence": "材料", "version": m.version_id, "files": (io.BytesIO(content), name),
+    }, content_type="multipart/form-data")
+    assert response.status_code == 422 and message in response.get_data(as_text=True)
+    assert _get(demo, Milestone, m.id).status == MilestoneStatus.PENDING
+
+
+def test_oversized_upload_is_refused(demo, head) -> None:  # type: ignore[no-untyped-def]
+    from tracker.attachments.services import MAX_FILE_BYTES, check_upload
+    from tracker.errors import DomainError
+
+    with pytest.raises(DomainError, match="超过 10 MB"):
+        check_upload("a.pdf", b"%PDF-" + b"0" * MAX_FILE_BYTES)
+    m = _open_milestone(demo)
+    demo.config["MAX_CONTENT_LENGTH"] = 4096  # the request as a whole is capped too
+    response = head.post(f"/milestones/{m.id}/complete", data={
+        "completed_on": "2026-11-20", "evidence": "材料", "version": m.version_id,
+        "files": (io.BytesIO(b"%PDF-" + b"0" * 8000), "a.pdf")}, content_type="multipart/form-data")
+    assert response.status_code == 413 and "文件过大" in response.get_data(as_text=True)
+    assert _get(demo, Milestone, m.id).status == MilestoneStatus.PENDING
+
+
+def test_milestone_completion_in_the_future_is_refused(demo, head) -> None:  # type: ignore[no-untyped-def]
+    m = _open_milestone(demo)
+    response = head.post(f"/milestones/{m.id}/complete", data={"completed_on": "2026-12-25", "evidence": "x",
+                                                               "version": m.version_id})
+    assert response.status_code == 422 and "不能晚于今天" in response.get_data(as_text=True)
+
+
+def test_report_draft_submit_return_resubmit_confirm(demo) -> None:  # type: ignore[no-untyped-def]
+    task = _leaf(demo)
+    staff, head, planner = demo.test_client(), demo.test_client(), demo.test_client()
+    login(staff, "zj_staff_jk")
+    login(head, "zj_head_jk")
+    login(planner, "zj_planner")
+    form = {"period": "quarter", "period_year": 2026, "period_no": 4, "progress": 90,
+            "achievements": "完成季度目标", "problems": "资金到位慢", "next_steps": "加快验收"}
+    response = staff.post(f"/tasks/{task.id}/reports/new", data=form)
+    assert response.status_code == 302
+    with demo.extensions["tracker.sessions"]() as s:
+        report = s.scalars(select(ProgressReport).where(ProgressReport.task_id == task.id)
+                           .order_by(ProgressReport.id.desc())).first()
+    assert report.state == ReportState.DRAFT
+    # staff may not submit; the head does
+    assert staff.post(f"/reports/{report.id}/submit", data={"version": report.version_id}).status_code == 403
+    assert head.post(f"/reports/{report.id}/submit", data={"version": report.version_id}).status_code == 302
+    report = _get(demo, ProgressReport, report.id)
+    assert report.state == ReportState.SUBMITTED
+    # returning needs a reason
+    planner.post(f"/reports/{report.id}/return", data={"version": report.version_id, "reason": ""})
+    assert _get(demo, ProgressReport, report.id).state == ReportState.SUBMITTED
+    assert planner.post(f"/reports/{report.id}/return", data={"version": report.version_id,
+                                                              "reason": "请补充资金数据"}).status_code == 302
+    report = _get(demo, ProgressReport, report.id)
+    assert report.state == ReportState.RETURNED and report.return_reason == "请补充资金数据"
+    assert "请补充资金数据" in head.get(f"/reports/{report.id}").get_data(as_text=True)
+    # fix and resubmit, then confirm
+    assert head.post(f"/reports/{report.id}/edit", data={**form, "achievements": "完成季度目标，已到位资金1200万元",
+                                                          "version": report.version_id}).status_code == 302
+    report = _get(demo, ProgressReport, report.id)
+    assert head.post(f"/reports/{report.id}/submit", data={"version": report.version_id}).status_code == 302
+    report = _get(demo, ProgressReport, report.id)
+    assert planner.post(f"/reports/{report.id}/confirm", data={"version": report.version_id}).status_code == 302
+    report = _get(demo, ProgressReport, report.id)
+    assert report.state == ReportState.CONFIRMED and report.return_reason is None
+    # a confirmed report is closed for edits and transitions
+    assert head.post(f"/reports/{report.id}/edit", data={**form, "version": report.version_id}).status_code == 409
+    assert planner.post(f"/reports/{report.id}/return", data={"version": report.version_id,
+                                                              "reason": "x"}).status_code == 409
+    with demo.extensions["tracker.sessions"]() as s:
+        actions = list(s.scalars(select(AuditEntry.action).where(AuditEntry.object_type == "progress_reports",
+                                                                 AuditEntry.object_id == report.id)
+                                 .order_by(AuditEntry.id)))
+    assert actions == ["create", "submit", "return", "update", "submit", "confirm"]
+
+
+def test_duplicate_period_and_bad_period_are_refused(demo, head) -> None:  # type: ignore[no-untyped-def]
+    task = _leaf(demo)
+    form = {"period": "quarter", "period_year": 2026, "period_no": 4, "progress": 50, "achievements": "进展"}
+    assert head.post(f"/tasks/{task.id}/reports/new", data=form).status_code == 302
+    again = head.post(f"/tasks/{task.id}/reports/new", data=form)
+    assert again.status_code == 422 and "已存在" in again.get_data(as_text=True)
+    bad = head.post(f"/tasks/{task.id}/reports/new", data={**form, "period_no": 5})
+    assert bad.status_code == 422 and "1 到 4" in bad.get_data(as_text=True)
+    future = head.post(f"/tasks/{task.id}/reports/new", data={**form, "period_year": 2027, "period_no": 1})
+    assert future.status_code == 422
+
+
+def test_outsider_cannot_report(demo) -> None:  # type: ignore[no-untyped-def]
+    task = _leaf(demo)
+    client = demo.test_client()
+    login(client, "zj_head_zy")
+    with demo.extensions["tracker.sessions"]() as s:
+        co = {d.name for d in s.get(Task, task.id).co_departments}
+    if "中医药管理处" not in co:
+        assert client.get(f"/tasks/{task.id}/reports/new").status_code == 403
+
+
+def test_audit_count_grows_per_change(demo, head) -> None:  # type: ignore[no-untyped-def]
+    with demo.extensions["tracker.sessions"]() as s:
+        before = s.scalar(select(func.count()).select_from(AuditEntry))
+    task = _leaf(demo)
+    head.post(f"/tasks/{task.id}/status", data={"status": "in_progress", "progress": 91, "version": task.version_id})
+    with demo.extensions["tracker.sessions"]() as s:
+        assert s.scalar(select(func.count()).select_from(AuditEntry)) == before + 1

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+
+from ..auth.models import Role
+from ..regions.models import DepartmentKind
+from ..web import Form
+
+
+class UserForm(Form):
+    username = StringField("用户名", validators=[DataRequired("请输入用户名。"), Length(max=40),
+                                              Regexp(r"^[A-Za-z0-9_.-]+$", message="用户名只能包含字母、数字、下划线、点和连字符。")])
+    name = StringField("姓名", validators=[DataRequired("请输入姓名。"), Length(max=40)])
+    role = SelectField("角色", choices=Role.choices(), validators=[DataRequired("请选择角色。")])
+    department_id = SelectField("部门", coerce=int, validators=[DataRequired("请选择部门。")])
+    email = EmailField("电子邮件", validators=[Optional(), Email("电子邮件格式不正确。"), Length(max=120)])
+    is_active = BooleanField("启用", default=True)
+    password = PasswordField("密码", validators=[Optional(), Length(max=200)],
+                             description="新建用户必填；编辑时留空表示不修改")
+
+
+class DepartmentForm(Form):
+    name = StringField("名称", validators=[DataRequired("请输入部门名称。"), Length(max=60)])
+    kind = SelectField("类型", choices=DepartmentKind.choices())
+    is_active = BooleanField("启用", default=True)

@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+
+from ..auth.models import Role, User
+from ..auth.services import create_user, update_user
+from ..db import db_session
+from ..errors import DomainError
+from ..permissions import roles_required
+from ..regions.models import Department, DepartmentKind, Region
+from ..regions.services import create_department, update_department
+from ..web import enum_arg, fail_form, int_arg, paginate
+from .forms import DepartmentForm, UserForm
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@login_required
+@roles_required(Role.ADMIN)
+def _admins_only() -> None:
+    return None
+
+
+def _department_choices() -> list[tuple[int, str]]:
+    rows = db_session().execute(
+        select(Department.id, Region.name, Department.name).join(Region).order_by(Region.code, Department.sort_order,
+                                                                                  Department.id))
+    return [(i, f"{r} · {d}") for i, r, d in rows]
+
+
+@bp.route("/")
+def index() -> Response:
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users")
+def users() -> str:
+    session = db_session()
+    role = enum_arg(Role, "role")
+    region_id = int_arg("region")
+    q = (request.args.get("q") or "").strip()[:40]
+    stmt = (select(User).join(User.department).options(selectinload(User.department).selectinload(Department.region))
+            .order_by(Department.region_id, User.username))
+    if role:
+        stmt = stmt.where(User.role == role)
+    if region_id:
+        stmt = stmt.where(Department.region_id == region_id)
+    if q:
+        stmt = stmt.where(or_(User.username.like(f"%{q}%"), User.name.like(f"%{q}%")))
+    page = paginate(session, stmt)
+    regions = list(session.scalars(select(Region).order_by(Region.code)))
+    return render_template("admin/users.html", page=page, roles=Role, role=role, region_id=region_id, q=q,
+                           regions=regions)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+def user_form(user_id: int | None = None):  # type: ignore[no-untyped-def]
+    session = db_session()
+    user = None
+    if user_id is not None:
+        user = session.get(User, user_id)
+        if user is None:
+            abort(404)
+    form = UserForm(obj=user) if request.method == "GET" and user else UserForm()
+    form.department_id.choices = _department_choices()
+    if request.method == "GET" and user:
+        form.role.data = user.role.value
+    if user:
+        form.username.data = user.username
+    if form.validate_on_submit():
+        dept = session.get(Department, form.department_id.data)
+        try:
+            if dept is None:
+                raise DomainError("部门不存在。", field="department_id")
+            if user is None:
+                if not form.password.data:
+                    raise DomainError("新建用户须设置初始密码。", field="password")
+                user = create_user(session, current_user, username=form.username.data or "", name=form.name.data or "",
+                                   role=Role(form.role.data), region_code=dept.region.code,
+                                   department_name=dept.name, password=form.password.data,
+                                   email=form.email.data or None)
+                if not form.is_active.data:
+                    user.is_active = False
+                flash(f"已创建用户 {user.username}。", "success")
+            else:
+                update_user(session, current_user, user, name=form.name.data or "", role=Role(form.role.data),
+                            department=dept, email=form.email.data or None, is_active=form.is_active.data,
+                            new_password=form.password.data or None)
+                flash(f"已保存用户 {user.username}。", "success")
+        except DomainError as exc:
+            fail_form(form, exc, "username")
+            session.rollback()
+            return render_template("admin/user_form.html", form=form, user=user), 422
+        return redirect(url_for("admin.users"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("admin/user_form.html", form=form, user=user), status
+
+
+@bp.route("/departments")
+def departments() -> str:
+    session = db_session()
+    region_id = int_arg("region")
+    regions = list(session.scalars(select(Region).order_by(Region.code)))
+    region = session.get(Region, region_id) if region_id else regions[0] if regions else None
+    if region_id and region is None:
+        abort(404)
+    depts = list(session.scalars(select(Department).where(Department.region_id == region.id)
+                                 .order_by(Department.sort_order, Department.id))) if region else []
+    return render_template("admin/departments.html", regions=regions, region=region, departments=depts)
+
+
+@bp.route("/regions/<int:region_id>/departments/new", methods=["GET", "POST"])
+@bp.route("/departments/<int:department_id>/edit", methods=["GET", "POST"])
+def department_form(region_id: int | None = None, department_id: int | None = None):  # type: ignore[no-untyped-def]
+    session = db_session()
+    dept = session.get(Department, department_id) if department_id else None
+    region = dept.region if dept else session.get(Region, region_id) if region_id else None
+    if region is None or (department_id and dept is None):
+        abort(404)
+    form = DepartmentForm(obj=dept) if request.method == "GET" and dept else DepartmentForm()
+    if request.method == "GET" and dept:
+        form.kind.data = dept.kind.value
+    if form.validate_on_submit():
+        try:
+            if dept is None:
+                create_department(session, current_user, region, form.name.data or "", DepartmentKind(form.kind.data))
+            else:
+                update_department(session, current_user, dept, form.name.data or "", DepartmentKind(form.kind.data),
+                                  form.is_active.data)
+        except DomainError as exc:
+            fail_form(form, exc)
+            session.rollback()
+            return render_template("admin/department_form.html", form=form, dept=dept, region=region), 422
+        flash("部门已保存。", "success")
+        return redirect(url_for("admin.departments", region=region.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("admin/department_form.html", form=form, dept=dept, region=region), status

@@ -1,0 +1,104 @@
+"""Uploads: checked by size and by content (not by the file name), stored outside static/ under
+their SHA-256, downloaded only by those who may see the record they belong to."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from sqlalchemy.orm import Session
+from werkzeug.datastructures import FileStorage
+
+from ..auth.models import User
+from ..errors import DomainError
+from ..timeutil import now
+from .models import Attachment
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+
+# extension -> (content type, the check on the first bytes)
+_ZIP = (b"PK\x03\x04",)
+_OLE = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)
+ALLOWED: dict[str, tuple[str, tuple[bytes, ...] | None]] = {
+    "pdf": ("application/pdf", (b"%PDF-",)),
+    "png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    "jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", _ZIP),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", _ZIP),
+    "doc": ("application/msword", _OLE),
+    "xls": ("application/vnd.ms-excel", _OLE),
+    "txt": ("text/plain; charset=utf-8", None),
+    "csv": ("text/csv; charset=utf-8", None),
+}
+ALLOWED_LABEL = "PDF、图片（PNG/JPG）、Word、Excel、文本"
+
+
+def _extension(filename: str) -> str:
+    return filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+
+
+def _is_text(data: bytes) -> bool:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return not any(ch in text for ch in "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f\x1b")
+
+
+def check_upload(filename: str, data: bytes) -> str:
+    """Return the content type, or raise DomainError saying what is wrong with the file."""
+    ext = _extension(filename)
+    if ext not in ALLOWED:
+        raise DomainError(f"不支持的文件类型“.{ext or '（无扩展名）'}”，只接受{ALLOWED_LABEL}。", field="files")
+    if len(data) == 0:
+        raise DomainError(f"文件“{filename}”是空的。", field="files")
+    if len(data) > MAX_FILE_BYTES:
+        raise DomainError(f"文件“{filename}”超过 {MAX_FILE_BYTES // 1024 // 1024} MB。", field="files")
+    content_type, magic = ALLOWED[ext]
+    ok = _is_text(data) if magic is None else any(data.startswith(m) for m in magic)
+    if not ok:
+        raise DomainError(f"文件“{filename}”的内容与扩展名不符，已拒绝。", field="files")
+    return content_type
+
+
+def storage_root() -> Path:
+    return Path(current_app.config["UPLOAD_DIR"])
+
+
+def save_uploads(session: Session, actor: User, files: list[FileStorage], **owner: Any) -> list[Attachment]:
+    """Check every file first, then store them all (nothing is stored when one is refused)."""
+    checked = []
+    try:
+        for storage in files:
+            if storage is None or not storage.filename:
+                continue
+            data = storage.read(MAX_FILE_BYTES + 1)
+            name = storage.filename.replace("\\", "/").rsplit("/", 1)[-1][:200]
+            checked.append((name, data, check_upload(name, data)))
+    finally:
+        for storage in files:
+            storage.close()
+    saved = []
+    root = storage_root()
+    for name, data, content_type in checked:
+        digest = hashlib.sha256(data).hexdigest()
+        key = f"{digest[:2]}/{digest}"
+        path = root / key
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".part")
+            tmp.write_bytes(data)
+            tmp.replace(path)
+        attachment = Attachment(filename=name, content_type=content_type, size=len(data), sha256=digest,
+                                storage_key=key, uploaded_by_id=actor.id, uploaded_at=now(), **owner)
+        session.add(attachment)
+        saved.append(attachment)
+    session.flush()
+    return saved
+
+
+def file_path(attachment: Attachment) -> Path:
+    return storage_root() / attachment.storage_key

@@ -1,0 +1,295 @@
+"""The business rules of updating work: status and progress, milestones, progress reports, roll-up.
+
+Every function takes the acting user, checks permission and the record's version, changes the
+record, writes the audit entry and flushes. The caller's unit of work commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from .. import audit
+from ..auth.models import User
+from ..errors import DomainError, InvalidTransition, StaleObject
+from ..permissions import (
+    can_edit_report,
+    can_report_on_task,
+    can_review_report,
+    can_submit_report,
+    can_update_task,
+    require,
+)
+from ..timeutil import format_datetime, now, today
+from .models import (
+    Milestone,
+    MilestoneStatus,
+    ProgressReport,
+    ReportPeriod,
+    ReportState,
+    Task,
+    TaskLevel,
+    TaskStatus,
+)
+
+TASK_FIELDS = ["status", "progress", "completed_on", "status_note", "version_id"]
+MILESTONE_FIELDS = ["status", "completed_on", "evidence", "version_id"]
+REPORT_FIELDS = ["period", "period_year", "period_no", "progress", "achievements", "problems", "next_steps",
+                 "state", "return_reason", "version_id"]
+
+# Statuses a person may choose; 已逾期 is set by the overdue scan only.
+SETTABLE_STATUSES = (TaskStatus.NOT_STARTED, TaskStatus.IN_PROGRESS, TaskStatus.DONE, TaskStatus.SUSPENDED,
+                     TaskStatus.TERMINATED)
+STATUSES_NEEDING_NOTE = frozenset({TaskStatus.SUSPENDED, TaskStatus.TERMINATED})
+
+# (state, action) -> new state: the progress report's lifecycle.
+REPORT_TRANSITIONS: dict[tuple[ReportState, str], ReportState] = {
+    (ReportState.DRAFT, "submit"): ReportState.SUBMITTED,
+    (ReportState.RETURNED, "submit"): ReportState.SUBMITTED,
+    (ReportState.SUBMITTED, "confirm"): ReportState.CONFIRMED,
+    (ReportState.SUBMITTED, "return"): ReportState.RETURNED,
+}
+EDITABLE_REPORT_STATES = frozenset({ReportState.DRAFT, ReportState.RETURNED})
+ACTION_LABELS = {"submit": "提交", "confirm": "确认", "return": "退回"}
+
+
+# ---------------------------------------------------------------- optimistic locking
+
+
+def changes_since(session: Session, obj: Any, version: int) -> list[str]:
+    """Human-readable lines for the changes others saved after ``version`` (from the audit trail)."""
+    entries = session.scalars(
+        select(audit.AuditEntry)
+        .where(audit.AuditEntry.object_type == obj.__tablename__, audit.AuditEntry.object_id == obj.id)
+        .order_by(audit.AuditEntry.id.desc())
+        .limit(20)
+    )
+    lines = []
+    for entry in entries:
+        v = entry.changes.get("version_id")
+        if v is None or v[1] is None or int(v[1]) <= version:
+            continue
+        fields = "；".join(f"{k}：{b if b is not None else '（空）'} → {a if a is not None else '（空）'}"
+                          for k, (b, a) in entry.changes.items() if k != "version_id")
+        who = entry.actor.name if entry.actor else "系统"
+        lines.append(f"{who} 于 {format_datetime(entry.at)} {entry.summary or entry.action}：{fields}")
+    return list(reversed(lines))
+
+
+def check_version(session: Session, obj: Any, version: int | None) -> None:
+    if version is None or version != obj.version_id:
+        lines = changes_since(session, obj, version or 0)
+        detail = ("\n" + "\n".join(lines)) if lines else ""
+        raise StaleObject("保存失败：此记录在您打开页面后已被他人修改，您的修改没有保存。请查看最新内容后重新填写。" + detail)
+
+
+def _audit(session: Session, actor: User | None, obj: Any, action: str, before: dict[str, Any],
+           fields: list[str], summary: str) -> None:
+    session.flush()
+    after = audit.snapshot(obj, fields)
+    audit.record(session, actor, obj, action, audit.diff(before, after), summary)
+
+
+# ---------------------------------------------------------------- status and progress
+
+
+@dataclass
+class StatusUpdate:
+    status: TaskStatus
+    progress: int
+    note: str | None
+    version: int | None
+
+
+def update_task_status(session: Session, actor: User, task: Task, change: StatusUpdate) -> None:
+    require(can_update_task(actor, task), "只有牵头单位负责人或本级规划处可以更新该任务的状态和进度。")
+    check_version(session, task, change.version)
+    if change.status not in SETTABLE_STATUSES:
+        raise DomainError("“已逾期”由系统根据截止日期自动判定，不能手工选择。", field="status")
+    if not 0 <= change.progress <= 100:
+        raise DomainError("进度须在 0 到 100 之间。", field="progress")
+    note = (change.note or "").strip() or None
+    has_children = session.scalar(select(func.count()).where(Task.parent_id == task.id)) > 0
+    if has_children and change.progress != task.progress:
+        raise DomainError("该任务的进度由下级任务自动汇总，不能直接修改。", field="progress")
+    if change.status == TaskStatus.DONE and change.progress < 100 and not note:
+        raise DomainError("进度未达到100%时标记“已完成”，须在说明中写明原因。", field="note")
+    if change.status in STATUSES_NEEDING_NOTE and not note:
+        raise DomainError(f"标记“{change.status.label}”须写明原因。", field="note")
+
+    before = audit.snapshot(task, TASK_FIELDS)
+    if change.status == TaskStatus.DONE and task.status != TaskStatus.DONE:
+        task.completed_on = today()
+    elif change.status != TaskStatus.DONE:
+        task.completed_on = None
+    task.status = change.status
+    task.progress = change.progress
+    task.status_note = note
+    _audit(session, actor, task, "update_status", before, TASK_FIELDS, "更新状态和进度")
+    roll_up(session, [task.parent_id] if task.parent_id else [])
+
+
+def _recompute(session: Session, parent_ids: set[int]) -> None:
+    """One UPDATE: each parent's progress becomes the weight-averaged progress of its children that are
+    not terminated (a parent whose children are all terminated keeps its own figure)."""
+    child = Task.__table__.alias("child")
+    weighted = (
+        select(func.sum(child.c.progress * child.c.weight) / func.nullif(func.sum(child.c.weight), 0))
+        .where(child.c.parent_id == Task.id, child.c.status != TaskStatus.TERMINATED.value)
+        .scalar_subquery()
+    )
+    session.execute(
+        update(Task).where(Task.id.in_(parent_ids))
+        .values(progress=func.coalesce(func.round(weighted), Task.progress))
+        .execution_options(synchronize_session=False)
+    )
+
+
+def roll_up(session: Session, parent_ids: Sequence[int | None]) -> None:
+    """Recompute these parents, then their parents, up to the chapter."""
+    ids = {i for i in parent_ids if i is not None}
+    while ids:
+        _recompute(session, ids)
+        ids = set(session.scalars(select(Task.parent_id).where(Task.id.in_(ids), Task.parent_id.is_not(None))))
+    session.expire_all()
+
+
+def roll_up_plan(session: Session, plan_id: int) -> None:
+    """Recompute every parent of a plan bottom-up (measures → key tasks → chapters), one UPDATE a level."""
+    has_children = select(Task.parent_id).where(Task.plan_id == plan_id, Task.parent_id.is_not(None))
+    for level in (TaskLevel.MEASURE, TaskLevel.KEY_TASK, TaskLevel.CHAPTER):
+        ids = set(session.scalars(select(Task.id).where(Task.plan_id == plan_id, Task.level == level,
+                                                        Task.id.in_(has_children))))
+        if ids:
+            _recompute(session, ids)
+    session.expire_all()
+
+
+# ---------------------------------------------------------------- milestones
+
+
+def complete_milestone(session: Session, actor: User, milestone: Milestone, *, completed_on: date,
+                       evidence: str, version: int | None) -> None:
+    task = milestone.task
+    require(can_update_task(actor, task), "只有牵头单位负责人或本级规划处可以办结节点。")
+    check_version(session, milestone, version)
+    if milestone.status == MilestoneStatus.DONE:
+        raise InvalidTransition("该节点已办结。")
+    if milestone.status == MilestoneStatus.WAIVED:
+        raise InvalidTransition("该节点已豁免，无需办结。")
+    evidence = (evidence or "").strip()
+    if not evidence:
+        raise DomainError("请填写佐证说明（完成了什么、依据是什么）。", field="evidence")
+    if completed_on > today():
+        raise DomainError("完成日期不能晚于今天。", field="completed_on")
+    if task.start_date and completed_on < task.start_date:
+        raise DomainError("完成日期不能早于任务开始日期。", field="completed_on")
+    before = audit.snapshot(milestone, MILESTONE_FIELDS)
+    milestone.status = MilestoneStatus.DONE
+    milestone.completed_on = completed_on
+    milestone.evidence = evidence
+    _audit(session, actor, milestone, "complete", before, MILESTONE_FIELDS, f"办结节点“{milestone.title}”")
+    audit.record(session, actor, task, "milestone_done", {}, f"办结节点“{milestone.title}”：{evidence[:100]}")
+
+
+# ---------------------------------------------------------------- progress reports
+
+
+@dataclass
+class ReportInput:
+    period: ReportPeriod
+    period_year: int
+    period_no: int
+    progress: int
+    achievements: str | None
+    problems: str | None
+    next_steps: str | None
+
+
+def _validate_report(task: Task, data: ReportInput) -> None:
+    limits = {ReportPeriod.MONTH: 12, ReportPeriod.QUARTER: 4, ReportPeriod.HALF: 2, ReportPeriod.YEAR: 1}
+    if not 1 <= data.period_no <= limits[data.period]:
+        raise DomainError(f"{data.period.label}报的期次应在 1 到 {limits[data.period]} 之间。", field="period_no")
+    first = task.start_date.year if task.start_date else 1990
+    last = task.deadline.year + 1 if task.deadline else 2100
+    if not first <= data.period_year <= last:
+        raise DomainError(f"填报年度应在 {first} 到 {last} 年之间。", field="period_year")
+    if data.period_year > today().year:
+        raise DomainError("不能填报未来年度。", field="period_year")
+    if not 0 <= data.progress <= 100:
+        raise DomainError("进度须在 0 到 100 之间。", field="progress")
+    if not (data.achievements or "").strip():
+        raise DomainError("请填写完成情况。", field="achievements")
+
+
+def create_report(session: Session, actor: User, task: Task, data: ReportInput) -> ProgressReport:
+    require(can_report_on_task(actor, task), "只有该任务的牵头或配合单位可以填报进展。")
+    _validate_report(task, data)
+    exists = session.scalar(select(ProgressReport.id).where(
+        ProgressReport.task_id == task.id, ProgressReport.department_id == actor.department_id,
+        ProgressReport.period == data.period, ProgressReport.period_year == data.period_year,
+        ProgressReport.period_no == data.period_no))
+    if exists:
+        raise DomainError("本单位该期的填报已存在，请打开原填报修改。", field="period_no")
+    report = ProgressReport(task=task, department_id=actor.department_id, created_by_id=actor.id,
+                            state=ReportState.DRAFT, **_report_values(data))
+    session.add(report)
+    session.flush()
+    audit.record(session, actor, report, "create", audit.diff({}, audit.snapshot(report, REPORT_FIELDS)),
+                 f"起草{report.period_label}进展填报")
+    audit.record(session, actor, task, "report_drafted", {}, f"{actor.department.name}起草{report.period_label}进展填报")
+    return report
+
+
+def _report_values(data: ReportInput) -> dict[str, Any]:
+    return dict(period=data.period, period_year=data.period_year, period_no=data.period_no,
+                progress=data.progress, achievements=(data.achievements or "").strip() or None,
+                problems=(data.problems or "").strip() or None, next_steps=(data.next_steps or "").strip() or None)
+
+
+def update_report(session: Session, actor: User, report: ProgressReport, data: ReportInput,
+                  version: int | None) -> None:
+    require(can_edit_report(actor, report), "只能修改本单位的填报。")
+    check_version(session, report, version)
+    if report.state not in EDITABLE_REPORT_STATES:
+        raise InvalidTransition(f"填报已{report.state.label}，不能再修改。")
+    _validate_report(report.task, data)
+    before = audit.snapshot(report, REPORT_FIELDS)
+    for key, value in _report_values(data).items():
+        setattr(report, key, value)
+    _audit(session, actor, report, "update", before, REPORT_FIELDS, "修改进展填报")
+
+
+def transition_report(session: Session, actor: User, report: ProgressReport, action: str, *,
+                      reason: str | None = None, version: int | None = None) -> None:
+    """submit (department head), confirm or return with a reason (planner of the plan's region)."""
+    target = REPORT_TRANSITIONS.get((report.state, action))
+    if target is None:
+        raise InvalidTransition(f"填报当前为“{report.state.label}”，不能{ACTION_LABELS.get(action, action)}。")
+    if action == "submit":
+        require(can_submit_report(actor, report), "填报须由本单位负责人提交。")
+    else:
+        require(can_review_report(actor, report), "只有本级规划处可以审核填报。")
+    check_version(session, report, version)
+    reason = (reason or "").strip() or None
+    if action == "return" and not reason:
+        raise DomainError("退回须写明原因。", field="reason")
+    before = audit.snapshot(report, REPORT_FIELDS)
+    report.state = target
+    current = now()
+    if action == "submit":
+        report.submitted_at, report.submitted_by_id = current, actor.id
+        report.return_reason = None
+        report.reviewed_at = report.reviewed_by_id = None
+    else:
+        report.reviewed_at, report.reviewed_by_id = current, actor.id
+        report.return_reason = reason if action == "return" else None
+    label = ACTION_LABELS[action]
+    _audit(session, actor, report, action, before, REPORT_FIELDS, f"{label}{report.period_label}进展填报")
+    audit.record(session, actor, report.task, f"report_{action}", {},
+                 f"{label}{report.department.name}{report.period_label}进展填报" + (f"：{reason}" if reason else ""))

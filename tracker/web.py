@@ -1,0 +1,100 @@
+"""Small helpers shared by the views: query arguments, pagination, form errors."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, TypeVar
+
+from flask import abort, request
+from flask_wtf import FlaskForm
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from .db import LabeledEnum
+from .errors import DomainError
+
+E = TypeVar("E", bound=LabeledEnum)
+
+
+def enum_arg(enum_cls: type[E], name: str) -> E | None:
+    """An enum from the query string; an unknown value is a 400, not a silent 'all'."""
+    value = request.args.get(name) or None
+    if value is None:
+        return None
+    try:
+        return enum_cls(value)
+    except ValueError:
+        abort(400)
+
+
+def int_arg(name: str, default: int | None = None, *, lo: int = 0, hi: int = 10**9) -> int | None:
+    value = request.args.get(name) or None
+    if value is None:
+        return default
+    if not value.isdigit() or not lo <= int(value) <= hi:
+        abort(400)
+    return int(value)
+
+
+def date_arg(name: str) -> date | None:
+    value = request.args.get(name) or None
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        abort(400)
+
+
+class Form(FlaskForm):
+    """Base form: WTForms' own messages in Chinese."""
+
+    class Meta:
+        locales = ("zh",)
+
+        def get_translations(self, form: Any) -> Any:
+            from wtforms.i18n import get_translations
+
+            return get_translations(self.locales)
+
+
+def form_version(form: FlaskForm) -> int | None:
+    raw = form.data.get("version")
+    try:
+        return int(raw) if raw not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def fail_form(form: FlaskForm, exc: DomainError, default_field: str | None = None) -> None:
+    """Show a refused save next to its field (or above the form)."""
+    name = exc.field or default_field
+    field = getattr(form, name, None) if name else None
+    if field is not None and hasattr(field, "errors"):
+        if isinstance(field.errors, tuple):
+            field.errors = list(field.errors)
+        field.errors.append(exc.message)
+    else:
+        form.form_errors.append(exc.message)
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    number: int
+    size: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.size))
+
+
+def paginate(session: Session, stmt: Select[Any], *, size: int = 50, scalars: bool = True) -> Page:
+    number = int_arg("page", 1, lo=1) or 1
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    rows = stmt.limit(size).offset((number - 1) * size)
+    items = list(session.scalars(rows)) if scalars else list(session.execute(rows))
+    return Page(items, number, size, total)

@@ -1,0 +1,148 @@
+"""The department workspace: every task and milestone where the department leads or co-operates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, case, exists, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from ..alerts.models import Alert, AlertLevel, AlertStatus, AlertTarget
+from ..plans.models import Plan
+from ..tasks.models import (
+    OPEN_STATUSES,
+    Milestone,
+    MilestoneStatus,
+    ProgressReport,
+    Task,
+    TaskLevel,
+    TaskStatus,
+    task_co_departments,
+)
+
+DUE_SOON_DAYS = 15
+
+
+@dataclass
+class WorkspaceFilters:
+    plan_id: int | None = None
+    status: TaskStatus | None = None
+    year: int | None = None
+    role: str | None = None  # "lead" | "co" | None
+    bucket: str | None = None  # "overdue" | "soon" | None
+
+
+def _is_co(department_id: int) -> Any:
+    return exists().where(task_co_departments.c.task_id == Task.id,
+                          task_co_departments.c.department_id == department_id)
+
+
+def _bucket(today: date) -> Any:
+    """0 overdue, 1 due within 15 days, 2 other open work, 3 closed."""
+    open_ = Task.status.in_([s.value for s in OPEN_STATUSES])
+    return case(
+        (and_(open_, Task.deadline < today), 0),
+        (and_(open_, Task.deadline <= today + timedelta(days=DUE_SOON_DAYS)), 1),
+        (open_, 2),
+        else_=3,
+    )
+
+
+def _base(department_id: int, filters: WorkspaceFilters, today: date) -> Select[Any]:
+    is_lead = Task.lead_department_id == department_id
+    stmt = select(Task).where(Task.level != TaskLevel.CHAPTER)
+    if filters.role == "lead":
+        stmt = stmt.where(is_lead)
+    elif filters.role == "co":
+        stmt = stmt.where(_is_co(department_id))
+    else:
+        stmt = stmt.where(or_(is_lead, _is_co(department_id)))
+    if filters.plan_id:
+        stmt = stmt.where(Task.plan_id == filters.plan_id)
+    if filters.status:
+        stmt = stmt.where(Task.status == filters.status)
+    if filters.year:
+        stmt = stmt.where(or_(Task.year == filters.year,
+                              and_(Task.year.is_(None), func.extract("year", Task.deadline) == filters.year)))
+    if filters.bucket == "overdue":
+        stmt = stmt.where(_bucket(today) == 0)
+    elif filters.bucket == "soon":
+        stmt = stmt.where(_bucket(today) == 1)
+    return stmt
+
+
+def task_query(department_id: int, filters: WorkspaceFilters, today: date) -> Select[Any]:
+    bucket = _bucket(today)
+    return (
+        _base(department_id, filters, today)
+        .options(selectinload(Task.plan), selectinload(Task.lead_department))
+        .order_by(bucket, case((bucket == 3, None), else_=Task.deadline), Task.deadline.desc(), Task.id)
+    )
+
+
+def counts(session: Session, department_id: int, filters: WorkspaceFilters, today: date) -> dict[str, int]:
+    unbucketed = WorkspaceFilters(filters.plan_id, filters.status, filters.year, filters.role, None)
+    sub = _base(department_id, unbucketed, today).with_only_columns(
+        _bucket(today).label("bucket"), Task.lead_department_id.label("lead"), Task.status.label("status")
+    ).subquery()
+    row = session.execute(select(
+        func.count(),
+        func.sum(case((sub.c.bucket == 0, 1), else_=0)),
+        func.sum(case((sub.c.bucket == 1, 1), else_=0)),
+        func.sum(case((sub.c.status == TaskStatus.DONE.value, 1), else_=0)),
+        func.sum(case((sub.c.lead == department_id, 1), else_=0)),
+    )).one()
+    total, overdue, soon, done, lead = (int(v or 0) for v in row)
+    return {"total": total, "overdue": overdue, "soon": soon, "done": done, "lead": lead, "co": total - lead}
+
+
+def last_reports(session: Session, department_id: int, task_ids: list[int]) -> dict[int, ProgressReport]:
+    """The department's latest report on each task (one query for the page)."""
+    if not task_ids:
+        return {}
+    reports = session.scalars(
+        select(ProgressReport)
+        .where(ProgressReport.task_id.in_(task_ids), ProgressReport.department_id == department_id)
+        .order_by(ProgressReport.task_id, ProgressReport.period_year, ProgressReport.id)
+    )
+    latest: dict[int, ProgressReport] = {}
+    for report in reports:
+        latest[report.task_id] = report
+    return latest
+
+
+def alert_levels(session: Session, target: AlertTarget, ids: list[int]) -> dict[int, AlertLevel]:
+    """The open deadline-alert level of each task or milestone on the page."""
+    if not ids:
+        return {}
+    column = Alert.task_id if target == AlertTarget.TASK else Alert.milestone_id
+    rows = session.execute(select(column, Alert.level).where(
+        Alert.status == AlertStatus.OPEN, Alert.target == target, column.in_(ids)))
+    return {item_id: level for item_id, level in rows}
+
+
+def milestone_query(department_id: int, filters: WorkspaceFilters, today: date) -> Select[Any]:
+    """Open milestones of tasks the department leads, overdue first, then by due date."""
+    open_ = Milestone.status.in_([MilestoneStatus.PENDING.value, MilestoneStatus.OVERDUE.value])
+    stmt = (
+        select(Milestone).join(Milestone.task)
+        .where(Task.lead_department_id == department_id, open_)
+        .options(selectinload(Milestone.task).selectinload(Task.plan))
+        .order_by(case((Milestone.due_date < today, 0), else_=1), Milestone.due_date, Milestone.id)
+    )
+    if filters.plan_id:
+        stmt = stmt.where(Task.plan_id == filters.plan_id)
+    if filters.year:
+        stmt = stmt.where(func.extract("year", Milestone.due_date) == filters.year)
+    if filters.bucket == "overdue":
+        stmt = stmt.where(Milestone.due_date < today)
+    elif filters.bucket == "soon":
+        stmt = stmt.where(Milestone.due_date.between(today, today + timedelta(days=DUE_SOON_DAYS)))
+    return stmt
+
+
+def workspace_plans(session: Session, department_id: int) -> list[Plan]:
+    task_plans = select(Task.plan_id).where(or_(Task.lead_department_id == department_id, _is_co(department_id)))
+    return list(session.scalars(select(Plan).where(Plan.id.in_(task_plans)).order_by(Plan.id)))
