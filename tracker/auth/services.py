@@ -25,11 +25,11 @@ class LoginFailed(DomainError):
     status_code = 200
 
 
-def validate_password(password: str) -> None:
+def validate_password(password: str, field: str = "password") -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise DomainError(f"密码至少需要{MIN_PASSWORD_LENGTH}位。", field="password")
+        raise DomainError(f"密码至少需要{MIN_PASSWORD_LENGTH}位。", field=field)
     if password.isdigit() or password.isalpha():
-        raise DomainError("密码需同时包含字母和数字。", field="password")
+        raise DomainError("密码需同时包含字母和数字。", field=field)
 
 
 def create_user(session: Session, actor: User | None, *, username: str, name: str, role: str | Role,
@@ -86,7 +86,7 @@ def authenticate(session: Session, username: str, password: str) -> User:
 def change_password(session: Session, user: User, old_password: str, new_password: str) -> None:
     if not check_password_hash(user.password_hash, old_password):
         raise DomainError("原密码不正确。", field="old_password")
-    validate_password(new_password)
+    validate_password(new_password, field="new_password")
     user.password_hash = generate_password_hash(new_password)
     user.password_changed_at = now()
     audit.record(session, user, user, "change_password", summary="修改密码")

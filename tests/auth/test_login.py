@@ -1,0 +1,114 @@
+"""Signing in and out, throttling, safe redirects, changing one's password, the create-user command."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from tracker import timeutil
+from tracker.auth.models import User
+
+from ..conftest import login
+
+
+def test_login_and_logout(demo) -> None:  # type: ignore[no-untyped-def]
+    client = demo.test_client()
+    assert client.get("/login").status_code == 200
+    login(client, "zj_planner")
+    assert "王" in client.get("/plans").get_data(as_text=True) or client.get("/plans").status_code == 200
+    response = client.post("/logout")
+    assert response.status_code == 302
+    assert client.get("/plans").status_code == 302
+
+
+def test_logout_is_post_only(demo) -> None:  # type: ignore[no-untyped-def]
+    client = demo.test_client()
+    login(client, "zj_planner")
+    assert client.get("/logout").status_code == 405
+
+
+def test_wrong_password_counts_and_locks(demo) -> None:  # type: ignore[no-untyped-def]
+    client = demo.test_client()
+    for attempt in range(4):
+        html = client.post("/login", data={"username": "zj_planner", "password": "wrong"}).get_data(as_text=True)
+        assert "用户名或密码错误" in html and f"再失败{4 - attempt}次" in html
+    html = client.post("/login", data={"username": "zj_planner", "password": "wrong"}).get_data(as_text=True)
+    assert "已锁定" in html
+    # even the right password is refused while locked
+    html = client.post("/login", data={"username": "zj_planner", "password": "demo1234"}).get_data(as_text=True)
+    assert "已锁定" in html
+    with timeutil.frozen(timeutil.now() + timedelta(minutes=16)):
+        login(client, "zj_planner")
+
+
+def test_unknown_user_gets_the_same_message(demo) -> None:  # type: ignore[no-untyped-def]
+    html = demo.test_client().post("/login", data={"username": "nobody", "password": "x"}).get_data(as_text=True)
+    assert "用户名或密码错误" in html
+
+
+def test_next_redirect_is_same_site_only(demo) -> None:  # type: ignore[no-untyped-def]
+    from urllib.parse import urlsplit
+
+    for target, expected in [("/workspace", "/workspace"), ("//evil.example/x", "/"),
+                             ("https://evil.example/", "/"), ("/\\evil.example", "/")]:
+        client = demo.test_client()
+        response = client.post(f"/login?next={target}", data={"username": "zj_planner", "password": "demo1234"})
+        assert response.status_code == 302
+        location = response.headers["Location"]
+        assert urlsplit(location).path == expected and urlsplit(location).netloc in ("", "localhost"), target
+
+
+def test_inactive_user_cannot_log_in(demo) -> None:  # type: ignore[no-untyped-def]
+    with demo.extensions["tracker.sessions"]() as s:
+        s.scalars(select(User).where(User.username == "zj_leader")).one().is_active = False
+        s.commit()
+    html = demo.test_client().post("/login", data={"username": "zj_leader", "password": "demo1234"}).get_data(as_text=True)
+    assert "用户名或密码错误" in html
+
+
+def test_change_password(demo) -> None:  # type: ignore[no-untyped-def]
+    client = demo.test_client()
+    login(client, "zj_head_jk")
+    bad = client.post("/account/password", data={"old_password": "nope", "new_password": "abc12345",
+                                                  "confirm": "abc12345"})
+    assert "原密码不正确" in bad.get_data(as_text=True)
+    weak = client.post("/account/password", data={"old_password": "demo1234", "new_password": "12345678",
+                                                   "confirm": "12345678"})
+    assert "字母和数字" in weak.get_data(as_text=True)
+    mismatch = client.post("/account/password", data={"old_password": "demo1234", "new_password": "abc12345",
+                                                       "confirm": "abc12346"})
+    assert "不一致" in mismatch.get_data(as_text=True)
+    ok = client.post("/account/password", data={"old_password": "demo1234", "new_password": "newpass2026",
+                                                "confirm": "newpass2026"})
+    assert ok.status_code == 302
+    client.post("/logout")
+    login(client, "zj_head_jk", "newpass2026")
+
+
+def test_session_cookie_flags(demo) -> None:  # type: ignore[no-untyped-def]
+    response = demo.test_client().post("/login", data={"username": "zj_planner", "password": "demo1234"})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_security_headers(demo) -> None:  # type: ignore[no-untyped-def]
+    response = demo.test_client().get("/login")
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+def test_create_user_command(demo) -> None:  # type: ignore[no-untyped-def]
+    runner = demo.test_cli_runner()
+    result = runner.invoke(args=["create-user", "--username", "new_head", "--name", "新负责人", "--role",
+                                                 "dept_head", "--region", "330000", "--department", "疾控处",
+                                                 "--password", "abc12345"])
+    assert result.exit_code == 0, result.output
+    assert "已创建用户 new_head" in result.output
+    client = demo.test_client()
+    login(client, "new_head", "abc12345")
+    result = runner.invoke(args=["create-user", "--username", "x", "--name", "x", "--role", "dept_head",
+                                                 "--region", "330000", "--department", "不存在处", "--password",
+                                                 "abc12345"])
+    assert result.exit_code == 1 and "没有部门" in result.output
