@@ -60,6 +60,17 @@ BLUEPRINT_MODULES = [
     "attachments.views",
     "workspace.views",
     "admin.views",
+    "supervision.views",
+    "adjustments.views",
+    "planning.views",
+    "alerts.views",
+    "system.views",
+    "notifications.views",
+    "projects.views",
+    "indicators.views",
+    "evaluations.views",
+    "dashboard.views",
+    "imports.views",
 ]
 
 

@@ -9,9 +9,10 @@ import click
 from alembic import command as alembic_command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, with_appcontext
 
 from .config import PROJECT_ROOT
+from .imports.cli import import_plan_command
 
 
 def alembic_config(database_url: str) -> AlembicConfig:
@@ -31,6 +32,11 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(create_user_command)
     app.cli.add_command(demo_command)
+    app.cli.add_command(import_plan_command)
+    from .scheduler import run_job_command, scheduler_command
+
+    app.cli.add_command(scheduler_command)
+    app.cli.add_command(run_job_command)
 
 
 @click.group("db", help="数据库迁移（Alembic）。")
@@ -40,6 +46,7 @@ def db_group() -> None:
 
 @db_group.command("upgrade")
 @click.argument("revision", default="head")
+@with_appcontext
 def db_upgrade(revision: str) -> None:
     upgrade_database(current_app.config["DATABASE_URL"], revision)
     click.echo(f"数据库已升级到 {revision}")
@@ -47,6 +54,7 @@ def db_upgrade(revision: str) -> None:
 
 @db_group.command("downgrade")
 @click.argument("revision", default="-1")
+@with_appcontext
 def db_downgrade(revision: str) -> None:
     alembic_command.downgrade(alembic_config(current_app.config["DATABASE_URL"]), revision)
     click.echo(f"数据库已回退到 {revision}")
@@ -54,6 +62,7 @@ def db_downgrade(revision: str) -> None:
 
 @db_group.command("revision")
 @click.option("-m", "--message", required=True)
+@with_appcontext
 def db_revision(message: str) -> None:
     """Autogenerate a migration from the models."""
     alembic_command.revision(
@@ -62,6 +71,7 @@ def db_revision(message: str) -> None:
 
 
 @db_group.command("check")
+@with_appcontext
 def db_check() -> None:
     """Fail when the models and the migrations differ."""
     alembic_command.check(alembic_config(current_app.config["DATABASE_URL"]))
@@ -69,6 +79,7 @@ def db_check() -> None:
 
 
 @click.command("init-db", help="建立或升级数据库结构。")
+@with_appcontext
 def init_db() -> None:
     upgrade_database(current_app.config["DATABASE_URL"])
     click.echo("数据库结构已就绪")
@@ -77,6 +88,7 @@ def init_db() -> None:
 @click.command("seed", help="载入 seeds/ 中的演示数据（可重复执行）。")
 @click.option("--path", "path", type=click.Path(exists=True, file_okay=False, path_type=Path),
               default=PROJECT_ROOT / "seeds")
+@with_appcontext
 def seed_command(path: Path) -> None:
     from .db import unit_of_work
     from .seeding import SeedError, load_seeds
@@ -97,6 +109,7 @@ def seed_command(path: Path) -> None:
 @click.option("--region", "region_code", required=True, help="行政区划代码，如 330000")
 @click.option("--department", required=True, help="部门名称")
 @click.password_option()
+@with_appcontext
 def create_user_command(username: str, name: str, role: str, region_code: str, department: str,
                         password: str) -> None:
     from .auth.services import create_user
@@ -117,7 +130,9 @@ def create_user_command(username: str, name: str, role: str, region_code: str, d
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
 @click.option("--no-seed", is_flag=True, help="不载入演示数据")
-def demo_command(host: str, port: int, no_seed: bool) -> None:
+@click.option("--no-scheduler", is_flag=True, help="不启动定时任务进程")
+@with_appcontext
+def demo_command(host: str, port: int, no_seed: bool, no_scheduler: bool) -> None:
     from .db import unit_of_work
     from .seeding import load_seeds
 
@@ -130,7 +145,15 @@ def demo_command(host: str, port: int, no_seed: bool) -> None:
     click.echo(f"规划执行督查系统：http://{host}:{port}/  （演示账号见 README，密码 demo1234）")
     from werkzeug.serving import run_simple
 
-    run_simple(host, port, app, use_reloader=False, threaded=True)
+    from .scheduler import spawn_scheduler, stop_scheduler
+
+    # The scheduler runs beside the web server in its own process, and stops with the demo.
+    scheduler = None if no_scheduler else spawn_scheduler(app.config["DATABASE_URL"])
+    try:
+        run_simple(host, port, app, use_reloader=False, threaded=True)
+    finally:
+        if scheduler is not None:
+            stop_scheduler(scheduler)
 
 
 def _create_app() -> Flask:

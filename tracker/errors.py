@@ -78,6 +78,12 @@ def register_error_handlers(app: Flask) -> None:
         code = exc.code or 500
         return render_error(code, ERROR_MESSAGES.get(code) or exc.description)
 
+    from flask_wtf.csrf import CSRFError
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(_exc: CSRFError) -> tuple[str, int]:
+        return render_error(400, "表单缺少安全令牌或已过期，未保存任何内容。请刷新页面后重新提交。")
+
     @app.errorhandler(DomainError)
     def _domain_error(exc: DomainError) -> tuple[str, int]:
         return render_error(exc.status_code, exc.message)

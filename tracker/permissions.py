@@ -142,3 +142,130 @@ def roles_required(*roles: Role) -> Callable[[F], F]:
         return wrapped  # type: ignore[return-value]
 
     return decorator
+
+
+# --- the overdue list (逾期清单) -------------------------------------------------------------------
+
+OVERDUE_LIST_ROLES = frozenset({Role.SUPERVISOR, Role.PLANNER, Role.LEADER, Role.ADMIN})
+
+
+def can_view_overdue_list(user: User) -> bool:
+    return user.role in OVERDUE_LIST_ROLES
+
+
+def overdue_region_ids(session: Session, user: User) -> set[int]:
+    """Regions whose alerts the user works on: their own and every region below (never a sibling's,
+    nor the regions above, whose offices supervise their own plans)."""
+    return region_ids_below(session, user.region_id)
+
+
+# --- key projects (重大项目): the register, yearly investment and construction nodes ----------------
+# Each rule takes the project's task: the owner unit is the task's lead department, and the planner
+# of the plan's region keeps the register and reviews the figures.
+
+
+def is_project_owner(user: User, task: Task) -> bool:
+    return task.plan.region_id == user.region_id and is_lead(user, task)
+
+
+def can_enter_investment(user: User, task: Task) -> bool:
+    """The owner unit's head and staff fill in the completed investment (staff save drafts)."""
+    return user.role in DEPARTMENT_ROLES and is_project_owner(user, task)
+
+
+def can_submit_investment(user: User, task: Task) -> bool:
+    """Only the owner unit's head sends the figure to the planner."""
+    return user.role == Role.DEPT_HEAD and is_project_owner(user, task)
+
+
+def can_review_investment(user: User, task: Task) -> bool:
+    return user.role in PLANNING_ROLES and task.plan.region_id == user.region_id
+
+
+def can_edit_project_register(user: User, task: Task) -> bool:
+    """Facts, funding and the yearly investment plan belong to the planner of the plan's region."""
+    return user.role in PLANNING_ROLES and task.plan.region_id == user.region_id
+
+
+def can_request_investment_adjustment(user: User, task: Task) -> bool:
+    return user.role == Role.DEPT_HEAD and is_project_owner(user, task)
+
+
+def can_decide_investment_adjustment(user: User, task: Task) -> bool:
+    return user.role in PLANNING_ROLES and task.plan.region_id == user.region_id
+
+
+# --- indicators, evaluations and the leaders' dashboard ------------------------------------------
+
+EVALUATION_VIEW_ROLES = frozenset({Role.EVALUATOR, Role.PLANNER, Role.LEADER})
+DASHBOARD_ROLES = frozenset({Role.LEADER, Role.EVALUATOR, Role.PLANNER, Role.SUPERVISOR, Role.ADMIN})
+
+
+def can_view_indicator(session: Session, user: User, indicator: Any) -> bool:
+    return can_view_plan(session, user, indicator.plan)
+
+
+def can_enter_indicator_value(user: User, indicator: Any) -> bool:
+    """The lead department (head or staff) enters its indicators' values; the plan's planners may too."""
+    if indicator.plan.region_id != user.region_id:
+        return False
+    if user.role in PLANNING_ROLES:
+        return True
+    return user.role in DEPARTMENT_ROLES and indicator.lead_department_id == user.department_id
+
+
+def can_confirm_indicator_value(user: User, indicator: Any) -> bool:
+    """Planners of the plan's region confirm the values the departments entered."""
+    return user.role in PLANNING_ROLES and indicator.plan.region_id == user.region_id
+
+
+def can_judge_indicator_value(user: User, indicator: Any) -> bool:
+    """Evaluators of the plan's region judge what a number cannot (qualitative and trend targets)."""
+    return user.role == Role.EVALUATOR and indicator.plan.region_id == user.region_id
+
+
+def can_run_evaluation(user: User, plan: Plan) -> bool:
+    """Evaluators run, adjust and lock the evaluations of their own region's plans."""
+    return user.role == Role.EVALUATOR and plan.region_id == user.region_id
+
+
+def can_view_evaluations(user: User) -> bool:
+    return user.role in EVALUATION_VIEW_ROLES
+
+
+def can_view_evaluation(session: Session, user: User, plan: Plan) -> bool:
+    return user.role in EVALUATION_VIEW_ROLES and can_view_plan(session, user, plan)
+
+
+def can_view_dashboard(user: User) -> bool:
+    """Leaders read the dashboard; the offices that work with them see it too."""
+    return user.role in DASHBOARD_ROLES
+
+
+# --- imports: plan documents, task lists (任务分解表), cascading plans down the levels -------------
+
+COVERAGE_ROLES = frozenset({Role.PLANNER, Role.LEADER, Role.EVALUATOR, Role.SUPERVISOR})
+
+
+def can_import(user: User) -> bool:
+    """Planners bring plan documents into the system (for their own region)."""
+    return user.role in PLANNING_ROLES
+
+
+def can_work_on_import(user: User, document: Any) -> bool:
+    """An uploaded document's draft belongs to the planners of the region it was uploaded for."""
+    return user.role in PLANNING_ROLES and document.region_id == user.region_id
+
+
+def can_import_task_list(user: User, plan: Plan) -> bool:
+    return can_edit_plan(user, plan)
+
+
+def can_cascade_from(session: Session, user: User, parent: Plan) -> bool:
+    """A city or county planner creates their plan from a plan of a region above theirs."""
+    return user.role in PLANNING_ROLES and parent.region_id in region_ids_above(session, user.region_id)
+
+
+def can_view_coverage(session: Session, user: User, plan: Plan) -> bool:
+    """How the regions below implement a plan: for the offices of the plan's region and the regions above."""
+    return user.role in COVERAGE_ROLES and plan.region_id in region_ids_below(session, user.region_id)

@@ -46,6 +46,24 @@ class AlertStatus(LabeledEnum):
     CANCELLED = "cancelled", "已取消"
 
 
+class ResolveReason(LabeledEnum):
+    """Why an alert stopped being open (stored in ``resolved_reason``)."""
+
+    DONE = "done", "已完成"
+    DEADLINE_CHANGED = "deadline_changed", "期限已调整"
+    CAUGHT_UP = "caught_up", "进度已赶上"
+    NOT_APPLICABLE = "not_applicable", "不再适用"
+
+
+# Severity order: a badge shows the most severe open alert of an item.
+LEVEL_RANK = {
+    AlertLevel.DUE_SOON: 1,
+    AlertLevel.LAGGING: 2,
+    AlertLevel.OVERDUE: 3,
+    AlertLevel.SEVERE: 4,
+}
+
+
 class Alert(Base):
     """预警: raised by the scheduled scan; at most one open alert per rule and item."""
 
@@ -75,6 +93,11 @@ class Alert(Base):
             postgresql_where=text("status = 'open' AND target = 'indicator'"),
         ),
         Index("ix_alerts_status_level", "status", "level"),
+        # the overdue list walks open alerts by deadline
+        Index(
+            "ix_alerts_open_due", "due_date", "id",
+            sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'"),
+        ),
         Index("ix_alerts_task", "task_id"),
         Index("ix_alerts_milestone", "milestone_id"),
     )

@@ -1,0 +1,119 @@
+"""The Excel export holds exactly the filtered list, safely and in local formats."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date, datetime
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from openpyxl import load_workbook
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tracker.alerts.exports import DATE_FORMAT, safe_text
+from tracker.plans.models import Plan
+from tracker.scheduler import run_job
+from tracker.system.models import JobStatus
+from tracker.timeutil import format_date
+
+from ..conftest import login
+from .html import overdue_rows
+from .world import World
+
+
+def _days_text(n: int) -> str:
+    return f"逾期{n}天" if n > 0 else ("今日到期" if n == 0 else f"剩{-n}天")
+
+
+def _page_rows(client: FlaskClient, query: str) -> list[list[str]]:
+    return overdue_rows(client.get("/alerts/overdue" + query).get_data(as_text=True))
+
+
+def _workbook(client: FlaskClient, query: str):  # type: ignore[no-untyped-def]
+    response = client.get("/alerts/overdue/export.xlsx" + query)
+    assert response.status_code == 200
+    assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert "attachment" in response.headers["Content-Disposition"]
+    return load_workbook(io.BytesIO(response.data))
+
+
+def _as_page_cells(values: tuple) -> list[str]:  # type: ignore[type-arg]
+    """A workbook row in the page's words, to compare with the page's table."""
+    (_, level, kind, plan, region, code, title, milestone, department, _person, deadline, days, status, progress,
+     raised) = values
+    return [level, kind, plan, region, code, title + (f" 节点：{milestone}" if milestone else ""), department or "",
+            format_date(deadline), _days_text(days), status, f"{progress}%{progress}%", format_date(raised)]
+
+
+@pytest.fixture
+def scanned(demo: Flask) -> Flask:
+    run = run_job(demo, "scan")
+    assert run.status == JobStatus.SUCCEEDED, run.error
+    return demo
+
+
+@pytest.mark.parametrize("query", ["", "?level=severe", "?kind=milestone&sort=department",
+                                   "?days_min=10&days_max=400&sort=deadline&dir=desc"])
+def test_the_exported_workbook_equals_the_filtered_page(scanned: Flask, query: str) -> None:
+    client = scanned.test_client()
+    login(client, "zj_supervisor")
+    page = _page_rows(client, query)
+    assert page, "the demo data has alerts for this filter"
+    sheet = _workbook(client, query)["逾期清单"]
+    data = [row for row in sheet.iter_rows(min_row=4, values_only=True)]
+    assert [r[0] for r in data] == list(range(1, len(data) + 1))
+    assert [_as_page_cells(r) for r in data] == page
+
+
+def test_export_holds_every_page(scanned: Flask) -> None:
+    scanned.config["PAGE_SIZE"] = 5
+    client = scanned.test_client()
+    login(client, "zj_supervisor")
+    first = _page_rows(client, "")
+    html = client.get("/alerts/overdue").get_data(as_text=True)
+    total = int(re.search(r"共 (\d+) 条", html).group(1))  # type: ignore[union-attr]
+    pages = [row for n in range(1, (total + 4) // 5 + 1) for row in _page_rows(client, f"?page={n}")]
+    assert pages[:5] == first and len(pages) == total
+    sheet = _workbook(client, "")["逾期清单"]
+    assert [_as_page_cells(r) for r in sheet.iter_rows(min_row=4, values_only=True)] == pages
+
+
+def test_the_workbook_layout(scanned: Flask) -> None:
+    client = scanned.test_client()
+    login(client, "zj_supervisor")
+    with scanned.extensions["tracker.sessions"]() as s:
+        plan = s.scalar(select(Plan).where(Plan.code == "zj-14"))
+    sheet = _workbook(client, f"?plan={plan.id}&level=severe")["逾期清单"]
+    assert sheet["A1"].value == "逾期清单（浙江省及下辖地区）"
+    info = sheet["A2"].value
+    assert f"规划：{plan.short_name}" in info and "预警等级：严重逾期" in info
+    assert "导出时间：2026年11月22日 09:00" in info
+    assert [c.value for c in sheet[3]][:4] == ["序号", "预警等级", "类型", "规划"]
+    assert sheet.freeze_panes == "A4"
+    deadline = sheet["K4"]
+    assert isinstance(deadline.value, datetime) and deadline.number_format == DATE_FORMAT
+    assert sheet.column_dimensions["G"].width >= 40  # 任务名称 is wide enough for Chinese titles
+    assert sheet.auto_filter.ref.startswith("A3:O")
+
+
+def test_text_cells_are_safe_from_formula_injection(session: Session, world: World, run_scan,
+                                                   client: FlaskClient) -> None:  # type: ignore[no-untyped-def]
+    world.task(session, date(2026, 11, 1), title='=HYPERLINK("http://evil","点我")', responsible_person="@SUM(1)")
+    session.commit()
+    run_scan()
+    login(client, "sup")
+    sheet = _workbook(client, "")["逾期清单"]
+    row = next(sheet.iter_rows(min_row=4, max_row=4))
+    title, person = row[6], row[9]
+    assert title.value == "'" + '=HYPERLINK("http://evil","点我")' and title.data_type == "s"
+    assert person.value == "'@SUM(1)" and person.data_type == "s"
+    assert safe_text("-1") == "'-1" and safe_text("普通文字") == "普通文字" and safe_text(None) == ""
+
+
+def test_an_empty_export_is_still_a_workbook(client: FlaskClient, world: World) -> None:
+    login(client, "sup")
+    sheet = _workbook(client, "?level=severe")["逾期清单"]
+    assert sheet.max_row == 3

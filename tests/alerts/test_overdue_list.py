@@ -1,0 +1,176 @@
+"""The supervision office's overdue list: who may open it, scope, filters, sorting, paging and counts."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from ..conftest import login
+from .html import overdue_rows, table_rows
+from .world import World
+
+
+@pytest.fixture
+def listed(session: Session, world: World, run_scan) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Alerts across the province: ids of the tasks by name."""
+    t = {
+        "severe": world.task(session, date(2026, 9, 1), code="1.1", title="省级严重逾期任务"),
+        "overdue": world.task(session, date(2026, 11, 10), code="1.2", lead="yz", title="省级逾期任务"),
+        "soon": world.task(session, date(2026, 11, 25), code="1.3", title="省级临期任务"),
+        "city": world.task(session, date(2026, 11, 1), plan="city", lead="city_jk", code="2.1", title="市级逾期任务"),
+        "a": world.task(session, date(2026, 11, 1), plan="a", lead="a_jk", code="3.1", title="乐清逾期任务"),
+        "b": world.task(session, date(2026, 11, 1), plan="b", lead="b_jk", code="4.1", title="鹿城逾期任务"),
+    }
+    holder = world.task(session, date(2026, 12, 31), code="1.4", title="含节点的任务")
+    world.milestone(session, holder, date(2026, 11, 2), title="完成中期检查")
+    session.commit()
+    run_scan()
+    ids = {k: v.id for k, v in t.items()}
+    ids["holder"] = holder.id
+    return ids
+
+
+def _rows(client: FlaskClient, query: str = "") -> list[list[str]]:
+    response = client.get("/alerts/overdue" + query)
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    return overdue_rows(response.get_data(as_text=True))
+
+
+def _titles(rows: list[list[str]]) -> list[str]:
+    return [r[5].split(" 节点：")[0] for r in rows]
+
+
+@pytest.mark.parametrize("user,status", [("supervisor", 200), ("planner", 200), ("leader", 200), ("admin", 200),
+                                         ("head_jk", 403), ("staff_jk", 403), ("evaluator", 403)])
+def test_who_may_open_the_overdue_list(client: FlaskClient, world: World, user: str, status: int) -> None:
+    login(client, world.users[user].username)
+    assert client.get("/alerts/overdue").status_code == status
+    assert client.get("/alerts/overdue/export.xlsx").status_code == status
+
+
+def test_anonymous_users_are_sent_to_login(client: FlaskClient) -> None:
+    response = client.get("/alerts/overdue")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_scope_is_the_users_region_and_below(client: FlaskClient, world: World, listed: dict[str, int]) -> None:
+    login(client, "sup")
+    assert len(_rows(client)) == 7
+    client.post("/logout")
+    login(client, "city_sup")
+    assert sorted(_titles(_rows(client))) == sorted(["市级逾期任务", "乐清逾期任务", "鹿城逾期任务"])
+    client.post("/logout")
+    login(client, "a_sup")
+    assert _titles(_rows(client)) == ["乐清逾期任务"]  # never the neighbouring county's
+    # a filter naming another county's region shows nothing rather than leaking it
+    assert _rows(client, f"?region={world.county_b.id}") == []
+
+
+def test_default_order_is_most_days_overdue_first(client: FlaskClient, listed: dict[str, int]) -> None:
+    login(client, "sup")
+    rows = _rows(client)
+    days = [r[8] for r in rows]
+    assert days[0] == "逾期82天" and days[-1] == "剩3天"
+    assert rows[0][0] == "严重逾期" and rows[0][5] == "省级严重逾期任务"
+    asc = _rows(client, "?sort=days&dir=asc")
+    assert [r[8] for r in asc] == list(reversed(days)) or asc[0][8] == "剩3天"
+
+
+def test_filters(client: FlaskClient, world: World, listed: dict[str, int]) -> None:
+    login(client, "sup")
+    assert _titles(_rows(client, f"?plan={world.plans['province'].id}&level=severe")) == ["省级严重逾期任务"]
+    assert _titles(_rows(client, f"?department={world.depts['yz'].id}")) == ["省级逾期任务"]
+    assert sorted(_titles(_rows(client, f"?region={world.county_a.id}"))) == ["乐清逾期任务"]
+    milestone_rows = _rows(client, "?kind=milestone")
+    assert [(r[1], r[5]) for r in milestone_rows] == [("节点", "含节点的任务 节点：完成中期检查")]
+    assert _titles(_rows(client, "?level=due_soon")) == ["省级临期任务"]
+    # days overdue 12 … 21: deadlines 11-01 (21 days), 11-02 (20), 11-10 (12)
+    assert sorted(_titles(_rows(client, "?days_min=12&days_max=21"))) == sorted(
+        ["市级逾期任务", "乐清逾期任务", "鹿城逾期任务", "含节点的任务", "省级逾期任务"])
+    assert _titles(_rows(client, "?days_min=60")) == ["省级严重逾期任务"]
+    assert sorted(_titles(_rows(client, "?due_from=2026-11-05&due_to=2026-11-30"))) == ["省级临期任务", "省级逾期任务"]
+
+
+def test_sort_by_department_and_deadline(client: FlaskClient, listed: dict[str, int]) -> None:
+    login(client, "sup")
+    by_dept = [r[6] for r in _rows(client, "?sort=department")]
+    assert by_dept == sorted(by_dept)
+    deadlines = [r[7] for r in _rows(client, "?sort=deadline&dir=desc")]
+    assert deadlines[0] == "2026年11月25日" and deadlines[-1] == "2026年9月1日"
+
+
+def test_paging_and_counts(app, client: FlaskClient, world: World, listed: dict[str, int]) -> None:  # type: ignore[no-untyped-def]
+    app.config["PAGE_SIZE"] = 3
+    login(client, "sup")
+    pages = [_rows(client, f"?page={n}") for n in (1, 2, 3)]
+    assert [len(p) for p in pages] == [3, 3, 1]
+    assert len({r[5] for p in pages for r in p}) == 7
+    html = client.get("/alerts/overdue?page=2").get_data(as_text=True)
+    assert "第 2 / 3 页，共 7 条" in html
+    assert _rows(client, "?page=99") == pages[2]  # past the end: the last page
+
+    counts, _ = table_rows(html, "department-counts")
+    by_name = {(r[0], r[1]): r for r in counts}
+    # columns: name, region, 严重逾期, 逾期, 临期, 滞后, total; the department with severe items first
+    assert counts[0][:2] == ["疾控处", "浙江省"]
+    assert by_name["疾控处", "浙江省"][2:] == ["1", "1", "1", "", "3"]
+    assert by_name["疾控处", "温州市"][-1] == "1" and by_name["医政医管处", "浙江省"][-1] == "1"
+    assert '<a class="count black" data-level="severe"' in html
+    assert 'data-level="severe" href="/alerts/overdue?page=2&amp;level=severe"' in html or "level=severe" in html
+
+
+def test_bad_filter_values_are_explained_not_a_crash(client: FlaskClient, listed: dict[str, int]) -> None:
+    login(client, "sup")
+    response = client.get("/alerts/overdue?days_min=abc&due_from=2026-13-01&level=nonsense&days_max=1&due_to=x")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "最少逾期天数应为 0 到 100000 之间的整数。" in html
+    assert "截止日期起应为日期（YYYY-MM-DD）。" in html
+    assert "预警等级的取值无效。" in html
+    response = client.get("/alerts/overdue?days_min=30&days_max=10")
+    assert "最多逾期天数不能小于最少逾期天数。" in response.get_data(as_text=True)
+
+
+def test_each_row_links_to_its_task(client: FlaskClient, listed: dict[str, int]) -> None:
+    login(client, "sup")
+    html = client.get("/alerts/overdue?kind=milestone").get_data(as_text=True)
+    assert f'href="/tasks/{listed["holder"]}#milestone-' in html
+    assert f'href="/tasks/{listed["severe"]}"' in client.get("/alerts/overdue").get_data(as_text=True)
+
+
+def test_finished_items_leave_the_list_before_the_next_scan(client: FlaskClient, session: Session,
+                                                           listed: dict[str, int]) -> None:
+    from tracker.tasks.models import Task, TaskStatus
+
+    task = session.get(Task, listed["severe"])
+    task.status, task.completed_on, task.progress = TaskStatus.DONE, date(2026, 11, 22), 100
+    session.commit()
+    login(client, "sup")
+    assert "省级严重逾期任务" not in _titles(_rows(client))
+
+
+def test_the_list_as_json(client: FlaskClient, listed: dict[str, int]) -> None:
+    login(client, "sup")
+    data = client.get("/alerts/overdue.json?level=severe").get_json()
+    assert data["total"] == 1 and data["counts"] == {"severe": 1}
+    (row,) = data["rows"]
+    assert row["task_title"] == "省级严重逾期任务" and row["days_overdue"] == 82 and row["deadline"] == "2026-09-01"
+
+
+def test_the_department_filter_offers_the_chosen_regions_departments(client: FlaskClient, world: World,
+                                                                    listed: dict[str, int]) -> None:
+    import re
+
+    def options(query: str = "") -> list[str]:
+        html = client.get("/alerts/overdue" + query).get_data(as_text=True)
+        select = html.split('<select name="department">')[1].split("</select>")[0]
+        return re.findall(r">([^<]+)</option>", select)[1:]
+
+    login(client, "sup")
+    assert options() == ["浙江省 · 疾控处", "浙江省 · 医政医管处"]  # those with alerts, own region first
+    assert options(f"?region={world.county_a.id}") == ["乐清市 · 疾控科"]
+    assert options(f"?department={world.depts['b_jk'].id}") == [
+        "浙江省 · 疾控处", "浙江省 · 医政医管处", "鹿城区 · 疾控科"]

@@ -1,0 +1,776 @@
+"""The overdue engine: alert rules, the set-based scan, and the queries behind the overdue list.
+
+The scan works on sets: a handful of ``UPDATE … WHERE`` and ``INSERT … SELECT`` statements, whatever
+the number of tasks. The working-day arithmetic happens once per scan in Python (a few dates: "overdue
+before", "severe before", "due soon until"); the database compares deadlines with those dates.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from typing import Any, NamedTuple
+
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Date,
+    Select,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from .. import timeutil
+from ..audit import AuditEntry
+from ..auth.models import User
+from ..permissions import overdue_region_ids
+from ..plans.models import Plan, PlanStage
+from ..regions.models import Department, Region
+from ..system.services import all_settings, ensure_calendar_years, job_lock
+from ..tasks.models import OPEN_STATUSES, Milestone, MilestoneStatus, Task, TaskLevel, TaskStatus
+from ..timeutil import WorkCalendar
+from .models import LEVEL_RANK, Alert, AlertLevel, AlertRule, AlertStatus, AlertTarget, ResolveReason
+
+# Plans whose tasks are being carried out; drafts and archived plans raise no alerts.
+ACTIVE_STAGES = (PlanStage.ISSUED, PlanStage.EXECUTING, PlanStage.MIDTERM, PlanStage.FINAL)
+OPEN_TASK_STATUSES = tuple(s.value for s in (TaskStatus.NOT_STARTED, TaskStatus.IN_PROGRESS, TaskStatus.OVERDUE))
+OPEN_MILESTONE_STATUSES = (MilestoneStatus.PENDING.value, MilestoneStatus.OVERDUE.value)
+SCAN_RULES = (AlertRule.DEADLINE.value, AlertRule.PACE.value)
+
+alerts_t = Alert.__table__
+tasks_t = Task.__table__
+milestones_t = Milestone.__table__
+plans_t = Plan.__table__
+audit_t = AuditEntry.__table__
+
+
+# ---------------------------------------------------------------------------------------------------
+# Rules and thresholds
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AlertRules:
+    due_soon_working_days: int = 5
+    severe_after_days: int = 30
+    holiday_rolls_forward: bool = False
+    pace_enabled: bool = False
+    pace_threshold: int = 30
+
+    @classmethod
+    def load(cls, session: Session) -> AlertRules:
+        s = all_settings(session)
+        return cls(
+            due_soon_working_days=int(s["alerts.due_soon_working_days"]),
+            severe_after_days=int(s["alerts.severe_after_days"]),
+            holiday_rolls_forward=bool(s["alerts.holiday_rolls_forward"]),
+            pace_enabled=bool(s["alerts.pace_enabled"]),
+            pace_threshold=int(s["alerts.pace_threshold"]),
+        )
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The day's rules as dates. A deadline ``d`` of an open item is
+
+    severe   when d <  severe_before,
+    overdue  when d <  overdue_before,
+    due soon when overdue_before <= d <= due_soon_until (None: no due-soon alerts).
+    """
+
+    today: date
+    overdue_before: date
+    severe_before: date
+    due_soon_until: date | None
+
+
+def thresholds(calendar: WorkCalendar, rules: AlertRules, today: date) -> Thresholds:
+    def first_deadline_counting_from(day: date) -> date:
+        """The earliest deadline whose effective deadline is ``day`` or later.
+
+        Without rolling forward a deadline is its own effective deadline. With it, a deadline on a
+        non-working day counts as the next working day, so the days just before ``day`` that are all
+        non-working also count from ``day``.
+        """
+        if not rules.holiday_rolls_forward:
+            return day
+        first = day
+        for _ in range(60):
+            before = first - timedelta(days=1)
+            if calendar.is_working_day(before):
+                break
+            first = before
+        return first
+
+    due_soon_until = None
+    if rules.due_soon_working_days > 0:
+        due_soon_until = calendar.add_working_days(today, rules.due_soon_working_days)
+    return Thresholds(
+        today=today,
+        overdue_before=first_deadline_counting_from(today),
+        severe_before=first_deadline_counting_from(today - timedelta(days=rules.severe_after_days)),
+        due_soon_until=due_soon_until,
+    )
+
+
+def level_of(deadline: date | None, th: Thresholds) -> AlertLevel | None:
+    """The deadline-rule level of one open item (the scan does the same in SQL)."""
+    if deadline is None:
+        return None
+    if deadline < th.severe_before:
+        return AlertLevel.SEVERE
+    if deadline < th.overdue_before:
+        return AlertLevel.OVERDUE
+    if th.due_soon_until is not None and deadline <= th.due_soon_until:
+        return AlertLevel.DUE_SOON
+    return None
+
+
+def _level_case(column: Any, th: Thresholds) -> ColumnElement[Any]:
+    whens: list[tuple[Any, Any]] = [
+        (column < literal(th.severe_before, Date), literal(AlertLevel.SEVERE.value)),
+        (column < literal(th.overdue_before, Date), literal(AlertLevel.OVERDUE.value)),
+    ]
+    if th.due_soon_until is not None:
+        whens.append((column <= literal(th.due_soon_until, Date), literal(AlertLevel.DUE_SOON.value)))
+    return case(*whens, else_=null())
+
+
+def calendar_years_for(today: date) -> set[int]:
+    """The years a scan on ``today`` needs (next year from October, when it is usually published)."""
+    years = {today.year - 1, today.year}
+    if today.month >= 10:
+        years.add(today.year + 1)
+    return years
+
+
+def prepare_calendar(session: Session, rules: AlertRules, today: date) -> tuple[Thresholds, list[str]]:
+    """Seed the calendar years the scan needs, compute the thresholds, and collect warnings."""
+    years = calendar_years_for(today)
+    warnings = ensure_calendar_years(session, years)
+    calendar = timeutil.work_calendar(session)
+    th = thresholds(calendar, rules, today)
+    extra = calendar.consulted_missing - years
+    if extra:  # the window reached a year not prepared yet (e.g. late December)
+        warnings += ensure_calendar_years(session, extra)
+        calendar = timeutil.work_calendar(session)
+        th = thresholds(calendar, rules, today)
+    for year in sorted(calendar.consulted_missing):
+        message = f"{year}年节假日数据缺失，本次扫描按周一至周五计算该年工作日。"
+        if message not in warnings:
+            warnings.append(message)
+    return th, warnings
+
+
+# ---------------------------------------------------------------------------------------------------
+# The scan
+# ---------------------------------------------------------------------------------------------------
+
+
+def _count(session: Session, statement: Any) -> int:
+    """Execute an INSERT/UPDATE and return how many rows it changed."""
+    return session.execute(statement, execution_options={"preserve_rowcount": True}).rowcount
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _json(session: Session, value: ColumnElement[Any]) -> ColumnElement[Any]:
+    """A JSON text value for a JSON column in INSERT … SELECT (PostgreSQL wants a cast)."""
+    return cast(value, JSON) if _dialect(session) == "postgresql" else value
+
+
+def _days(session: Session, start: Any, end: Any) -> ColumnElement[Any]:
+    """Calendar days from ``start`` to ``end`` (two date expressions)."""
+    if _dialect(session) == "sqlite":
+        return func.julianday(end) - func.julianday(start)
+    return end - start  # PostgreSQL: date - date is a number of days
+
+
+def _insert_ignoring_duplicates(session: Session, target: AlertTarget) -> Any:
+    """INSERT into alerts that skips rows an open alert of the same rule and item already holds
+    (the partial unique indexes), so concurrent scans cannot duplicate alerts."""
+    if _dialect(session) == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    column = "task_id" if target == AlertTarget.TASK else "milestone_id"
+    return insert(alerts_t).on_conflict_do_nothing(
+        index_elements=["rule", column],
+        index_where=text(f"status = 'open' AND target = '{target.value}'"),
+    )
+
+
+def _active_plan_ids() -> Select[Any]:
+    return select(plans_t.c.id).where(plans_t.c.stage.in_([s.value for s in ACTIVE_STAGES]))
+
+
+def _open_task_ids() -> Select[Any]:
+    return select(tasks_t.c.id).where(tasks_t.c.status.in_(OPEN_TASK_STATUSES),
+                                      tasks_t.c.plan_id.in_(_active_plan_ids()))
+
+
+def _status_json(session: Session, column: Any, labels: dict[str, str], to_label: str) -> ColumnElement[Any]:
+    whens = [(column == value, literal(json.dumps({"status": [label, to_label]}, ensure_ascii=False)))
+             for value, label in labels.items()]
+    return _json(session, case(*whens, else_=literal(json.dumps({"status": [None, to_label]}))))
+
+
+def _audit_rows(session: Session, table: Any, where: Any, summary: str, changes: ColumnElement[Any],
+                at: datetime) -> None:
+    session.execute(audit_t.insert().from_select(
+        ["at", "actor_id", "object_type", "object_id", "action", "summary", "changes"],
+        select(literal(at, audit_t.c.at.type), null(), literal(table.name), table.c.id, literal("scan"),
+               literal(summary), changes).where(where),
+    ))
+
+
+def _sync_statuses(session: Session, th: Thresholds, at: datetime) -> dict[str, int]:
+    """已逾期 follows the deadline: open items past it become overdue, and go back when it moves."""
+    t, m = tasks_t, milestones_t
+    labels = {s.value: s.label for s in TaskStatus}
+    ms_labels = {s.value: s.label for s in MilestoneStatus}
+    counts = {}
+
+    becomes_overdue = and_(
+        t.c.status.in_([TaskStatus.NOT_STARTED.value, TaskStatus.IN_PROGRESS.value]),
+        t.c.level != TaskLevel.CHAPTER.value,
+        t.c.deadline < literal(th.overdue_before, Date),
+        t.c.plan_id.in_(_active_plan_ids()),
+    )
+    _audit_rows(session, t, becomes_overdue, "逾期扫描：已过截止日期，状态改为已逾期",
+                _status_json(session, t.c.status, labels, TaskStatus.OVERDUE.label), at)
+    counts["tasks_overdue"] = _count(
+        session,
+        update(t).where(becomes_overdue)
+        .values(status=TaskStatus.OVERDUE.value, version_id=t.c.version_id + 1, updated_at=at)
+    )
+
+    back_on_time = and_(t.c.status == TaskStatus.OVERDUE.value,
+                        or_(t.c.deadline.is_(None), t.c.deadline >= literal(th.overdue_before, Date)))
+    new_status = case((t.c.progress > 0, literal(TaskStatus.IN_PROGRESS.value)),
+                      else_=literal(TaskStatus.NOT_STARTED.value))
+    _audit_rows(session, t, back_on_time, "逾期扫描：截止日期已调整，不再逾期",
+                _json(session, case((t.c.progress > 0, literal(json.dumps(
+                    {"status": [TaskStatus.OVERDUE.label, TaskStatus.IN_PROGRESS.label]}, ensure_ascii=False))),
+                    else_=literal(json.dumps({"status": [TaskStatus.OVERDUE.label, TaskStatus.NOT_STARTED.label]},
+                                             ensure_ascii=False)))), at)
+    counts["tasks_reopened"] = _count(
+        session,
+        update(t).where(back_on_time).values(status=new_status, version_id=t.c.version_id + 1, updated_at=at)
+    )
+
+    ms_overdue = and_(m.c.status == MilestoneStatus.PENDING.value,
+                      m.c.due_date < literal(th.overdue_before, Date),
+                      m.c.task_id.in_(_open_task_ids()))
+    _audit_rows(session, m, ms_overdue, "逾期扫描：节点已过计划日期，状态改为已逾期",
+                _status_json(session, m.c.status, ms_labels, MilestoneStatus.OVERDUE.label), at)
+    counts["milestones_overdue"] = _count(
+        session,
+        update(m).where(ms_overdue)
+        .values(status=MilestoneStatus.OVERDUE.value, version_id=m.c.version_id + 1, updated_at=at)
+    )
+
+    ms_back = and_(m.c.status == MilestoneStatus.OVERDUE.value, m.c.due_date >= literal(th.overdue_before, Date))
+    _audit_rows(session, m, ms_back, "逾期扫描：节点日期已调整，不再逾期",
+                _status_json(session, m.c.status, ms_labels, MilestoneStatus.PENDING.label), at)
+    counts["milestones_reopened"] = _count(
+        session,
+        update(m).where(ms_back)
+        .values(status=MilestoneStatus.PENDING.value, version_id=m.c.version_id + 1, updated_at=at)
+    )
+    return counts
+
+
+def _close(session: Session, where: Any, status: AlertStatus, reason: ResolveReason, at: datetime) -> int:
+    a = alerts_t
+    return _count(
+        session,
+        update(a).where(a.c.status == AlertStatus.OPEN.value, where)
+        .values(status=status.value, resolved_at=at, resolved_reason=reason.value)
+    )
+
+
+def _task_candidate(t: Any) -> ColumnElement[bool]:
+    return and_(t.c.level != TaskLevel.CHAPTER.value, t.c.deadline.is_not(None),
+                t.c.status.in_(OPEN_TASK_STATUSES), t.c.plan_id.in_(_active_plan_ids()))
+
+
+def _milestone_candidate(m: Any) -> ColumnElement[bool]:
+    return and_(m.c.status.in_(OPEN_MILESTONE_STATUSES), m.c.task_id.in_(_open_task_ids()))
+
+
+def _deadline_rule(th: Thresholds, session: Session, at: datetime) -> dict[str, int]:
+    a, t, m = alerts_t, tasks_t, milestones_t
+    deadline = a.c.rule == AlertRule.DEADLINE.value
+    is_task = a.c.target == AlertTarget.TASK.value
+    is_milestone = a.c.target == AlertTarget.MILESTONE.value
+    counts = {"resolved": 0, "cancelled": 0, "upgraded": 0, "raised": 0}
+
+    # 1. Done: the item (or, for a milestone, its task) is finished.
+    done = or_(
+        exists().where(t.c.id == a.c.task_id, t.c.status == TaskStatus.DONE.value),
+        and_(is_milestone, exists().where(m.c.id == a.c.milestone_id, m.c.status == MilestoneStatus.DONE.value)),
+    )
+    counts["resolved"] += _close(session, and_(a.c.rule.in_(SCAN_RULES), done), AlertStatus.RESOLVED,
+                                 ResolveReason.DONE, at)
+
+    # 2. The deadline moved (an approved adjustment): this alert ends; step 5 re-evaluates the item.
+    moved = or_(
+        and_(is_task, exists().where(t.c.id == a.c.task_id, t.c.deadline.is_distinct_from(a.c.due_date))),
+        and_(is_milestone, exists().where(m.c.id == a.c.milestone_id, m.c.due_date != a.c.due_date)),
+    )
+    counts["resolved"] += _close(session, and_(deadline, moved), AlertStatus.RESOLVED,
+                                 ResolveReason.DEADLINE_CHANGED, at)
+
+    # 3. No longer applicable: suspended, terminated, waived, plan archived, or outside the rules now.
+    still_candidate = or_(
+        and_(is_task, exists().where(t.c.id == a.c.task_id, _task_candidate(t))),
+        and_(is_milestone, exists().where(m.c.id == a.c.milestone_id, _milestone_candidate(m))),
+    )
+    level_now = _level_case(a.c.due_date, th)
+    counts["cancelled"] += _close(session, and_(deadline, or_(~still_candidate, level_now.is_(None))),
+                                  AlertStatus.CANCELLED, ResolveReason.NOT_APPLICABLE, at)
+
+    # 4. Level changes (due soon → overdue → severe as the days pass).
+    counts["upgraded"] += _count(
+        session,
+        update(a).where(a.c.status == AlertStatus.OPEN.value, deadline, a.c.level != level_now)
+        .values(level=level_now, level_changed_on=literal(th.today, Date))
+    )
+
+    # 5. New alerts for items that have none open.
+    columns = ["rule", "level", "target", "task_id", "milestone_id", "due_date", "status", "raised_on",
+               "level_changed_on"]
+    today = literal(th.today, Date)
+    task_level = _level_case(t.c.deadline, th)
+    no_open_task_alert = ~exists().where(a.c.status == AlertStatus.OPEN.value, a.c.target == AlertTarget.TASK.value,
+                                         a.c.rule == AlertRule.DEADLINE.value, a.c.task_id == t.c.id)
+    counts["raised"] += _count(
+        session,
+        _insert_ignoring_duplicates(session, AlertTarget.TASK).from_select(columns, select(
+            literal(AlertRule.DEADLINE.value), task_level, literal(AlertTarget.TASK.value), t.c.id, null(),
+            t.c.deadline, literal(AlertStatus.OPEN.value), today, today,
+        ).where(_task_candidate(t), task_level.is_not(None), no_open_task_alert))
+    )
+
+    ms_level = _level_case(m.c.due_date, th)
+    no_open_ms_alert = ~exists().where(a.c.status == AlertStatus.OPEN.value,
+                                       a.c.target == AlertTarget.MILESTONE.value,
+                                       a.c.rule == AlertRule.DEADLINE.value, a.c.milestone_id == m.c.id)
+    counts["raised"] += _count(
+        session,
+        _insert_ignoring_duplicates(session, AlertTarget.MILESTONE).from_select(columns, select(
+            literal(AlertRule.DEADLINE.value), ms_level, literal(AlertTarget.MILESTONE.value), m.c.task_id,
+            m.c.id, m.c.due_date, literal(AlertStatus.OPEN.value), today, today,
+        ).where(_milestone_candidate(m), ms_level.is_not(None), no_open_ms_alert))
+    )
+    return counts
+
+
+def _pace_rule(session: Session, rules: AlertRules, th: Thresholds, at: datetime) -> dict[str, int]:
+    """进度滞后: the share of the task's time that has passed runs ahead of its progress by more than
+    the threshold (before the deadline; after it the deadline rule takes over)."""
+    a, t = alerts_t, tasks_t
+    pace = a.c.rule == AlertRule.PACE.value
+    counts = {"resolved": 0, "cancelled": 0, "raised": 0}
+    if not rules.pace_enabled:
+        counts["cancelled"] += _close(session, pace, AlertStatus.CANCELLED, ResolveReason.NOT_APPLICABLE, at)
+        return counts
+    today = literal(th.today, Date)
+    before_deadline = and_(_task_candidate(t), t.c.start_date.is_not(None), t.c.start_date < today,
+                           t.c.deadline > t.c.start_date, t.c.deadline >= literal(th.overdue_before, Date))
+    lagging = and_(before_deadline,
+                   _days(session, t.c.start_date, today) * 100
+                   > (t.c.progress + rules.pace_threshold) * _days(session, t.c.start_date, t.c.deadline))
+    counts["cancelled"] += _close(
+        session, and_(pace, ~exists().where(t.c.id == a.c.task_id, before_deadline)),
+        AlertStatus.CANCELLED, ResolveReason.NOT_APPLICABLE, at)
+    counts["resolved"] += _close(
+        session, and_(pace, ~exists().where(t.c.id == a.c.task_id, lagging)),
+        AlertStatus.RESOLVED, ResolveReason.CAUGHT_UP, at)
+    no_open = ~exists().where(a.c.status == AlertStatus.OPEN.value, a.c.target == AlertTarget.TASK.value,
+                              pace, a.c.task_id == t.c.id)
+    counts["raised"] += _count(
+        session,
+        _insert_ignoring_duplicates(session, AlertTarget.TASK).from_select(
+            ["rule", "level", "target", "task_id", "due_date", "status", "raised_on", "level_changed_on"],
+            select(literal(AlertRule.PACE.value), literal(AlertLevel.LAGGING.value),
+                   literal(AlertTarget.TASK.value), t.c.id, t.c.deadline, literal(AlertStatus.OPEN.value),
+                   today, today).where(lagging, no_open))
+    )
+    return counts
+
+
+def open_counts(session: Session) -> dict[str, int]:
+    rows = session.execute(select(Alert.level, func.count()).where(Alert.status == AlertStatus.OPEN)
+                           .group_by(Alert.level))
+    return {level.value: n for level, n in rows}
+
+
+def scan(session: Session, on: date | None = None) -> dict[str, Any]:
+    """Raise, upgrade and resolve the deadline (and pace) alerts of every task and milestone for ``on``.
+
+    Idempotent: a second run for the same day changes nothing. Concurrent runs queue on the job lock,
+    and the partial unique indexes refuse a second open alert for an item anyway.
+    """
+    session.flush()
+    job_lock(session, "scan")
+    today = on or timeutil.today()
+    at = timeutil.now()
+    rules = AlertRules.load(session)
+    th, warnings = prepare_calendar(session, rules, today)
+
+    counts: dict[str, Any] = _sync_statuses(session, th, at)
+    deadline = _deadline_rule(th, session, at)
+    pace = _pace_rule(session, rules, th, at)
+    for key in ("raised", "upgraded", "resolved", "cancelled"):
+        counts[key] = deadline.get(key, 0) + pace.get(key, 0)
+    counts["open"] = open_counts(session)
+    counts["thresholds"] = {
+        "overdue_before": th.overdue_before.isoformat(),
+        "severe_before": th.severe_before.isoformat(),
+        "due_soon_until": th.due_soon_until.isoformat() if th.due_soon_until else None,
+    }
+    if warnings:
+        counts["warnings"] = warnings
+    session.expire_all()  # the statements changed rows behind the identity map
+    return counts
+
+
+# ---------------------------------------------------------------------------------------------------
+# Badges: the most severe open alert of each task or milestone
+# ---------------------------------------------------------------------------------------------------
+
+
+def _most_severe(rows: Iterable[tuple[int, AlertLevel]]) -> dict[int, AlertLevel]:
+    out: dict[int, AlertLevel] = {}
+    for item_id, level in rows:
+        if item_id not in out or LEVEL_RANK[level] > LEVEL_RANK[out[item_id]]:
+            out[item_id] = level
+    return out
+
+
+def open_alert_levels(session: Session, task_ids: Iterable[int]) -> dict[int, AlertLevel]:
+    """{task id: level} of the tasks' own open alerts (not their milestones'), skipping finished tasks."""
+    ids = list(set(task_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Alert.task_id, Alert.level).join(Task, Task.id == Alert.task_id)
+        .where(Alert.status == AlertStatus.OPEN, Alert.target == AlertTarget.TASK, Alert.task_id.in_(ids),
+               Task.status.in_(OPEN_STATUSES))
+    )
+    return _most_severe((i, lvl) for i, lvl in rows if i is not None)
+
+
+def open_milestone_alert_levels(session: Session, milestone_ids: Iterable[int]) -> dict[int, AlertLevel]:
+    """{milestone id: level} of open milestone alerts, skipping finished milestones and tasks."""
+    ids = list(set(milestone_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Alert.milestone_id, Alert.level)
+        .join(Milestone, Milestone.id == Alert.milestone_id).join(Task, Task.id == Milestone.task_id)
+        .where(Alert.status == AlertStatus.OPEN, Alert.target == AlertTarget.MILESTONE,
+               Alert.milestone_id.in_(ids), Milestone.status.in_(OPEN_MILESTONE_STATUSES),
+               Task.status.in_(OPEN_STATUSES))
+    )
+    return _most_severe((i, lvl) for i, lvl in rows if i is not None)
+
+
+@dataclass
+class TaskAlerts:
+    task: AlertLevel | None
+    milestones: list[tuple[Milestone, AlertLevel]]
+
+    @property
+    def any(self) -> bool:
+        return self.task is not None or bool(self.milestones)
+
+
+def task_alerts(session: Session, task: Task) -> TaskAlerts:
+    """The task page's badges: the task's level and each alerted milestone's."""
+    levels = open_milestone_alert_levels(session, [m.id for m in task.milestones])
+    return TaskAlerts(task=open_alert_levels(session, [task.id]).get(task.id),
+                      milestones=[(m, levels[m.id]) for m in task.milestones if m.id in levels])
+
+
+# ---------------------------------------------------------------------------------------------------
+# The overdue list (逾期清单)
+# ---------------------------------------------------------------------------------------------------
+
+SORTS = {"days": "逾期天数", "department": "责任单位", "deadline": "截止日期"}
+DEFAULT_DIRECTION = {"days": "desc", "department": "asc", "deadline": "asc"}
+
+
+@dataclass
+class OverdueFilters:
+    plan_id: int | None = None
+    region_id: int | None = None
+    department_id: int | None = None
+    level: AlertLevel | None = None
+    target: AlertTarget | None = None
+    days_min: int | None = None
+    days_max: int | None = None
+    due_from: date | None = None
+    due_to: date | None = None
+    sort: str = "days"
+    direction: str = "desc"
+
+    def __post_init__(self) -> None:
+        if self.sort not in SORTS:
+            self.sort = "days"
+        if self.direction not in ("asc", "desc"):
+            self.direction = DEFAULT_DIRECTION[self.sort]
+
+
+@dataclass
+class OverdueRow:
+    alert: Alert
+    task: Task
+    plan: Plan
+    region: Region
+    department: Department | None
+    milestone: Milestone | None
+    today: date
+
+    @property
+    def days_overdue(self) -> int:
+        """Calendar days past the deadline (negative: days left)."""
+        return (self.today - self.alert.due_date).days if self.alert.due_date else 0
+
+    @property
+    def days_text(self) -> str:
+        n = self.days_overdue
+        if n > 0:
+            return f"逾期{n}天"
+        if n == 0:
+            return "今日到期"
+        return f"剩{-n}天"
+
+    @property
+    def deadline(self) -> date | None:
+        return self.alert.due_date
+
+
+@dataclass
+class OverdueCounts:
+    by_level: dict[AlertLevel, int] = field(default_factory=dict)
+    by_department: list[dict[str, Any]] = field(default_factory=list)  # most severe first
+    all_departments: list[dict[str, Any]] = field(default_factory=list)  # by region, then the usual order
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_level.values())
+
+
+_closed_ms = milestones_t.alias("closed_milestones")
+
+
+def _overdue_base(stmt: Select[Any], scope: set[int], filters: OverdueFilters, today: date, *,
+                  names: bool = False) -> Select[Any]:
+    """Joins and filters shared by the list, its counts and the export.
+
+    Only open alerts of items that are still open count (an item finished since the last scan drops
+    out at once). ``names`` adds the region and lead department rows for display."""
+    stmt = (
+        stmt.select_from(Alert)
+        .join(Task, Task.id == Alert.task_id)
+        .join(Plan, Plan.id == Task.plan_id)
+        .where(
+            Alert.status == AlertStatus.OPEN,
+            Alert.target.in_([AlertTarget.TASK, AlertTarget.MILESTONE]),
+            Task.status.in_(OPEN_STATUSES),
+            ~exists().where(_closed_ms.c.id == Alert.milestone_id,
+                            _closed_ms.c.status.not_in(OPEN_MILESTONE_STATUSES)),
+        )
+    )
+    if names:
+        stmt = (stmt.join(Region, Region.id == Plan.region_id)
+                .outerjoin(Department, Department.id == Task.lead_department_id)
+                .outerjoin(Milestone, Milestone.id == Alert.milestone_id))
+    f = filters
+    if f.region_id:
+        stmt = stmt.where(Plan.region_id == (f.region_id if f.region_id in scope else -1))
+    else:
+        stmt = stmt.where(Plan.region_id.in_(scope))
+    if f.plan_id:
+        stmt = stmt.where(Task.plan_id == f.plan_id)
+    if f.department_id:
+        stmt = stmt.where(Task.lead_department_id == f.department_id)
+    if f.level:
+        stmt = stmt.where(Alert.level == f.level)
+    if f.target:
+        stmt = stmt.where(Alert.target == f.target)
+    # days overdue = today - due date, so a range of days is a range of due dates
+    if f.days_min is not None:
+        stmt = stmt.where(Alert.due_date <= today - timedelta(days=f.days_min))
+    if f.days_max is not None:
+        stmt = stmt.where(Alert.due_date >= today - timedelta(days=f.days_max))
+    if f.due_from:
+        stmt = stmt.where(Alert.due_date >= f.due_from)
+    if f.due_to:
+        stmt = stmt.where(Alert.due_date <= f.due_to)
+    return stmt
+
+
+def _order(stmt: Select[Any], filters: OverdueFilters) -> Select[Any]:
+    """Most days overdue = earliest deadline; ties by alert id, so the order is stable across pages
+    (and the partial index on open alerts' due dates serves it)."""
+    desc = filters.direction == "desc"
+    if filters.sort == "department":
+        if desc:
+            return stmt.order_by(Department.name.desc(), Department.id.desc(), Alert.due_date, Alert.id)
+        return stmt.order_by(Department.name, Department.id, Alert.due_date, Alert.id)
+    earliest_first = desc if filters.sort == "days" else not desc
+    if earliest_first:
+        return stmt.order_by(Alert.due_date.asc(), Alert.id.asc())
+    return stmt.order_by(Alert.due_date.desc(), Alert.id.desc())
+
+
+def overdue_rows(session: Session, user: User, filters: OverdueFilters, *, limit: int | None = None,
+                 offset: int = 0, today: date | None = None) -> list[OverdueRow]:
+    """One page of the list: the page's alert ids first (a narrow query), then their rows."""
+    today = today or timeutil.today()
+    scope = overdue_region_ids(session, user)
+    ids_stmt = _order(_overdue_base(select(Alert.id), scope, filters, today,
+                                    names=filters.sort == "department"), filters)
+    if limit is not None:
+        ids_stmt = ids_stmt.limit(limit).offset(offset)
+    ids = list(session.scalars(ids_stmt))
+    if not ids:
+        return []
+    rows = session.execute(
+        select(Alert, Task, Plan, Region, Department, Milestone).select_from(Alert)
+        .join(Task, Task.id == Alert.task_id).join(Plan, Plan.id == Task.plan_id)
+        .join(Region, Region.id == Plan.region_id)
+        .outerjoin(Department, Department.id == Task.lead_department_id)
+        .outerjoin(Milestone, Milestone.id == Alert.milestone_id)
+        .where(Alert.id.in_(ids))
+    ).all()
+    position = {alert_id: i for i, alert_id in enumerate(ids)}
+    return [OverdueRow(*row, today=today) for row in sorted(rows, key=lambda r: position[r[0].id])]
+
+
+class ExportRow(NamedTuple):
+    """One row of the export: plain column values, no ORM objects (tens of thousands of rows)."""
+
+    level: AlertLevel
+    target: AlertTarget
+    plan: str
+    region: str
+    code: str
+    title: str
+    milestone: str | None
+    department: str | None
+    responsible: str | None
+    deadline: date | None
+    status: TaskStatus
+    progress: int
+    raised_on: date
+    today: date
+
+    @property
+    def days_overdue(self) -> int:
+        return (self.today - self.deadline).days if self.deadline else 0
+
+
+def iter_export_rows(session: Session, user: User, filters: OverdueFilters,
+                     today: date | None = None, batch: int = 2000) -> Iterable[ExportRow]:
+    """Every row of the filtered list in the list's order, as plain values fetched in batches."""
+    today = today or timeutil.today()
+    scope = overdue_region_ids(session, user)
+    stmt = _order(_overdue_base(select(
+        Alert.level, Alert.target, Plan.short_name, Region.name, Task.code, Task.title, Milestone.title,
+        Department.name, Task.responsible_person, Alert.due_date, Task.status, Task.progress, Alert.raised_on,
+    ), scope, filters, today, names=True), filters).execution_options(yield_per=batch)
+    for row in session.execute(stmt):
+        yield ExportRow(*row, today)
+
+
+def overdue_counts(session: Session, user: User, filters: OverdueFilters,
+                   today: date | None = None) -> OverdueCounts:
+    """Counts of the filtered list by level, and by lead department and level (one grouped query).
+
+    The department filter is applied to the grouped rows rather than in SQL, so ``all_departments``
+    still lists every department the other filters leave (the department filter's choices)."""
+    today = today or timeutil.today()
+    scope = overdue_region_ids(session, user)
+    others = replace(filters, department_id=None)
+    grouped = _overdue_base(
+        select(Task.lead_department_id.label("department_id"), Alert.level.label("level"), func.count().label("n")),
+        scope, others, today,
+    ).group_by(Task.lead_department_id, Alert.level).subquery()
+    stmt = (select(grouped.c.department_id, Department.name, Department.sort_order, Region.id, Region.code,
+                   Region.name, grouped.c.level, grouped.c.n)
+            .outerjoin(Department, Department.id == grouped.c.department_id)
+            .outerjoin(Region, Region.id == Department.region_id))
+    counts = OverdueCounts()
+    departments: dict[int | None, dict[str, Any]] = {}
+    for dept_id, dept_name, sort_order, region_id, region_code, region_name, level, n in session.execute(stmt):
+        entry = departments.setdefault(dept_id, {
+            "id": dept_id, "name": dept_name or "（未指定）", "region_id": region_id, "region": region_name or "",
+            "order": (region_code or "", sort_order or 0, dept_id or 0), "total": 0, "levels": {},
+        })
+        entry["levels"][level] = entry["levels"].get(level, 0) + n
+        entry["total"] += n
+    ranked = sorted(departments.values(),
+                    key=lambda d: (-d["levels"].get(AlertLevel.SEVERE, 0), -d["total"], d["order"]))
+    counts.all_departments = sorted(ranked, key=lambda d: d["order"])
+    counts.by_department = [d for d in ranked if not filters.department_id or d["id"] == filters.department_id]
+    for entry in counts.by_department:
+        for level, n in entry["levels"].items():
+            counts.by_level[level] = counts.by_level.get(level, 0) + n
+    counts.by_level = dict(sorted(counts.by_level.items(), key=lambda kv: -LEVEL_RANK[kv[0]]))
+    return counts
+
+
+def filter_choices(session: Session, user: User) -> dict[str, Any]:
+    """Plans and regions the filters offer (those in the user's scope)."""
+    scope = overdue_region_ids(session, user)
+    plans = list(session.scalars(
+        select(Plan).where(Plan.region_id.in_(scope), Plan.stage.in_(ACTIVE_STAGES))
+        .order_by(Plan.level, Plan.region_id, Plan.start_year.desc(), Plan.id)
+    ))
+    regions = list(session.scalars(select(Region).where(Region.id.in_(scope)).order_by(Region.code)))
+    return {"plans": plans, "regions": regions}
+
+
+def describe_filters(session: Session, filters: OverdueFilters) -> list[str]:
+    """The filters in words (the export's title row)."""
+    f = filters
+    parts = []
+    if f.plan_id and (plan := session.get(Plan, f.plan_id)):
+        parts.append(f"规划：{plan.short_name}")
+    if f.region_id and (region := session.get(Region, f.region_id)):
+        parts.append(f"地区：{region.name}")
+    if f.department_id and (dept := session.get(Department, f.department_id)):
+        parts.append(f"牵头单位：{dept.name}")
+    if f.level:
+        parts.append(f"预警等级：{f.level.label}")
+    if f.target:
+        parts.append(f"类型：{f.target.label}")
+    if f.days_min is not None or f.days_max is not None:
+        lo = "" if f.days_min is None else f"{f.days_min}天"
+        hi = "" if f.days_max is None else f"{f.days_max}天"
+        parts.append(f"逾期天数：{lo}至{hi}" if lo and hi else f"逾期天数：{'不少于' + lo if lo else '不超过' + hi}")
+    if f.due_from or f.due_to:
+        parts.append(f"截止日期：{timeutil.format_date(f.due_from) or '不限'}至{timeutil.format_date(f.due_to) or '不限'}")
+    direction = "从多到少" if f.sort == "days" and f.direction == "desc" else (
+        "从少到多" if f.sort == "days" else ("降序" if f.direction == "desc" else "升序"))
+    parts.append(f"排序：{SORTS[f.sort]}{direction}")
+    return parts

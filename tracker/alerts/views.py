@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+import io
+import math
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, render_template, request, send_file
+from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+
+from ..auth.models import Role
+from ..db import db_session
+from ..permissions import roles_required
+from ..supervision.forms import FromAlertsForm
+from ..supervision.services import open_cases_by_task
+from ..timeutil import format_date, now, today
+from ..web import Page
+from .exports import overdue_workbook
+from .models import AlertLevel, AlertTarget
+from .services import (
+    DEFAULT_DIRECTION,
+    SORTS,
+    OverdueFilters,
+    describe_filters,
+    filter_choices,
+    iter_export_rows,
+    overdue_counts,
+    overdue_rows,
+    task_alerts,
+)
+
+bp = Blueprint("alerts", __name__)
+
+OVERDUE_ROLES = (Role.SUPERVISOR, Role.PLANNER, Role.LEADER, Role.ADMIN)
+LEVELS = [AlertLevel.SEVERE, AlertLevel.OVERDUE, AlertLevel.DUE_SOON, AlertLevel.LAGGING]
+MAX_DAYS = 100_000
+DEPARTMENT_ROWS = 15  # the department counts table shows the worst ones
+
+
+def parse_filters(args: MultiDict[str, str]) -> tuple[OverdueFilters, dict[str, str]]:
+    """The list's filters from the query string; a bad value is ignored and explained next to its field."""
+    errors: dict[str, str] = {}
+
+    def integer(name: str, label: str, hi: int = 10**9) -> int | None:
+        raw = (args.get(name) or "").strip()
+        if not raw:
+            return None
+        if not raw.isdigit() or int(raw) > hi:
+            errors[name] = f"{label}应为 0 到 {hi} 之间的整数。"
+            return None
+        return int(raw)
+
+    def day(name: str, label: str) -> date | None:
+        raw = (args.get(name) or "").strip()
+        if not raw:
+            return None
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            errors[name] = f"{label}应为日期（YYYY-MM-DD）。"
+            return None
+
+    def choice(name: str, enum_cls: Any, label: str) -> Any:
+        raw = (args.get(name) or "").strip()
+        if not raw:
+            return None
+        try:
+            return enum_cls(raw)
+        except ValueError:
+            errors[name] = f"{label}的取值无效。"
+            return None
+
+    filters = OverdueFilters(
+        plan_id=integer("plan", "规划"),
+        region_id=integer("region", "地区"),
+        department_id=integer("department", "牵头单位"),
+        level=choice("level", AlertLevel, "预警等级"),
+        target=choice("kind", AlertTarget, "类型"),
+        days_min=integer("days_min", "最少逾期天数", MAX_DAYS),
+        days_max=integer("days_max", "最多逾期天数", MAX_DAYS),
+        due_from=day("due_from", "截止日期起"),
+        due_to=day("due_to", "截止日期止"),
+        sort=args.get("sort") or "days",
+        direction=args.get("dir") or "",
+    )
+    if filters.days_min is not None and filters.days_max is not None and filters.days_min > filters.days_max:
+        errors["days_max"] = "最多逾期天数不能小于最少逾期天数。"
+        filters.days_max = None
+    if filters.due_from and filters.due_to and filters.due_from > filters.due_to:
+        errors["due_to"] = "截止日期止不能早于截止日期起。"
+        filters.due_to = None
+    return filters, errors
+
+
+def _page_number(total: int, size: int) -> int:
+    raw = request.args.get("page") or "1"
+    number = int(raw) if raw.isdigit() and len(raw) < 9 else 1
+    return min(max(number, 1), max(1, math.ceil(total / size)))
+
+
+@bp.route("/alerts/overdue")
+@login_required
+@roles_required(*OVERDUE_ROLES)
+def overdue() -> str:
+    session = db_session()
+    filters, errors = parse_filters(request.args)
+    counts = overdue_counts(session, current_user, filters)
+    size = current_app.config["PAGE_SIZE"]
+    number = _page_number(counts.total, size)
+    rows = overdue_rows(session, current_user, filters, limit=size, offset=(number - 1) * size)
+    # The department filter offers the chosen region's departments (the user's own region at first):
+    # a province has some two thousand.
+    region_id = filters.region_id or current_user.region_id
+    departments = [d for d in counts.all_departments
+                   if d["id"] and (d["region_id"] == region_id or d["id"] == filters.department_id)]
+    return render_template(
+        "alerts/overdue.html", page=Page(rows, number, size, counts.total), counts=counts, filters=filters,
+        departments=departments, errors=errors, choices=filter_choices(session, current_user), levels=LEVELS,
+        kinds=[AlertTarget.TASK, AlertTarget.MILESTONE], sorts=SORTS, default_direction=DEFAULT_DIRECTION,
+        department_rows=DEPARTMENT_ROWS,
+        open_cases=open_cases_by_task(session, [r.task.id for r in rows]),
+        case_form=FromAlertsForm() if current_user.role == Role.SUPERVISOR else None,
+    )
+
+
+@bp.route("/alerts/overdue/export.xlsx")
+@login_required
+@roles_required(*OVERDUE_ROLES)
+def export() -> Response:
+    session = db_session()
+    filters, _errors = parse_filters(request.args)
+    region = current_user.department.region.name
+    content = overdue_workbook(iter_export_rows(session, current_user, filters),
+                               describe_filters(session, filters), now(), f"{region}及下辖地区")
+    return send_file(
+        io.BytesIO(content), as_attachment=True, download_name=f"逾期清单_{today():%Y%m%d}.xlsx",
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", max_age=0,
+    )
+
+
+@bp.route("/alerts/overdue.json")
+@login_required
+@roles_required(*OVERDUE_ROLES)
+def overdue_json() -> Response:
+    """The same list for other systems: one page of rows and the counts."""
+    session = db_session()
+    filters, errors = parse_filters(request.args)
+    counts = overdue_counts(session, current_user, filters)
+    size = current_app.config["PAGE_SIZE"]
+    number = _page_number(counts.total, size)
+    rows = overdue_rows(session, current_user, filters, limit=size, offset=(number - 1) * size)
+    return jsonify({
+        "total": counts.total,
+        "page": number,
+        "page_size": size,
+        "errors": errors,
+        "counts": {level.value: n for level, n in counts.by_level.items()},
+        "rows": [{
+            "alert_id": r.alert.id, "level": r.alert.level.value, "level_label": r.alert.level.label,
+            "kind": r.alert.target.value, "plan": r.plan.short_name, "region": r.region.name,
+            "task_id": r.task.id, "task_code": r.task.code, "task_title": r.task.title,
+            "milestone": r.milestone.title if r.milestone else None,
+            "department": r.department.name if r.department else None,
+            "deadline": r.deadline.isoformat() if r.deadline else None, "deadline_text": format_date(r.deadline),
+            "days_overdue": r.days_overdue, "status": r.task.status.value, "progress": r.task.progress,
+        } for r in rows],
+    })
+
+
+
+@bp.app_template_global("task_alerts")
+def _task_alerts(task: Any) -> Any:
+    """The task page's alert badges (templates/alerts/_task_badges.html)."""
+    return task_alerts(db_session(), task)
