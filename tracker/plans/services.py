@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import case, func, select
@@ -115,8 +114,8 @@ def plan_indicators(session: Session, plan: Plan) -> list[Indicator]:
     )
 
 
-def plan_projects(session: Session, plan: Plan) -> tuple[list[KeyProject], dict[str, Any]]:
-    projects = list(
+def plan_projects(session: Session, plan: Plan) -> list[KeyProject]:
+    return list(
         session.scalars(
             select(KeyProject)
             .join(KeyProject.task)
@@ -128,15 +127,6 @@ def plan_projects(session: Session, plan: Plan) -> tuple[list[KeyProject], dict[
             .order_by(Task.sort_order, Task.id)
         )
     )
-    totals = {
-        "total": sum((p.total_investment for p in projects if p.total_investment is not None), Decimal(0)),
-        "period": sum((p.period_investment for p in projects if p.period_investment is not None), Decimal(0)),
-        "tbd": sum(1 for p in projects if p.total_tbd or p.total_investment is None),
-        "completed": sum(
-            (i.completed for p in projects for i in p.investments if i.completed is not None), Decimal(0)
-        ),
-    }
-    return projects, totals
 
 
 def plan_progress(session: Session, plan: Plan) -> dict[str, Any]:

@@ -72,8 +72,8 @@ def show(plan_id: int) -> str:
         abort(404)
     tree = flatten(task_tree(session, plan))
     indicators = plan_indicators(session, plan)
-    projects, totals = plan_projects(session, plan)
+    projects = plan_projects(session, plan)
     return render_template(
         "plans/show.html", plan=plan, tab=tab, tree=tree, indicators=indicators, projects=projects,
-        totals=totals, figures=plan_progress(session, plan), can_edit=can_edit_plan(current_user, plan),
+        figures=plan_progress(session, plan), can_edit=can_edit_plan(current_user, plan),
     )
