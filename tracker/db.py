@@ -146,7 +146,10 @@ def make_engine(url: str, **kw: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN")
+            # A transaction that will write takes the write lock up front (BEGIN IMMEDIATE), so two
+            # writers queue on the busy timeout instead of deadlocking on a lock upgrade.
+            immediate = conn.get_execution_options().get("write_transaction")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kw)
@@ -159,10 +162,16 @@ def make_session_factory(engine: Engine) -> SessionFactory:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
 
 
+def begin_write(session: Session) -> Session:
+    """Start the session's transaction as a writing one (matters on SQLite; harmless elsewhere)."""
+    session.connection(execution_options={"write_transaction": True})
+    return session
+
+
 @contextmanager
 def unit_of_work(factory: SessionFactory) -> Iterator[Session]:
-    """One transaction: commit at the end, roll back on any error."""
-    session = factory()
+    """One writing transaction: commit at the end, roll back on any error."""
+    session = begin_write(factory())
     try:
         yield session
         session.commit()
@@ -175,8 +184,11 @@ def unit_of_work(factory: SessionFactory) -> Iterator[Session]:
 
 def db_session() -> Session:
     """The session of the current request (or app context), opened on first use."""
-    from flask import current_app, g
+    from flask import current_app, g, request
 
     if "db_session" not in g:
-        g.db_session = current_app.extensions["tracker.sessions"]()
+        session = current_app.extensions["tracker.sessions"]()
+        if request and request.method not in ("GET", "HEAD", "OPTIONS"):
+            begin_write(session)
+        g.db_session = session
     return g.db_session

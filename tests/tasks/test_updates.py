@@ -11,7 +11,15 @@ from sqlalchemy import func, select
 from tracker.attachments.models import Attachment
 from tracker.audit import AuditEntry
 from tracker.regions.models import Department
-from tracker.tasks.models import Milestone, MilestoneStatus, ProgressReport, ReportState, Task, TaskLevel, TaskStatus
+from tracker.tasks.models import (
+    Milestone,
+    MilestoneStatus,
+    ProgressReport,
+    ReportState,
+    Task,
+    TaskLevel,
+    TaskStatus,
+)
 
 from ..conftest import login
 

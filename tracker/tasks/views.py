@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
+from ..adjustments.models import AdjustmentRequest
 from ..attachments.models import Attachment
 from ..attachments.services import save_uploads
 from ..audit import AuditEntry
@@ -19,11 +20,13 @@ from ..permissions import (
     can_submit_report,
     can_update_task,
     can_view_task,
+    is_lead,
     require,
     roles_required,
     visible_region_ids,
 )
 from ..plans.models import Plan
+from ..supervision.models import CaseStep, SupervisionCase
 from ..timeutil import today
 from ..web import enum_arg, fail_form, form_version, paginate
 from .forms import ActionForm, MilestoneDoneForm, ReportForm, ReviewForm, StatusForm
@@ -98,10 +101,16 @@ def show(task_id: int) -> str:
         select(Attachment).where(Attachment.milestone_id.in_([m.id for m in task.milestones])
                                  | Attachment.report_id.in_([r.id for r in task.reports]))
     ))
+    cases = list(session.scalars(
+        select(SupervisionCase).where(SupervisionCase.task_id == task.id)
+        .options(selectinload(SupervisionCase.steps).selectinload(CaseStep.actor)).order_by(SupervisionCase.id.desc())))
+    adjustments = list(session.scalars(
+        select(AdjustmentRequest).where(AdjustmentRequest.task_id == task.id).order_by(AdjustmentRequest.id.desc())))
     return render_template(
         "tasks/show.html", task=task, ancestors=ancestors, history=history, attachments=attachments,
         can_update=can_update_task(current_user, task), can_report=can_report_on_task(current_user, task),
-        action_form=ActionForm(),
+        can_request_adjustment=current_user.role == Role.DEPT_HEAD and is_lead(current_user, task),
+        cases=cases, adjustments=adjustments, action_form=ActionForm(),
     )
 
 

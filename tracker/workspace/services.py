@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..alerts.models import Alert, AlertLevel, AlertStatus, AlertTarget
 from ..plans.models import Plan
+from ..supervision.models import CaseState, SupervisionCase
 from ..tasks.models import (
     OPEN_STATUSES,
     Milestone,
@@ -146,3 +147,14 @@ def milestone_query(department_id: int, filters: WorkspaceFilters, today: date) 
 def workspace_plans(session: Session, department_id: int) -> list[Plan]:
     task_plans = select(Task.plan_id).where(or_(Task.lead_department_id == department_id, _is_co(department_id)))
     return list(session.scalars(select(Plan).where(Plan.id.in_(task_plans)).order_by(Plan.id)))
+
+
+def cases_awaiting(session: Session, department_id: int) -> list[SupervisionCase]:
+    """督办件 the department must act on: 待签收 first, then 待整改, by response deadline."""
+    waiting = [CaseState.ISSUED, CaseState.ACKNOWLEDGED, CaseState.RECTIFYING]
+    return list(session.scalars(
+        select(SupervisionCase).where(SupervisionCase.department_id == department_id,
+                                      SupervisionCase.state.in_(waiting))
+        .options(selectinload(SupervisionCase.task))
+        .order_by(case((SupervisionCase.state == CaseState.ISSUED, 0), else_=1), SupervisionCase.response_deadline)
+    ))

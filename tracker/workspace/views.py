@@ -5,12 +5,14 @@ from flask_login import current_user, login_required
 
 from ..alerts.models import AlertTarget
 from ..db import db_session
+from ..supervision.services import COLOUR_LABELS, colour
 from ..tasks.models import TaskStatus
 from ..timeutil import today
 from ..web import enum_arg, int_arg, paginate
 from .services import (
     WorkspaceFilters,
     alert_levels,
+    cases_awaiting,
     counts,
     last_reports,
     milestone_query,
@@ -47,5 +49,6 @@ def index() -> str:
     return render_template(
         "workspace/index.html", view=view, page=page, figures=figures, filters=filters, levels=levels,
         reports=reports, plans=workspace_plans(session, department_id), statuses=TaskStatus,
+        cases=cases_awaiting(session, department_id), case_colour=colour, colour_labels=COLOUR_LABELS,
         years=range(day.year + 1, 2020, -1),
     )

@@ -1,0 +1,247 @@
+"""The closed loop: every (state, action, role) combination, numbering, outcomes, documents."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import threading
+from datetime import date
+
+import pytest
+from docx import Document
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tracker.auth.models import User
+from tracker.db import begin_write
+from tracker.errors import DomainError, InvalidTransition, PermissionDenied
+from tracker.regions.models import Department
+from tracker.supervision.documents import notice_docx
+from tracker.supervision.models import CaseAction, CaseOutcome, CaseSource, CaseState, SupervisionCase
+from tracker.supervision.services import CaseInput, colour, file_case, perform, take_number
+from tracker.tasks.models import Task, TaskLevel
+
+from ..conftest import login
+
+A, S = CaseAction, CaseState
+ROLES = {"supervisor": "zj_supervisor", "head": "zj_head_jk", "staff": "zj_staff_jk", "other_head": "zj_head_yz",
+         "planner": "zj_planner", "leader": "zj_leader", "evaluator": "zj_evaluator", "admin": "admin",
+         "city_supervisor": "wz_supervisor"}
+
+# What must succeed; everything else must be refused. Written out by hand, not derived from the code.
+ALLOWED = {
+    (S.FILED, A.ISSUE, "supervisor"),
+    (S.ISSUED, A.ACKNOWLEDGE, "head"),
+    (S.ISSUED, A.REMIND, "supervisor"), (S.ISSUED, A.INTERVIEW, "supervisor"), (S.ISSUED, A.CIRCULATE, "supervisor"),
+    (S.ACKNOWLEDGED, A.PLAN, "head"), (S.ACKNOWLEDGED, A.PLAN, "staff"),
+    (S.ACKNOWLEDGED, A.REMIND, "supervisor"), (S.ACKNOWLEDGED, A.INTERVIEW, "supervisor"),
+    (S.ACKNOWLEDGED, A.CIRCULATE, "supervisor"),
+    (S.RECTIFYING, A.PROGRESS, "head"), (S.RECTIFYING, A.PROGRESS, "staff"), (S.RECTIFYING, A.SUBMIT, "head"),
+    (S.RECTIFYING, A.REMIND, "supervisor"), (S.RECTIFYING, A.INTERVIEW, "supervisor"),
+    (S.RECTIFYING, A.CIRCULATE, "supervisor"),
+    (S.SUBMITTED, A.CLOSE, "supervisor"), (S.SUBMITTED, A.RETURN, "supervisor"),
+    (S.SUBMITTED, A.INTERVIEW, "supervisor"), (S.SUBMITTED, A.CIRCULATE, "supervisor"),
+}
+PATH = [(A.ISSUE, "supervisor"), (A.ACKNOWLEDGE, "head"), (A.PLAN, "head"), (A.SUBMIT, "head"), (A.CLOSE, "supervisor")]
+STATE_AFTER = {S.FILED: 0, S.ISSUED: 1, S.ACKNOWLEDGED: 2, S.RECTIFYING: 3, S.SUBMITTED: 4, S.CLOSED: 5}
+EXPECTED_STATE = {A.ISSUE: S.ISSUED, A.ACKNOWLEDGE: S.ACKNOWLEDGED, A.PLAN: S.RECTIFYING, A.SUBMIT: S.SUBMITTED,
+                  A.CLOSE: S.CLOSED, A.RETURN: S.RECTIFYING}
+
+
+def _users(session: Session) -> dict[str, User]:
+    by_name = {u.username: u for u in session.scalars(select(User).where(User.username.in_(ROLES.values())))}
+    return {role: by_name[name] for role, name in ROLES.items()}
+
+
+def _task(session: Session, dept: str = "疾控处") -> Task:
+    return session.scalars(select(Task).join(Task.lead_department).where(
+        Department.name == dept, Department.region_id == 1, Task.level == TaskLevel.ANNUAL)
+        .order_by(Task.id)).first()
+
+
+def _kwargs(action: CaseAction) -> dict:  # type: ignore[type-arg]
+    return {"comment": "说明", "outcome": CaseOutcome.ON_TIME if action == A.CLOSE else None,
+            "rating": 4 if action == A.CLOSE else None, "response_days": 10}
+
+
+def _case_in(session: Session, users: dict[str, User], state: CaseState, task: Task | None = None) -> SupervisionCase:
+    dept = session.scalars(select(Department).where(Department.name == "疾控处", Department.region_id == 1)).one()
+    case = file_case(session, users["supervisor"], CaseInput(source=CaseSource.ROUTINE, department=dept, task=task,
+                                                             title="日常督查", problem="进度滞后"))
+    for action, role in PATH[:STATE_AFTER[state]]:
+        perform(session, users[role], case, action, version=case.version_id, **_kwargs(action))
+    assert case.state == state
+    return case
+
+
+def test_every_state_action_role_combination(demo, session: Session) -> None:  # type: ignore[no-untyped-def]
+    users = _users(session)
+    session.commit()
+    outcomes = {}
+    for state in CaseState:
+        for action in CaseAction:
+            if action == A.FILE:
+                continue
+            for role in ROLES:
+                case = _case_in(session, users, state)
+                session.commit()
+                try:
+                    perform(session, users[role], case, action, version=case.version_id, **_kwargs(action))
+                    session.commit()
+                    ok = True
+                    if action in EXPECTED_STATE:
+                        assert case.state == EXPECTED_STATE[action], (state, action, role)
+                    else:
+                        assert case.state == state
+                except (InvalidTransition, PermissionDenied):
+                    session.rollback()
+                    ok = False
+                outcomes[(state, action, role)] = ok
+    allowed = {k for k, ok in outcomes.items() if ok}
+    assert allowed == ALLOWED
+
+
+def test_required_fields_of_transitions(demo, session: Session) -> None:  # type: ignore[no-untyped-def]
+    users = _users(session)
+    case = _case_in(session, users, S.SUBMITTED)
+    with pytest.raises(DomainError, match="退回须写明原因"):
+        perform(session, users["supervisor"], case, A.RETURN, version=case.version_id)
+    with pytest.raises(DomainError, match="整改结果"):
+        perform(session, users["supervisor"], case, A.CLOSE, version=case.version_id, rating=3)
+    with pytest.raises(DomainError, match="1 到 5"):
+        perform(session, users["supervisor"], case, A.CLOSE, version=case.version_id, outcome=CaseOutcome.LATE,
+                rating=9)
+    perform(session, users["supervisor"], case, A.RETURN, version=case.version_id, comment="整改材料不全")
+    assert case.state == S.RECTIFYING and case.return_count == 1
+    assert [s.action for s in case.steps][-1] == A.RETURN and case.steps[-1].comment == "整改材料不全"
+
+
+def test_closed_case_cannot_be_changed(demo, session: Session) -> None:  # type: ignore[no-untyped-def]
+    users = _users(session)
+    case = _case_in(session, users, S.CLOSED)
+    assert case.outcome == CaseOutcome.ON_TIME and case.closed_at is not None
+    for action in CaseAction:
+        if action == A.FILE:
+            continue
+        for role in ("supervisor", "head"):
+            with pytest.raises((InvalidTransition, PermissionDenied)):
+                perform(session, users[role], case, action, version=case.version_id, **_kwargs(action))
+
+
+def test_one_open_case_per_task(demo, session: Session) -> None:  # type: ignore[no-untyped-def]
+    users = _users(session)
+    task = _task(session)
+    _case_in(session, users, S.ISSUED, task)
+    with pytest.raises(DomainError, match="已有未销号的督办件"):
+        _case_in(session, users, S.FILED, task)
+
+
+def test_response_deadline_counts_working_days(demo, session: Session) -> None:  # type: ignore[no-untyped-def]
+    users = _users(session)
+    case = _case_in(session, users, S.ISSUED)
+    # issued on Sunday 2026-11-22: ten working days later is Friday 2026-12-04
+    assert case.response_deadline == date(2026, 12, 4)
+    assert case.number_label == f"督〔2026〕{case.number_seq}号"
+
+
+def test_colour_follows_the_response(demo, session: Session) -> None:  # type: ignore[no-untyped-def]
+    users = _users(session)
+    case = _case_in(session, users, S.ISSUED)
+    assert colour(case, date(2026, 11, 25)) == "blue"
+    assert colour(case, date(2026, 12, 3)) == "yellow"
+    assert colour(case, date(2026, 12, 5)) == "red"
+    for action, role in PATH[1:4]:
+        perform(session, users[role], case, action, version=case.version_id, **_kwargs(action))
+    assert colour(case, date(2026, 12, 5)) == "blue"  # answered: waiting for the office
+
+
+def test_numbers_are_gap_free_and_unique_under_concurrent_issuing(demo) -> None:  # type: ignore[no-untyped-def]
+    factory = demo.extensions["tracker.sessions"]
+    with factory() as s:
+        users = _users(s)
+        ids = [_case_in(s, users, S.FILED).id for _ in range(12)]
+        s.commit()
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def issue(case_ids: list[int]) -> None:
+        try:
+            barrier.wait(5)
+            for case_id in case_ids:
+                with begin_write(factory()) as s:
+                    case = s.get(SupervisionCase, case_id)
+                    perform(s, _users(s)["supervisor"], case, A.ISSUE, version=case.version_id, response_days=5)
+                    s.commit()
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=issue, args=(ids[i::2],)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    with factory() as s:
+        numbers = sorted(s.scalars(select(SupervisionCase.number_seq).where(SupervisionCase.id.in_(ids))))
+    assert numbers == list(range(numbers[0], numbers[0] + 12))
+
+
+def test_a_failed_issue_leaves_no_gap(demo, session: Session) -> None:  # type: ignore[no-untyped-def]
+    first = take_number(session, 2030)
+    session.rollback()
+    assert take_number(session, 2030) == first
+
+
+def test_notice_docx_reads_back_in_chinese(demo, session: Session) -> None:  # type: ignore[no-untyped-def]
+    users = _users(session)
+    case = _case_in(session, users, S.ISSUED, _task(session))
+    data = notice_docx(case, "浙江省卫生健康委员会督查室")
+    text = "\n".join(p.text for p in Document(io.BytesIO(data)).paragraphs)
+    cells = [c.text for t in Document(io.BytesIO(data)).tables for row in t.rows for c in row.cells]
+    assert "督 办 单" in text and case.number_label in text
+    assert "疾控处" in " ".join(cells) and "进度滞后" in cells and "2026年12月4日" in cells
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+def test_notice_docx_converts_to_pdf(demo, session: Session, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    users = _users(session)
+    case = _case_in(session, users, S.ISSUED, _task(session))
+    path = tmp_path / "notice.docx"
+    path.write_bytes(notice_docx(case, "浙江省卫生健康委员会督查室"))
+    subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
+                   check=True, capture_output=True, timeout=120)
+    assert (tmp_path / "notice.pdf").stat().st_size > 1000
+
+
+def test_pages_walk_the_loop(demo) -> None:  # type: ignore[no-untyped-def]
+    with demo.extensions["tracker.sessions"]() as s:
+        task = _task(s)
+    sup, head = demo.test_client(), demo.test_client()
+    login(sup, "zj_supervisor")
+    login(head, "zj_head_jk")
+    response = sup.post("/supervision/new", data={"source": "leader", "department_id": task.lead_department_id,
+                                                  "task_id": task.id, "title": "领导批示督办", "problem": "进度滞后",
+                                                  "instruction": "请抓紧推进", "response_days": 5})
+    assert response.status_code == 302
+    case_id = int(response.headers["Location"].rstrip("/").split("/")[-1])
+    again = sup.get(f"/supervision/new?task={task.id}")
+    assert again.status_code == 302 and again.headers["Location"].endswith(f"/supervision/{case_id}")
+    with demo.extensions["tracker.sessions"]() as s:
+        version = s.get(SupervisionCase, case_id).version_id
+    assert "待签收" in head.get("/workspace").get_data(as_text=True)
+    assert head.post(f"/supervision/{case_id}/acknowledge", data={"version": version}).status_code == 302
+    bad = head.post(f"/supervision/{case_id}/plan", data={"version": version + 1, "comment": ""})
+    assert bad.status_code == 422 and "整改方案" in bad.get_data(as_text=True)
+    assert head.post(f"/supervision/{case_id}/close", data={"version": version + 1}).status_code == 409
+    for url in (f"/supervision/{case_id}", f"/supervision/{case_id}/notice", "/supervision/",
+                f"/tasks/{task.id}"):
+        assert head.get(url).status_code == 200, url
+    with head.get(f"/supervision/{case_id}/notice.docx") as r:
+        assert r.status_code == 200 and r.data[:2] == b"PK"
+    outsider = demo.test_client()
+    login(outsider, "hz_planner")
+    assert outsider.get(f"/supervision/{case_id}").status_code == 403
+    assert head.post("/supervision/new", data={}).status_code == 403
+    assert sup.get("/supervision/999999").status_code == 404

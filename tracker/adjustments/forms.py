@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from ..web import Form
+
+
+class DeadlineRequestForm(Form):
+    milestone_id = SelectField("调整对象", coerce=int, default=0)
+    new_date = DateField("调整后的日期", validators=[DataRequired("请填写调整后的日期（YYYY-MM-DD）。")])
+    reason = TextAreaField("调整理由", validators=[DataRequired("请写明调整理由。"), Length(max=3000)])
+
+
+class TargetRequestForm(Form):
+    new_value = StringField("调整后的目标值", validators=[DataRequired("请填写调整后的目标值。"), Length(max=60)])
+    reason = TextAreaField("调整理由", validators=[DataRequired("请写明调整理由。"), Length(max=3000)])
+
+
+class DecisionForm(Form):
+    decision = SelectField("审批", choices=[("approve", "批准"), ("reject", "驳回")])
+    comment = TextAreaField("审批意见", validators=[Optional(), Length(max=3000)])

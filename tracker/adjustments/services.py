@@ -1,0 +1,154 @@
+"""调整申请: the lead department asks to move a deadline or change an indicator's target;
+the planner of the plan's region approves or rejects. An approved change is applied to the item
+with the old value kept in the request and in the audit trail; the next overdue scan re-evaluates
+the item's alerts against the new deadline."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import audit
+from ..auth.models import Role, User
+from ..errors import DomainError, InvalidTransition, PermissionDenied
+from ..indicators.models import Indicator
+from ..indicators.targets import parse_target
+from ..tasks.models import Milestone, Task
+from ..timeutil import format_date, now
+from .models import AdjustmentKind, AdjustmentRequest, AdjustmentState
+
+REQUEST_FIELDS = ["state", "decision_comment", "decided_at"]
+
+
+def _pending(session: Session, **item: int) -> AdjustmentRequest | None:
+    column, value = next(iter(item.items()))
+    return session.scalar(select(AdjustmentRequest).where(
+        getattr(AdjustmentRequest, column) == value, AdjustmentRequest.state == AdjustmentState.PENDING))
+
+
+def _require_reason(reason: str | None) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("请写明调整理由。", field="reason")
+    return reason
+
+
+def request_deadline(session: Session, actor: User, task: Task, new_date: date | None, reason: str | None,
+                     milestone: Milestone | None = None) -> AdjustmentRequest:
+    if not (actor.role == Role.DEPT_HEAD and task.lead_department_id == actor.department_id):
+        raise PermissionDenied("只有牵头单位负责人可以申请调整期限。")
+    reason = _require_reason(reason)
+    if new_date is None:
+        raise DomainError("请填写调整后的日期。", field="new_date")
+    if milestone is not None and milestone.task_id != task.id:
+        raise DomainError("节点不属于该任务。", field="milestone_id")
+    old = milestone.due_date if milestone is not None else task.deadline
+    if new_date == old:
+        raise DomainError("调整后的日期与现在相同。", field="new_date")
+    if task.start_date and new_date < task.start_date:
+        raise DomainError("调整后的日期不能早于任务开始日期。", field="new_date")
+    if milestone is not None and task.deadline and new_date > task.deadline:
+        raise DomainError(f"节点日期不能晚于任务截止日期 {format_date(task.deadline)}，请先申请调整任务期限。",
+                          field="new_date")
+    existing = _pending(session, task_id=task.id)
+    if existing is not None:
+        raise DomainError(f"该任务已有一项待审批的调整申请（#{existing.id}），请等待审批结果。", field="new_date")
+    req = AdjustmentRequest(kind=AdjustmentKind.DEADLINE, task=task, milestone=milestone,
+                            department_id=actor.department_id, requested_by_id=actor.id, old_date=old,
+                            new_date=new_date, reason=reason, created_at=now())
+    session.add(req)
+    session.flush()
+    what = f"节点“{milestone.title}”" if milestone else "任务"
+    audit.record(session, actor, req, "request", {}, f"申请将{what}期限由{format_date(old)}调整为{format_date(new_date)}")
+    audit.record(session, actor, task, "adjustment_requested", {},
+                 f"申请将{what}期限由{format_date(old)}调整为{format_date(new_date)}：{reason}")
+    return req
+
+
+def request_target(session: Session, actor: User, indicator: Indicator, new_target: str | None,
+                   reason: str | None) -> AdjustmentRequest:
+    if not (actor.role == Role.DEPT_HEAD and indicator.lead_department_id == actor.department_id):
+        raise PermissionDenied("只有指标牵头单位负责人可以申请调整目标。")
+    reason = _require_reason(reason)
+    new_target = (new_target or "").strip()
+    if not new_target or len(new_target) > 60:
+        raise DomainError("请填写调整后的目标值（60字以内）。", field="new_value")
+    if new_target == indicator.target_text:
+        raise DomainError("调整后的目标与现在相同。", field="new_value")
+    existing = _pending(session, indicator_id=indicator.id)
+    if existing is not None:
+        raise DomainError(f"该指标已有一项待审批的调整申请（#{existing.id}）。", field="new_value")
+    req = AdjustmentRequest(kind=AdjustmentKind.TARGET, indicator=indicator, department_id=actor.department_id,
+                            requested_by_id=actor.id, old_value=indicator.target_text, new_value=new_target,
+                            reason=reason, created_at=now())
+    session.add(req)
+    session.flush()
+    audit.record(session, actor, req, "request", {}, f"申请将指标目标由“{indicator.target_text}”调整为“{new_target}”")
+    return req
+
+
+def _plan_region(req: AdjustmentRequest) -> int:
+    if req.task is not None:
+        return req.task.plan.region_id
+    if req.indicator is not None:
+        return req.indicator.plan.region_id
+    assert req.project is not None
+    return req.project.task.plan.region_id
+
+
+def decide(session: Session, actor: User, req: AdjustmentRequest, *, approve: bool, comment: str | None) -> None:
+    if actor.role != Role.PLANNER or _plan_region(req) != actor.region_id:
+        raise PermissionDenied("只有本级规划处可以审批调整申请。")
+    if req.state != AdjustmentState.PENDING:
+        raise InvalidTransition(f"该申请已{req.state.label}，不能再审批。")
+    comment = (comment or "").strip() or None
+    if not approve and not comment:
+        raise DomainError("驳回须写明理由。", field="comment")
+    before = audit.snapshot(req, REQUEST_FIELDS)
+    req.state = AdjustmentState.APPROVED if approve else AdjustmentState.REJECTED
+    req.decided_by_id, req.decided_at, req.decision_comment = actor.id, now(), comment
+    session.flush()
+    audit.record(session, actor, req, req.state.value, audit.diff(before, audit.snapshot(req, REQUEST_FIELDS)),
+                 f"{'批准' if approve else '驳回'}调整申请")
+    if approve:
+        _apply(session, actor, req)
+
+
+def _apply(session: Session, actor: User, req: AdjustmentRequest) -> None:
+    note = f"经批准的调整申请 #{req.id}：{req.reason}"
+    if req.kind == AdjustmentKind.DEADLINE and req.milestone is not None:
+        m = req.milestone
+        changes = {"due_date": [m.due_date.isoformat(), req.new_date.isoformat()]}  # type: ignore[union-attr]
+        m.due_date = req.new_date  # type: ignore[assignment]
+        session.flush()
+        audit.record(session, actor, m, "adjusted", changes, note)
+        audit.record(session, actor, m.task, "adjusted", {f"节点“{m.title}”计划日期": changes["due_date"]}, note)
+    elif req.kind == AdjustmentKind.DEADLINE:
+        task = req.task
+        assert task is not None and req.new_date is not None
+        changes = {"deadline": [task.deadline.isoformat() if task.deadline else None, req.new_date.isoformat()]}
+        task.deadline = req.new_date
+        session.flush()
+        audit.record(session, actor, task, "adjusted", changes, note)
+    elif req.kind == AdjustmentKind.TARGET:
+        ind = req.indicator
+        assert ind is not None and req.new_value is not None
+        rule = parse_target(req.new_value, ind.name)
+        changes = {"target_text": [ind.target_text, req.new_value]}
+        ind.target_text, ind.target_rule, ind.direction = req.new_value, rule.to_json(), rule.direction
+        session.flush()
+        audit.record(session, actor, ind, "adjusted", changes, note)
+    else:
+        raise InvalidTransition("投资调整请在重大项目页面办理。")
+
+
+def withdraw(session: Session, actor: User, req: AdjustmentRequest) -> None:
+    if req.requested_by_id != actor.id:
+        raise PermissionDenied("只能撤回自己提交的申请。")
+    if req.state != AdjustmentState.PENDING:
+        raise InvalidTransition(f"该申请已{req.state.label}，不能撤回。")
+    req.state = AdjustmentState.WITHDRAWN
+    session.flush()
+    audit.record(session, actor, req, "withdraw", {"state": ["待审批", "已撤回"]}, "撤回调整申请")

@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+
+from ..auth.models import Role
+from ..db import db_session
+from ..errors import DomainError
+from ..indicators.models import Indicator
+from ..permissions import can_view_plan, require
+from ..plans.models import Plan
+from ..tasks.models import Task
+from ..tasks.views import load_task
+from ..web import enum_arg, fail_form, paginate
+from .forms import DeadlineRequestForm, DecisionForm, TargetRequestForm
+from .models import AdjustmentRequest, AdjustmentState
+from .services import decide, request_deadline, request_target, withdraw
+
+bp = Blueprint("adjustments", __name__, url_prefix="/adjustments")
+
+
+def _refused(form, exc: DomainError, template: str, **context):  # type: ignore[no-untyped-def]
+    if exc.status_code in (403, 409) and exc.field is None:
+        raise exc
+    db_session().rollback()
+    fail_form(form, exc, "reason")
+    return render_template(template, form=form, **context), 422
+
+
+@bp.route("/task/<int:task_id>/new", methods=["GET", "POST"])
+@login_required
+def new_deadline(task_id: int):  # type: ignore[no-untyped-def]
+    session = db_session()
+    task = load_task(task_id)
+    require(current_user.role == Role.DEPT_HEAD and task.lead_department_id == current_user.department_id,
+            "只有牵头单位负责人可以申请调整期限。")
+    form = DeadlineRequestForm()
+    form.milestone_id.choices = [(0, f"任务截止日期（{task.deadline}）")] + [
+        (m.id, f"节点：{m.title}（{m.due_date}）") for m in task.milestones if m.is_open]
+    if form.validate_on_submit():
+        milestone = next((m for m in task.milestones if m.id == form.milestone_id.data), None)
+        try:
+            request_deadline(session, current_user, task, form.new_date.data, form.reason.data, milestone)
+        except DomainError as exc:
+            return _refused(form, exc, "adjustments/new.html", task=task, indicator=None)
+        flash("调整申请已提交，等待规划处审批。", "success")
+        return redirect(url_for("tasks.show", task_id=task.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("adjustments/new.html", form=form, task=task, indicator=None), status
+
+
+@bp.route("/indicator/<int:indicator_id>/new", methods=["GET", "POST"])
+@login_required
+def new_target(indicator_id: int):  # type: ignore[no-untyped-def]
+    session = db_session()
+    indicator = session.get(Indicator, indicator_id)
+    if indicator is None:
+        abort(404)
+    require(can_view_plan(session, current_user, indicator.plan), "该指标不在您的管辖范围内。")
+    require(current_user.role == Role.DEPT_HEAD and indicator.lead_department_id == current_user.department_id,
+            "只有指标牵头单位负责人可以申请调整目标。")
+    form = TargetRequestForm()
+    if form.validate_on_submit():
+        try:
+            request_target(session, current_user, indicator, form.new_value.data, form.reason.data)
+        except DomainError as exc:
+            return _refused(form, exc, "adjustments/new.html", task=None, indicator=indicator)
+        flash("调整申请已提交，等待规划处审批。", "success")
+        return redirect(url_for("adjustments.index"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("adjustments/new.html", form=form, task=None, indicator=indicator), status
+
+
+def _scoped(stmt):  # type: ignore[no-untyped-def]
+    if current_user.role in (Role.DEPT_HEAD, Role.DEPT_STAFF):
+        return stmt.where(AdjustmentRequest.department_id == current_user.department_id)
+    region = current_user.region_id
+    task_plans = select(Task.id).join(Plan).where(Plan.region_id == region)
+    ind_plans = select(Indicator.id).join(Plan).where(Plan.region_id == region)
+    return stmt.where(or_(AdjustmentRequest.task_id.in_(task_plans), AdjustmentRequest.indicator_id.in_(ind_plans)))
+
+
+@bp.route("/")
+@login_required
+def index() -> str:
+    session = db_session()
+    state = enum_arg(AdjustmentState, "state")
+    stmt = _scoped(select(AdjustmentRequest)).options(
+        selectinload(AdjustmentRequest.task).selectinload(Task.plan), selectinload(AdjustmentRequest.indicator),
+        selectinload(AdjustmentRequest.department)).order_by(
+        (AdjustmentRequest.state == AdjustmentState.PENDING).desc(), AdjustmentRequest.id.desc())
+    if state:
+        stmt = stmt.where(AdjustmentRequest.state == state)
+    return render_template("adjustments/index.html", page=paginate(session, stmt), states=AdjustmentState,
+                           state=state)
+
+
+def load_request(request_id: int) -> AdjustmentRequest:
+    session = db_session()
+    req = session.get(AdjustmentRequest, request_id)
+    if req is None:
+        abort(404)
+    visible = session.scalar(_scoped(select(AdjustmentRequest.id)).where(AdjustmentRequest.id == req.id))
+    require(visible is not None, "该申请不在您的管辖范围内。")
+    return req
+
+
+@bp.route("/<int:request_id>", methods=["GET", "POST"])
+@login_required
+def show(request_id: int):  # type: ignore[no-untyped-def]
+    session = db_session()
+    req = load_request(request_id)
+    form = DecisionForm()
+    if form.validate_on_submit():
+        try:
+            decide(session, current_user, req, approve=form.decision.data == "approve", comment=form.comment.data)
+        except DomainError as exc:
+            return _refused(form, exc, "adjustments/show.html", req=req)
+        flash("已批准，调整已生效。" if req.state == AdjustmentState.APPROVED else "已驳回。", "success")
+        return redirect(url_for("adjustments.show", request_id=req.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("adjustments/show.html", form=form, req=req), status
+
+
+@bp.route("/<int:request_id>/withdraw", methods=["POST"])
+@login_required
+def withdraw_request(request_id: int) -> Response:
+    session = db_session()
+    req = load_request(request_id)
+    if not DecisionForm().validate_on_submit():
+        abort(400)
+    withdraw(session, current_user, req)
+    flash("申请已撤回。", "success")
+    return redirect(url_for("adjustments.show", request_id=req.id))

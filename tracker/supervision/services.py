@@ -1,0 +1,339 @@
+"""督查督办: the closed loop of a supervision case.
+
+The lifecycle is data (TRANSITIONS); `perform` is the one function that moves a case: it checks the
+action is allowed from the case's state, that the actor has the role and stands on the right side
+(the supervision office, or the responsible department), stamps the time, records a step and an
+audit entry. 督办单 numbers are taken per year from a locked counter row, so they have no gaps
+and no duplicates even when two supervisors issue at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, selectinload
+
+from .. import audit
+from ..alerts.models import Alert, AlertLevel, AlertStatus, AlertTarget
+from ..auth.models import Role, User
+from ..errors import DomainError, InvalidTransition, PermissionDenied
+from ..permissions import region_ids_below
+from ..regions.models import Department
+from ..tasks.models import Task
+from ..tasks.services import check_version
+from ..timeutil import add_working_days, format_date, now, today
+from .models import (
+    CaseAction,
+    CaseNumberSequence,
+    CaseOutcome,
+    CaseSource,
+    CaseState,
+    CaseStep,
+    SupervisionCase,
+)
+
+S = CaseState
+OPEN_STATES = frozenset({S.FILED, S.ISSUED, S.ACKNOWLEDGED, S.RECTIFYING, S.SUBMITTED})
+AWAITING_DEPARTMENT = frozenset({S.ISSUED, S.ACKNOWLEDGED, S.RECTIFYING})
+SUPERVISOR = frozenset({Role.SUPERVISOR})
+DEPARTMENT_HEAD = frozenset({Role.DEPT_HEAD})
+DEPARTMENT = frozenset({Role.DEPT_HEAD, Role.DEPT_STAFF})
+DEFAULT_RESPONSE_DAYS = 10
+CASE_FIELDS = ["state", "response_deadline", "outcome", "rating", "return_count", "version_id"]
+
+
+@dataclass(frozen=True)
+class Transition:
+    sources: frozenset[CaseState]
+    target: CaseState | None  # None: a recorded step that keeps the state
+    roles: frozenset[Role]
+    side: str  # "office" (supervision office of the region) or "department" (the responsible department)
+    needs_comment: str | None = None  # the message when a comment is required and missing
+
+
+TRANSITIONS: dict[CaseAction, Transition] = {
+    CaseAction.ISSUE: Transition(frozenset({S.FILED}), S.ISSUED, SUPERVISOR, "office"),
+    CaseAction.ACKNOWLEDGE: Transition(frozenset({S.ISSUED}), S.ACKNOWLEDGED, DEPARTMENT_HEAD, "department"),
+    CaseAction.PLAN: Transition(frozenset({S.ACKNOWLEDGED}), S.RECTIFYING, DEPARTMENT, "department",
+                                "请填写整改方案（措施、责任人、时限）。"),
+    CaseAction.PROGRESS: Transition(frozenset({S.RECTIFYING}), None, DEPARTMENT, "department",
+                                    "请填写整改进展。"),
+    CaseAction.SUBMIT: Transition(frozenset({S.RECTIFYING}), S.SUBMITTED, DEPARTMENT_HEAD, "department",
+                                  "请说明整改结果，提交复核。"),
+    CaseAction.CLOSE: Transition(frozenset({S.SUBMITTED}), S.CLOSED, SUPERVISOR, "office"),
+    CaseAction.RETURN: Transition(frozenset({S.SUBMITTED}), S.RECTIFYING, SUPERVISOR, "office",
+                                  "退回须写明原因。"),
+    CaseAction.REMIND: Transition(frozenset(AWAITING_DEPARTMENT), None, SUPERVISOR, "office"),
+    CaseAction.INTERVIEW: Transition(frozenset(OPEN_STATES - {S.FILED}), None, SUPERVISOR, "office",
+                                     "请记录约谈情况。"),
+    CaseAction.CIRCULATE: Transition(frozenset(OPEN_STATES - {S.FILED}), None, SUPERVISOR, "office",
+                                     "请记录通报内容。"),
+}
+
+
+def allowed_actions(case: SupervisionCase, user: User) -> list[CaseAction]:
+    return [a for a, t in TRANSITIONS.items() if case.state in t.sources and _may(user, case, t)]
+
+
+def _may(user: User, case: SupervisionCase, t: Transition) -> bool:
+    if user.role not in t.roles:
+        return False
+    if t.side == "department":
+        return user.department_id == case.department_id
+    return True  # the office's region scope is checked in `perform`
+
+
+def _office_scope_ok(session: Session, user: User, case: SupervisionCase) -> bool:
+    return case.department.region_id in region_ids_below(session, user.region_id)
+
+
+# ---------------------------------------------------------------- numbering
+
+
+def take_number(session: Session, year: int) -> int:
+    """The next 督办单 number of the year: an atomic upsert on the year's counter row."""
+    dialect = session.get_bind().dialect.name
+    ins = (postgresql if dialect == "postgresql" else sqlite).insert(CaseNumberSequence)
+    stmt = ins.values(year=year, last_seq=1).on_conflict_do_update(
+        index_elements=[CaseNumberSequence.year], set_={"last_seq": CaseNumberSequence.last_seq + 1}
+    ).returning(CaseNumberSequence.last_seq)
+    return int(session.execute(stmt).scalar_one())
+
+
+# ---------------------------------------------------------------- filing
+
+
+@dataclass
+class CaseInput:
+    source: CaseSource
+    department: Department
+    title: str
+    problem: str
+    requirements: str | None = None
+    instruction: str | None = None
+    task: Task | None = None
+    alert: Alert | None = None
+
+
+def open_case_for_task(session: Session, task_id: int) -> SupervisionCase | None:
+    return session.scalar(select(SupervisionCase).where(SupervisionCase.task_id == task_id,
+                                                        SupervisionCase.state != S.CLOSED))
+
+
+def open_cases_by_task(session: Session, task_ids: list[int]) -> dict[int, SupervisionCase]:
+    """The open case of each of these tasks (for lists that link to it instead of offering a new one)."""
+    if not task_ids:
+        return {}
+    cases = session.scalars(select(SupervisionCase).where(SupervisionCase.task_id.in_(task_ids),
+                                                          SupervisionCase.state != S.CLOSED))
+    return {c.task_id: c for c in cases if c.task_id is not None}
+
+
+def file_case(session: Session, actor: User, data: CaseInput) -> SupervisionCase:
+    if actor.role not in SUPERVISOR:
+        raise PermissionDenied("只有督查室可以立案。")
+    if data.department.region_id not in region_ids_below(session, actor.region_id):
+        raise PermissionDenied("只能对本级及下级地区的单位立案。")
+    title, problem = data.title.strip(), data.problem.strip()
+    if not title:
+        raise DomainError("请填写标题。", field="title")
+    if not problem:
+        raise DomainError("请写明发现的问题。", field="problem")
+    if data.source == CaseSource.LEADER and not (data.instruction or "").strip():
+        raise DomainError("领导批示件须填写批示内容。", field="instruction")
+    if data.task is not None:
+        if data.task.plan.region_id not in region_ids_below(session, actor.region_id):
+            raise PermissionDenied("该任务不在您的管辖范围内。")
+        existing = open_case_for_task(session, data.task.id)
+        if existing is not None:
+            raise DomainError(f"该任务已有未销号的督办件 {existing.number_label}（#{existing.id}），不能重复立案。",
+                              field="task_id")
+    case = SupervisionCase(source=data.source, department=data.department, task=data.task, alert=data.alert,
+                           title=title[:200], problem=problem, requirements=(data.requirements or "").strip() or None,
+                           instruction=(data.instruction or "").strip() or None, created_by_id=actor.id)
+    session.add(case)
+    session.flush()
+    _step(session, case, actor, CaseAction.FILE, None, S.FILED, f"{data.source.label}：{title}")
+    audit.record(session, actor, case, "file", audit.diff({}, audit.snapshot(case, CASE_FIELDS)), "立案")
+    if data.task is not None:
+        audit.record(session, actor, data.task, "case_filed", {}, f"督查室立案督办：{title}")
+    return case
+
+
+def _step(session: Session, case: SupervisionCase, actor: User | None, action: CaseAction,
+          from_state: CaseState | None, to_state: CaseState | None, comment: str | None) -> CaseStep:
+    step = CaseStep(case=case, action=action, from_state=from_state, to_state=to_state,
+                    actor_id=actor.id if actor else None, comment=comment, created_at=now())
+    session.add(step)
+    session.flush()
+    return step
+
+
+# ---------------------------------------------------------------- the one transition function
+
+
+def perform(session: Session, actor: User, case: SupervisionCase, action: CaseAction, *, comment: str | None = None,
+            version: int | None = None, response_days: int | None = None, outcome: CaseOutcome | None = None,
+            rating: int | None = None) -> CaseStep:
+    t = TRANSITIONS.get(action)
+    if t is None:
+        raise InvalidTransition(f"不支持的操作：{action.label}")
+    if case.state not in t.sources:
+        raise InvalidTransition(f"督办件当前为“{case.state.label}”，不能{action.label}。")
+    if actor.role not in t.roles:
+        raise PermissionDenied(f"“{action.label}”只能由{'、'.join(r.label for r in t.roles)}办理。")
+    if t.side == "department" and actor.department_id != case.department_id:
+        raise PermissionDenied("只能办理本单位的督办件。")
+    if t.side == "office" and not _office_scope_ok(session, actor, case):
+        raise PermissionDenied("该督办件不在您的管辖范围内。")
+    check_version(session, case, version)
+    comment = (comment or "").strip() or None
+    if t.needs_comment and not comment:
+        raise DomainError(t.needs_comment, field="comment")
+
+    before = audit.snapshot(case, CASE_FIELDS)
+    current = now()
+    if action == CaseAction.ISSUE:
+        days = DEFAULT_RESPONSE_DAYS if response_days is None else response_days
+        if not 1 <= days <= 60:
+            raise DomainError("答复期限应为 1 到 60 个工作日。", field="response_days")
+        day = today()
+        deadline = add_working_days(session, day, days)
+        seq = take_number(session, day.year)
+        case.response_deadline, case.number_year, case.number_seq = deadline, day.year, seq
+        case.issued_at, case.issued_by_id = current, actor.id
+    elif action == CaseAction.ACKNOWLEDGE:
+        case.acknowledged_at = current
+    elif action == CaseAction.SUBMIT:
+        case.submitted_at = current
+    elif action == CaseAction.RETURN:
+        case.return_count += 1
+    elif action == CaseAction.CLOSE:
+        if outcome is None:
+            raise DomainError("销号须选择整改结果。", field="outcome")
+        if rating is None or not 1 <= rating <= 5:
+            raise DomainError("请给出 1 到 5 的评价等级。", field="rating")
+        case.outcome, case.rating = outcome, rating
+        case.closed_at, case.closed_by_id = current, actor.id
+
+    from_state = case.state
+    if t.target is not None:
+        case.state = t.target
+    session.flush()
+    text = comment
+    if action == CaseAction.ISSUE:
+        text = f"下发督办单 {case.number_label}，请于{format_date(case.response_deadline)}前答复。" + (comment or "")
+    elif action == CaseAction.CLOSE:
+        text = f"销号：{outcome.label}，评价{rating}星。" + (comment or "")  # type: ignore[union-attr]
+    step = _step(session, case, actor, action, from_state, case.state if t.target else None, text)
+    audit.record(session, actor, case, action.value, audit.diff(before, audit.snapshot(case, CASE_FIELDS)),
+                 action.label)
+    if case.task is not None:
+        audit.record(session, actor, case.task, f"case_{action.value}", {},
+                     f"督办件 {case.number_label}：{action.label}" + (f"（{comment[:80]}）" if comment else ""))
+    return step
+
+
+# ---------------------------------------------------------------- from alerts, suggestions, colour
+
+
+@dataclass
+class BatchResult:
+    created: list[SupervisionCase]
+    skipped: list[tuple[Task, SupervisionCase]]  # tasks that already have an open case
+
+
+def cases_from_alerts(session: Session, actor: User, alert_ids: Iterable[int], *, requirements: str | None,
+                      response_days: int, issue: bool = True) -> BatchResult:
+    """One case per task among the selected alerts (a milestone alert counts for its task)."""
+    alerts = list(session.scalars(
+        select(Alert).where(Alert.id.in_(list(alert_ids)), Alert.status == AlertStatus.OPEN,
+                            Alert.task_id.is_not(None))
+        .options(selectinload(Alert.task).selectinload(Task.lead_department), selectinload(Alert.milestone))
+        .order_by(Alert.id)
+    ))
+    if not alerts:
+        raise DomainError("请至少选择一条未解除的预警。", field="alert_ids")
+    result = BatchResult([], [])
+    seen: set[int] = set()
+    for alert in alerts:
+        task = alert.task
+        assert task is not None
+        if task.id in seen:
+            continue
+        seen.add(task.id)
+        existing = open_case_for_task(session, task.id)
+        if existing is not None:
+            result.skipped.append((task, existing))
+            continue
+        what = f"节点“{alert.milestone.title}”" if alert.target == AlertTarget.MILESTONE and alert.milestone else "任务"
+        days_late = (today() - alert.due_date).days if alert.due_date else 0
+        problem = (f"{task.plan.short_name} {task.code}“{task.title}”的{what}"
+                   + (f"已逾期{days_late}天（截止{format_date(alert.due_date)}）" if days_late > 0
+                      else f"将于{format_date(alert.due_date)}到期，存在逾期风险" if alert.due_date else "")
+                   + f"，预警等级：{alert.level.label}。")
+        case = file_case(session, actor, CaseInput(
+            source=CaseSource.ALERT, department=task.lead_department, task=task, alert=alert,  # type: ignore[arg-type]
+            title=f"关于“{task.title}”{alert.level.label}的督办", problem=problem,
+            requirements=requirements or "请立即组织整改，制定整改方案，明确责任人和完成时限，按期报送整改情况。"))
+        if issue:
+            perform(session, actor, case, CaseAction.ISSUE, version=case.version_id, response_days=response_days)
+        result.created.append(case)
+    return result
+
+
+def suggested_alerts(session: Session, user: User, limit: int = 50) -> list[Alert]:
+    """建议督办: severe alerts in scope whose task has no open case (nothing is filed automatically)."""
+    from ..plans.models import Plan
+
+    scope = region_ids_below(session, user.region_id)
+    open_case = select(SupervisionCase.task_id).where(SupervisionCase.state != S.CLOSED,
+                                                      SupervisionCase.task_id.is_not(None))
+    return list(session.scalars(
+        select(Alert).join(Alert.task).join(Task.plan)
+        .where(Alert.status == AlertStatus.OPEN, Alert.level == AlertLevel.SEVERE, Plan.region_id.in_(scope),
+               Alert.task_id.not_in(open_case))
+        .options(selectinload(Alert.task).selectinload(Task.lead_department), selectinload(Alert.milestone))
+        .order_by(Alert.due_date, Alert.id).limit(limit)
+    ))
+
+
+YELLOW_WITHIN_DAYS = 2
+
+
+def colour(case: SupervisionCase, on: date | None = None) -> str:
+    """blue: on time; yellow: the response is due within two days; red: the response is late."""
+    if case.state == S.CLOSED or case.response_deadline is None:
+        return "grey" if case.state == S.CLOSED else "blue"
+    day = on or today()
+    answered = case.submitted_at is not None and case.state == S.SUBMITTED
+    if answered:
+        return "blue"
+    if day > case.response_deadline:
+        return "red"
+    if (case.response_deadline - day).days <= YELLOW_WITHIN_DAYS:
+        return "yellow"
+    return "blue"
+
+
+COLOUR_LABELS = {"blue": "正常", "yellow": "临近答复期限", "red": "超期未答复", "grey": "已销号"}
+
+
+def colour_condition(name: str, day: date) -> Any:
+    """The SQL form of `colour` for filtering lists."""
+    from datetime import timedelta
+
+    awaiting = SupervisionCase.state.in_([s.value for s in AWAITING_DEPARTMENT])
+    if name == "red":
+        return and_(awaiting, SupervisionCase.response_deadline < day)
+    if name == "yellow":
+        return and_(awaiting, SupervisionCase.response_deadline.between(day, day + timedelta(days=YELLOW_WITHIN_DAYS)))
+    if name == "grey":
+        return SupervisionCase.state == S.CLOSED
+    return and_(SupervisionCase.state != S.CLOSED,
+                ~and_(awaiting, SupervisionCase.response_deadline <= day + timedelta(days=YELLOW_WITHIN_DAYS)))

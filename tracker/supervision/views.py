@@ -1,0 +1,252 @@
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import case as sql_case
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from ..auth.models import Role
+from ..db import db_session
+from ..errors import DomainError
+from ..permissions import region_ids_below, require, roles_required
+from ..regions.models import Department, Region
+from ..tasks.models import Task
+from ..timeutil import today
+from ..web import enum_arg, fail_form, form_version, int_arg, paginate
+from .documents import notice_docx, notice_fields
+from .forms import ActionForm, CaseForm, FromAlertsForm
+from .models import CaseAction, CaseOutcome, CaseSource, CaseState, SupervisionCase
+from .services import (
+    AWAITING_DEPARTMENT,
+    COLOUR_LABELS,
+    CaseInput,
+    allowed_actions,
+    cases_from_alerts,
+    colour,
+    colour_condition,
+    file_case,
+    open_case_for_task,
+    perform,
+    suggested_alerts,
+)
+
+bp = Blueprint("supervision", __name__, url_prefix="/supervision")
+
+VIEWERS = (Role.SUPERVISOR, Role.DEPT_HEAD, Role.DEPT_STAFF, Role.LEADER, Role.PLANNER, Role.EVALUATOR, Role.ADMIN)
+DEPARTMENT_ROLES = (Role.DEPT_HEAD, Role.DEPT_STAFF)
+
+
+def _scoped(stmt):  # type: ignore[no-untyped-def]
+    """Departments see their own cases; the office, leaders and planners those of their region and below."""
+    if current_user.role in DEPARTMENT_ROLES:
+        return stmt.where(SupervisionCase.department_id == current_user.department_id)
+    scope = region_ids_below(db_session(), current_user.region_id)
+    return stmt.join(SupervisionCase.department).where(Department.region_id.in_(scope))
+
+
+def load_case(case_id: int) -> SupervisionCase:
+    session = db_session()
+    case = session.get(SupervisionCase, case_id, options=[selectinload(SupervisionCase.steps)])
+    if case is None:
+        abort(404)
+    visible = session.scalar(_scoped(select(SupervisionCase.id)).where(SupervisionCase.id == case.id))
+    require(visible is not None, "该督办件不在您的管辖范围内。")
+    return case
+
+
+@bp.route("/")
+@login_required
+@roles_required(*VIEWERS)
+def index() -> str:
+    session = db_session()
+    day = today()
+    state = enum_arg(CaseState, "state")
+    source = enum_arg(CaseSource, "source")
+    colour_name = request.args.get("colour") or None
+    if colour_name not in (None, *COLOUR_LABELS):
+        abort(400)
+    department_id = int_arg("department")
+    year = int_arg("year", lo=1990, hi=2100)
+    stmt = _scoped(select(SupervisionCase)).options(
+        selectinload(SupervisionCase.department), selectinload(SupervisionCase.task).selectinload(Task.plan))
+    if state:
+        stmt = stmt.where(SupervisionCase.state == state)
+    if source:
+        stmt = stmt.where(SupervisionCase.source == source)
+    if colour_name:
+        stmt = stmt.where(colour_condition(colour_name, day))
+    if department_id:
+        stmt = stmt.where(SupervisionCase.department_id == department_id)
+    if year:
+        stmt = stmt.where(or_(SupervisionCase.number_year == year,
+                              func.extract("year", SupervisionCase.created_at) == year))
+    waiting = SupervisionCase.state.in_([s.value for s in AWAITING_DEPARTMENT])
+    stmt = stmt.order_by(sql_case((waiting, 0), (SupervisionCase.state == CaseState.SUBMITTED, 1),
+                                  (SupervisionCase.state == CaseState.FILED, 2), else_=3),
+                         SupervisionCase.response_deadline, SupervisionCase.id.desc())
+    page = paginate(session, stmt)
+    counts = dict(session.execute(_scoped(select(SupervisionCase.state, func.count()))
+                                  .group_by(SupervisionCase.state)).all())
+    departments = list(session.scalars(
+        select(Department).where(Department.id.in_(_scoped(select(SupervisionCase.department_id)))).order_by(Department.id)))
+    suggestions = suggested_alerts(session, current_user) if current_user.role == Role.SUPERVISOR else []
+    return render_template(
+        "supervision/index.html", page=page, counts=counts, states=CaseState, sources=CaseSource,
+        colours=COLOUR_LABELS, colour=colour, filters={"state": state, "source": source, "colour": colour_name,
+                                                        "department": department_id, "year": year},
+        departments=departments, suggestions=suggestions, from_alerts_form=FromAlertsForm(), day=day)
+
+
+def _department_choices() -> list[tuple[int, str]]:
+    scope = region_ids_below(db_session(), current_user.region_id)
+    rows = db_session().execute(select(Department.id, Region.name, Department.name).join(Region)
+                                .where(Department.region_id.in_(scope), Department.is_active)
+                                .order_by(Region.code, Department.sort_order, Department.id))
+    return [(i, f"{r} · {d}") for i, r, d in rows]
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+@roles_required(Role.SUPERVISOR)
+def new():  # type: ignore[no-untyped-def]
+    session = db_session()
+    form = CaseForm()
+    form.department_id.choices = _department_choices()
+    task = None
+    task_id = form.task_id.data if request.method == "POST" else int_arg("task")
+    if task_id:
+        task = session.get(Task, task_id)
+        if request.method == "GET" and task is not None:
+            existing = open_case_for_task(session, task.id)
+            if existing is not None:
+                flash(f"该任务已有未销号的督办件 {existing.number_label}，已为您打开。", "warning")
+                return redirect(url_for("supervision.show", case_id=existing.id))
+            form.task_id.data = task.id
+            form.department_id.data = task.lead_department_id
+            form.title.data = f"关于“{task.title}”的督办"
+    if form.validate_on_submit():
+        try:
+            if task_id and task is None:
+                raise DomainError("任务不存在。", field="task_id")
+            department = session.get(Department, form.department_id.data)
+            if department is None:
+                raise DomainError("责任单位不存在。", field="department_id")
+            case = file_case(session, current_user, CaseInput(
+                source=CaseSource(form.source.data), department=department, task=task, title=form.title.data or "",
+                problem=form.problem.data or "", requirements=form.requirements.data,
+                instruction=form.instruction.data))
+            perform(session, current_user, case, CaseAction.ISSUE, version=case.version_id,
+                    response_days=form.response_days.data)
+        except DomainError as exc:
+            if exc.status_code == 403:
+                raise
+            fail_form(form, exc)
+            session.rollback()
+            return render_template("supervision/new.html", form=form, task=task), 422
+        flash(f"已立案并下发督办单 {case.number_label}。", "success")
+        return redirect(url_for("supervision.show", case_id=case.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("supervision/new.html", form=form, task=task), status
+
+
+@bp.route("/from-alerts", methods=["POST"])
+@login_required
+@roles_required(Role.SUPERVISOR)
+def from_alerts():  # type: ignore[no-untyped-def]
+    session = db_session()
+    form = FromAlertsForm()
+    ids = [int(i) for i in request.form.getlist("alert_ids") if i.isdigit()]
+    back = request.form.get("back") or url_for("supervision.index")
+    if not back.startswith("/") or back.startswith("//"):
+        back = url_for("supervision.index")
+    if not form.validate_on_submit():
+        flash("；".join(e for errors in form.errors.values() for e in errors), "error")
+        return redirect(back)
+    try:
+        result = cases_from_alerts(session, current_user, ids, requirements=form.requirements.data,
+                                   response_days=form.response_days.data or 10)
+    except DomainError as exc:
+        if exc.status_code == 403:
+            raise
+        session.rollback()
+        flash(exc.message, "error")
+        return redirect(back)
+    if result.created:
+        flash(f"已立案并下发 {len(result.created)} 件督办单：" + "、".join(c.number_label for c in result.created), "success")
+    for task, existing in result.skipped:
+        flash(f"“{task.title}”已有未销号的督办件 {existing.number_label}，未重复立案。", "warning")
+    if len(result.created) == 1 and not result.skipped:
+        return redirect(url_for("supervision.show", case_id=result.created[0].id))
+    return redirect(url_for("supervision.index"))
+
+
+@bp.route("/<int:case_id>")
+@login_required
+def show(case_id: int) -> str:
+    case = load_case(case_id)
+    form = ActionForm()
+    form.version.data = case.version_id
+    return render_template("supervision/show.html", case=case, form=form, actions=allowed_actions(case, current_user),
+                           colour=colour(case), colour_labels=COLOUR_LABELS, outcomes=CaseOutcome,
+                           CaseAction=CaseAction)
+
+
+@bp.route("/<int:case_id>/<action>", methods=["POST"])
+@login_required
+def act(case_id: int, action: str):  # type: ignore[no-untyped-def]
+    session = db_session()
+    case = load_case(case_id)
+    try:
+        case_action = CaseAction(action)
+    except ValueError:
+        abort(404)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        return render_template("supervision/show.html", case=case, form=form,
+                               actions=allowed_actions(case, current_user), colour=colour(case),
+                               colour_labels=COLOUR_LABELS, outcomes=CaseOutcome, CaseAction=CaseAction), 422
+    try:
+        perform(session, current_user, case, case_action, comment=form.comment.data, version=form_version(form),
+                response_days=form.response_days.data, outcome=CaseOutcome(form.outcome.data) if form.outcome.data
+                else None, rating=int(form.rating.data) if form.rating.data else None)
+    except DomainError as exc:
+        if exc.status_code in (403, 409) and exc.field is None:
+            raise
+        session.rollback()
+        fail_form(form, exc, "comment")
+        return render_template("supervision/show.html", case=case, form=form, failed_action=case_action,
+                               actions=allowed_actions(case, current_user), colour=colour(case),
+                               colour_labels=COLOUR_LABELS, outcomes=CaseOutcome, CaseAction=CaseAction), 422
+    flash(f"已{case_action.label}。", "success")
+    return redirect(url_for("supervision.show", case_id=case.id))
+
+
+@bp.route("/<int:case_id>/notice")
+@login_required
+def notice(case_id: int) -> str:
+    case = load_case(case_id)
+    if case.number_seq is None:
+        abort(404)
+    return render_template("supervision/notice.html", case=case, fields=notice_fields(case),
+                           issuer=_issuer(case))
+
+
+@bp.route("/<int:case_id>/notice.docx")
+@login_required
+def notice_document(case_id: int) -> Response:
+    case = load_case(case_id)
+    if case.number_seq is None:
+        abort(404)
+    data = notice_docx(case, _issuer(case))
+    from urllib.parse import quote
+
+    name = f"督办单{case.number_year}-{case.number_seq}.docx"
+    return Response(data, mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                    headers={"Content-Disposition": f"attachment; filename=notice.docx; filename*=UTF-8''{quote(name)}"})
+
+
+def _issuer(case: SupervisionCase) -> str:
+    region = case.issued_by.department.region if case.issued_by else case.department.region
+    body = "卫生健康委员会" if region.level.value != "county" else "卫生健康局"
+    return f"{region.name}{body}督查室"
