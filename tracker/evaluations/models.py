@@ -4,10 +4,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint, event, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, LabeledEnum, enum_type
+from ..errors import DomainError
 from ..indicators.models import Judgement
 
 if TYPE_CHECKING:
@@ -136,3 +137,35 @@ class IndicatorResult(Base):
 
     evaluation: Mapped[Evaluation] = relationship(back_populates="indicator_results")
     indicator: Mapped[Indicator] = relationship()
+
+
+# ---------------------------------------------------------------------------------------------------
+# A locked evaluation never changes: the ORM refuses to write to it or to its figures.
+# ---------------------------------------------------------------------------------------------------
+
+
+class EvaluationLocked(DomainError):
+    status_code = 409
+
+
+def _was_locked(evaluation: Evaluation | None) -> bool:
+    if evaluation is None:
+        return False
+    history = inspect(evaluation).attrs.state.history
+    return EvaluationState.LOCKED in (*history.unchanged, *history.deleted)
+
+
+@event.listens_for(Evaluation, "before_update")
+@event.listens_for(Evaluation, "before_delete")
+def _guard_evaluation(_mapper: Any, _connection: Any, target: Evaluation) -> None:
+    if _was_locked(target):
+        raise EvaluationLocked("该考核已锁定，不能再修改。")
+
+
+@event.listens_for(DepartmentScore, "before_update")
+@event.listens_for(DepartmentScore, "before_delete")
+@event.listens_for(IndicatorResult, "before_update")
+@event.listens_for(IndicatorResult, "before_delete")
+def _guard_figures(_mapper: Any, _connection: Any, target: DepartmentScore | IndicatorResult) -> None:
+    if _was_locked(target.evaluation):
+        raise EvaluationLocked("该考核已锁定，得分和指标结果不能再修改。")

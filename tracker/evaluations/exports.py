@@ -1,0 +1,261 @@
+"""The evaluation workbook: 汇总, 部门考核, 任务完成情况, 指标完成情况 (laid out like 表1 of a plan),
+督办情况. Text is formula-injection safe; dates are local (Asia/Shanghai); numbers stay numbers."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+from sqlalchemy.orm import Session
+
+from ..indicators.exports import display_width, safe_text
+from ..supervision.models import CaseOutcome
+from ..timeutil import format_datetime, to_local
+from .models import DepartmentScore, Evaluation, IndicatorResult
+from .services import (
+    GRADE_KEYS,
+    GRADE_LABELS,
+    WEIGHT_KEYS,
+    WEIGHT_LABELS,
+    Settings,
+    Totals,
+    case_outcomes,
+    cases_of,
+    evaluation_window,
+    indicator_rows,
+    scores_of,
+    task_lines,
+    totals,
+)
+
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DATE_FORMAT = 'yyyy"年"m"月"d"日"'
+PERCENT = "0.0%"
+SCORE = "0.00"
+MONEY = "#,##0.####"
+THIN = Side(style="thin", color="BBBBBB")
+HEADER_FILL = PatternFill("solid", fgColor="F3F4F6")
+
+DEPARTMENT_COLUMNS = [
+    "排名", "责任单位", "到期任务", "已完成", "按期完成", "逾期未完成", "完成率", "按期完成率", "指标已达成",
+    "指标符合进度", "指标滞后或未达成", "督办立案", "督办销号", "督办退回", "计划投资（万元）", "完成投资（万元）",
+    "计算得分", "调整后得分", "调整理由", "最终得分", "等次",
+]
+INDICATOR_COLUMNS = ["类别", "序号", "指标", "单位", "目标值", "完成情况", "评判", "属性", "牵头单位", "说明"]
+
+
+def title_of(evaluation: Evaluation) -> str:
+    return f"{evaluation.plan.title}{evaluation.year}年{evaluation.kind.label}"
+
+
+def _cell_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return safe_text(value)
+    if isinstance(value, datetime):
+        return to_local(value).replace(tzinfo=None)
+    return value
+
+
+def _write_row(ws: Worksheet, values: Sequence[Any], formats: dict[int, str] | None = None,
+               bold: bool = False) -> int:
+    ws.append([_cell_value(v) for v in values])
+    r = ws.max_row
+    for i, value in enumerate(values, start=1):
+        cell = ws.cell(r, i)
+        if formats and i in formats and value is not None:
+            cell.number_format = formats[i]
+        elif isinstance(value, date):
+            cell.number_format = DATE_FORMAT
+        if bold:
+            cell.font = Font(bold=True)
+        cell.alignment = Alignment(vertical="top", wrap_text=isinstance(value, str) and len(value) > 12)
+    return r
+
+
+def _header(ws: Worksheet, headers: Sequence[str], widths: Sequence[int] | None = None) -> int:
+    ws.append(list(headers))
+    r = ws.max_row
+    for i, header in enumerate(headers, start=1):
+        cell = ws.cell(r, i)
+        cell.font = Font(bold=True)
+        cell.fill = HEADER_FILL
+        cell.border = Border(bottom=THIN)
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        width = widths[i - 1] if widths else 0
+        current = ws.column_dimensions[get_column_letter(i)].width or 0
+        ws.column_dimensions[get_column_letter(i)].width = max(current, width, display_width(header) + 2)
+    return r
+
+
+def _title(ws: Worksheet, text: str, sub: str | None = None) -> None:
+    ws.append([safe_text(text)])
+    ws.cell(ws.max_row, 1).font = Font(bold=True, size=14)
+    if sub:
+        ws.append([safe_text(sub)])
+        ws.cell(ws.max_row, 1).font = Font(color="555555")
+
+
+def _printable(ws: Worksheet) -> None:
+    """Print on A4 landscape, every column on one page width."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+
+
+def evaluation_workbook(session: Session, evaluation: Evaluation, exported_at: datetime) -> bytes:
+    wb = Workbook()
+    summary_sheet(wb.active, session, evaluation, exported_at)
+    department_sheet(wb.create_sheet("部门考核"), scores_of(session, evaluation))
+    task_sheet(wb.create_sheet("任务完成情况"), session, evaluation)
+    indicator_sheet(wb.create_sheet("指标完成情况"), evaluation, indicator_rows(session, evaluation))
+    supervision_sheet(wb.create_sheet("督办情况"), session, evaluation)
+    for ws in wb.worksheets:
+        _printable(ws)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def summary_sheet(ws: Worksheet, session: Session, evaluation: Evaluation, exported_at: datetime) -> None:
+    ws.title = "汇总"
+    tot: Totals = totals(session, evaluation)
+    settings = Settings.of(evaluation)
+    _title(ws, title_of(evaluation), f"导出时间：{format_datetime(exported_at)}")
+    ws.append([])
+    rows: list[tuple[str, Any, str | None]] = [
+        ("规划", evaluation.plan.title, None),
+        ("考核类型", evaluation.kind.label, None),
+        ("考核年度", evaluation.year, None),
+        ("版本", f"第{evaluation.version}版", None),
+        ("状态", evaluation.state.label, None),
+        ("考核期", evaluation_window(evaluation).label, None),
+        ("计算时间", format_datetime(evaluation.computed_at), None),
+        ("锁定时间", format_datetime(evaluation.locked_at) if evaluation.locked_at else "未锁定", None),
+        ("权重", "；".join(f"{WEIGHT_LABELS[k]} {settings.weights[k]}" for k in WEIGHT_KEYS), None),
+        ("等次分数线", "；".join(f"{GRADE_LABELS[k]} ≥{settings.thresholds[k]}" for k in GRADE_KEYS) + "；其余为不合格",
+         None),
+        ("纳入考核的责任单位", tot.departments, None),
+        ("到期任务", tot.due, None),
+        ("已完成", tot.done, None),
+        ("按期完成", tot.on_time, None),
+        ("逾期未完成", tot.overdue, None),
+        ("任务完成率", tot.completion_rate, PERCENT),
+        ("按期完成率", tot.on_time_rate, PERCENT),
+        ("主要指标", tot.indicators, None),
+        ("已达成", tot.achieved, None),
+        ("符合进度", tot.on_track, None),
+        ("滞后或未达成", tot.lagging, None),
+        ("待评判", tot.pending, None),
+        ("督办立案", tot.opened, None),
+        ("督办销号", tot.closed, None),
+        ("督办退回", tot.returned, None),
+        ("计划投资（万元）", tot.planned, MONEY),
+        ("完成投资（万元）", tot.completed, MONEY),
+    ]
+    for label, value, fmt in rows:
+        r = _write_row(ws, [label, value], {2: fmt} if fmt else None)
+        ws.cell(r, 1).font = Font(bold=True)
+        ws.cell(r, 2).alignment = Alignment(horizontal="left", vertical="top")
+    ws.append([])
+    r = _write_row(ws, ["评估摘要", evaluation.summary or ""])
+    ws.cell(r, 1).font = Font(bold=True)
+    ws.cell(r, 2).alignment = Alignment(wrap_text=True, vertical="top")
+    ws.row_dimensions[r].height = 15 * max(3, len(evaluation.summary or "") // 45 + 1)
+    ws.column_dimensions["A"].width = 22
+    ws.column_dimensions["B"].width = 90
+
+
+def department_row(s: DepartmentScore) -> list[Any]:
+    return [
+        s.rank, s.department.name, s.tasks_due, s.tasks_done, s.tasks_done_on_time, s.tasks_overdue,
+        s.completion_rate, s.on_time_rate, s.indicators_achieved, s.indicators_on_track, s.indicators_lagging,
+        s.cases_opened, s.cases_closed, s.cases_returned, s.investment_planned, s.investment_completed,
+        s.score if s.rank is not None else None, s.adjusted_score, s.adjust_reason or "",
+        s.final_score if s.rank is not None else None, s.grade.label if s.grade else "不参与评分",
+    ]
+
+
+def department_sheet(ws: Worksheet, scores: Sequence[DepartmentScore]) -> None:
+    _title(ws, "部门考核结果", "按最终得分排名；最终得分为调整后得分（无调整时为计算得分）。")
+    widths = [6, 22, 8, 8, 8, 9, 9, 10, 9, 10, 12, 8, 8, 8, 14, 14, 9, 10, 30, 9, 10]
+    header = _header(ws, DEPARTMENT_COLUMNS, widths)
+    formats = {7: PERCENT, 8: PERCENT, 15: MONEY, 16: MONEY, 17: SCORE, 18: SCORE, 20: SCORE}
+    for s in scores:
+        _write_row(ws, department_row(s), formats)
+    ws.freeze_panes = f"C{header + 1}"
+    ws.auto_filter.ref = f"A{header}:{get_column_letter(len(DEPARTMENT_COLUMNS))}{max(ws.max_row, header + 1)}"
+
+
+def task_sheet(ws: Worksheet, session: Session, evaluation: Evaluation) -> None:
+    window = evaluation_window(evaluation)
+    _title(ws, f"任务完成情况（截止日期在{window.label}之间的任务）",
+           "部门汇总数为考核计算时冻结的数据；任务明细按导出时的任务数据列出。")
+    header = _header(ws, ["序号", "任务编号", "任务名称", "层级", "牵头单位", "截止日期", "完成日期", "考核结果",
+                          "当前状态"], [6, 10, 50, 10, 22, 14, 14, 10, 10])
+    lines = task_lines(session, evaluation)
+    for n, line in enumerate(lines, start=1):
+        t = line.task
+        result = "按期完成" if line.on_time else "逾期完成" if line.done else "未完成"
+        _write_row(ws, [n, t.code, t.title, t.level.label, t.lead_department.name if t.lead_department else "",
+                        t.deadline, t.completed_on, result, t.status.label])
+    if not lines:
+        _write_row(ws, ["考核期内没有到期任务。"])
+    ws.freeze_panes = f"A{header + 1}"
+    ws.auto_filter.ref = f"A{header}:I{max(ws.max_row, header + 1)}"
+
+
+def indicator_sheet(ws: Worksheet, evaluation: Evaluation, results: Sequence[IndicatorResult]) -> None:
+    """Like 表1: category, number, name, unit, target, value, judgement (categories merged down)."""
+    _title(ws, f"主要指标完成情况（{evaluation.year}年）")
+    header = _header(ws, INDICATOR_COLUMNS, [14, 6, 34, 9, 14, 14, 10, 8, 20, 40])
+    first_of_category = None
+    previous = object()
+    for r in results:
+        i = r.indicator
+        target = i.target_text + (f"（{i.target_year}年）" if i.target_year and i.target_year != evaluation.year else "")
+        row = _write_row(ws, [i.category or "", i.number, i.name, i.unit or "", target, r.value_text or "—",
+                              r.judgement.label, i.nature.label,
+                              i.lead_department.name if i.lead_department else "", r.note or ""])
+        ws.cell(row, 1).alignment = Alignment(vertical="center", wrap_text=True)
+        if i.category != previous:
+            if first_of_category is not None and row - 1 > first_of_category:
+                ws.merge_cells(start_row=first_of_category, start_column=1, end_row=row - 1, end_column=1)
+            first_of_category, previous = row, i.category
+    if first_of_category is not None and ws.max_row > first_of_category and previous:
+        ws.merge_cells(start_row=first_of_category, start_column=1, end_row=ws.max_row, end_column=1)
+    ws.freeze_panes = f"A{header + 1}"
+
+
+def supervision_sheet(ws: Worksheet, session: Session, evaluation: Evaluation) -> None:
+    window = evaluation_window(evaluation)
+    _title(ws, f"督办情况（{window.label}立案的督办件）")
+    outcomes = case_outcomes(session, evaluation)
+    header_labels = ["责任单位", "立案", "销号", "退回", *[o.label for o in CaseOutcome]]
+    _header(ws, header_labels, [22, 8, 8, 8, 10, 10, 12, 8])
+    scores = [s for s in scores_of(session, evaluation) if s.cases_opened]
+    for s in scores:
+        per = outcomes.get(s.department_id, {})
+        _write_row(ws, [s.department.name, s.cases_opened, s.cases_closed, s.cases_returned,
+                        *[per.get(o.value, 0) for o in CaseOutcome]])
+    if not scores:
+        _write_row(ws, ["考核期内没有立案的督办件。"])
+    ws.append([])
+    _header(ws, ["督办编号", "督办事项", "责任单位", "来源", "状态", "退回次数", "办结结果", "立案日期", "销号日期"],
+            [16, 40, 22, 10, 10, 8, 12, 14, 14])
+    for c in cases_of(session, evaluation):
+        _write_row(ws, [c.number_label, c.title, c.department.name, c.source.label, c.state.label, c.return_count,
+                        c.outcome.label if c.outcome else "", to_local(c.created_at).date(),
+                        to_local(c.closed_at).date() if c.closed_at else None])
+
+
+def filename_of(evaluation: Evaluation, extension: str) -> str:
+    return f"{evaluation.plan.short_name}{evaluation.year}年{evaluation.kind.label}_第{evaluation.version}版.{extension}"

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+
+from ..web import Form
+from .models import EvaluationKind
+from .services import DEFAULT_THRESHOLDS, DEFAULT_WEIGHTS, GRADE_KEYS, WEIGHT_KEYS, Settings
+
+INTEGER = "请输入整数。"
+
+
+def _weight(label: str) -> IntegerField:
+    return IntegerField(label, validators=[InputRequired(INTEGER), NumberRange(0, 100, "须在 0 到 100 之间。")])
+
+
+class SettingsForm(Form):
+    """Weights of the four rates (summing to 100) and the grade thresholds."""
+
+    weight_completion = _weight("任务完成率权重")
+    weight_on_time = _weight("按期完成率权重")
+    weight_indicators = _weight("指标达成率权重")
+    weight_supervision = _weight("督办办结率权重")
+    threshold_excellent = _weight("优秀（不低于）")
+    threshold_good = _weight("良好（不低于）")
+    threshold_pass = _weight("合格（不低于）")
+
+    def fill(self, settings: Settings) -> None:
+        for key in WEIGHT_KEYS:
+            getattr(self, f"weight_{key}").data = settings.weights[key]
+        for key in GRADE_KEYS:
+            getattr(self, f"threshold_{key}").data = settings.thresholds[key]
+
+    def settings(self) -> Settings:
+        return Settings({k: getattr(self, f"weight_{k}").data for k in WEIGHT_KEYS},
+                        {k: getattr(self, f"threshold_{k}").data for k in GRADE_KEYS})
+
+
+class RunForm(SettingsForm):
+    plan_id = SelectField("规划", coerce=int, validators=[InputRequired("请选择规划。")])
+    kind = SelectField("考核类型", choices=EvaluationKind.choices(), validators=[DataRequired("请选择考核类型。")])
+    year = IntegerField("考核年度", validators=[InputRequired(INTEGER), NumberRange(1990, 2100, "年度不正确。")])
+
+    def defaults(self) -> None:
+        self.fill(Settings(dict(DEFAULT_WEIGHTS), dict(DEFAULT_THRESHOLDS)))
+
+
+class AdjustForm(Form):
+    adjusted_score = StringField("调整后得分", validators=[Length(max=10, message="请输入0到100之间的分数。")])
+    reason = TextAreaField("调整理由", validators=[Length(max=2000, message="理由不能超过2000字。")])
+    seen = HiddenField()
+
+
+class ActionForm(Form):
+    """A button-only form (its CSRF token)."""

@@ -1,0 +1,646 @@
+"""考核评估: compute a plan's results for a year per department, adjust, grade and lock.
+
+The computation is set-based: one INSERT … SELECT freezes the indicator results, one INSERT … SELECT
+aggregates tasks, indicator results, supervision cases and project investments per department (GROUP BY)
+and scores them with the evaluation's weights, and one UPDATE ranks and grades — the same handful of
+statements for ten departments or a thousand.
+
+What is counted, for a plan, a kind and a year:
+
+* the window: 年度监测 covers the year; 中期评估 and 总结评估 everything from the plan's first year to the end
+  of the year. A window never reaches past the day it is computed on.
+* tasks: the leaves of the task tree (the units of work; parents only roll up) that are not 已终止 and whose
+  deadline falls in the window, by lead department. Done = 已完成 with a completion date in the window;
+  on time = done no later than the deadline; overdue = due but not done.
+* indicators: the year's value of each indicator and its judgement, frozen into the evaluation, counted for
+  the indicator's lead department (未达成 counts as lagging; 待评判 is not counted).
+* supervision: cases on the plan's tasks filed in the window, by the department they were issued to; closed
+  = 销号 before the window ends; returned = sent back at least once.
+* investment: the key projects' planned and completed investment (万元) of the window's years, by the lead
+  department of the project's task.
+
+Score = 100 × Σ weight × rate ÷ Σ weight, over the rates a department has figures for (completion rate,
+on-time rate, indicators achieved or on track ÷ indicators judged, cases closed ÷ cases filed). A
+department with none of them is listed without a score, rank or grade.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import (
+    Integer,
+    and_,
+    case,
+    delete,
+    exists,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    union,
+    update,
+)
+from sqlalchemy.orm import Session, selectinload
+
+from .. import audit
+from ..auth.models import User
+from ..errors import DomainError, InvalidTransition, StaleObject
+from ..indicators.models import Indicator, IndicatorValue, Judgement
+from ..indicators.services import rejudge_plan
+from ..permissions import can_run_evaluation, require
+from ..plans.models import Plan
+from ..projects.models import KeyProject, ProjectInvestment
+from ..regions.models import Department
+from ..supervision.models import CaseOutcome, CaseState, SupervisionCase
+from ..tasks.models import Task, TaskLevel, TaskStatus
+from ..timeutil import LOCAL_TZ, local_day_bounds, now, today
+from .models import DepartmentScore, Evaluation, EvaluationKind, EvaluationState, Grade, IndicatorResult
+
+WEIGHT_KEYS = ("completion", "on_time", "indicators", "supervision")
+WEIGHT_LABELS = {"completion": "任务完成率", "on_time": "按期完成率", "indicators": "指标达成率",
+                 "supervision": "督办办结率"}
+DEFAULT_WEIGHTS = {"completion": 40, "on_time": 20, "indicators": 30, "supervision": 10}
+GRADE_KEYS = ("excellent", "good", "pass")
+DEFAULT_THRESHOLDS = {"excellent": 90, "good": 80, "pass": 60}
+GRADE_LABELS = {"excellent": "优秀", "good": "良好", "pass": "合格"}
+
+EVALUATION_FIELDS = ["state", "weights", "grade_thresholds", "computed_at"]
+LOCKED_MESSAGE = "该考核已锁定，不能再修改。如需重新计算，将生成一个新的版本。"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Settings: weights and grade thresholds
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Settings:
+    weights: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    thresholds: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
+
+    def check(self) -> None:
+        for key in WEIGHT_KEYS:
+            w = self.weights.get(key)
+            if not isinstance(w, int) or isinstance(w, bool) or not 0 <= w <= 100:
+                raise DomainError("权重须为0到100之间的整数。", field=f"weight_{key}")
+        if sum(self.weights[k] for k in WEIGHT_KEYS) != 100:
+            raise DomainError(f"各项权重之和须为100（现为{sum(self.weights[k] for k in WEIGHT_KEYS)}）。",
+                              field="weight_completion")
+        for key in GRADE_KEYS:
+            t = self.thresholds.get(key)
+            if not isinstance(t, int) or isinstance(t, bool) or not 0 <= t <= 100:
+                raise DomainError("等次分数线须为0到100之间的整数。", field=f"threshold_{key}")
+        if not self.thresholds["pass"] < self.thresholds["good"] < self.thresholds["excellent"]:
+            raise DomainError("分数线须满足：合格 < 良好 < 优秀。", field="threshold_good")
+
+    @classmethod
+    def of(cls, evaluation: Evaluation) -> Settings:
+        return cls({k: int(evaluation.weights.get(k, DEFAULT_WEIGHTS[k])) for k in WEIGHT_KEYS},
+                   {k: int(evaluation.grade_thresholds.get(k, DEFAULT_THRESHOLDS[k])) for k in GRADE_KEYS})
+
+
+# ---------------------------------------------------------------------------------------------------
+# The window
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    start: date
+    end: date
+
+    @property
+    def start_at(self) -> datetime:
+        return local_day_bounds(self.start)[0]
+
+    @property
+    def end_at(self) -> datetime:
+        """The instant the window closes (the end of its last local day)."""
+        return local_day_bounds(self.end)[1]
+
+    @property
+    def label(self) -> str:
+        return f"{self.start.year}年{self.start.month}月{self.start.day}日至{self.end.year}年{self.end.month}月{self.end.day}日"
+
+
+def window_of(plan: Plan, kind: EvaluationKind, year: int, computed_on: date) -> Window:
+    start = date(year, 1, 1) if kind == EvaluationKind.ANNUAL else date(min(plan.start_year, year), 1, 1)
+    return Window(start, min(date(year, 12, 31), computed_on))
+
+
+def evaluation_window(evaluation: Evaluation) -> Window:
+    return window_of(evaluation.plan, evaluation.kind, evaluation.year,
+                     evaluation.computed_at.astimezone(LOCAL_TZ).date())
+
+
+def investment_years(evaluation: Evaluation) -> tuple[int, int]:
+    w = evaluation_window(evaluation)
+    return w.start.year, w.end.year
+
+
+# ---------------------------------------------------------------------------------------------------
+# Running, recomputing, adjusting, locking
+# ---------------------------------------------------------------------------------------------------
+
+
+def latest_version(session: Session, plan: Plan, kind: EvaluationKind, year: int) -> Evaluation | None:
+    return session.scalar(
+        select(Evaluation).where(Evaluation.plan_id == plan.id, Evaluation.kind == kind, Evaluation.year == year)
+        .order_by(Evaluation.version.desc()).limit(1)
+    )
+
+
+def ensure_draft(evaluation: Evaluation) -> None:
+    if evaluation.state != EvaluationState.DRAFT:
+        raise InvalidTransition(LOCKED_MESSAGE)
+
+
+def run_evaluation(session: Session, actor: User | None, plan: Plan, kind: EvaluationKind, year: int,
+                   settings: Settings | None = None) -> Evaluation:
+    """Compute (or recompute) the plan's evaluation of ``kind`` for ``year``.
+
+    A draft of the same plan, kind and year is computed again in place (its adjustments are kept);
+    when the latest version is locked, a new version is made and the locked one stays as it was.
+    ``actor`` None is the seed loader.
+    """
+    if actor is not None:
+        require(can_run_evaluation(actor, plan), "只有本级考核组可以开展该规划的考核评估。")
+    settings = settings or Settings()
+    settings.check()
+    current_year = today().year
+    if not plan.start_year <= year <= current_year:
+        raise DomainError(f"考核年度须在 {plan.start_year} 到 {current_year} 之间。", field="year")
+    latest = latest_version(session, plan, kind, year)
+    if latest is not None and latest.state == EvaluationState.DRAFT:
+        evaluation = latest
+        before = audit.snapshot(evaluation, EVALUATION_FIELDS)
+        action, summary = "recompute", "重新计算"
+    else:
+        evaluation = Evaluation(plan=plan, kind=kind, year=year, version=latest.version + 1 if latest else 1,
+                                created_by_id=actor.id if actor else None, computed_at=now())
+        session.add(evaluation)
+        before = {}
+        action, summary = "create", f"开展{year}年{kind.label}" + (f"（第{evaluation.version}版）"
+                                                                   if evaluation.version > 1 else "")
+    evaluation.weights = {k: settings.weights[k] for k in WEIGHT_KEYS}
+    evaluation.grade_thresholds = {k: settings.thresholds[k] for k in GRADE_KEYS}
+    session.flush()
+    compute(session, evaluation)
+    audit.record(session, actor, evaluation, action,
+                 audit.diff(before, audit.snapshot(evaluation, EVALUATION_FIELDS)), summary)
+    session.flush()
+    return evaluation
+
+
+def recompute(session: Session, actor: User, evaluation: Evaluation, settings: Settings | None = None) -> Evaluation:
+    """Compute again with the stored (or new) settings: in place for a draft, a new version when locked."""
+    return run_evaluation(session, actor, evaluation.plan, evaluation.kind, evaluation.year,
+                          settings or Settings.of(evaluation))
+
+
+def compute(session: Session, evaluation: Evaluation) -> None:
+    """Fill the evaluation's indicator results and department scores from the current data."""
+    ensure_draft(evaluation)
+    session.flush()
+    plan = evaluation.plan
+    ds, ir = DepartmentScore.__table__, IndicatorResult.__table__
+    carried = session.execute(
+        select(ds.c.department_id, ds.c.adjusted_score, ds.c.adjust_reason, ds.c.adjusted_by_id)
+        .where(ds.c.evaluation_id == evaluation.id, ds.c.adjusted_score.is_not(None))
+    ).all()
+    session.execute(delete(ds).where(ds.c.evaluation_id == evaluation.id))
+    session.execute(delete(ir).where(ir.c.evaluation_id == evaluation.id))
+    rejudge_plan(session, plan)
+    evaluation.computed_at = now()
+    session.flush()
+    window = evaluation_window(evaluation)
+    _insert_indicator_results(session, evaluation)
+    _insert_scores(session, evaluation, window)
+    for department_id, adjusted, reason, adjusted_by in carried:
+        session.execute(update(ds).where(ds.c.evaluation_id == evaluation.id, ds.c.department_id == department_id)
+                        .values(adjusted_score=adjusted, adjust_reason=reason, adjusted_by_id=adjusted_by))
+    rank_and_grade(session, evaluation)
+    evaluation.summary = generate_summary(session, evaluation)
+    session.flush()
+    session.expire(evaluation, ["scores", "indicator_results"])
+
+
+def _insert_indicator_results(session: Session, evaluation: Evaluation) -> None:
+    i, v, ir = Indicator.__table__, IndicatorValue.__table__, IndicatorResult.__table__
+    missing = f"无{evaluation.year}年监测值。"
+    session.execute(ir.insert().from_select(
+        ["evaluation_id", "indicator_id", "value_text", "judgement", "note"],
+        select(literal(evaluation.id, Integer), i.c.id, v.c.value_text,
+               func.coalesce(v.c.judgement, literal(Judgement.PENDING.value)),
+               case((v.c.id.is_(None), literal(missing)), else_=v.c.judgement_note))
+        .select_from(i.outerjoin(v, and_(v.c.indicator_id == i.c.id, v.c.year == evaluation.year)))
+        .where(i.c.plan_id == evaluation.plan_id)
+    ))
+
+
+def _int(value: int) -> Any:
+    """A validated integer written into the statement (PostgreSQL needs no parameter type for it)."""
+    return literal_column(str(int(value)))
+
+
+def _insert_scores(session: Session, evaluation: Evaluation, window: Window) -> None:
+    t, child = Task.__table__, Task.__table__.alias("child")
+    i, ir = Indicator.__table__, IndicatorResult.__table__
+    c, ct = SupervisionCase.__table__, Task.__table__.alias("case_task")
+    pi, kp, pt = ProjectInvestment.__table__, KeyProject.__table__, Task.__table__.alias("project_task")
+    ds = DepartmentScore.__table__
+    one = literal_column("1")
+    zero = literal_column("0")
+
+    done = and_(t.c.status == TaskStatus.DONE.value, t.c.completed_on <= window.end)
+    tasks = (
+        select(t.c.lead_department_id.label("dept"), func.count().label("due"),
+               func.sum(case((done, one), else_=zero)).label("done"),
+               func.sum(case((and_(done, t.c.completed_on <= t.c.deadline), one), else_=zero)).label("on_time"))
+        .where(t.c.plan_id == evaluation.plan_id, t.c.level != TaskLevel.CHAPTER.value,
+               t.c.status != TaskStatus.TERMINATED.value, t.c.lead_department_id.is_not(None),
+               t.c.deadline >= window.start, t.c.deadline <= window.end,
+               ~exists().where(child.c.parent_id == t.c.id))
+        .group_by(t.c.lead_department_id).subquery("tasks_agg")
+    )
+    judged = ir.c.judgement
+    indicators = (
+        select(i.c.lead_department_id.label("dept"),
+               func.sum(case((judged == Judgement.ACHIEVED.value, one), else_=zero)).label("achieved"),
+               func.sum(case((judged == Judgement.ON_TRACK.value, one), else_=zero)).label("on_track"),
+               func.sum(case((judged.in_([Judgement.LAGGING.value, Judgement.NOT_ACHIEVED.value]), one),
+                             else_=zero)).label("lagging"))
+        .select_from(ir.join(i, i.c.id == ir.c.indicator_id))
+        .where(ir.c.evaluation_id == evaluation.id, i.c.lead_department_id.is_not(None))
+        .group_by(i.c.lead_department_id).subquery("indicators_agg")
+    )
+    closed = and_(c.c.state == CaseState.CLOSED.value, c.c.closed_at < window.end_at)
+    cases = (
+        select(c.c.department_id.label("dept"), func.count().label("opened"),
+               func.sum(case((closed, one), else_=zero)).label("closed"),
+               func.sum(case((c.c.return_count > 0, one), else_=zero)).label("returned"))
+        .select_from(c.join(ct, ct.c.id == c.c.task_id))
+        .where(ct.c.plan_id == evaluation.plan_id, c.c.created_at >= window.start_at, c.c.created_at < window.end_at)
+        .group_by(c.c.department_id).subquery("cases_agg")
+    )
+    first_year, last_year = window.start.year, window.end.year
+    investments = (
+        select(pt.c.lead_department_id.label("dept"), func.sum(pi.c.planned).label("planned"),
+               func.sum(pi.c.completed).label("completed"))
+        .select_from(pi.join(kp, kp.c.id == pi.c.project_id).join(pt, pt.c.id == kp.c.task_id))
+        .where(pt.c.plan_id == evaluation.plan_id, pi.c.year >= first_year, pi.c.year <= last_year,
+               pt.c.lead_department_id.is_not(None))
+        .group_by(pt.c.lead_department_id).subquery("investments_agg")
+    )
+    departments = union(*(select(q.c.dept) for q in (tasks, indicators, cases, investments))).subquery("depts")
+
+    due = func.coalesce(tasks.c.due, 0)
+    n_done = func.coalesce(tasks.c.done, 0)
+    n_on_time = func.coalesce(tasks.c.on_time, 0)
+    achieved = func.coalesce(indicators.c.achieved, 0)
+    on_track = func.coalesce(indicators.c.on_track, 0)
+    lagging = func.coalesce(indicators.c.lagging, 0)
+    judged_n = achieved + on_track + lagging
+    opened = func.coalesce(cases.c.opened, 0)
+    n_closed = func.coalesce(cases.c.closed, 0)
+    real = literal_column("1.0")
+
+    def rate(numerator: Any, denominator: Any) -> Any:
+        return case((denominator > 0, numerator * real / denominator), else_=zero)
+
+    def has(count: Any) -> Any:
+        return case((count > 0, one), else_=zero)
+
+    w = Settings.of(evaluation).weights
+    numerator = (_int(w["completion"]) * rate(n_done, due) + _int(w["on_time"]) * rate(n_on_time, due)
+                 + _int(w["indicators"]) * rate(achieved + on_track, judged_n)
+                 + _int(w["supervision"]) * rate(n_closed, opened))
+    denominator = (_int(w["completion"]) * has(due) + _int(w["on_time"]) * has(due)
+                   + _int(w["indicators"]) * has(judged_n) + _int(w["supervision"]) * has(opened))
+    score = case((denominator > 0, func.round(literal_column("100.0") * numerator / denominator, 2)), else_=zero)
+
+    session.execute(ds.insert().from_select(
+        ["evaluation_id", "department_id", "tasks_due", "tasks_done", "tasks_done_on_time", "tasks_overdue",
+         "completion_rate", "on_time_rate", "indicators_achieved", "indicators_on_track", "indicators_lagging",
+         "cases_opened", "cases_closed", "cases_returned", "investment_planned", "investment_completed", "score"],
+        select(
+            literal(evaluation.id, Integer), departments.c.dept, due, n_done, n_on_time, due - n_done,
+            case((due > 0, func.round(n_done * real / due, 4)), else_=null()),
+            case((due > 0, func.round(n_on_time * real / due, 4)), else_=null()),
+            achieved, on_track, lagging, opened, n_closed, func.coalesce(cases.c.returned, 0),
+            investments.c.planned, investments.c.completed, score,
+        )
+        .select_from(
+            departments.outerjoin(tasks, tasks.c.dept == departments.c.dept)
+            .outerjoin(indicators, indicators.c.dept == departments.c.dept)
+            .outerjoin(cases, cases.c.dept == departments.c.dept)
+            .outerjoin(investments, investments.c.dept == departments.c.dept)
+        )
+    ))
+
+
+def _scored(table: Any, weights: dict[str, int]) -> Any:
+    """Whether a department score row has any figure that carries weight."""
+    terms = []
+    if weights["completion"] + weights["on_time"] > 0:
+        terms.append(table.c.tasks_due > 0)
+    if weights["indicators"] > 0:
+        terms.append(table.c.indicators_achieved + table.c.indicators_on_track + table.c.indicators_lagging > 0)
+    if weights["supervision"] > 0:
+        terms.append(table.c.cases_opened > 0)
+    return or_(*terms) if terms else literal(False)
+
+
+def rank_and_grade(session: Session, evaluation: Evaluation) -> None:
+    """One UPDATE: rank by final score (adjusted where adjusted) and grade by the thresholds."""
+    ensure_draft(evaluation)
+    settings = Settings.of(evaluation)
+    ds = DepartmentScore.__table__
+    other = ds.alias("other")
+    final = func.coalesce(ds.c.adjusted_score, ds.c.score)
+    other_final = func.coalesce(other.c.adjusted_score, other.c.score)
+    higher = (select(func.count()).select_from(other)
+              .where(other.c.evaluation_id == ds.c.evaluation_id, _scored(other, settings.weights),
+                     other_final > final)
+              .scalar_subquery())
+    th = settings.thresholds
+    scored = _scored(ds, settings.weights)
+    session.execute(
+        update(ds).where(ds.c.evaluation_id == evaluation.id).values(
+            rank=case((scored, higher + 1), else_=null()),
+            grade=case(
+                (~scored, null()),
+                (final >= _int(th["excellent"]), literal(Grade.EXCELLENT.value)),
+                (final >= _int(th["good"]), literal(Grade.GOOD.value)),
+                (final >= _int(th["pass"]), literal(Grade.PASS.value)),
+                else_=literal(Grade.FAIL.value),
+            ),
+        )
+    )
+    session.expire(evaluation, ["scores"])
+
+
+def score_fingerprint(score: DepartmentScore) -> str:
+    """What the evaluator saw of a score; a save against a different one is stale."""
+    raw = f"{score.score}|{score.adjusted_score}|{score.adjust_reason}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def parse_score(text: str | None) -> Decimal | None:
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise DomainError("请输入0到100之间的分数，最多两位小数。", field="adjusted_score") from None
+    if not value.is_finite() or not 0 <= value <= 100:
+        raise DomainError("请输入0到100之间的分数，最多两位小数。", field="adjusted_score")
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def adjust_score(session: Session, actor: User, score: DepartmentScore, adjusted: Decimal | None,
+                 reason: str | None, seen: str | None) -> None:
+    """Set (or, with ``adjusted`` None, withdraw) an evaluator's adjusted score; a reason is required."""
+    evaluation = score.evaluation
+    require(can_run_evaluation(actor, evaluation.plan), "只有本级考核组可以调整考核得分。")
+    ensure_draft(evaluation)
+    if seen != score_fingerprint(score):
+        raise StaleObject("保存失败：该单位的得分在您打开页面后已被重新计算或调整，您的修改没有保存。请查看最新得分后重新填写。")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("调整得分须写明理由。", field="reason")
+    if len(reason) > 2000:
+        raise DomainError("理由不能超过2000字。", field="reason")
+    if adjusted is not None and not 0 <= adjusted <= 100:
+        raise DomainError("请输入0到100之间的分数，最多两位小数。", field="adjusted_score")
+    if adjusted is None and score.adjusted_score is None:
+        raise DomainError("请填写调整后的得分。", field="adjusted_score")
+    before = {"adjusted_score": audit.plain(score.adjusted_score), "adjust_reason": score.adjust_reason}
+    score.adjusted_score = adjusted
+    score.adjust_reason = reason if adjusted is not None else None
+    score.adjusted_by_id = actor.id if adjusted is not None else None
+    session.flush()
+    rank_and_grade(session, evaluation)
+    evaluation.summary = generate_summary(session, evaluation)  # the leading departments may have changed
+    department = score.department.name
+    audit.record(session, actor, evaluation, "adjust",
+                 audit.diff(before, {"adjusted_score": audit.plain(adjusted), "adjust_reason": score.adjust_reason}),
+                 (f"调整{department}得分为 {adjusted}：{reason}" if adjusted is not None
+                  else f"撤销{department}的得分调整：{reason}"))
+    session.flush()
+
+
+def change_settings(session: Session, actor: User, evaluation: Evaluation, settings: Settings) -> Evaluation:
+    require(can_run_evaluation(actor, evaluation.plan), "只有本级考核组可以设置考核权重和等次分数线。")
+    ensure_draft(evaluation)
+    return recompute(session, actor, evaluation, settings)
+
+
+def lock(session: Session, actor: User | None, evaluation: Evaluation) -> None:
+    """Lock the evaluation: from now on it never changes (recomputing makes a new version)."""
+    if actor is not None:
+        require(can_run_evaluation(actor, evaluation.plan), "只有本级考核组可以锁定考核结果。")
+    ensure_draft(evaluation)
+    before = audit.snapshot(evaluation, EVALUATION_FIELDS)
+    evaluation.state = EvaluationState.LOCKED
+    evaluation.locked_at = now()
+    evaluation.locked_by_id = actor.id if actor else None
+    session.flush()
+    audit.record(session, actor, evaluation, "lock", audit.diff(before, audit.snapshot(evaluation, EVALUATION_FIELDS)),
+                 f"锁定{evaluation.year}年{evaluation.kind.label}结果（第{evaluation.version}版）")
+    session.flush()
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reading an evaluation back (pages, exports, the report)
+# ---------------------------------------------------------------------------------------------------
+
+
+def scores_of(session: Session, evaluation: Evaluation) -> list[DepartmentScore]:
+    return list(session.scalars(
+        select(DepartmentScore).join(Department, Department.id == DepartmentScore.department_id)
+        .where(DepartmentScore.evaluation_id == evaluation.id)
+        .options(selectinload(DepartmentScore.department))
+        .order_by(DepartmentScore.rank.is_(None), DepartmentScore.rank, Department.sort_order, Department.id)
+    ))
+
+
+def indicator_rows(session: Session, evaluation: Evaluation) -> list[IndicatorResult]:
+    return list(session.scalars(
+        select(IndicatorResult).join(Indicator, Indicator.id == IndicatorResult.indicator_id)
+        .where(IndicatorResult.evaluation_id == evaluation.id)
+        .options(selectinload(IndicatorResult.indicator).selectinload(Indicator.lead_department))
+        .order_by(Indicator.number)
+    ))
+
+
+@dataclass
+class Totals:
+    departments: int = 0
+    due: int = 0
+    done: int = 0
+    on_time: int = 0
+    overdue: int = 0
+    achieved: int = 0
+    on_track: int = 0
+    lagging: int = 0
+    pending: int = 0
+    indicators: int = 0
+    opened: int = 0
+    closed: int = 0
+    returned: int = 0
+    planned: Decimal | None = None
+    completed: Decimal | None = None
+
+    @property
+    def completion_rate(self) -> Decimal | None:
+        return _ratio(self.done, self.due)
+
+    @property
+    def on_time_rate(self) -> Decimal | None:
+        return _ratio(self.on_time, self.due)
+
+
+def _ratio(a: int, b: int) -> Decimal | None:
+    return (Decimal(a) / Decimal(b)).quantize(Decimal("0.0001")) if b else None
+
+
+def totals(session: Session, evaluation: Evaluation) -> Totals:
+    """Sums over the evaluation's departments and indicator results (two grouped queries)."""
+    ds, ir = DepartmentScore.__table__, IndicatorResult.__table__
+    row = session.execute(select(
+        func.count(), func.sum(ds.c.tasks_due), func.sum(ds.c.tasks_done), func.sum(ds.c.tasks_done_on_time),
+        func.sum(ds.c.tasks_overdue), func.sum(ds.c.cases_opened), func.sum(ds.c.cases_closed),
+        func.sum(ds.c.cases_returned), func.sum(ds.c.investment_planned), func.sum(ds.c.investment_completed),
+    ).where(ds.c.evaluation_id == evaluation.id)).one()
+    result = Totals(row[0] or 0, row[1] or 0, row[2] or 0, row[3] or 0, row[4] or 0, opened=row[5] or 0,
+                    closed=row[6] or 0, returned=row[7] or 0,
+                    planned=Decimal(str(row[8])) if row[8] is not None else None,
+                    completed=Decimal(str(row[9])) if row[9] is not None else None)
+    for judgement, n in session.execute(select(ir.c.judgement, func.count()).where(
+            ir.c.evaluation_id == evaluation.id).group_by(ir.c.judgement)):
+        j = Judgement(judgement)
+        result.indicators += n
+        if j == Judgement.ACHIEVED:
+            result.achieved += n
+        elif j == Judgement.ON_TRACK:
+            result.on_track += n
+        elif j in (Judgement.LAGGING, Judgement.NOT_ACHIEVED):
+            result.lagging += n
+        else:
+            result.pending += n
+    return result
+
+
+def case_outcomes(session: Session, evaluation: Evaluation) -> dict[int, dict[str, int]]:
+    """Outcomes of the window's closed cases per department. Cases filed in a past window and closed
+    before it ended do not change, so a locked evaluation reads the same figures every time."""
+    window = evaluation_window(evaluation)
+    c, t = SupervisionCase.__table__, Task.__table__
+    rows = session.execute(
+        select(c.c.department_id, c.c.outcome, func.count())
+        .select_from(c.join(t, t.c.id == c.c.task_id))
+        .where(t.c.plan_id == evaluation.plan_id, c.c.created_at >= window.start_at, c.c.created_at < window.end_at,
+               c.c.state == CaseState.CLOSED.value, c.c.closed_at < window.end_at)
+        .group_by(c.c.department_id, c.c.outcome)
+    )
+    result: dict[int, dict[str, int]] = {}
+    for department_id, outcome, n in rows:
+        result.setdefault(department_id, {})[CaseOutcome(outcome).value] = n
+    return result
+
+
+def cases_of(session: Session, evaluation: Evaluation) -> list[SupervisionCase]:
+    window = evaluation_window(evaluation)
+    return list(session.scalars(
+        select(SupervisionCase).join(Task, Task.id == SupervisionCase.task_id)
+        .where(Task.plan_id == evaluation.plan_id, SupervisionCase.created_at >= window.start_at,
+               SupervisionCase.created_at < window.end_at)
+        .options(selectinload(SupervisionCase.department), selectinload(SupervisionCase.task))
+        .order_by(SupervisionCase.created_at, SupervisionCase.id)
+    ))
+
+
+@dataclass
+class TaskLine:
+    task: Task
+    done: bool
+    on_time: bool
+
+
+def task_lines(session: Session, evaluation: Evaluation) -> list[TaskLine]:
+    """The tasks the evaluation counted, each with whether it was done (on time) by the window's end."""
+    window = evaluation_window(evaluation)
+    child = Task.__table__.alias("child")
+    tasks = session.scalars(
+        select(Task).where(Task.plan_id == evaluation.plan_id, Task.level != TaskLevel.CHAPTER,
+                           Task.status != TaskStatus.TERMINATED, Task.lead_department_id.is_not(None),
+                           Task.deadline >= window.start, Task.deadline <= window.end,
+                           ~exists().where(child.c.parent_id == Task.id))
+        .options(selectinload(Task.lead_department)).order_by(Task.lead_department_id, Task.deadline, Task.id)
+    ).all()
+    lines = []
+    for t in tasks:
+        done = t.status == TaskStatus.DONE and t.completed_on is not None and t.completed_on <= window.end
+        lines.append(TaskLine(t, done, done and t.completed_on is not None and t.deadline is not None
+                              and t.completed_on <= t.deadline))
+    return lines
+
+
+def versions_of(session: Session, evaluation: Evaluation) -> list[Evaluation]:
+    return list(session.scalars(
+        select(Evaluation).where(Evaluation.plan_id == evaluation.plan_id, Evaluation.kind == evaluation.kind,
+                                 Evaluation.year == evaluation.year).order_by(Evaluation.version.desc())))
+
+
+def percent(value: Decimal | None) -> str:
+    if value is None:
+        return "—"
+    return f"{(value * 100).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
+
+
+def generate_summary(session: Session, evaluation: Evaluation) -> str:
+    """A short account of achievements and lagging items, from the frozen figures."""
+    plan = evaluation.plan
+    tot = totals(session, evaluation)
+    head = f"{plan.short_name}{evaluation.year}年{evaluation.kind.label}（{evaluation_window(evaluation).label}）"
+    parts = [f"{head}：纳入考核的责任单位{tot.departments}个。"]
+    if tot.due:
+        parts.append(f"到期任务{tot.due}项，已完成{tot.done}项（完成率{percent(tot.completion_rate)}），"
+                     f"按期完成{tot.on_time}项（按期完成率{percent(tot.on_time_rate)}），未完成{tot.overdue}项。")
+    else:
+        parts.append("考核期内没有到期任务。")
+    if tot.indicators:
+        parts.append(f"主要指标{tot.indicators}项：已达成{tot.achieved}项，符合进度{tot.on_track}项，"
+                     f"滞后或未达成{tot.lagging}项，待评判{tot.pending}项。")
+    if tot.opened:
+        parts.append(f"督办件立案{tot.opened}件，已销号{tot.closed}件，曾被退回{tot.returned}件。")
+    best = session.execute(
+        select(Department.name, func.coalesce(DepartmentScore.adjusted_score, DepartmentScore.score))
+        .join(Department, Department.id == DepartmentScore.department_id)
+        .where(DepartmentScore.evaluation_id == evaluation.id, DepartmentScore.rank.is_not(None))
+        .order_by(DepartmentScore.rank, Department.sort_order).limit(3)
+    ).all()
+    if best:
+        parts.append("综合得分居前的单位：" + "、".join(f"{name}（{score}分）" for name, score in best) + "。")
+    lagging = session.execute(
+        select(Indicator.name, Indicator.target_text, IndicatorResult.value_text, IndicatorResult.judgement)
+        .join(Indicator, Indicator.id == IndicatorResult.indicator_id)
+        .where(IndicatorResult.evaluation_id == evaluation.id,
+               IndicatorResult.judgement.in_([Judgement.LAGGING, Judgement.NOT_ACHIEVED]))
+        .order_by(Indicator.number)
+    ).all()
+    if lagging:
+        parts.append("需关注的指标：" + "；".join(
+            f"{name}（目标{target}，{evaluation.year}年{value}，{j.label}）" for name, target, value, j in lagging) + "。")
+    elif tot.indicators:
+        parts.append("已评判的指标均已达成或符合进度。")
+    return "".join(parts)

@@ -1,0 +1,251 @@
+"""考核评估: the list, running an evaluation, the ranking and indicator table, adjusting, locking, exports."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+
+from ..audit import AuditEntry
+from ..db import db_session
+from ..errors import DomainError, StaleObject
+from ..permissions import (
+    can_run_evaluation,
+    can_view_evaluation,
+    can_view_evaluations,
+    require,
+    visible_region_ids,
+)
+from ..plans.models import Plan
+from ..timeutil import now, today
+from ..web import enum_arg, fail_form, int_arg, paginate
+from . import services
+from .exports import XLSX_MIMETYPE, evaluation_workbook, filename_of
+from .forms import ActionForm, AdjustForm, RunForm, SettingsForm
+from .models import DepartmentScore, Evaluation, EvaluationKind, EvaluationState
+from .report import evaluation_report
+
+bp = Blueprint("evaluations", __name__, url_prefix="/evaluations")
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+NOT_FOR_YOU = "考核评估仅对考核组、规划处和领导开放。"
+
+
+def _evaluation(evaluation_id: int) -> Evaluation:
+    session = db_session()
+    evaluation = session.get(Evaluation, evaluation_id)
+    if evaluation is None:
+        abort(404)
+    require(can_view_evaluation(session, current_user, evaluation.plan), "该考核不在您的管辖范围内。")
+    return evaluation
+
+
+def _refused(template: str, form: object, exc: DomainError, **context: object) -> tuple[str, int]:
+    db_session().rollback()
+    fail_form(form, exc)  # type: ignore[arg-type]
+    return render_template(template, form=form, **context), exc.status_code if exc.status_code in (403, 409) else 422
+
+
+def _download(data: bytes, mimetype: str, name: str, fallback: str) -> Response:
+    return Response(data, mimetype=mimetype, headers={
+        "Content-Disposition": f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}",
+        "Cache-Control": "no-store",
+    })
+
+
+@bp.route("")
+@login_required
+def index() -> str:
+    require(can_view_evaluations(current_user), NOT_FOR_YOU)
+    session = db_session()
+    kind = enum_arg(EvaluationKind, "kind")
+    plan_id = int_arg("plan")
+    year = int_arg("year", lo=1990, hi=2100)
+    regions = visible_region_ids(session, current_user)
+    stmt = (select(Evaluation).join(Plan).where(Plan.region_id.in_(regions))
+            .options(selectinload(Evaluation.plan).selectinload(Plan.region), selectinload(Evaluation.created_by),
+                     selectinload(Evaluation.locked_by))
+            .order_by(Evaluation.year.desc(), Plan.level, Plan.id, Evaluation.kind, Evaluation.version.desc()))
+    if kind is not None:
+        stmt = stmt.where(Evaluation.kind == kind)
+    if plan_id is not None:
+        stmt = stmt.where(Evaluation.plan_id == plan_id)
+    if year is not None:
+        stmt = stmt.where(Evaluation.year == year)
+    plans = session.scalars(select(Plan).where(Plan.region_id.in_(regions)).order_by(Plan.level, Plan.id)).all()
+    return render_template("evaluations/index.html", page=paginate(session, stmt), plans=plans, kinds=EvaluationKind,
+                           kind=kind, plan_id=plan_id, year=year,
+                           can_run=any(can_run_evaluation(current_user, p) for p in plans))
+
+
+def _runnable_plans() -> list[Plan]:
+    session = db_session()
+    return [p for p in session.scalars(select(Plan).where(Plan.region_id == current_user.region_id)
+                                       .order_by(Plan.level, Plan.start_year.desc(), Plan.id))
+            if can_run_evaluation(current_user, p)]
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():  # type: ignore[no-untyped-def]
+    session = db_session()
+    plans = _runnable_plans()
+    require(bool(plans), "只有考核组可以开展考核评估。")
+    form = RunForm()
+    form.plan_id.choices = [(p.id, f"{p.title}（{p.period_label}）") for p in plans]
+    if request.method == "GET":
+        form.defaults()
+        chosen = int_arg("plan")
+        form.plan_id.data = chosen if chosen in {p.id for p in plans} else plans[0].id
+        kind = enum_arg(EvaluationKind, "kind")
+        form.kind.data = (kind or EvaluationKind.ANNUAL).value
+        form.year.data = int_arg("year", today().year - 1, lo=1990, hi=2100)
+        return render_template("evaluations/new.html", form=form)
+    if not form.validate_on_submit():
+        return render_template("evaluations/new.html", form=form), 422
+    plan = next(p for p in plans if p.id == form.plan_id.data)
+    try:
+        evaluation = services.run_evaluation(session, current_user, plan, EvaluationKind(form.kind.data),
+                                             form.year.data, form.settings())
+    except DomainError as exc:
+        return _refused("evaluations/new.html", form, exc)
+    except IntegrityError:
+        session.rollback()
+        form.form_errors.append("另一位考核人员正在计算同一规划、同一年度的考核，请稍后刷新查看。")
+        return render_template("evaluations/new.html", form=form), 409
+    flash(f"已完成{evaluation.year}年{evaluation.kind.label}计算（第{evaluation.version}版）。请审核部门得分，"
+          "确认无误后锁定。", "success")
+    return redirect(url_for("evaluations.show", evaluation_id=evaluation.id))
+
+
+@bp.route("/<int:evaluation_id>")
+@login_required
+def show(evaluation_id: int) -> str:
+    session = db_session()
+    evaluation = _evaluation(evaluation_id)
+    tab = request.args.get("tab", "departments")
+    if tab not in ("departments", "indicators", "supervision", "history"):
+        abort(404)
+    history = []
+    if tab == "history":
+        history = list(session.scalars(
+            select(AuditEntry).where(AuditEntry.object_type == "evaluations", AuditEntry.object_id == evaluation.id)
+            .options(selectinload(AuditEntry.actor)).order_by(AuditEntry.id.desc())))
+    scores = services.scores_of(session, evaluation)
+    return render_template(
+        "evaluations/show.html", evaluation=evaluation, tab=tab, scores=scores,
+        results=services.indicator_rows(session, evaluation) if tab == "indicators" else [],
+        outcomes=services.case_outcomes(session, evaluation) if tab == "supervision" else {},
+        cases=services.cases_of(session, evaluation) if tab == "supervision" else [],
+        totals=services.totals(session, evaluation), window=services.evaluation_window(evaluation),
+        settings=services.Settings.of(evaluation), versions=services.versions_of(session, evaluation),
+        history=history, can_run=can_run_evaluation(current_user, evaluation.plan),
+        draft=evaluation.state == EvaluationState.DRAFT, action_form=ActionForm(),
+        weight_labels=services.WEIGHT_LABELS, grade_labels=services.GRADE_LABELS,
+    )
+
+
+@bp.route("/<int:evaluation_id>/recompute", methods=["POST"])
+@login_required
+def recompute(evaluation_id: int) -> Response:
+    session = db_session()
+    evaluation = _evaluation(evaluation_id)
+    require(can_run_evaluation(current_user, evaluation.plan), "只有本级考核组可以重新计算考核结果。")
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        result = services.recompute(session, current_user, evaluation)
+    except IntegrityError:
+        session.rollback()
+        flash("另一位考核人员正在计算同一考核，请稍后刷新查看。", "error")
+        return redirect(url_for("evaluations.show", evaluation_id=evaluation.id))
+    if result.id != evaluation.id:
+        flash(f"原结果已锁定，已按当前数据生成第{result.version}版（草稿）。", "success")
+    else:
+        flash("已按当前数据重新计算；已有的得分调整保留。", "success")
+    return redirect(url_for("evaluations.show", evaluation_id=result.id))
+
+
+@bp.route("/<int:evaluation_id>/settings", methods=["GET", "POST"])
+@login_required
+def settings(evaluation_id: int):  # type: ignore[no-untyped-def]
+    session = db_session()
+    evaluation = _evaluation(evaluation_id)
+    require(can_run_evaluation(current_user, evaluation.plan), "只有本级考核组可以设置考核权重和等次分数线。")
+    services.ensure_draft(evaluation)
+    form = SettingsForm()
+    if request.method == "GET":
+        form.fill(services.Settings.of(evaluation))
+        return render_template("evaluations/settings.html", form=form, evaluation=evaluation)
+    if not form.validate_on_submit():
+        return render_template("evaluations/settings.html", form=form, evaluation=evaluation), 422
+    try:
+        services.change_settings(session, current_user, evaluation, form.settings())
+    except DomainError as exc:
+        return _refused("evaluations/settings.html", form, exc, evaluation=evaluation)
+    flash("已按新的权重和分数线重新计算得分和等次。", "success")
+    return redirect(url_for("evaluations.show", evaluation_id=evaluation.id))
+
+
+@bp.route("/scores/<int:score_id>/adjust", methods=["GET", "POST"])
+@login_required
+def adjust(score_id: int):  # type: ignore[no-untyped-def]
+    session = db_session()
+    score = session.get(DepartmentScore, score_id)
+    if score is None:
+        abort(404)
+    evaluation = _evaluation(score.evaluation_id)
+    require(can_run_evaluation(current_user, evaluation.plan), "只有本级考核组可以调整考核得分。")
+    services.ensure_draft(evaluation)
+    form = AdjustForm()
+    context = {"evaluation": evaluation, "score": score}
+    if request.method == "GET":
+        form.adjusted_score.data = str(score.adjusted_score) if score.adjusted_score is not None else ""
+        form.reason.data = score.adjust_reason or ""
+        form.seen.data = services.score_fingerprint(score)
+        return render_template("evaluations/adjust.html", form=form, **context)
+    if not form.validate_on_submit():
+        return render_template("evaluations/adjust.html", form=form, **context), 422
+    try:
+        services.adjust_score(session, current_user, score, services.parse_score(form.adjusted_score.data),
+                              form.reason.data, form.seen.data)
+    except StaleObject as exc:
+        db_session().rollback()
+        form.form_errors.append(exc.message)
+        return render_template("evaluations/adjust.html", form=form, **context), 409
+    except DomainError as exc:
+        return _refused("evaluations/adjust.html", form, exc, **context)
+    flash(f"已调整{score.department.name}的得分。", "success")
+    return redirect(url_for("evaluations.show", evaluation_id=evaluation.id))
+
+
+@bp.route("/<int:evaluation_id>/lock", methods=["POST"])
+@login_required
+def lock(evaluation_id: int) -> Response:
+    evaluation = _evaluation(evaluation_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    services.lock(db_session(), current_user, evaluation)
+    flash(f"{evaluation.year}年{evaluation.kind.label}结果已锁定，此后不再变化。", "success")
+    return redirect(url_for("evaluations.show", evaluation_id=evaluation.id))
+
+
+@bp.route("/<int:evaluation_id>/export.xlsx")
+@login_required
+def export(evaluation_id: int) -> Response:
+    evaluation = _evaluation(evaluation_id)
+    data = evaluation_workbook(db_session(), evaluation, now())
+    return _download(data, XLSX_MIMETYPE, filename_of(evaluation, "xlsx"), f"evaluation-{evaluation.id}.xlsx")
+
+
+@bp.route("/<int:evaluation_id>/report.docx")
+@login_required
+def report(evaluation_id: int) -> Response:
+    evaluation = _evaluation(evaluation_id)
+    data = evaluation_report(db_session(), evaluation, now())
+    return _download(data, DOCX, filename_of(evaluation, "docx"), f"evaluation-{evaluation.id}.docx")
