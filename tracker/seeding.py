@@ -24,7 +24,14 @@ from .db import LabeledEnum
 from .indicators.models import Indicator, IndicatorNature, IndicatorValue, ValueState
 from .indicators.targets import parse_target, parse_value
 from .plans.models import InvestmentUnit, Plan, PlanLevel, PlanStage, PlanStageEvent
-from .projects.models import KeyProject, ProjectInvestment, ProjectKind, ProjectStatus
+from .projects.models import (
+    FundingSource,
+    KeyProject,
+    ProjectFunding,
+    ProjectInvestment,
+    ProjectKind,
+    ProjectStatus,
+)
 from .regions.models import Department, DepartmentKind, Region, RegionLevel
 from .tasks.models import (
     PROJECT_KINDS,
@@ -165,7 +172,9 @@ def _items(ctx: _Ctx, data: dict[str, Any], key: str) -> list[dict[str, Any]]:
 
 def load_seeds(session: Session, root: Path) -> dict[str, int]:
     with session.no_autoflush:
-        return _load_all(_Ctx(session), root)
+        counts = _load_all(_Ctx(session), root)
+    counts.update(_load_evaluations(session, root))
+    return counts
 
 
 def _load_all(ctx: _Ctx, root: Path) -> dict[str, int]:
@@ -438,21 +447,53 @@ def _load_task(ctx: _Ctx, plan: Plan, parent: Task | None, item: dict[str, Any],
         items = p.get("items") or []
         if not isinstance(items, list):
             raise ctx.error("items", "应为字符串列表")
+        region = plan.region
+        if p.get("region") is not None:
+            region = _region(ctx, p)
+            if region.id != plan.region.id and region.parent_id != plan.region.id and (
+                    region.parent is None or region.parent.parent_id != plan.region.id):
+                raise ctx.error("region", f"建设地点须为{plan.region.name}或其下辖地区")
         project = KeyProject(
-            region=plan.region, kind=ctx.enum(p, "kind", ProjectKind, default=ProjectKind.OTHER),
+            region=region, kind=ctx.enum(p, "kind", ProjectKind, default=ProjectKind.OTHER),
             status=ctx.enum(p, "status", ProjectStatus, default=ProjectStatus.BUILDING),
             content=ctx.text(p, "content"), items=[str(i) for i in items], total_investment=total,
             total_tbd=total_tbd, period_investment=period_amount, period_tbd=period_tbd,
             start_year=ctx.int(p, "start_year", lo=1990, hi=2100), end_year=ctx.int(p, "end_year", lo=1990, hi=2100),
         )
+        funding = p.get("funding") or {}
+        if not isinstance(funding, dict):
+            raise ctx.error("funding", "应为 资金来源: 金额 的映射")
+        for label in funding:
+            ctx.record = f"规划 {plan.code} 任务 {code} 项目 资金来源 {label}"
+            source = ctx.enum({"funding": label}, "funding", FundingSource)
+            amount, amount_tbd = ctx.amount(funding, label, unit)
+            if amount is None and not amount_tbd:
+                raise ctx.error("funding", f"“{label}”应为金额或“待定”")
+            project.funding.append(ProjectFunding(source=source, amount=amount))
+        years: set[int] = set()
         for inv in _items(ctx, p, "investments"):
+            ctx.record = f"规划 {plan.code} 任务 {code} 项目 投资 {inv.get('year')}"
+            year = ctx.int(inv, "year", required=True, lo=1990, hi=2100)
+            assert year is not None
+            if year in years:
+                raise ctx.error("year", f"{year}年重复")
+            years.add(year)
             planned, _ = ctx.amount(inv, "planned", unit)
             completed, _ = ctx.amount(inv, "completed", unit)
+            inv_state = ctx.enum(inv, "state", ReportState, default=ReportState.CONFIRMED)
+            if inv_state != ReportState.DRAFT and completed is None:
+                raise ctx.error("completed", f"状态为“{inv_state.label}”的年度须填写完成投资")
+            reason = ctx.text(inv, "return_reason")
+            if inv_state == ReportState.RETURNED and not reason:
+                raise ctx.error("return_reason", "已退回的年度须写明退回原因")
             project.investments.append(ProjectInvestment(
-                year=ctx.int(inv, "year", required=True, lo=1990, hi=2100), planned=planned, completed=completed,
-                state=ctx.enum(inv, "state", ReportState, default=ReportState.CONFIRMED),
-                confirmed_at=now(),
+                year=year, planned=planned, completed=completed, note=ctx.text(inv, "note"), state=inv_state,
+                return_reason=reason if inv_state == ReportState.RETURNED else None,
+                confirmed_at=now() if inv_state == ReportState.CONFIRMED else None,
             ))
+        entered = sum((i.completed for i in project.investments if i.completed is not None), Decimal(0))
+        if total is not None and entered > total:
+            raise ctx.error("investments", "各年度完成投资合计超过总投资")
         task.project = project
         ctx.created("重大项目")
 
@@ -468,3 +509,49 @@ def _resolve_task_ref(ctx: _Ctx, ref: str) -> Task:
     if task is None:
         raise ctx.error("upstream", f"找不到上位任务 {ref}")
     return task
+
+
+def _load_evaluations(session: Session, root: Path) -> dict[str, int]:
+    """Understand the seeded plans' targets with their units and baselines, judge their monitoring values,
+    and compute the evaluations listed in evaluations.yaml (computed, never typed; locked where asked)."""
+    from .errors import DomainError
+    from .evaluations.models import Evaluation, EvaluationKind
+    from .evaluations.services import DEFAULT_THRESHOLDS, DEFAULT_WEIGHTS, Settings, lock, run_evaluation
+    from .indicators.services import rejudge_plan, understand_again
+
+    counts: dict[str, int] = {}
+    codes = [str(_read(path).get("key")) for path in sorted((root / "plans").glob("*.yaml"))]
+    for plan in session.scalars(select(Plan).where(Plan.code.in_(codes))):
+        for indicator in plan.indicators:
+            understand_again(indicator)
+        judged = rejudge_plan(session, plan)
+        if judged:
+            counts["指标评判"] = counts.get("指标评判", 0) + judged
+    path = root / "evaluations.yaml"
+    if not path.exists():
+        return counts
+    ctx = _Ctx(session, file="evaluations.yaml")
+    for n, item in enumerate(_items(ctx, _read(path), "evaluations"), start=1):
+        ctx.record = f"评估 {n}（{item.get('plan')} {item.get('kind')} {item.get('year')}）"
+        plan = session.scalar(select(Plan).where(Plan.code == str(ctx.req(item, "plan"))))
+        if plan is None:
+            raise ctx.error("plan", f"规划 {item['plan']} 不存在")
+        kind = ctx.enum(item, "kind", EvaluationKind)
+        year = ctx.int(item, "year", required=True, lo=1990, hi=2100)
+        exists_already = session.scalar(select(Evaluation.id).where(
+            Evaluation.plan_id == plan.id, Evaluation.kind == kind, Evaluation.year == year).limit(1))
+        if exists_already:
+            continue
+        weights, thresholds = item.get("weights") or {}, item.get("thresholds") or {}
+        if not isinstance(weights, dict) or not isinstance(thresholds, dict):
+            raise ctx.error("weights", "应为映射")
+        settings = Settings({**DEFAULT_WEIGHTS, **weights}, {**DEFAULT_THRESHOLDS, **thresholds})
+        try:
+            evaluation = run_evaluation(session, None, plan, kind, year, settings)
+            if item.get("lock"):
+                lock(session, None, evaluation)
+        except DomainError as exc:
+            raise ctx.error(exc.field or "（计算）", exc.message) from None
+        ctx.created("考核评估")
+    counts.update(ctx.counts)
+    return counts

@@ -1,0 +1,731 @@
+"""Key projects (规划带项目、项目带资金): the register of a plan, the yearly investment plan and completed
+investment (entered by the owner unit, confirmed by the planner), construction nodes, and changes of a
+project's total investment through an adjustment request.
+
+Every write takes the acting user, checks permission and the record's version, changes the record,
+writes the audit entry and flushes; the caller's unit of work commits. Amounts are Decimals in 万元;
+sums are taken in Python over Decimals (SQLite has no exact decimal arithmetic), so no float drift.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import flag_modified
+
+from .. import audit
+from ..adjustments.models import AdjustmentKind, AdjustmentRequest, AdjustmentState
+from ..auth.models import User
+from ..errors import DomainError, InvalidTransition, NotFound, StaleObject
+from ..permissions import (
+    can_decide_investment_adjustment,
+    can_edit_project_register,
+    can_enter_investment,
+    can_request_investment_adjustment,
+    can_review_investment,
+    can_submit_investment,
+    can_update_task,
+    region_ids_below,
+    require,
+)
+from ..plans.models import InvestmentUnit, Plan
+from ..regions.models import Department, Region
+from ..tasks.models import Milestone, ProjectNode, ReportState, Task
+from ..tasks.services import check_version, complete_milestone
+from ..templating import money
+from ..timeutil import now, today
+from . import amounts
+from .amounts import Entered
+from .models import FundingSource, KeyProject, ProjectFunding, ProjectInvestment, ProjectKind, ProjectStatus
+
+ZERO = Decimal(0)
+
+PROJECT_FIELDS = ["kind", "status", "region", "content", "total_investment", "total_tbd", "period_investment",
+                  "period_tbd", "start_year", "end_year", "version_id"]
+INVESTMENT_FIELDS = ["year", "planned", "completed", "note", "state", "return_reason", "version_id"]
+
+# (state, action) -> new state: a year's completed investment goes round like a progress report.
+INVESTMENT_TRANSITIONS: dict[tuple[ReportState, str], ReportState] = {
+    (ReportState.DRAFT, "submit"): ReportState.SUBMITTED,
+    (ReportState.RETURNED, "submit"): ReportState.SUBMITTED,
+    (ReportState.SUBMITTED, "confirm"): ReportState.CONFIRMED,
+    (ReportState.SUBMITTED, "return"): ReportState.RETURNED,
+}
+EDITABLE_STATES = frozenset({ReportState.DRAFT, ReportState.RETURNED})
+ACTION_LABELS = {"submit": "提交", "confirm": "确认", "return": "退回"}
+
+# Finishing these nodes moves the project on (never back): 开工 → 在建, 竣工验收 → 已竣工, 投入使用 → 已投用.
+NODE_MOVES_STATUS = {
+    ProjectNode.GROUNDBREAKING: ProjectStatus.BUILDING,
+    ProjectNode.ACCEPTANCE: ProjectStatus.COMPLETED,
+    ProjectNode.OPERATION: ProjectStatus.IN_USE,
+}
+STATUS_RANK = {ProjectStatus.PREPARING: 0, ProjectStatus.BUILDING: 1, ProjectStatus.COMPLETED: 2,
+               ProjectStatus.IN_USE: 3}
+NODE_ORDER = {node: i for i, node in enumerate(ProjectNode)}
+
+CEILING_HINT = "如总投资确需调整，请由责任单位提出投资调整申请，经规划处批准后再填报。"
+
+
+def unit_of(project: KeyProject) -> InvestmentUnit:
+    return project.task.plan.investment_unit
+
+
+def shown(wan: Decimal, unit: InvestmentUnit) -> str:
+    """An amount as people read it in messages: "12.5亿元"."""
+    return f"{money(wan, unit.label)}{unit.label}"
+
+
+# ------------------------------------------------------------------------------------------ figures
+
+
+@dataclass
+class YearRow:
+    year: int
+    planned: Decimal | None
+    completed: Decimal | None
+    state: ReportState | None
+    investment: ProjectInvestment | None
+    in_period: bool
+
+
+@dataclass
+class Figures:
+    """One project's investment: the year rows and the cumulative completion."""
+
+    project: KeyProject
+    rows: list[YearRow]
+    planned: Decimal
+    confirmed: Decimal
+    pending: Decimal
+    entered: Decimal
+    confirmed_in_period: Decimal
+
+    @property
+    def rate_total(self) -> Decimal | None:
+        return amounts.share(self.confirmed, self.project.total_investment)
+
+    @property
+    def rate_period(self) -> Decimal | None:
+        return amounts.share(self.confirmed_in_period, self.project.period_investment)
+
+    @property
+    def remaining(self) -> Decimal | None:
+        """What may still be entered before the total is reached."""
+        total = self.project.total_investment
+        return None if total is None else total - self.entered
+
+
+def project_years(project: KeyProject) -> list[int]:
+    """The years a project's investment table shows: its construction years (or the plan period when it
+    has none), widened by any year that has figures."""
+    plan = project.task.plan
+    first = project.start_year or plan.start_year
+    last = project.end_year or max(plan.end_year, first)
+    years = set(range(first, last + 1)) | {i.year for i in project.investments}
+    return sorted(years)
+
+
+def figures(project: KeyProject) -> Figures:
+    plan = project.task.plan
+    by_year = {i.year: i for i in project.investments}
+    rows = []
+    for year in project_years(project):
+        inv = by_year.get(year)
+        rows.append(YearRow(year, inv.planned if inv else None, inv.completed if inv else None,
+                            inv.state if inv and (inv.completed is not None or inv.state != ReportState.DRAFT)
+                            else None, inv, plan.start_year <= year <= plan.end_year))
+    invs = project.investments
+    return Figures(
+        project=project,
+        rows=rows,
+        planned=_sum(i.planned for i in invs),
+        confirmed=_sum(i.completed for i in invs if i.state == ReportState.CONFIRMED),
+        pending=_sum(i.completed for i in invs if i.state == ReportState.SUBMITTED),
+        entered=_sum(i.completed for i in invs),
+        confirmed_in_period=_sum(i.completed for i in invs if i.state == ReportState.CONFIRMED
+                                 and plan.start_year <= i.year <= plan.end_year),
+    )
+
+
+def _sum(values: Iterable[Decimal | None]) -> Decimal:
+    return sum((v for v in values if v is not None), ZERO)
+
+
+@dataclass
+class YearTotal:
+    year: int
+    planned: Decimal = ZERO
+    confirmed: Decimal = ZERO
+    pending: Decimal = ZERO
+
+
+@dataclass
+class SourceTotal:
+    source: FundingSource
+    amount: Decimal = ZERO
+    projects: int = 0
+    tbd: int = 0
+
+
+@dataclass
+class Summary:
+    """Totals over a set of projects. 待定 amounts are counted, never added."""
+
+    count: int = 0
+    total: Decimal = ZERO
+    total_tbd: int = 0
+    period: Decimal = ZERO
+    period_tbd: int = 0
+    planned: Decimal = ZERO
+    confirmed: Decimal = ZERO
+    pending: Decimal = ZERO
+    confirmed_with_total: Decimal = ZERO
+    tbd_projects: int = 0
+    years: list[YearTotal] = field(default_factory=list)
+    sources: list[SourceTotal] = field(default_factory=list)
+
+    @property
+    def note(self) -> str | None:
+        if not self.tbd_projects:
+            return None
+        return f"另有{self.tbd_projects}个项目投资待定，未计入合计"
+
+    @property
+    def rate_total(self) -> Decimal | None:
+        """Confirmed completion against the total, over the projects whose total is known."""
+        return amounts.share(self.confirmed_with_total, self.total)
+
+
+def summarize(projects: Iterable[KeyProject], *, with_sources: bool = True) -> Summary:
+    s = Summary()
+    years: dict[int, YearTotal] = {}
+    sources: dict[FundingSource, SourceTotal] = {}
+    for p in projects:
+        s.count += 1
+        if p.total_tbd:
+            s.total_tbd += 1
+        elif p.total_investment is not None:
+            s.total += p.total_investment
+        if p.period_tbd:
+            s.period_tbd += 1
+        elif p.period_investment is not None:
+            s.period += p.period_investment
+        if p.total_tbd or p.period_tbd:
+            s.tbd_projects += 1
+        for inv in p.investments:
+            y = years.setdefault(inv.year, YearTotal(inv.year))
+            if inv.planned is not None:
+                y.planned += inv.planned
+                s.planned += inv.planned
+            if inv.completed is None:
+                continue
+            if inv.state == ReportState.CONFIRMED:
+                y.confirmed += inv.completed
+                s.confirmed += inv.completed
+                if p.total_investment is not None:
+                    s.confirmed_with_total += inv.completed
+            elif inv.state == ReportState.SUBMITTED:
+                y.pending += inv.completed
+                s.pending += inv.completed
+        if with_sources:
+            for f in p.funding:
+                t = sources.setdefault(f.source, SourceTotal(f.source))
+                t.projects += 1
+                if f.amount is None:
+                    t.tbd += 1
+                else:
+                    t.amount += f.amount
+    s.years = [years[y] for y in sorted(years)]
+    s.sources = [sources[src] for src in FundingSource if src in sources]
+    return s
+
+
+# ------------------------------------------------------------------------------------------ the register
+
+
+@dataclass
+class RegisterFilters:
+    status: ProjectStatus | None = None
+    owner_id: int | None = None
+    kind: ProjectKind | None = None
+    region_id: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return any(v is not None for v in (self.status, self.owner_id, self.kind, self.region_id))
+
+
+def register(session: Session, plan: Plan, filters: RegisterFilters) -> list[KeyProject]:
+    """The plan's projects matching the filters, in document order, with what the page and the export need."""
+    stmt = (
+        select(KeyProject)
+        .join(KeyProject.task)
+        .where(Task.plan_id == plan.id)
+        .options(
+            selectinload(KeyProject.task).selectinload(Task.lead_department),
+            selectinload(KeyProject.region),
+            selectinload(KeyProject.investments),
+            selectinload(KeyProject.funding),
+        )
+        .order_by(Task.id)
+    )
+    if filters.status is not None:
+        stmt = stmt.where(KeyProject.status == filters.status)
+    if filters.owner_id is not None:
+        stmt = stmt.where(Task.lead_department_id == filters.owner_id)
+    if filters.kind is not None:
+        stmt = stmt.where(KeyProject.kind == filters.kind)
+    if filters.region_id is not None:
+        stmt = stmt.where(KeyProject.region_id == filters.region_id)
+    return list(session.scalars(stmt))
+
+
+def filter_choices(session: Session, plan: Plan) -> dict[str, list[Any]]:
+    """Owners and locations that occur among the plan's projects (for the filter menus)."""
+    owners = list(session.scalars(
+        select(Department).where(Department.id.in_(
+            select(Task.lead_department_id).join(KeyProject, KeyProject.task_id == Task.id)
+            .where(Task.plan_id == plan.id))).order_by(Department.sort_order, Department.id)))
+    regions = list(session.scalars(
+        select(Region).where(Region.id.in_(
+            select(KeyProject.region_id).join(Task, KeyProject.task_id == Task.id).where(Task.plan_id == plan.id)))
+        .order_by(Region.code)))
+    return {"owners": owners, "regions": regions}
+
+
+def register_years(projects: Iterable[KeyProject], plan: Plan) -> list[int]:
+    """The columns of the yearly table: the plan period and every year any project has figures for."""
+    years = set(range(plan.start_year, plan.end_year + 1))
+    for p in projects:
+        years |= {i.year for i in p.investments}
+    return sorted(years)
+
+
+def load_project(session: Session, project_id: int) -> KeyProject | None:
+    return session.get(KeyProject, project_id, options=[
+        selectinload(KeyProject.task).selectinload(Task.milestones),
+        selectinload(KeyProject.task).selectinload(Task.co_departments),
+        selectinload(KeyProject.investments),
+        selectinload(KeyProject.funding),
+    ])
+
+
+def nodes(project: KeyProject) -> list[Milestone]:
+    """The construction nodes (milestones with a node), in construction order, then by date."""
+    return sorted((m for m in project.task.milestones if m.node is not None),
+                  key=lambda m: (NODE_ORDER[m.node], m.due_date, m.id))  # type: ignore[index]
+
+
+@dataclass
+class RegisterInput:
+    kind: ProjectKind
+    status: ProjectStatus
+    region_id: int | None
+    content: str | None
+    start_year: int | None
+    end_year: int | None
+    total: Entered
+    period: Entered
+    funding: dict[FundingSource, Entered]
+    planned: dict[int, Entered]
+
+
+def _register_snapshot(project: KeyProject) -> dict[str, Any]:
+    snap = audit.snapshot(project, PROJECT_FIELDS)
+    for f in sorted(project.funding, key=lambda f: list(FundingSource).index(f.source)):
+        snap[f"funding.{f.source.value}"] = amounts.TBD if f.amount is None else audit.plain(f.amount)
+    for inv in project.investments:
+        if inv.planned is not None:
+            snap[f"planned.{inv.year}"] = audit.plain(inv.planned)
+    return snap
+
+
+def update_register(session: Session, actor: User, project: KeyProject, data: RegisterInput,
+                    version: int | None) -> None:
+    """The planner keeps a project's register entry: facts, funding and the yearly investment plan.
+
+    A total investment, once fixed, changes only through an approved adjustment request."""
+    task = project.task
+    require(can_edit_project_register(actor, task), "只有本级规划处可以维护项目库。")
+    check_version(session, project, version)
+    unit = unit_of(project)
+    _validate_register(session, project, data, unit)
+
+    before = _register_snapshot(project)
+    project.kind, project.status, project.region_id = data.kind, data.status, data.region_id
+    project.content = (data.content or "").strip() or None
+    project.start_year, project.end_year = data.start_year, data.end_year
+    if project.total_investment is None:
+        project.total_investment, project.total_tbd = data.total.wan, data.total.tbd
+    project.period_investment, project.period_tbd = data.period.wan, data.period.tbd
+
+    existing = {f.source: f for f in project.funding}
+    for source, entered in data.funding.items():
+        row = existing.get(source)
+        if entered.empty:
+            if row is not None:
+                project.funding.remove(row)
+        elif row is None:
+            project.funding.append(ProjectFunding(source=source, amount=entered.wan))
+        else:
+            row.amount = entered.wan
+
+    by_year = {i.year: i for i in project.investments}
+    for year, entered in sorted(data.planned.items()):
+        inv = by_year.get(year)
+        if inv is None:
+            if entered.wan is not None:
+                project.investments.append(ProjectInvestment(year=year, planned=entered.wan, state=ReportState.DRAFT))
+        elif entered.wan != inv.planned:
+            inv.planned = entered.wan
+            if inv.planned is None and inv.completed is None and not inv.note and inv.state == ReportState.DRAFT:
+                project.investments.remove(inv)
+
+    # The register entry is one record: any change here (funding and yearly rows included) moves its version.
+    project.updated_at = now()
+    flag_modified(project, "updated_at")
+    session.flush()
+    changes = audit.diff(before, _register_snapshot(project))
+    audit.record(session, actor, project, "update", changes, "维护项目库信息")
+
+
+def _validate_register(session: Session, project: KeyProject, data: RegisterInput, unit: InvestmentUnit) -> None:
+    plan = project.task.plan
+    if data.region_id is not None and data.region_id not in region_ids_below(session, plan.region_id):
+        raise DomainError("建设地点须为本规划所在地区或其下辖地区。", field="region")
+    for name, year in (("start_year", data.start_year), ("end_year", data.end_year)):
+        if year is not None and not 1990 <= year <= 2100:
+            raise DomainError("年份须在 1990 到 2100 之间。", field=name)
+    if data.start_year and data.end_year and data.end_year < data.start_year:
+        raise DomainError("建成年份不能早于开工年份。", field="end_year")
+
+    entered = _sum(i.completed for i in project.investments)
+    if project.total_investment is not None:
+        if data.total.tbd or data.total.wan != project.total_investment:
+            raise DomainError("总投资已确定，不能在此修改。如需调整，请由责任单位提出投资调整申请，经规划处批准后生效。",
+                              field="total_investment")
+        total = project.total_investment
+    else:
+        total = data.total.wan
+        if total is not None and total < entered:
+            raise DomainError(f"总投资不能低于已填报的累计完成投资（{shown(entered, unit)}）。", field="total_investment")
+    if total is not None and data.period.wan is not None and data.period.wan > total:
+        raise DomainError("规划期内计划投资不能超过总投资。", field="period_investment")
+    funded = _sum(e.wan for e in data.funding.values())
+    if total is not None and funded > total:
+        first = next(source for source, e in data.funding.items() if e.wan is not None)
+        raise DomainError(f"各渠道资金合计（{shown(funded, unit)}）超过总投资（{shown(total, unit)}）。",
+                          field=f"funding_{first.value}")
+    for year, e in data.planned.items():
+        if e.tbd:
+            raise DomainError("年度计划投资须填写具体金额或留空。", field=f"planned_{year}")
+
+
+# ------------------------------------------------------------------------------------------ yearly investment
+
+
+def entry_years(project: KeyProject) -> list[int]:
+    """The years the owner unit may report completed investment for: from the start of construction
+    (or of the plan period) to this year."""
+    first = min([project.start_year or project.task.plan.start_year] + [i.year for i in project.investments])
+    return list(range(first, today().year + 1))
+
+
+def investment_of(project: KeyProject, year: int) -> ProjectInvestment | None:
+    return next((i for i in project.investments if i.year == year), None)
+
+
+def _check_ceiling(project: KeyProject, year: int, completed: Decimal) -> None:
+    """The cumulative completed investment (every year's figure on record) may not pass the total."""
+    total = project.total_investment
+    if total is None:
+        return
+    cumulative = _sum(i.completed for i in project.investments if i.year != year) + completed
+    if cumulative > total:
+        unit = unit_of(project)
+        raise DomainError(f"填报后累计完成投资将达到{shown(cumulative, unit)}，超过项目总投资{shown(total, unit)}，"
+                          f"不能保存。{CEILING_HINT}", field="completed")
+
+
+def save_investment(session: Session, actor: User, project: KeyProject, year: int, *, completed: Decimal | None,
+                    note: str | None, version: int | None, submit: bool = False) -> ProjectInvestment:
+    """The owner unit records a year's completed investment (a draft, or sent straight to the planner by
+    the head). ``version`` is the row's version the form was loaded with, 0 when there was no row."""
+    task = project.task
+    require(can_enter_investment(actor, task), "只有项目责任单位可以填报完成投资。")
+    if submit:
+        require(can_submit_investment(actor, task), "完成投资须由责任单位负责人提交。")
+    inv = investment_of(project, year)
+    if inv is None:
+        if version:
+            raise StaleObject("保存失败：该年度的填报已不存在，请刷新页面后重新填写。")
+    else:
+        check_version(session, inv, version)
+        if inv.state not in EDITABLE_STATES:
+            raise InvalidTransition(f"{year}年完成投资{inv.state.label}，不能再修改。")
+    if year not in entry_years(project):
+        raise DomainError("只能填报项目建设以来至今年的完成投资。", field="year")
+    if completed is None:
+        raise DomainError("请填写完成投资金额。", field="completed")
+    _check_ceiling(project, year, completed)
+    note = (note or "").strip() or None
+
+    if inv is None:
+        inv = ProjectInvestment(year=year, completed=completed, note=note, state=ReportState.DRAFT,
+                                entered_by_id=actor.id)
+        try:
+            with session.begin_nested():
+                project.investments.append(inv)
+                session.flush()
+        except IntegrityError:
+            raise StaleObject("保存失败：他人刚刚填报了该年度的完成投资，您的填写没有保存。请刷新页面查看后再填写。") from None
+        audit.record(session, actor, inv, "create", audit.diff({}, audit.snapshot(inv, INVESTMENT_FIELDS)),
+                     f"填报{year}年完成投资")
+    else:
+        before = audit.snapshot(inv, INVESTMENT_FIELDS)
+        inv.completed, inv.note, inv.entered_by_id = completed, note, actor.id
+        _audit(session, actor, inv, "update", before, f"修改{year}年完成投资")
+    if submit:
+        transition_investment(session, actor, inv, "submit", version=inv.version_id)
+    return inv
+
+
+def _audit(session: Session, actor: User | None, obj: Any, action: str, before: dict[str, Any], summary: str) -> None:
+    session.flush()
+    audit.record(session, actor, obj, action, audit.diff(before, audit.snapshot(obj, INVESTMENT_FIELDS)), summary)
+
+
+def transition_investment(session: Session, actor: User, inv: ProjectInvestment, action: str, *,
+                          reason: str | None = None, version: int | None = None) -> None:
+    """submit (the owner unit's head), confirm or return with a reason (the planner of the plan's region)."""
+    target = INVESTMENT_TRANSITIONS.get((inv.state, action))
+    if target is None:
+        raise InvalidTransition(f"{inv.year}年完成投资当前为“{inv.state.label}”，不能{ACTION_LABELS.get(action, action)}。")
+    project = inv.project
+    if action == "submit":
+        require(can_submit_investment(actor, project.task), "完成投资须由责任单位负责人提交。")
+    else:
+        require(can_review_investment(actor, project.task), "只有本级规划处可以确认或退回完成投资。")
+    check_version(session, inv, version)
+    reason = (reason or "").strip() or None
+    if action == "return" and not reason:
+        raise DomainError("退回须写明原因。", field="reason")
+    if action in ("submit", "confirm"):
+        if inv.completed is None:
+            raise DomainError("该年度尚未填写完成投资。", field="completed")
+        _check_ceiling(project, inv.year, inv.completed)
+    before = audit.snapshot(inv, INVESTMENT_FIELDS)
+    inv.state = target
+    if action == "confirm":
+        inv.confirmed_at, inv.confirmed_by_id = now(), actor.id
+        inv.return_reason = None
+    elif action == "return":
+        inv.return_reason = reason
+        inv.confirmed_at = inv.confirmed_by_id = None
+    else:
+        inv.return_reason = None
+    unit = unit_of(project)
+    amount = shown(inv.completed, unit) if inv.completed is not None else ""
+    _audit(session, actor, inv, action, before,
+           f"{ACTION_LABELS[action]}{inv.year}年完成投资{amount}" + (f"：{reason}" if reason else ""))
+
+
+# ------------------------------------------------------------------------------------------ construction nodes
+
+
+def complete_node(session: Session, actor: User, project: KeyProject, milestone: Milestone, *,
+                  completed_on: date, evidence: str, version: int | None) -> None:
+    """Mark a construction node done on its actual date (the task's milestone rules apply), and move the
+    project's status on when the node says so."""
+    if milestone.task_id != project.task_id or milestone.node is None:
+        raise NotFound("该节点不属于此项目。")
+    require(can_update_task(actor, project.task), "只有项目责任单位负责人或本级规划处可以办结建设节点。")
+    check_version(session, milestone, version)
+    for other in project.task.milestones:
+        if (other.node is not None and other.completed_on is not None
+                and NODE_ORDER[other.node] < NODE_ORDER[milestone.node] and completed_on < other.completed_on):
+            raise DomainError(f"实际完成日期不能早于前序节点“{other.node.label}”的完成日期"
+                              f"（{other.completed_on:%Y-%m-%d}）。", field="completed_on")
+    complete_milestone(session, actor, milestone, completed_on=completed_on, evidence=evidence, version=version)
+    moved_to = NODE_MOVES_STATUS.get(milestone.node)
+    if (moved_to is not None and project.status in STATUS_RANK
+            and STATUS_RANK[moved_to] > STATUS_RANK[project.status]):
+        before = audit.snapshot(project, PROJECT_FIELDS)
+        project.status = moved_to
+        session.flush()
+        audit.record(session, actor, project, "status", audit.diff(before, audit.snapshot(project, PROJECT_FIELDS)),
+                     f"节点“{milestone.node.label}”办结，项目状态改为“{moved_to.label}”")
+
+
+# ------------------------------------------------------------------------------------------ adjustments
+
+
+def project_adjustments(session: Session, project: KeyProject) -> list[AdjustmentRequest]:
+    return list(session.scalars(
+        select(AdjustmentRequest)
+        .where(AdjustmentRequest.project_id == project.id, AdjustmentRequest.kind == AdjustmentKind.INVESTMENT)
+        .options(selectinload(AdjustmentRequest.requested_by), selectinload(AdjustmentRequest.decided_by))
+        .order_by(AdjustmentRequest.id.desc())))
+
+
+def pending_adjustment(session: Session, project: KeyProject) -> AdjustmentRequest | None:
+    return session.scalar(select(AdjustmentRequest).where(
+        AdjustmentRequest.project_id == project.id, AdjustmentRequest.state == AdjustmentState.PENDING))
+
+
+def request_total_change(session: Session, actor: User, project: KeyProject, *, new_total: Decimal | None,
+                         reason: str | None) -> AdjustmentRequest:
+    """The owner unit's head asks to change the project's total investment; the planner decides."""
+    require(can_request_investment_adjustment(actor, project.task), "只有项目责任单位负责人可以申请调整总投资。")
+    if pending_adjustment(session, project) is not None:
+        raise InvalidTransition("该项目已有待审批的投资调整申请，请等待规划处审批后再申请。")
+    unit = unit_of(project)
+    if new_total is None:
+        raise DomainError("请填写调整后的总投资。", field="new_total")
+    if new_total == project.total_investment:
+        raise DomainError("调整后的总投资与现有总投资相同。", field="new_total")
+    entered = _sum(i.completed for i in project.investments)
+    if new_total < entered:
+        raise DomainError(f"调整后的总投资不能低于已填报的累计完成投资（{shown(entered, unit)}）。", field="new_total")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("请写明调整理由。", field="reason")
+    old = (amounts.TBD if project.total_tbd
+           else amounts.canonical(project.total_investment) if project.total_investment is not None else None)
+    req = AdjustmentRequest(kind=AdjustmentKind.INVESTMENT, state=AdjustmentState.PENDING, project_id=project.id,
+                            department_id=actor.department_id, requested_by_id=actor.id, old_value=old,
+                            new_value=amounts.canonical(new_total), reason=reason, created_at=now())
+    try:
+        with session.begin_nested():
+            session.add(req)
+            session.flush()
+    except IntegrityError:
+        raise InvalidTransition("该项目已有待审批的投资调整申请，请等待规划处审批后再申请。") from None
+    audit.record(session, actor, req, "create", {"new_value": [old, req.new_value]},
+                 f"申请将总投资调整为{shown(new_total, unit)}：{reason[:100]}")
+    return req
+
+
+def decide_adjustment(session: Session, actor: User, req: AdjustmentRequest, *, approve: bool,
+                      comment: str | None) -> None:
+    """The planner approves (the new total takes effect) or rejects (with a reason) a pending request."""
+    if req.kind != AdjustmentKind.INVESTMENT or req.project is None:
+        raise NotFound("该申请不是投资调整申请。")
+    project = req.project
+    require(can_decide_investment_adjustment(actor, project.task), "只有本级规划处可以审批投资调整申请。")
+    if req.state != AdjustmentState.PENDING:
+        raise InvalidTransition(f"该申请{req.state.label}，不能再审批。")
+    comment = (comment or "").strip() or None
+    if not approve and not comment:
+        raise DomainError("驳回须写明理由。", field="comment")
+    new_total = Decimal(req.new_value or "0")
+    unit = unit_of(project)
+    if approve:
+        entered = _sum(i.completed for i in project.investments)
+        if new_total < entered:
+            raise DomainError(f"调整后的总投资低于已填报的累计完成投资（{shown(entered, unit)}），不能批准。",
+                              field="comment")
+    state = AdjustmentState.APPROVED if approve else AdjustmentState.REJECTED
+    at = now()
+    done = session.execute(
+        update(AdjustmentRequest)
+        .where(AdjustmentRequest.id == req.id, AdjustmentRequest.state == AdjustmentState.PENDING)
+        .values(state=state, decided_by_id=actor.id, decided_at=at, decision_comment=comment)
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        raise InvalidTransition("该申请刚刚已被他人审批，请刷新页面查看结果。")
+    session.refresh(req)
+    label = "批准" if approve else "驳回"
+    audit.record(session, actor, req, "approve" if approve else "reject", {"state": ["待审批", state.label]},
+                 f"{label}投资调整申请" + (f"：{comment}" if comment else ""))
+    if approve:
+        before = audit.snapshot(project, PROJECT_FIELDS)
+        project.total_investment, project.total_tbd = new_total, False
+        session.flush()
+        audit.record(session, actor, project, "adjust_total",
+                     audit.diff(before, audit.snapshot(project, PROJECT_FIELDS)),
+                     f"批准投资调整申请 #{req.id}，总投资调整为{shown(new_total, unit)}")
+
+
+def withdraw_adjustment(session: Session, actor: User, req: AdjustmentRequest) -> None:
+    if req.project is None or req.kind != AdjustmentKind.INVESTMENT:
+        raise NotFound("该申请不是投资调整申请。")
+    require(req.requested_by_id == actor.id or can_request_investment_adjustment(actor, req.project.task),
+            "只有申请单位可以撤回申请。")
+    if req.state != AdjustmentState.PENDING:
+        raise InvalidTransition(f"该申请{req.state.label}，不能撤回。")
+    req.state = AdjustmentState.WITHDRAWN
+    session.flush()
+    audit.record(session, actor, req, "withdraw", {"state": ["待审批", req.state.label]}, "撤回投资调整申请")
+
+
+# ------------------------------------------------------------------------------------------ history
+
+
+@dataclass
+class HistoryItem:
+    entry: audit.AuditEntry
+    subject: str
+
+
+def project_history(session: Session, project: KeyProject, limit: int = 300) -> list[HistoryItem]:
+    """Every audit entry of the project, its yearly figures, its construction nodes and its adjustments."""
+    subjects: dict[tuple[str, int], str] = {("key_projects", project.id): "项目"}
+    subjects |= {("project_investments", i.id): f"{i.year}年投资" for i in project.investments}
+    subjects |= {("milestones", m.id): f"节点：{m.title}" for m in project.task.milestones if m.node is not None}
+    req_ids = session.scalars(select(AdjustmentRequest.id).where(AdjustmentRequest.project_id == project.id))
+    subjects |= {("adjustment_requests", i): f"调整申请 #{i}" for i in req_ids}
+    by_type: dict[str, list[int]] = {}
+    for kind, ident in subjects:
+        by_type.setdefault(kind, []).append(ident)
+    entry = audit.AuditEntry
+    conditions = [and_(entry.object_type == kind, entry.object_id.in_(ids)) for kind, ids in by_type.items()]
+    entries = session.scalars(select(entry).where(or_(*conditions)).options(selectinload(entry.actor))
+                              .order_by(entry.id.desc()).limit(limit))
+    return [HistoryItem(e, subjects[(e.object_type, e.object_id)]) for e in entries]
+
+
+# ------------------------------------------------------------------------------------------ for evaluations
+
+
+@dataclass
+class DepartmentInvestment:
+    department: Department
+    projects: int = 0
+    planned: Decimal = ZERO
+    confirmed: Decimal = ZERO
+
+    @property
+    def rate(self) -> Decimal | None:
+        return amounts.share(self.confirmed, self.planned)
+
+
+def investment_by_department(session: Session, plan: Plan, year: int | None = None) -> list[DepartmentInvestment]:
+    """Planned and confirmed completed investment per owner unit of a plan — for one year, or over the
+    whole plan period — for the evaluation."""
+    first, last = (year, year) if year is not None else (plan.start_year, plan.end_year)
+    result: dict[int, DepartmentInvestment] = {}
+    for p in register(session, plan, RegisterFilters()):
+        dept = p.task.lead_department
+        if dept is None:
+            continue
+        row = result.setdefault(dept.id, DepartmentInvestment(dept))
+        row.projects += 1
+        for inv in p.investments:
+            if not first <= inv.year <= last:
+                continue
+            if inv.planned is not None:
+                row.planned += inv.planned
+            if inv.completed is not None and inv.state == ReportState.CONFIRMED:
+                row.confirmed += inv.completed
+    return sorted(result.values(), key=lambda r: (r.department.sort_order, r.department.id))
+
