@@ -1,12 +1,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, LabeledEnum, enum_type
+
+if TYPE_CHECKING:
+    from ..auth.models import User
+    from ..plans.models import Plan
+    from ..regions.models import Department
 
 
 class ImportState(LabeledEnum):
@@ -31,6 +36,9 @@ class ImportDocument(Base):
     created_at: Mapped[datetime]
     confirmed_at: Mapped[datetime | None]
 
+    plan: Mapped[Plan | None] = relationship()
+    created_by: Mapped[User | None] = relationship()
+
 
 class KeywordRule(Base):
     """A saved rule: tasks whose title holds the keyword go to the department."""
@@ -42,3 +50,5 @@ class KeywordRule(Base):
     region_id: Mapped[int] = mapped_column(ForeignKey("regions.id", ondelete="CASCADE"))
     keyword: Mapped[str] = mapped_column(String(40))
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id", ondelete="CASCADE"))
+
+    department: Mapped[Department] = relationship()

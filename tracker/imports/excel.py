@@ -1,0 +1,841 @@
+"""The task list (任务分解表): template, export, and import with row-by-row checks.
+
+One workbook layout serves all three: the template is the export of a plan with no rows. An uploaded
+workbook is read and every row checked — department names in the plan's region, dates, levels, parent
+codes, duplicate codes, indicator numbers, upstream codes — and every problem is listed with its row and
+column; nothing is saved while any row is wrong. A valid upload is kept as an ImportDocument (kind
+``tasklist``) and shown as the changes it would make: rows matched to tasks by code are updated or
+created, and for each task of the plan missing from the file the planner chooses to keep it, close it
+(已终止) or delete it (only where nothing depends on it). Exporting a plan and importing the file
+unchanged changes nothing.
+
+Text cells that a spreadsheet would run as formulas are written with a leading apostrophe (as the other
+exports do) and read back without it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from .. import audit
+from ..attachments.services import check_upload
+from ..auth.models import User
+from ..errors import DomainError, InvalidTransition
+from ..indicators.models import Indicator
+from ..permissions import can_import_task_list, require
+from ..plans.models import Plan
+from ..plans.services import flatten, task_tree
+from ..regions.models import Department
+from ..tasks.models import Task, TaskKind, TaskLevel, TaskStatus
+from ..timeutil import format_datetime, now
+from .models import ImportDocument, ImportState
+
+SHEET = "任务分解表"
+HEADER_ROW = 3
+MAX_ROWS = 5000
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+_SEPARATORS = re.compile(r"[、,，;；/／\n]+")
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    width: int
+    note: str = ""
+    read_only: bool = False
+
+
+COLUMNS = [
+    Column("code", "编号", 10, "必填，本规划内唯一，如 一、1、1.1、1.1.1"),
+    Column("parent", "上级编号", 10, "章和顶层重点任务留空"),
+    Column("level", "层级", 10, "章 / 重点任务 / 工作举措 / 年度任务"),
+    Column("title", "任务名称", 40, "必填"),
+    Column("description", "任务描述", 50),
+    Column("kind", "类型", 10, "任务 / 重大工程 / 重大项目 / 重大改革 / 重大政策 / 民生实事，空为任务"),
+    Column("lead", "牵头单位", 18, "章以外必填，须为本地区的单位名称"),
+    Column("co", "配合单位", 30, "多个用顿号“、”分隔"),
+    Column("responsible", "责任人", 10),
+    Column("start", "开始日期", 12, "如 2025-01-01"),
+    Column("deadline", "截止日期", 12, "章以外必填"),
+    Column("year", "年度", 8, "年度任务必填"),
+    Column("weight", "权重", 6, "1–100，空为 1"),
+    Column("indicators", "关联指标", 12, "本规划指标的序号，多个用顿号分隔"),
+    Column("upstream", "上位任务编号", 12, "上位规划中所落实任务的编号"),
+    Column("status", "状态（只读）", 10, "导入时不读取", read_only=True),
+    Column("progress", "进度（只读）", 8, "导入时不读取", read_only=True),
+]
+BY_KEY = {c.key: c for c in COLUMNS}
+REQUIRED_HEADERS = ("code", "level", "title")
+
+
+def safe_text(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def unsafe_text(text: str) -> str:
+    """What :func:`safe_text` wrote, read back."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_STARTS) else text
+
+
+# ------------------------------------------------------------------------------------------- writing
+
+
+def _departments(session: Session, plan: Plan) -> list[Department]:
+    return list(session.scalars(select(Department).where(Department.region_id == plan.region_id,
+                                                         Department.is_active)
+                                .order_by(Department.sort_order, Department.id)))
+
+
+def _indicators(session: Session, plan: Plan) -> list[Indicator]:
+    return list(session.scalars(select(Indicator).where(Indicator.plan_id == plan.id).order_by(Indicator.number)))
+
+
+def task_row(task: Task) -> dict[str, Any]:
+    """A task as the row the workbook shows (and an import compares against)."""
+    return {
+        "code": task.code, "parent": task.parent.code if task.parent else None, "level": task.level.label,
+        "title": task.title, "description": task.description, "kind": task.kind.label,
+        "lead": task.lead_department.name if task.lead_department else None,
+        "co": "、".join(d.name for d in task.co_departments) or None, "responsible": task.responsible_person,
+        "start": task.start_date, "deadline": task.deadline, "year": task.year, "weight": task.weight,
+        "indicators": "、".join(str(i.number) for i in task.indicators) or None,
+        "upstream": task.upstream.code if task.upstream else None, "status": task.status.label,
+        "progress": task.progress,
+    }
+
+
+def workbook(session: Session, plan: Plan, *, with_tasks: bool) -> bytes:
+    """The plan's task list (or, without tasks, the empty template) as an .xlsx file."""
+    tasks = []
+    if with_tasks:
+        ids = [n.task.id for n in flatten(task_tree(session, plan))]
+        loaded = {t.id: t for t in session.scalars(
+            select(Task).where(Task.plan_id == plan.id).options(
+                selectinload(Task.parent), selectinload(Task.lead_department), selectinload(Task.co_departments),
+                selectinload(Task.indicators), selectinload(Task.upstream)))}
+        tasks = [loaded[i] for i in ids]
+    departments = _departments(session, plan)
+    indicators = _indicators(session, plan)
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = SHEET
+    title = f"《{plan.title}》任务分解表" + ("" if with_tasks else "（模板）")
+    ws.cell(row=1, column=1, value=safe_text(title)).font = Font(bold=True, size=14)
+    ws.cell(row=2, column=1, value=safe_text(
+        f"{plan.region.name} · {plan.period_label} · 导出时间 {format_datetime(now())}。按编号与系统中的任务对应："
+        "改了的行更新，新编号新建；表中没有的任务在导入时选择保留、终止或删除。带“（只读）”的列导入时不读取。"
+    )).font = Font(color="555555")
+    header_fill = PatternFill("solid", fgColor="F3F4F6")
+    for i, column in enumerate(COLUMNS, start=1):
+        cell = ws.cell(row=HEADER_ROW, column=i, value=column.header)
+        cell.font = Font(bold=True, color="888888" if column.read_only else "000000")
+        cell.fill = header_fill
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        ws.column_dimensions[get_column_letter(i)].width = column.width * 1.6 + 2
+    ws.freeze_panes = f"A{HEADER_ROW + 1}"
+    for r, task in enumerate(tasks, start=HEADER_ROW + 1):
+        row = task_row(task)
+        for c, column in enumerate(COLUMNS, start=1):
+            value = row[column.key]
+            if isinstance(value, str):
+                cell = ws.cell(row=r, column=c, value=safe_text(value))
+                cell.data_type = "s"
+                if column.key in ("description", "title"):
+                    cell.alignment = Alignment(wrap_text=True, vertical="top")
+            else:
+                cell = ws.cell(row=r, column=c, value=value)
+                if isinstance(value, date):
+                    cell.number_format = "yyyy-mm-dd"
+    last = max(HEADER_ROW + len(tasks) + 200, HEADER_ROW + 500)
+    _validation(ws, "level", [lv.label for lv in TaskLevel], last)
+    _validation(ws, "kind", [k.label for k in TaskKind], last)
+
+    lists = wb.create_sheet("本地区单位")
+    lists.append(["单位名称（牵头单位、配合单位须与此一致）"])
+    for dept in departments:
+        lists.append([safe_text(dept.name)])
+    lists.column_dimensions["A"].width = 40
+    if departments:
+        dv = DataValidation(type="list", formula1=f"='本地区单位'!$A$2:$A${len(departments) + 1}", allow_blank=True)
+        dv.error = "请选择本地区的单位"
+        ws.add_data_validation(dv)
+        col = get_column_letter(_index("lead"))
+        dv.add(f"{col}{HEADER_ROW + 1}:{col}{last}")
+
+    sheet = wb.create_sheet("本规划指标")
+    sheet.append(["序号", "指标名称", "目标值"])
+    for indicator in indicators:
+        sheet.append([indicator.number, safe_text(indicator.name), safe_text(indicator.target_text)])
+    sheet.column_dimensions["B"].width = 40
+
+    notes = wb.create_sheet("填写说明")
+    notes.append(["列", "说明"])
+    for column in COLUMNS:
+        notes.append([column.header, column.note])
+    notes.column_dimensions["A"].width = 16
+    notes.column_dimensions["B"].width = 70
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _index(key: str) -> int:
+    return next(i for i, c in enumerate(COLUMNS, start=1) if c.key == key)
+
+
+def _validation(ws: Any, key: str, options: list[str], last: int) -> None:
+    dv = DataValidation(type="list", formula1='"' + ",".join(options) + '"', allow_blank=True)
+    dv.error = "请从下拉列表中选择"
+    ws.add_data_validation(dv)
+    col = get_column_letter(_index(key))
+    dv.add(f"{col}{HEADER_ROW + 1}:{col}{last}")
+
+
+# ------------------------------------------------------------------------------------------- reading
+
+
+@dataclass
+class Problem:
+    row: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = []
+        if self.row is not None:
+            where.append(f"第{self.row}行")
+        if self.column:
+            where.append(self.column)
+        return ("，".join(where) + "：" if where else "") + self.message
+
+
+class TaskListInvalid(DomainError):
+    """The workbook has problems; ``problems`` lists every one (nothing was saved)."""
+
+    status_code = 422
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(f"任务分解表有 {len(problems)} 处问题，未导入任何内容。请修改后重新上传。", field="file")
+        self.problems = problems
+
+
+@dataclass
+class Row:
+    """One checked row of an uploaded task list."""
+
+    number: int  # the Excel row
+    code: str
+    parent: str | None
+    level: TaskLevel
+    title: str
+    description: str | None
+    kind: TaskKind
+    lead_id: int | None
+    co_ids: list[int]
+    responsible: str | None
+    start: date | None
+    deadline: date | None
+    year: int | None
+    weight: int
+    indicator_ids: list[int]
+    upstream_id: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.__dict__, "level": self.level.value, "kind": self.kind.value,
+                "start": self.start.isoformat() if self.start else None,
+                "deadline": self.deadline.isoformat() if self.deadline else None}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Row:
+        return cls(**{**data, "level": TaskLevel(data["level"]), "kind": TaskKind(data["kind"]),
+                      "start": date.fromisoformat(data["start"]) if data["start"] else None,
+                      "deadline": date.fromisoformat(data["deadline"]) if data["deadline"] else None})
+
+
+def _cell_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = unsafe_text(str(value)).strip()
+    return text or None
+
+
+def _date(value: Any) -> date | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    if m := re.fullmatch(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?", text):
+        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    raise ValueError(text)
+
+
+def read_rows(data: bytes) -> tuple[list[tuple[int, dict[str, Any]]], dict[str, str]]:
+    """The data rows of the workbook (Excel row number, values by column key) and each key's column label."""
+    try:
+        wb = load_workbook(io.BytesIO(data), data_only=True, read_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise DomainError("文件无法作为 Excel（.xlsx）工作簿读取，可能已损坏。", field="file") from exc
+    try:
+        ws = wb[SHEET] if SHEET in wb.sheetnames else wb.worksheets[0]
+        rows = list(ws.iter_rows(values_only=True, max_row=MAX_ROWS + 20))
+    finally:
+        wb.close()
+    header_at, columns = None, {}
+    for i, row in enumerate(rows[:10]):
+        found = {}
+        for c, value in enumerate(row):
+            text = re.sub(r"[\s*＊]", "", str(value or ""))
+            for column in COLUMNS:
+                if text == column.header or text == column.header.split("（")[0]:
+                    found.setdefault(column.key, c)
+        if all(k in found for k in REQUIRED_HEADERS):
+            header_at, columns = i, found
+            break
+    if header_at is None:
+        raise TaskListInvalid([Problem(None, None, "找不到表头：第一个工作表的前 10 行中须有“编号”“层级”“任务名称”等列。"
+                                                   "请使用系统导出的模板。")])
+    labels = {k: f"{get_column_letter(c + 1)}列（{BY_KEY[k].header}）" for k, c in columns.items()}
+    out = []
+    for offset, row in enumerate(rows[header_at + 1:], start=header_at + 2):
+        values = {k: (row[c] if c < len(row) else None) for k, c in columns.items()}
+        if all(v is None or (isinstance(v, str) and not v.strip()) for k, v in values.items()
+               if not BY_KEY[k].read_only):
+            continue
+        out.append((offset, values))
+    if len(out) > MAX_ROWS:
+        raise TaskListInvalid([Problem(None, None, f"行数超过 {MAX_ROWS} 行，请分批导入。")])
+    return out, labels
+
+
+# ------------------------------------------------------------------------------------------- checking
+
+LEVEL_PARENTS: dict[TaskLevel, frozenset[TaskLevel | None]] = {
+    TaskLevel.CHAPTER: frozenset({None}),
+    TaskLevel.KEY_TASK: frozenset({None, TaskLevel.CHAPTER}),
+    TaskLevel.MEASURE: frozenset({TaskLevel.KEY_TASK}),
+    TaskLevel.ANNUAL: frozenset({TaskLevel.KEY_TASK, TaskLevel.MEASURE}),
+}
+PLACEMENT = {
+    TaskLevel.CHAPTER: "章只能在顶层，上级编号应留空",
+    TaskLevel.KEY_TASK: "重点任务的上级须为章或留空",
+    TaskLevel.MEASURE: "工作举措的上级须为重点任务",
+    TaskLevel.ANNUAL: "年度任务的上级须为重点任务或工作举措",
+}
+
+
+def check_rows(session: Session, plan: Plan, raw: list[tuple[int, dict[str, Any]]],
+               labels: dict[str, str]) -> tuple[list[Row], list[Problem]]:
+    """Every row checked against the plan; all problems, not just the first."""
+    problems: list[Problem] = []
+    departments = {d.name: d for d in session.scalars(select(Department).where(Department.region_id == plan.region_id))}
+    indicators = {i.number: i for i in _indicators(session, plan)}
+    existing = {t.code: t for t in session.scalars(select(Task).where(Task.plan_id == plan.id)
+                                                   .options(selectinload(Task.milestones)))}
+    upstream_tasks = {t.code: t for t in session.scalars(select(Task).where(Task.plan_id == plan.parent_id))} \
+        if plan.parent_id else {}
+    levels = {lv.label: lv for lv in TaskLevel}
+    kinds = {k.label: k for k in TaskKind}
+
+    def problem(row: int, key: str | None, message: str) -> None:
+        problems.append(Problem(row, labels.get(key or ""), message))
+
+    codes = Counter(_cell_text(v.get("code")) for _n, v in raw)
+    first_row: dict[str, int] = {}
+    rows: list[Row] = []
+    for number, values in raw:
+        text = {k: _cell_text(v) for k, v in values.items()}
+        ok = True
+        code = text.get("code")
+        if not code:
+            problem(number, "code", "编号不能为空")
+            ok = False
+        elif len(code) > 40:
+            problem(number, "code", "编号不能超过40个字符")
+            ok = False
+        elif codes[code] > 1:
+            if code in first_row:
+                problem(number, "code", f"编号“{code}”与第{first_row[code]}行重复")
+                ok = False
+            else:
+                first_row[code] = number
+        level = levels.get(text.get("level") or "")
+        if level is None:
+            problem(number, "level", f"层级“{text.get('level') or '（空）'}”无效，应为 章 / 重点任务 / 工作举措 / 年度任务")
+            ok = False
+        title = text.get("title")
+        if not title:
+            problem(number, "title", "任务名称不能为空")
+            ok = False
+        elif len(title) > 300:
+            problem(number, "title", "任务名称不能超过300字")
+            ok = False
+        kind = kinds.get(text.get("kind") or TaskKind.TASK.label)
+        if kind is None:
+            problem(number, "kind", f"类型“{text['kind']}”无效，应为 " + " / ".join(kinds))
+            ok = False
+        lead = None
+        if text.get("lead"):
+            lead = departments.get(text["lead"])
+            if lead is None:
+                problem(number, "lead", f"{plan.region.name}没有单位“{text['lead']}”（名称须与系统中一致）")
+                ok = False
+        elif level is not None and level != TaskLevel.CHAPTER:
+            problem(number, "lead", "牵头单位不能为空（章以外的任务有且只有一个牵头单位）")
+            ok = False
+        co_ids: list[int] = []
+        for name in _SEPARATORS.split(text.get("co") or ""):
+            name = name.strip()
+            if not name:
+                continue
+            dept = departments.get(name)
+            if dept is None:
+                problem(number, "co", f"{plan.region.name}没有单位“{name}”")
+                ok = False
+            elif dept is not lead and dept.id not in co_ids:
+                co_ids.append(dept.id)
+        responsible = text.get("responsible")
+        if responsible and len(responsible) > 60:
+            problem(number, "responsible", "责任人不能超过60字")
+            ok = False
+        dates: dict[str, date | None] = {}
+        for key in ("start", "deadline"):
+            try:
+                dates[key] = _date(values.get(key))
+            except ValueError:
+                problem(number, key, f"“{text.get(key)}”不是日期（应为 2025-12-31 这样的格式）")
+                dates[key] = None
+                ok = False
+        if level is not None and level != TaskLevel.CHAPTER and dates["deadline"] is None and \
+                not problems_at(problems, number, labels.get("deadline")) and level != TaskLevel.ANNUAL:
+            problem(number, "deadline", "截止日期不能为空")
+            ok = False
+        if dates["start"] and dates["deadline"] and dates["deadline"] < dates["start"]:
+            problem(number, "deadline", "截止日期不能早于开始日期")
+            ok = False
+        year = None
+        if text.get("year"):
+            if not re.fullmatch(r"\d{4}", text["year"]):
+                problem(number, "year", f"年度“{text['year']}”应为四位数字年份")
+                ok = False
+            else:
+                year = int(text["year"])
+        if level == TaskLevel.ANNUAL:
+            current = existing.get(code or "")
+            if year is None and not problems_at(problems, number, labels.get("year")):
+                problem(number, "year", "年度任务须填写年度")
+                ok = False
+            elif year is not None and not plan.start_year <= year <= plan.end_year and \
+                    not (current is not None and current.year == year):
+                problem(number, "year", f"年度须在规划期（{plan.period_label}）内")
+                ok = False
+            if year is not None:
+                dates["start"] = dates["start"] or date(year, 1, 1)
+                dates["deadline"] = dates["deadline"] or date(year, 12, 31)
+        elif year is not None:
+            problem(number, "year", "只有年度任务填写年度")
+            ok = False
+        weight = 1
+        if text.get("weight"):
+            if not re.fullmatch(r"\d{1,3}", text["weight"]) or not 1 <= int(text["weight"]) <= 100:
+                problem(number, "weight", "权重须为1到100之间的整数")
+                ok = False
+            else:
+                weight = int(text["weight"])
+        indicator_ids: list[int] = []
+        for part in _SEPARATORS.split(text.get("indicators") or ""):
+            part = part.strip()
+            if not part:
+                continue
+            if not part.isdigit() or int(part) not in indicators:
+                problem(number, "indicators", f"本规划没有序号为“{part}”的指标")
+                ok = False
+            elif indicators[int(part)].id not in indicator_ids:
+                indicator_ids.append(indicators[int(part)].id)
+        upstream_id = None
+        if text.get("upstream"):
+            if plan.parent_id is None:
+                problem(number, "upstream", "本规划没有上位规划，不能填写上位任务编号")
+                ok = False
+            elif text["upstream"] not in upstream_tasks:
+                problem(number, "upstream", f"上位规划中没有编号为“{text['upstream']}”的任务")
+                ok = False
+            else:
+                upstream_id = upstream_tasks[text["upstream"]].id
+        current = existing.get(code or "")
+        if current is not None and dates["deadline"] is not None:
+            late = next((m for m in current.milestones if m.due_date > dates["deadline"]), None)
+            if late is not None:
+                problem(number, "deadline", f"该任务的节点“{late.title}”计划于 {late.due_date.isoformat()}，"
+                                            "晚于新的截止日期")
+                ok = False
+        if ok and code and level is not None and title and kind is not None:
+            rows.append(Row(number, code, text.get("parent"), level, title, text.get("description"), kind,
+                            lead.id if lead else None, co_ids, responsible, dates["start"], dates["deadline"], year,
+                            weight, indicator_ids, upstream_id))
+    # the tree: parents exist, fit the level, no loops, nothing under a terminated task
+    by_code = {r.code: r for r in rows}
+    all_codes = {_cell_text(v.get("code")) for _n, v in raw}
+    for row in rows:
+        if row.parent is None:
+            parent_level = None
+        elif row.parent == row.code:
+            problem(row.number, "parent", "上级编号不能是本行自己的编号")
+            continue
+        elif row.parent in by_code:
+            parent_level = by_code[row.parent].level
+        elif row.parent in all_codes:
+            continue  # that row has its own problem
+        elif row.parent in existing:
+            parent_level = existing[row.parent].level
+            if existing[row.parent].status == TaskStatus.TERMINATED:
+                problem(row.number, "parent", f"上级任务“{row.parent}”已终止，不能在其下安排任务")
+                continue
+        else:
+            problem(row.number, "parent", f"上级编号“{row.parent}”在表中和本规划中都不存在")
+            continue
+        if parent_level not in LEVEL_PARENTS[row.level]:
+            problem(row.number, "parent", PLACEMENT[row.level])
+    for row in rows:
+        seen = {row.code}
+        parent = row.parent
+        while parent is not None and parent in by_code:
+            if parent in seen:
+                problem(row.number, "parent", "上级编号形成了循环")
+                break
+            seen.add(parent)
+            parent = by_code[parent].parent
+    problems.sort(key=lambda p: (p.row or 0, p.column or ""))
+    return rows, problems
+
+
+def problems_at(problems: list[Problem], row: int, column: str | None) -> bool:
+    return any(p.row == row and p.column == column for p in problems)
+
+
+# ------------------------------------------------------------------------------------------- the changes
+
+
+@dataclass
+class Change:
+    row: Row
+    task: Task | None
+    fields: list[str] = field(default_factory=list)  # labels of the changed fields
+
+
+@dataclass
+class Missing:
+    task: Task
+    can_delete: bool
+    can_close: bool
+    why_not_delete: str | None
+
+
+@dataclass
+class TaskListChanges:
+    created: list[Change] = field(default_factory=list)
+    updated: list[Change] = field(default_factory=list)
+    unchanged: int = 0
+    missing: list[Missing] = field(default_factory=list)
+    reordered: bool = False
+
+    @property
+    def nothing(self) -> bool:
+        return not (self.created or self.updated or self.missing or self.reordered)
+
+
+FIELD_LABELS = {"parent": "上级", "level": "层级", "title": "任务名称", "description": "任务描述", "kind": "类型",
+                "lead": "牵头单位", "co": "配合单位", "responsible": "责任人", "start": "开始日期", "deadline": "截止日期",
+                "year": "年度", "weight": "权重", "indicators": "关联指标", "upstream": "上位任务"}
+
+
+def _differences(row: Row, task: Task) -> list[str]:
+    def norm(text: str | None) -> str | None:
+        return (text or "").strip() or None
+
+    checks = {
+        "parent": row.parent != (task.parent.code if task.parent else None),
+        "level": row.level != task.level,
+        "title": row.title != task.title,
+        "description": norm(row.description) != norm(task.description),
+        "kind": row.kind != task.kind,
+        "lead": row.lead_id != task.lead_department_id,
+        "co": set(row.co_ids) != {d.id for d in task.co_departments},
+        "responsible": norm(row.responsible) != norm(task.responsible_person),
+        "start": row.start != task.start_date,
+        "deadline": row.deadline != task.deadline,
+        "year": row.year != task.year,
+        "weight": row.weight != task.weight,
+        "indicators": set(row.indicator_ids) != {i.id for i in task.indicators},
+        "upstream": row.upstream_id != task.upstream_task_id,
+    }
+    return [FIELD_LABELS[k] for k, changed in checks.items() if changed]
+
+
+def changes(session: Session, plan: Plan, rows: list[Row]) -> TaskListChanges:
+    from ..planning.tree import deletion_blockers
+
+    tasks = list(session.scalars(select(Task).where(Task.plan_id == plan.id).options(
+        selectinload(Task.parent), selectinload(Task.co_departments), selectinload(Task.indicators))))
+    by_code = {t.code: t for t in tasks}
+    result = TaskListChanges()
+    for row in rows:
+        task = by_code.get(row.code)
+        if task is None:
+            result.created.append(Change(row, None))
+            continue
+        fields = _differences(row, task)
+        if fields:
+            result.updated.append(Change(row, task, fields))
+        else:
+            result.unchanged += 1
+    in_file = {r.code for r in rows}
+    missing = [t for t in tasks if t.code not in in_file]
+    missing_ids = {t.id for t in missing}
+    for task in sorted(missing, key=lambda t: (t.sort_order, t.id)):
+        reasons = deletion_blockers(session, task)
+        children = [t for t in tasks if t.parent_id == task.id]
+        if children and all(c.id in missing_ids for c in children):
+            reasons = [r for r in reasons if "下级任务" not in r]
+        result.missing.append(Missing(task, can_delete=not reasons, can_close=task.status not in (
+            TaskStatus.DONE, TaskStatus.TERMINATED), why_not_delete="、".join(reasons) or None))
+    result.reordered = _new_order(tasks, rows) is not None
+    return result
+
+
+def _new_order(tasks: list[Task], rows: list[Row]) -> dict[str, int] | None:
+    """The sort order the file asks for, where it differs from the current one (None: the same order).
+
+    Within each parent the rows' order is compared with the tasks' current order; rows new to that parent
+    at the end of it need nothing (they are appended anyway)."""
+    by_code = {t.code: t for t in tasks}
+    groups: dict[str | None, list[str]] = {}
+    for row in rows:
+        groups.setdefault(row.parent, []).append(row.code)
+    wanted: dict[str, int] = {}
+    for parent, codes in groups.items():
+        here = [c for c in codes if c in by_code and (by_code[c].parent.code if by_code[c].parent else None) == parent]
+        current = [t.code for t in sorted((by_code[c] for c in here), key=lambda t: (t.sort_order, t.id))]
+        if current == here and codes[:len(here)] == here:
+            continue
+        for i, code in enumerate(codes):
+            wanted[code] = i
+    return wanted or None
+
+
+# ------------------------------------------------------------------------------------------- staging and applying
+
+
+def check_workbook(filename: str, data: bytes) -> None:
+    if not filename.lower().endswith(".xlsx"):
+        raise DomainError("请上传 Excel 工作簿（.xlsx）。如果是 .xls 文件，请在 Excel 中另存为 .xlsx。", field="file")
+    try:
+        check_upload(filename, data)
+    except DomainError as exc:
+        raise DomainError(exc.message, field="file") from None
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if "xl/workbook.xml" not in archive.namelist():
+                raise DomainError(f"文件“{filename}”不是 Excel 工作簿（可能是改了扩展名的其他文件），已拒绝。", field="file")
+    except zipfile.BadZipFile:
+        raise DomainError(f"文件“{filename}”已损坏，无法作为 Excel 工作簿读取。", field="file") from None
+
+
+def stage(session: Session, actor: User, plan: Plan, filename: str, data: bytes) -> ImportDocument:
+    """Check an uploaded task list; keep it (as an ImportDocument) for the planner to review and apply."""
+    require(can_import_task_list(actor, plan), "只有本地区的规划处可以导入该规划的任务分解表。")
+    check_workbook(filename, data)
+    raw, labels = read_rows(data)
+    if not raw:
+        raise TaskListInvalid([Problem(None, None, "表中没有任务行。")])
+    rows, problems = check_rows(session, plan, raw, labels)
+    if problems:
+        raise TaskListInvalid(problems)
+    document = ImportDocument(
+        sha256=hashlib.sha256(data).hexdigest(), filename=filename[:200], region_id=plan.region_id, plan_id=plan.id,
+        state=ImportState.DRAFT, draft={"kind": "tasklist", "rows": [r.to_json() for r in rows], "labels": labels},
+        created_by_id=actor.id, created_at=now())
+    session.add(document)
+    session.flush()
+    audit.record(session, actor, document, "upload", summary=f"上传任务分解表《{filename}》（{len(rows)} 行）")
+    session.flush()
+    return document
+
+
+def staged_rows(document: ImportDocument) -> list[Row]:
+    return [Row.from_json(r) for r in document.draft.get("rows", [])]
+
+
+KEEP, CLOSE, DELETE = "keep", "close", "delete"
+
+
+@dataclass
+class Applied:
+    created: int = 0
+    updated: int = 0
+    closed: int = 0
+    deleted: int = 0
+    kept: int = 0
+
+
+def apply(session: Session, actor: User, document: ImportDocument, choices: dict[int, str],
+          reason: str | None = None) -> Applied:
+    """Apply a staged task list: create and update by code, and for tasks missing from the file do what
+    the planner chose (keep, close as 已终止, delete). All or nothing."""
+    from ..planning import services as planning
+    from ..planning.tree import close_task, delete_task
+    from ..tasks.services import roll_up_plan
+
+    plan = document.plan
+    if plan is None or document.draft.get("kind") != "tasklist":
+        raise DomainError("该导入不是任务分解表。")
+    require(can_import_task_list(actor, plan), "只有本地区的规划处可以导入该规划的任务分解表。")
+    if document.state != ImportState.DRAFT:
+        raise InvalidTransition(f"该任务分解表{document.state.label}，不能再次导入。")
+    rows = staged_rows(document)
+    # The plan may have changed since the upload: check the rows again against it.
+    raw = [(r.number, _raw(session, r)) for r in rows]
+    rows, problems = check_rows(session, plan, raw, document.draft.get("labels", {}))
+    if problems:
+        raise TaskListInvalid(problems)
+    diff = changes(session, plan, rows)
+    result = Applied()
+    by_code = {t.code: t for t in session.scalars(select(Task).where(Task.plan_id == plan.id))}
+
+    def data_of(row: Row) -> Any:
+        return planning.TaskData(
+            level=row.level, code=row.code, title=row.title, description=row.description, kind=row.kind,
+            lead_department_id=row.lead_id, co_department_ids=row.co_ids, responsible_person=row.responsible,
+            start_date=row.start, deadline=row.deadline, year=row.year, weight=row.weight,
+            upstream_task_id=row.upstream_id, indicator_ids=row.indicator_ids)
+
+    pending = {c.row.code: c for c in diff.created + diff.updated}
+    done: set[str] = set()
+
+    def ensure(code: str) -> None:
+        """Parents first: a row is applied after the row of its parent."""
+        if code in done or code not in pending:
+            return
+        done.add(code)
+        change = pending[code]
+        if change.row.parent:
+            ensure(change.row.parent)
+        try:
+            _apply_row(session, actor, plan, change, by_code, data_of(change.row), planning)
+        except DomainError as exc:
+            raise TaskListInvalid([Problem(change.row.number, None, exc.message)]) from None
+        if change.task is None:
+            result.created += 1
+        else:
+            result.updated += 1
+
+    for row in rows:
+        ensure(row.code)
+
+    wanted = _new_order(list(session.scalars(select(Task).where(Task.plan_id == plan.id))), rows)
+    if wanted:
+        for code, order in wanted.items():
+            by_code[code].sort_order = order
+
+    reason = (reason or "").strip() or f"任务分解表《{document.filename}》中已没有该任务"
+    missing = {m.task.id: m for m in diff.missing}
+    # deepest first, so a parent is deleted after its children
+    ordered = sorted(missing.values(), key=lambda m: -_depth(m.task))
+    for item in ordered:
+        choice = choices.get(item.task.id, KEEP)
+        if choice == DELETE:
+            if not item.can_delete:
+                raise DomainError(f"任务 {item.task.code}“{item.task.title[:20]}”{item.why_not_delete}，不能删除；"
+                                  "可以选择终止。")
+            delete_task(session, actor, item.task, item.task.version_id)
+            result.deleted += 1
+        elif choice == CLOSE and item.can_close and item.task.status != TaskStatus.TERMINATED:
+            close_task(session, actor, item.task, reason, item.task.version_id)
+            result.closed += 1
+        else:
+            result.kept += 1
+    if result.created or result.updated or result.deleted or result.closed or wanted:
+        roll_up_plan(session, plan.id)
+    document.state = ImportState.CONFIRMED
+    document.confirmed_at = now()
+    audit.record(session, actor, document, "confirm", {"state": ["待确认", "已导入"]},
+                 f"导入任务分解表：新建 {result.created}，更新 {result.updated}，终止 {result.closed}，"
+                 f"删除 {result.deleted}，保留 {result.kept}")
+    if result.created or result.updated or result.deleted or result.closed:
+        audit.record(session, actor, plan, "import_tasklist", {},
+                     f"导入任务分解表《{document.filename}》：新建 {result.created} 项，更新 {result.updated} 项，"
+                     f"终止 {result.closed} 项，删除 {result.deleted} 项")
+    session.flush()
+    return result
+
+
+def _depth(task: Task) -> int:
+    depth, node = 0, task.parent
+    while node is not None:
+        depth, node = depth + 1, node.parent
+    return depth
+
+
+def _raw(session: Session, row: Row) -> dict[str, Any]:
+    """A staged row as workbook values again (for checking it against the plan as it is now)."""
+    def name(dept_id: int | None) -> str | None:
+        dept = session.get(Department, dept_id) if dept_id else None
+        return dept.name if dept else None
+
+    def number(indicator_id: int) -> str:
+        indicator = session.get(Indicator, indicator_id)
+        return str(indicator.number) if indicator else "?"
+
+    upstream = session.get(Task, row.upstream_id) if row.upstream_id else None
+    return {
+        "code": row.code, "parent": row.parent, "level": row.level.label, "title": row.title,
+        "description": row.description, "kind": row.kind.label, "lead": name(row.lead_id),
+        "co": "、".join(filter(None, (name(d) for d in row.co_ids))) or None, "responsible": row.responsible,
+        "start": row.start, "deadline": row.deadline, "year": row.year, "weight": row.weight,
+        "indicators": "、".join(number(i) for i in row.indicator_ids) or None,
+        "upstream": upstream.code if upstream else None,
+    }
+
+
+def _apply_row(session: Session, actor: User, plan: Plan, change: Change, by_code: dict[str, Task], data: Any,
+               planning: Any) -> None:
+    row = change.row
+    parent = by_code.get(row.parent) if row.parent else None
+    if change.task is None:
+        by_code[row.code] = planning.create_task(session, actor, plan, parent.id if parent else None, data)
+        return
+    task = change.task
+    if (task.parent_id or None) != (parent.id if parent else None):
+        before = {"parent": f"{task.parent.code} {task.parent.title}" if task.parent else "（顶层）"}
+        task.parent = parent
+        task.sort_order = planning.next_sort_order(session, plan, parent)
+        audit.record(session, actor, task, "move",
+                     audit.diff(before, {"parent": f"{parent.code} {parent.title}" if parent else "（顶层）"}),
+                     "导入任务分解表时移动任务")
+        session.flush()
+    planning.update_task(session, actor, task, data, task.version_id)

@@ -1,0 +1,674 @@
+"""The import pages: upload a plan document, review and correct its draft, confirm it; the task list
+(任务分解表) template, export and import; creating a plan from its parent and the coverage report.
+
+Every route: load or 404 → permission (403) → validate the form → one service → flash → redirect. A refused
+form comes back with the message next to its field (422); a draft changed by someone else since the page
+was loaded is refused with 409.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+
+from ..attachments.services import MAX_FILE_BYTES
+from ..db import db_session
+from ..errors import DomainError, StaleObject
+from ..indicators.models import IndicatorNature
+from ..permissions import (
+    can_cascade_from,
+    can_import,
+    can_import_task_list,
+    can_view_coverage,
+    can_view_plan,
+    require,
+)
+from ..plans.models import InvestmentUnit, Plan, PlanStage
+from ..tasks.models import TaskKind, TaskLevel
+from ..timeutil import today
+from ..web import fail_form, paginate
+from . import cascade, excel, services
+from .extract import STYLE_LABELS, TYPE_LABELS, counts, tree
+from .forms import (
+    ApplyRulesForm,
+    BulkAssignForm,
+    CascadeForm,
+    ConfirmForm,
+    DeleteItemForm,
+    IndicatorForm,
+    ItemForm,
+    ProjectForm,
+    RevForm,
+    RuleForm,
+    TaskListUploadForm,
+    UploadForm,
+    department_choices,
+    task_list_apply_form,
+)
+from .models import ImportDocument, ImportState, KeywordRule
+
+bp = Blueprint("imports", __name__, static_folder="static", static_url_path="/imports-static")
+
+ID = "int(max=2147483647)"
+Page = str | tuple[str, int] | Response
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_DRAFT_ID = re.compile(r"^[a-z]\d{1,9}$")
+ROLE_LABELS = {"chapter": "章", "section": "节（分组）", "key_task": "重点任务", "measure": "工作举措",
+               "deep": "工作举措（更深层级）"}
+
+
+# ------------------------------------------------------------------------------------------ helpers
+
+
+def _document(document_id: int, kind: str | None = "document") -> ImportDocument:
+    # A write locks the row, so two saves of one draft run one after the other (and the second sees the
+    # first's revision).
+    document = db_session().get(ImportDocument, document_id, with_for_update=request.method == "POST")
+    if document is None or (kind is not None and document.draft.get("kind") != kind):
+        abort(404)
+    require(services.can_work_on_import(current_user, document), services.NOT_YOURS)
+    return document
+
+
+def _plan(plan_id: int) -> Plan:
+    session = db_session()
+    plan = session.get(Plan, plan_id)
+    if plan is None:
+        abort(404)
+    require(can_view_plan(session, current_user, plan), "该规划不在您的管辖范围内。")
+    return plan
+
+
+def _draft_id(value: str) -> str:
+    if not _DRAFT_ID.match(value):
+        abort(404)
+    return value
+
+
+def _rev(form: Any) -> int | None:
+    raw = form.rev.data
+    return int(raw) if raw not in (None, "") and str(raw).isdigit() else None
+
+
+def _status() -> int:
+    return 422 if request.method == "POST" else 200
+
+
+def _refused(form: Any, exc: DomainError) -> int:
+    fail_form(form, exc)
+    return 409 if isinstance(exc, StaleObject) else 422
+
+
+def _departments(document: ImportDocument) -> list[Any]:
+    return services.region_departments(db_session(), document.region_id)
+
+
+def _read_upload(form: Any) -> tuple[str, bytes]:
+    storage = form.file.data
+    data = storage.read(MAX_FILE_BYTES + 1)
+    storage.close()
+    return services.clean_filename(storage.filename or ""), data
+
+
+def _back(document: ImportDocument, anchor: str | None = None) -> Response:
+    return redirect(url_for("imports.show", document_id=document.id) + (f"#{anchor}" if anchor else ""))
+
+
+@bp.app_context_processor
+def _import_helpers() -> dict[str, Any]:
+    """What the plan pages need to offer the import buttons."""
+
+    def can(action: str, plan: Plan | None = None) -> bool:
+        if not current_user.is_authenticated:
+            return False
+        session = db_session()
+        match action:
+            case "import":
+                return can_import(current_user)
+            case "tasklist":
+                return plan is not None and can_import_task_list(current_user, plan)
+            case "cascade":
+                return plan is not None and can_cascade_from(session, current_user, plan)
+            case "coverage":
+                return plan is not None and can_view_coverage(session, current_user, plan)
+        return False
+
+    return {"imports_can": can}
+
+
+# ------------------------------------------------------------------------------------------ documents
+
+
+@bp.route("/imports", methods=["GET", "POST"])
+@login_required
+def index() -> Page:
+    require(can_import(current_user), "只有规划处可以导入规划文档。")
+    session = db_session()
+    form = UploadForm()
+    if form.validate_on_submit():
+        filename, data = _read_upload(form)
+        try:
+            uploaded = services.upload_document(session, current_user, filename, data)
+        except DomainError as exc:
+            fail_form(form, exc, "file")
+        else:
+            document = uploaded.document
+            if uploaded.outcome == "reopened":
+                flash(f"该文件已上传过，继续处理之前的草稿（{document.created_at:%Y-%m-%d}上传）。", "info")
+            elif uploaded.outcome == "update":
+                flash(f"该文件已导入过《{document.plan.title if document.plan else ''}》，确认时可以选择更新原规划而不是新建。",
+                      "warning")
+            else:
+                found = counts(document.draft)
+                flash("已读取文档，识别出：" + "，".join(f"{k} {v}" for k, v in found.items() if v and k != "待核对")
+                      + "。请核对标记为“待核对”的条目后确认。", "success")
+            return redirect(url_for("imports.show", document_id=document.id))
+    page = paginate(session, services.imports_of_region(current_user.region_id).options(
+        selectinload(ImportDocument.plan)), size=20)
+    return render_template("imports/index.html", form=form, page=page, counts=counts), _status()
+
+
+@bp.route(f"/imports/<{ID}:document_id>")
+@login_required
+def show(document_id: int) -> Page:
+    document = _document(document_id, kind=None)
+    if document.draft.get("kind") == "tasklist":
+        return _tasklist_preview(document)
+    return _preview(document)
+
+
+def _preview(document: ImportDocument, *, rule_form: RuleForm | None = None,
+             bulk_form: BulkAssignForm | None = None) -> str:
+    """The draft as a tree with its indicators, tables, projects and candidates, and the forms to work on it."""
+    session = db_session()
+    departments = _departments(document)
+    only_unsure = request.args.get("only") == "unsure"
+    rows = tree(document.draft)
+    if only_unsure:
+        rows = [(d, i) for d, i in rows if i.get("unsure")]
+    rev = document.draft.get("rev", 0)
+    if rule_form is None:
+        rule_form = RuleForm(formdata=None)
+    rule_form.department_id.choices = department_choices(departments, "（选择单位）")
+    if bulk_form is None:
+        bulk_form = BulkAssignForm(formdata=None, rev=rev)
+    bulk_form.lead.choices = department_choices(departments, "（选择单位）")
+    return render_template(
+        "imports/show.html", document=document, draft=document.draft, rows=rows,
+        names={d.id: d.name for d in departments}, found=counts(document.draft),
+        rules=services.keyword_rules(session, document.region_id), rule_form=rule_form,
+        apply_form=ApplyRulesForm(formdata=None, rev=rev), bulk_form=bulk_form, rev=rev,
+        type_labels=TYPE_LABELS, kinds={k.value: k.label for k in TaskKind},
+        natures={n.value: n.label for n in IndicatorNature}, only_unsure=only_unsure,
+        editable=document.state == ImportState.DRAFT, style_labels=STYLE_LABELS, role_labels=ROLE_LABELS,
+    )
+
+
+def _item_form(document: ImportDocument, item: dict[str, Any] | None = None) -> ItemForm:
+    draft = document.draft
+    form = ItemForm(data={"rev": draft.get("rev", 0), **({
+        "type": item["type"], "code": item["code"], "title": item["title"], "description": item.get("description"),
+        "kind": item.get("kind") or TaskKind.TASK.value, "parent": item.get("parent") or "",
+        "lead": item.get("lead"), "co": item.get("co") or []} if item else {})} if request.method == "GET" else None)
+    departments = _departments(document)
+    form.lead.choices = department_choices(departments, "（未分配）")
+    form.co.choices = [(d.id, d.name) for d in departments]
+    excluded = set()
+    if item is not None:
+        excluded = {item["id"]} | services._descendants(draft["items"], item["id"])
+    form.parent.choices = [("", "（顶层）")] + [
+        (i["id"], f"{'　' * depth}{TYPE_LABELS[i['type']]} {i['code']} {i['title'][:30]}")
+        for depth, i in tree(draft) if i["id"] not in excluded and i["type"] in ("chapter", "section", "key_task")]
+    return form
+
+
+@bp.route(f"/imports/<{ID}:document_id>/items/<item_id>", methods=["GET", "POST"])
+@login_required
+def edit_item(document_id: int, item_id: str) -> Page:
+    document = _document(document_id)
+    item = next((i for i in document.draft["items"] if i["id"] == _draft_id(item_id)), None)
+    if item is None:
+        abort(404)
+    form = _item_form(document, item)
+    status = _status()
+    if form.validate_on_submit():
+        try:
+            services.update_item(db_session(), current_user, document, item_id, services.ItemInput(
+                type=form.type.data, code=form.code.data, title=form.title.data, description=form.description.data,
+                kind=form.kind.data, parent=form.parent.data or None, lead=form.lead.data, co=form.co.data or []),
+                _rev(form))
+        except DomainError as exc:
+            status = _refused(form, exc)
+        else:
+            flash(f"已保存 {form.code.data} {form.title.data}。", "success")
+            return _back(document, f"item-{item_id}")
+    return render_template("imports/item_form.html", document=document, item=item, form=form), status
+
+
+@bp.route(f"/imports/<{ID}:document_id>/items/<item_id>/delete", methods=["POST"])
+@login_required
+def delete_item(document_id: int, item_id: str) -> Response:
+    document = _document(document_id)
+    form = DeleteItemForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        gone = services.delete_item(db_session(), current_user, document, _draft_id(item_id),
+                                    with_children=form.with_children.data, rev=_rev(form))
+    except DomainError as exc:
+        if exc.status_code in (403, 409):
+            raise
+        flash(exc.message, "error")
+        return _back(document)
+    flash(f"已删除 {gone} 项。", "success")
+    return _back(document, "tree")
+
+
+@bp.route(f"/imports/<{ID}:document_id>/items/<item_id>/merge", methods=["POST"])
+@login_required
+def merge_item(document_id: int, item_id: str) -> Response:
+    document = _document(document_id)
+    form = RevForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        target = services.merge_item(db_session(), current_user, document, _draft_id(item_id), _rev(form))
+    except DomainError as exc:
+        if exc.status_code in (403, 409):
+            raise
+        flash(exc.message, "error")
+        return _back(document)
+    flash(f"已并入 {target['code']} {target['title']}。", "success")
+    return _back(document, f"item-{target['id']}")
+
+
+def _indicator_form(document: ImportDocument, item: dict[str, Any]) -> IndicatorForm:
+    form = IndicatorForm(data={"rev": document.draft.get("rev", 0), **{
+        k: item.get(k) for k in ("number", "category", "name", "unit", "baseline", "baseline_year", "target",
+                                 "target_year", "lead", "definition")}, "nature": item.get("nature") or ""}
+                         if request.method == "GET" else None)
+    form.lead.choices = department_choices(_departments(document), "（未分配）")
+    return form
+
+
+@bp.route(f"/imports/<{ID}:document_id>/indicators/<indicator_id>", methods=["GET", "POST"])
+@login_required
+def edit_indicator(document_id: int, indicator_id: str) -> Page:
+    document = _document(document_id)
+    item = next((i for i in document.draft["indicators"] if i["id"] == _draft_id(indicator_id)), None)
+    if item is None:
+        abort(404)
+    form = _indicator_form(document, item)
+    status = _status()
+    if form.validate_on_submit():
+        try:
+            services.update_indicator(db_session(), current_user, document, indicator_id, services.IndicatorInput(
+                number=form.number.data or 0, name=form.name.data, target=form.target.data,
+                category=form.category.data, unit=form.unit.data, baseline=form.baseline.data,
+                baseline_year=form.baseline_year.data, target_year=form.target_year.data,
+                nature=form.nature.data or None, lead=form.lead.data, definition=form.definition.data), _rev(form))
+        except DomainError as exc:
+            status = _refused(form, exc)
+        else:
+            flash(f"已保存指标 {form.number.data}. {form.name.data}。", "success")
+            return _back(document, f"indicator-{indicator_id}")
+    return render_template("imports/indicator_form.html", document=document, item=item, form=form), status
+
+
+@bp.route(f"/imports/<{ID}:document_id>/indicators/<indicator_id>/delete", methods=["POST"])
+@login_required
+def delete_indicator(document_id: int, indicator_id: str) -> Response:
+    document = _document(document_id)
+    form = RevForm()
+    if not form.validate_on_submit():
+        abort(400)
+    services.delete_indicator(db_session(), current_user, document, _draft_id(indicator_id), _rev(form))
+    flash("已删除该指标。", "success")
+    return _back(document, "indicators")
+
+
+@bp.route(f"/imports/<{ID}:document_id>/candidates/<candidate_id>/<any(promote, drop):action>", methods=["POST"])
+@login_required
+def candidate(document_id: int, candidate_id: str, action: str) -> Response:
+    document = _document(document_id)
+    form = RevForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        if action == "promote":
+            indicator = services.promote_candidate(db_session(), current_user, document, _draft_id(candidate_id),
+                                                   _rev(form))
+            flash(f"已转为指标 {indicator['number']}. {indicator['name']}，请核对。", "success")
+            return _back(document, f"indicator-{indicator['id']}")
+        services.delete_candidate(db_session(), current_user, document, _draft_id(candidate_id), _rev(form))
+    except DomainError as exc:
+        if exc.status_code in (403, 409):
+            raise
+        flash(exc.message, "error")
+    return _back(document, "candidates")
+
+
+@bp.route(f"/imports/<{ID}:document_id>/projects/<project_id>", methods=["GET", "POST"])
+@login_required
+def edit_project(document_id: int, project_id: str) -> Page:
+    document = _document(document_id)
+    item = next((p for p in document.draft.get("projects", []) if p["id"] == _draft_id(project_id)), None)
+    if item is None:
+        abort(404)
+    form = ProjectForm(data={"rev": document.draft.get("rev", 0), **{
+        k: item.get(k) for k in ("name", "unit", "total", "period", "start_year", "end_year", "owner", "lead",
+                                 "content", "remarks")}} if request.method == "GET" else None)
+    form.lead.choices = department_choices(_departments(document), "（按建设单位匹配或默认）")
+    status = _status()
+    if form.validate_on_submit():
+        try:
+            services.update_project(db_session(), current_user, document, project_id, services.ProjectInput(
+                name=form.name.data, unit=form.unit.data, content=form.content.data, total=form.total.data,
+                period=form.period.data, owner=form.owner.data, remarks=form.remarks.data,
+                start_year=form.start_year.data, end_year=form.end_year.data, lead=form.lead.data), _rev(form))
+        except DomainError as exc:
+            status = _refused(form, exc)
+        else:
+            flash(f"已保存项目“{form.name.data}”。", "success")
+            return _back(document, "projects")
+    return render_template("imports/project_form.html", document=document, item=item, form=form), status
+
+
+@bp.route(f"/imports/<{ID}:document_id>/projects/<project_id>/delete", methods=["POST"])
+@login_required
+def delete_project(document_id: int, project_id: str) -> Response:
+    document = _document(document_id)
+    form = RevForm()
+    if not form.validate_on_submit():
+        abort(400)
+    services.delete_project(db_session(), current_user, document, _draft_id(project_id), _rev(form))
+    flash("已删除该项目。", "success")
+    return _back(document, "projects")
+
+
+@bp.route(f"/imports/<{ID}:document_id>/rules", methods=["POST"])
+@login_required
+def add_rule(document_id: int) -> Page:
+    document = _document(document_id)
+    form = RuleForm()
+    form.department_id.choices = department_choices(_departments(document), "（选择单位）")
+    if form.validate_on_submit():
+        try:
+            rule = services.save_rule(db_session(), current_user, form.keyword.data, form.department_id.data)
+        except DomainError as exc:
+            fail_form(form, exc, "keyword")
+        else:
+            flash(f"已保存规则：含“{rule.keyword}”的任务由{rule.department.name}牵头。", "success")
+            return _back(document, "rules")
+    return _preview(document, rule_form=form), 422
+
+
+@bp.route(f"/imports/rules/<{ID}:rule_id>/delete", methods=["POST"])
+@login_required
+def delete_rule(rule_id: int) -> Response:
+    session = db_session()
+    rule = session.get(KeywordRule, rule_id)
+    if rule is None:
+        abort(404)
+    form = RevForm()
+    if not form.validate_on_submit():
+        abort(400)
+    services.delete_rule(session, current_user, rule)
+    flash(f"已删除规则“{rule.keyword}”。", "success")
+    back = request.form.get("back", "")
+    if back.isdigit():
+        return redirect(url_for("imports.show", document_id=int(back)) + "#rules")
+    return redirect(url_for("imports.index"))
+
+
+@bp.route(f"/imports/<{ID}:document_id>/assign", methods=["POST"])
+@login_required
+def assign(document_id: int) -> Response:
+    document = _document(document_id)
+    form = ApplyRulesForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        result = services.apply_rules(db_session(), current_user, document, overwrite=form.overwrite.data,
+                                      rev=_rev(form))
+    except DomainError as exc:
+        if exc.status_code in (403, 409):
+            raise
+        flash(exc.message, "error")
+        return _back(document, "rules")
+    message = f"已按规则分配：牵头单位 {result.leads} 项，配合单位 {result.co} 项。"
+    if result.unmatched:
+        message += f"另有 {len(result.unmatched)} 项没有匹配到规则，可逐项编辑、勾选后批量指定，或在确认时选择默认牵头单位。"
+    flash(message, "success")
+    return _back(document, "tree")
+
+
+@bp.route(f"/imports/<{ID}:document_id>/bulk", methods=["POST"])
+@login_required
+def bulk(document_id: int) -> Page:
+    document = _document(document_id)
+    form = BulkAssignForm()
+    form.lead.choices = department_choices(_departments(document), "（选择单位）")
+    if form.validate_on_submit():
+        try:
+            n = services.assign_selected(db_session(), current_user, document, form.items.data or [], form.lead.data,
+                                         [], _rev(form))
+        except DomainError as exc:
+            if exc.status_code in (403, 409):
+                raise
+            fail_form(form, exc, "lead")
+        else:
+            flash(f"已为 {n} 项指定牵头单位。", "success")
+            return _back(document, "tree")
+    return _preview(document, bulk_form=form), 422
+
+
+@bp.route(f"/imports/<{ID}:document_id>/discard", methods=["POST"])
+@login_required
+def discard(document_id: int) -> Response:
+    document = _document(document_id, kind=None)
+    form = RevForm()
+    if not form.validate_on_submit():
+        abort(400)
+    services.discard(db_session(), current_user, document)
+    flash(f"已放弃导入《{document.filename}》。", "success")
+    return redirect(url_for("imports.index"))
+
+
+@bp.route(f"/imports/<{ID}:document_id>/confirm", methods=["GET", "POST"])
+@login_required
+def confirm(document_id: int) -> Page:
+    session = db_session()
+    document = _document(document_id)
+    if document.state != ImportState.DRAFT:
+        flash(f"该导入{document.state.label}。", "info")
+        return _back(document)
+    plan_info = document.draft.get("plan") or {}
+    title = plan_info.get("title") or document.filename.rsplit(".", 1)[0]
+    form = ConfirmForm(data={
+        "mode": "update" if document.plan else "new", "title": title,
+        "short_name": services.suggested_short_name(title), "start_year": plan_info.get("start_year"),
+        "end_year": plan_info.get("end_year"), "issuing_body": plan_info.get("issuing_body"),
+        "investment_unit": _unit_of(document).value, "stage_date": today(),
+    } if request.method == "GET" else None)
+    departments = _departments(document)
+    form.default_lead_id.choices = department_choices(departments, "（不设默认）")
+    from ..planning.services import parent_plan_options
+
+    form.parent_id.choices = [("", "（无）")] + [(str(p.id), f"{p.title}（{p.region.name}）")
+                                               for p in parent_plan_options(session, current_user)]
+    status = _status()
+    if form.validate_on_submit():
+        try:
+            result = services.confirm(session, current_user, document, services.ConfirmInput(
+                title=form.title.data, short_name=form.short_name.data, start_year=form.start_year.data or 0,
+                end_year=form.end_year.data or 0, parent_id=form.parent_id.data,
+                issuing_body=form.issuing_body.data, doc_number=form.doc_number.data,
+                investment_unit=InvestmentUnit(form.investment_unit.data), stage=PlanStage(form.stage.data),
+                stage_date=form.stage_date.data, default_lead_id=form.default_lead_id.data,
+                update=form.mode.data == "update" and document.plan is not None))
+        except DomainError as exc:
+            status = _refused(form, exc)
+        else:
+            created = "，".join(f"{k} {v} 项" for k, v in result.created.items() if v)
+            updated = "，".join(f"{k} {v} 项" for k, v in result.updated.items() if v)
+            flash(f"已导入《{result.plan.title}》：新建{created or '0 项'}" + (f"；更新{updated}" if updated else "")
+                  + (f"；{result.defaulted} 项使用了默认牵头单位" if result.defaulted else "") + "。", "success")
+            return redirect(url_for("plans.show", plan_id=result.plan.id))
+    return render_template("imports/confirm.html", document=document, form=form, found=counts(document.draft),
+                           unassigned=_unassigned(document)), status
+
+
+def _unit_of(document: ImportDocument) -> InvestmentUnit:
+    units = [p.get("unit") for p in document.draft.get("projects", []) if p.get("unit")]
+    return InvestmentUnit.YI if units and units[0] == "亿元" else InvestmentUnit.WAN
+
+
+def _unassigned(document: ImportDocument) -> int:
+    return sum(1 for i in document.draft["items"] if i["type"] in ("key_task", "measure", "box") and not i.get("lead")) \
+        + sum(1 for p in document.draft.get("projects", []) if not p.get("lead"))
+
+
+# ------------------------------------------------------------------------------------------ task list (Excel)
+
+
+@bp.route(f"/plans/<{ID}:plan_id>/tasklist.xlsx")
+@login_required
+def export_tasklist(plan_id: int) -> Response:
+    plan = _plan(plan_id)
+    data = excel.workbook(db_session(), plan, with_tasks=True)
+    return _xlsx(data, f"{plan.short_name}-任务分解表-{today():%Y%m%d}.xlsx")
+
+
+@bp.route(f"/plans/<{ID}:plan_id>/tasklist-template.xlsx")
+@login_required
+def tasklist_template(plan_id: int) -> Response:
+    plan = _plan(plan_id)
+    return _xlsx(excel.workbook(db_session(), plan, with_tasks=False), f"{plan.short_name}-任务分解表模板.xlsx")
+
+
+def _xlsx(data: bytes, filename: str) -> Response:
+    from io import BytesIO
+
+    return send_file(BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=filename, max_age=0)
+
+
+@bp.route(f"/plans/<{ID}:plan_id>/tasklist/import", methods=["GET", "POST"])
+@login_required
+def import_tasklist(plan_id: int) -> Page:
+    plan = _plan(plan_id)
+    require(can_import_task_list(current_user, plan), "只有本地区的规划处可以导入该规划的任务分解表。")
+    form = TaskListUploadForm()
+    problems: list[excel.Problem] = []
+    if form.validate_on_submit():
+        filename, data = _read_upload(form)
+        try:
+            document = excel.stage(db_session(), current_user, plan, filename, data)
+        except excel.TaskListInvalid as exc:
+            problems = exc.problems
+            fail_form(form, exc, "file")
+        except DomainError as exc:
+            fail_form(form, exc, "file")
+        else:
+            return redirect(url_for("imports.show", document_id=document.id))
+    return render_template("imports/tasklist_upload.html", plan=plan, form=form, problems=problems), _status()
+
+
+def _tasklist_preview(document: ImportDocument) -> Page:
+    plan = document.plan
+    if plan is None:
+        abort(404)
+    session = db_session()
+    rows = excel.staged_rows(document)
+    diff = excel.changes(session, plan, rows) if document.state == ImportState.DRAFT else None
+    form_class = task_list_apply_form([m.task.id for m in diff.missing] if diff else [])
+    form = form_class()
+    return render_template("imports/tasklist_preview.html", document=document, plan=plan, diff=diff, form=form,
+                           levels=TaskLevel, action_form=RevForm())
+
+
+@bp.route(f"/imports/<{ID}:document_id>/apply", methods=["POST"])
+@login_required
+def apply_tasklist(document_id: int) -> Page:
+    session = db_session()
+    document = _document(document_id, kind="tasklist")
+    plan = document.plan
+    if plan is None:
+        abort(404)
+    if document.state != ImportState.DRAFT:
+        flash(f"该任务分解表{document.state.label}。", "info")
+        return redirect(url_for("plans.show", plan_id=plan.id))
+    diff = excel.changes(session, plan, excel.staged_rows(document))
+    form = task_list_apply_form([m.task.id for m in diff.missing])()
+    if not form.validate_on_submit():
+        return render_template("imports/tasklist_preview.html", document=document, plan=plan, diff=diff, form=form,
+                               levels=TaskLevel, action_form=RevForm()), 422
+    choices = {m.task.id: getattr(form, f"choice_{m.task.id}").data for m in diff.missing}
+    try:
+        result = excel.apply(session, current_user, document, choices, form.reason.data)
+    except excel.TaskListInvalid as exc:
+        return render_template("imports/tasklist_preview.html", document=document, plan=plan, diff=diff, form=form,
+                               levels=TaskLevel, action_form=RevForm(), problems=exc.problems), 422
+    except DomainError as exc:
+        fail_form(form, exc)
+        return render_template("imports/tasklist_preview.html", document=document, plan=plan, diff=diff, form=form,
+                               levels=TaskLevel, action_form=RevForm()), 409 if exc.status_code == 409 else 422
+    flash(f"任务分解表已导入：新建 {result.created} 项，更新 {result.updated} 项，终止 {result.closed} 项，"
+          f"删除 {result.deleted} 项，保留 {result.kept} 项。", "success")
+    return redirect(url_for("plans.show", plan_id=plan.id))
+
+
+# ------------------------------------------------------------------------------------------ cascade and coverage
+
+
+@bp.route(f"/plans/<{ID}:plan_id>/cascade", methods=["GET", "POST"])
+@login_required
+def cascade_plan(plan_id: int) -> Page:
+    session = db_session()
+    parent = _plan(plan_id)
+    require(can_cascade_from(session, current_user, parent), "只能从上级地区的规划分解本地区的规划（仅限规划处）。")
+    region = current_user.department.region
+    choices = cascade.cascade_choices(session, parent)
+    form = CascadeForm(data={
+        "title": f"{region.name}{parent.title.split('省', 1)[-1] if '省' in parent.title else parent.title}",
+        "start_year": parent.start_year, "end_year": parent.end_year, "stage_date": today(),
+        "task_ids": [t.id for t in choices if t.level == TaskLevel.KEY_TASK],
+        "indicator_ids": [i.id for i in parent.indicators],
+    } if request.method == "GET" else None)
+    form.task_ids.choices = [(t.id, t.title) for t in choices]
+    form.indicator_ids.choices = [(i.id, i.name) for i in parent.indicators]
+    departments = [d for d in services.region_departments(session, region.id) if d.is_active]
+    form.default_lead_id.choices = department_choices(departments, "（不设默认）")
+    status = _status()
+    if form.validate_on_submit():
+        try:
+            result = cascade.create_from_parent(session, current_user, parent, cascade.CascadeInput(
+                title=form.title.data, short_name=form.short_name.data, start_year=form.start_year.data or 0,
+                end_year=form.end_year.data or 0, task_ids=form.task_ids.data or [],
+                indicator_ids=form.indicator_ids.data or [], default_lead_id=form.default_lead_id.data,
+                issuing_body=form.issuing_body.data, investment_unit=InvestmentUnit(form.investment_unit.data),
+                stage=PlanStage(form.stage.data), stage_date=form.stage_date.data))
+        except DomainError as exc:
+            status = _refused(form, exc)
+        else:
+            flash(f"已依据《{parent.title}》建立《{result.plan.title}》：落实任务 {result.tasks} 项、指标 {result.indicators} 项"
+                  + (f"；{len(result.defaulted)} 项任务在本地区没有同名牵头单位，已设为默认牵头单位" if result.defaulted else "")
+                  + "。", "success")
+            return redirect(url_for("plans.show", plan_id=result.plan.id))
+    return render_template("imports/cascade.html", parent=parent, form=form, choices=choices,
+                           selected=set(form.task_ids.data or []), region=region), status
+
+
+@bp.route(f"/plans/<{ID}:plan_id>/coverage")
+@login_required
+def coverage(plan_id: int) -> str:
+    session = db_session()
+    plan = _plan(plan_id)
+    require(can_view_coverage(session, current_user, plan), "覆盖情况仅对本级及上级的规划、督查、考核和领导开放。")
+    report = cascade.coverage(session, plan)
+    return render_template("imports/coverage.html", plan=plan, report=report)
