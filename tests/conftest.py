@@ -158,6 +158,23 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
+@pytest.fixture
+def db(demo: Flask) -> Iterator[Session]:
+    """A session of its own over the demo data, for looking at what requests saved."""
+    session = demo.extensions["tracker.sessions"]()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def client_for(app: Flask, username: str, password: str = PASSWORD) -> FlaskClient:
+    """A test client already signed in as ``username``."""
+    client = app.test_client()
+    login(client, username, password)
+    return client
+
+
 def login(client: FlaskClient, username: str, password: str = PASSWORD) -> None:
     response = client.post("/login", data={"username": username, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from html import unescape
 
-import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,23 +13,8 @@ from tracker.evaluations.models import DepartmentScore, Evaluation, EvaluationKi
 from tracker.evaluations.services import score_fingerprint
 from tracker.plans.models import Plan
 
-from ..conftest import login
+from ..conftest import client_for, login
 from .world import build_world
-
-
-@pytest.fixture
-def db(demo: Flask) -> Iterator[Session]:
-    session = demo.extensions["tracker.sessions"]()
-    try:
-        yield session
-    finally:
-        session.close()
-
-
-def client_for(app: Flask, username: str) -> FlaskClient:
-    client = app.test_client()
-    login(client, username)
-    return client
 
 
 def evaluation_of(db: Session, code: str, kind: EvaluationKind, year: int) -> Evaluation:

@@ -3,34 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-import pytest
-from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.indicators.models import Indicator, IndicatorValue
 from tracker.plans.models import Plan
 
-from ..conftest import login
-
-
-@pytest.fixture
-def db(demo: Flask) -> Iterator[Session]:
-    """A session of its own for looking at what the requests saved."""
-    session = demo.extensions["tracker.sessions"]()
-    try:
-        yield session
-    finally:
-        session.close()
-
-
-def client_for(app: Flask, username: str) -> FlaskClient:
-    client = app.test_client()
-    login(client, username)
-    return client
+from ..conftest import client_for  # noqa: F401  (shared by this folder's tests)
 
 
 def plan_of(db: Session, code: str = "zj-14") -> Plan:

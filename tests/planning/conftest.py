@@ -17,7 +17,7 @@ from tracker.plans.models import Plan
 from tracker.regions.models import Department, Region
 from tracker.tasks.models import Task
 
-from ..conftest import login
+from ..conftest import client_for, login  # noqa: F401
 
 
 @pytest.fixture
@@ -36,11 +36,6 @@ def planner(demo: Flask) -> FlaskClient:
     login(client, "zj_planner")
     return client
 
-
-def client_for(app: Flask, username: str) -> FlaskClient:
-    client = app.test_client()
-    login(client, username)
-    return client
 
 
 def plan_id(db: Session, code: str = "zj-14") -> int:

@@ -11,7 +11,6 @@ from html.parser import HTMLParser
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -23,13 +22,9 @@ from tracker.tasks.models import MilestoneStatus, ProjectNode, ReportState, Task
 from tracker.timeutil import now
 
 from .. import factories as f
-from ..conftest import login
+from ..conftest import client_for
 
-
-def client_as(app: Flask, username: str) -> FlaskClient:
-    client = app.test_client()
-    login(client, username)
-    return client
+client_as = client_for
 
 
 def project_of(app: Flask, code: str, plan_code: str = "zj-14") -> KeyProject:
