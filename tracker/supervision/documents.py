@@ -13,6 +13,8 @@ from ..timeutil import format_date, to_local
 from .models import SupervisionCase
 
 FONT = "SimSun"
+LABEL_WIDTH = Pt(100)
+VALUE_WIDTH = Pt(350)
 HEADING_FONT = "SimHei"
 
 
@@ -54,14 +56,15 @@ def notice_docx(case: SupervisionCase, issuer_body: str) -> bytes:
 
     table = document.add_table(rows=0, cols=2)
     table.style = "Table Grid"
+    table.autofit = False
     for label, value in notice_fields(case):
         if not value:
             continue
         cells = table.add_row().cells
         _run(cells[0].paragraphs[0], label, bold=True)
         _run(cells[1].paragraphs[0], value)
-        cells[0].width = Pt(100)
-        cells[1].width = Pt(360)
+        cells[0].width, cells[1].width = LABEL_WIDTH, VALUE_WIDTH
+    table.columns[0].width, table.columns[1].width = LABEL_WIDTH, VALUE_WIDTH  # the grid LibreOffice reads
 
     document.add_paragraph()
     note = document.add_paragraph()
