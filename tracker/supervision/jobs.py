@@ -36,12 +36,12 @@ def remind_cases(session: Session, day: date, channels: Channels) -> dict[str, i
     reminded_today = exists().where(
         CaseStep.case_id == SupervisionCase.id, CaseStep.action == CaseAction.REMIND,
         CaseStep.actor_id.is_(None), CaseStep.created_at >= start, CaseStep.created_at < start + timedelta(days=1))
-    steps = session.execute(insert(CaseStep).from_select(
+    steps = len(session.execute(insert(CaseStep).from_select(
         ["case_id", "action", "from_state", "to_state", "actor_id", "comment", "created_at"],
         select(SupervisionCase.id, literal(CaseAction.REMIND.value), literal(None), literal(None), literal(None),
                literal("系统催办：答复期限临近或已过，请尽快办理。"), literal(stamp, CaseStep.created_at.type))
         .where(_due(day), ~reminded_today),
-    )).rowcount or 0
+    ).returning(CaseStep.id)).all())
 
     rows = session.execute(select(SupervisionCase.department_id, func.count(),
                                   func.min(SupervisionCase.response_deadline))
