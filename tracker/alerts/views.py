@@ -100,16 +100,23 @@ def _page_number(total: int, size: int) -> int:
     return min(max(number, 1), max(1, math.ceil(total / size)))
 
 
-@bp.route("/alerts/overdue")
-@login_required
-@roles_required(*OVERDUE_ROLES)
-def overdue() -> str:
-    session = db_session()
+def _list_page(session: Any) -> tuple[Any, dict[str, str], Any, list[Any], int, int]:
+    """The filtered, counted page of the overdue list that the HTML and the JSON views both show:
+    (filters, filter errors, counts, rows, page number, page size)."""
     filters, errors = parse_filters(request.args)
     counts = overdue_counts(session, current_user, filters)
     size = current_app.config["PAGE_SIZE"]
     number = _page_number(counts.total, size)
     rows = overdue_rows(session, current_user, filters, limit=size, offset=(number - 1) * size)
+    return filters, errors, counts, rows, number, size
+
+
+@bp.route("/alerts/overdue")
+@login_required
+@roles_required(*OVERDUE_ROLES)
+def overdue() -> str:
+    session = db_session()
+    filters, errors, counts, rows, number, size = _list_page(session)
     # The department filter offers the chosen region's departments (the user's own region at first):
     # a province has some two thousand.
     region_id = filters.region_id or current_user.region_id
@@ -146,11 +153,7 @@ def export() -> Response:
 def overdue_json() -> Response:
     """The same list for other systems: one page of rows and the counts."""
     session = db_session()
-    filters, errors = parse_filters(request.args)
-    counts = overdue_counts(session, current_user, filters)
-    size = current_app.config["PAGE_SIZE"]
-    number = _page_number(counts.total, size)
-    rows = overdue_rows(session, current_user, filters, limit=size, offset=(number - 1) * size)
+    _filters, errors, counts, rows, number, size = _list_page(session)
     return jsonify({
         "total": counts.total,
         "page": number,
