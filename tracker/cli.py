@@ -33,6 +33,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(import_plan_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
     from .scheduler import run_job_command, scheduler_command
 
     app.cli.add_command(scheduler_command)
@@ -154,6 +156,44 @@ def demo_command(host: str, port: int, no_seed: bool, no_scheduler: bool) -> Non
     finally:
         if scheduler is not None:
             stop_scheduler(scheduler)
+
+
+@click.command("backup", help="把数据库和全部附件备份为一个 .tar.gz 文件（系统运行时也可执行）。")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="备份文件路径，默认 instance/backups/tracker-年月日-时分秒.tar.gz")
+@with_appcontext
+def backup_command(output: Path | None) -> None:
+    from .system.backup import BackupError, create_backup, default_backup_path
+
+    config = current_app.config
+    try:
+        result = create_backup(config["DATABASE_URL"], Path(config["UPLOAD_DIR"]),
+                               output or default_backup_path(Path(config["INSTANCE_PATH"])))
+    except BackupError as exc:
+        raise click.ClickException(exc.message) from exc
+    database = result.manifest["database"]
+    click.echo(f"已备份到 {result.path}：数据库 {len(database['tables'])} 张表 {result.rows} 行"
+               f"（结构版本 {database['revision']}），附件 {result.upload_count} 个文件")
+
+
+@click.command("restore", help="用备份文件替换数据库和全部附件（先停止 Web 服务和定时任务进程）。")
+@click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="目标数据库或附件目录已有数据时也替换")
+@with_appcontext
+def restore_command(archive: Path, yes: bool) -> None:
+    from datetime import datetime
+
+    from .system.backup import BackupError, restore_backup
+    from .timeutil import format_datetime
+
+    config = current_app.config
+    try:
+        result = restore_backup(config["DATABASE_URL"], Path(config["UPLOAD_DIR"]), archive, replace=yes)
+    except BackupError as exc:
+        raise click.ClickException(exc.message) from exc
+    upgraded = f"，并已升级到结构版本 {result.revision}" if result.upgraded else ""
+    click.echo(f"已从 {archive} 恢复：数据库 {result.rows} 行，附件 {result.upload_count} 个文件"
+               f"（备份于 {format_datetime(datetime.fromisoformat(result.manifest['created_at']))}）{upgraded}")
 
 
 def _create_app() -> Flask:
