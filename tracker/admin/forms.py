@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from ..auth.models import Role
 from ..regions.models import DepartmentKind
@@ -14,7 +14,9 @@ class UserForm(Form):
     name = StringField("姓名", validators=[DataRequired("请输入姓名。"), Length(max=40)])
     role = SelectField("角色", choices=Role.choices(), validators=[DataRequired("请选择角色。")])
     department_id = SelectField("部门", coerce=int, validators=[DataRequired("请选择部门。")])
-    email = EmailField("电子邮件", validators=[Optional(), Email("电子邮件格式不正确。"), Length(max=120)])
+    # A plain pattern: WTForms' Email() needs the email_validator package, which is not installed.
+    email = EmailField("电子邮件", validators=[Optional(), Length(max=120), Regexp(
+        r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$", message="电子邮件格式不正确。")])
     is_active = BooleanField("启用", default=True)
     password = PasswordField("密码", validators=[Optional(), Length(max=200)],
                              description="新建用户必填；编辑时留空表示不修改")
