@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
@@ -11,6 +13,7 @@ from flask import abort, request
 from flask_wtf import FlaskForm
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
+from wtforms import FieldList, FormField
 
 from .db import LabeledEnum
 from .errors import DomainError
@@ -48,8 +51,21 @@ def date_arg(name: str) -> date | None:
         abort(400)
 
 
+# C0 control characters but tab and line breaks, and DEL: nothing a person types; PostgreSQL refuses NUL.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+HIDDEN_CONTROL = "提交的内容包含控制字符，未保存。请刷新页面后重试。"
+
+
+def _leaf_fields(form: Any) -> Iterator[Any]:
+    for field in form:
+        if isinstance(field, FormField | FieldList):
+            yield from _leaf_fields(field)
+        else:
+            yield field
+
+
 class Form(FlaskForm):
-    """Base form: WTForms' own messages in Chinese."""
+    """Base form: WTForms' own messages in Chinese; control characters are refused in every field."""
 
     class Meta:
         locales = ("zh",)
@@ -58,6 +74,19 @@ class Form(FlaskForm):
             from wtforms.i18n import get_translations
 
             return get_translations(self.locales)
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in _leaf_fields(self):
+            if not any(isinstance(v, str) and CONTROL_CHARACTERS.search(v) for v in field.raw_data or ()):
+                continue
+            valid = False
+            if field.type in ("HiddenField", "CSRFTokenField"):  # not typed, and not shown next to a field
+                if HIDDEN_CONTROL not in self.form_errors:
+                    self.form_errors.append(HIDDEN_CONTROL)
+            else:
+                field.errors = [*field.errors, "不能包含控制字符。"]
+        return valid
 
 
 def form_version(form: FlaskForm) -> int | None:
