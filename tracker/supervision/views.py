@@ -203,7 +203,7 @@ def act(case_id: int, action: str):  # type: ignore[no-untyped-def]
         abort(404)
     form = ActionForm()
     if not form.validate_on_submit():
-        return render_template("supervision/show.html", case=case, form=form,
+        return render_template("supervision/show.html", case=case, form=form, failed_action=case_action,
                                actions=allowed_actions(case, current_user), colour=colour(case),
                                colour_labels=COLOUR_LABELS, outcomes=CaseOutcome, CaseAction=CaseAction), 422
     try:
