@@ -85,3 +85,46 @@ def test_downstream_links_on_provincial_task(demo, province_client: FlaskClient)
         upstream = s.scalars(select(Task).join(Plan).where(Plan.code == "wz-14", Task.code == "1")).one().upstream_task_id
     html = province_client.get(f"/tasks/{upstream}").get_data(as_text=True)
     assert "下级落实" in html and "温州" in html
+
+
+def _tree_codes(html: str) -> list[str]:
+    import re
+
+    table = html.split('class="grid tree"', 1)[1].split("</table>", 1)[0]
+    return re.findall(r'<td class="code">([^<]*)</td>', table)
+
+
+def test_plan_task_tree_filters_and_pages(demo, province_client: FlaskClient) -> None:  # type: ignore[no-untyped-def]
+    from tracker.plans import views
+    from tracker.tasks.models import TaskLevel, TaskStatus
+
+    plan_id, _, _ = _ids(demo)
+    with demo.extensions["tracker.sessions"]() as s:
+        tasks = list(s.scalars(select(Task).where(Task.plan_id == plan_id)))
+        key_and_above = {t.code for t in tasks if t.level in (TaskLevel.CHAPTER, TaskLevel.KEY_TASK)}
+        done = {t.code for t in tasks if t.status == TaskStatus.DONE}
+        lead = next(t.lead_department_id for t in tasks if t.lead_department_id)
+        led = {t.code for t in tasks if t.lead_department_id == lead}
+    everything = _tree_codes(province_client.get(f"/plans/{plan_id}").get_data(as_text=True))
+    assert sorted(everything) == sorted(t.code for t in tasks)  # the demo plan fits on one page
+
+    shallow = _tree_codes(province_client.get(f"/plans/{plan_id}?depth=key_task").get_data(as_text=True))
+    assert set(shallow) == key_and_above and shallow == [c for c in everything if c in key_and_above]
+    assert set(_tree_codes(province_client.get(f"/plans/{plan_id}?status=done").get_data(as_text=True))) == done
+    assert set(_tree_codes(province_client.get(f"/plans/{plan_id}?department={lead}")
+                           .get_data(as_text=True))) == led
+    nothing = province_client.get(f"/plans/{plan_id}?q=不存在的任务名称").get_data(as_text=True)
+    assert _tree_codes(nothing) == [] and "没有符合筛选条件的任务" in nothing
+    assert province_client.get(f"/plans/{plan_id}?status=bogus").status_code == 400
+
+    # Pages of the tree keep the display order and together hold every row once.
+    views.TREE_PAGE_SIZE, size = 25, views.TREE_PAGE_SIZE
+    try:
+        paged = []
+        for n in range(1, len(everything) // 25 + 2):
+            html = province_client.get(f"/plans/{plan_id}?page={n}").get_data(as_text=True)
+            paged += _tree_codes(html)
+        assert f"共 {len(everything)} 条" in html
+        assert paged == everything
+    finally:
+        views.TREE_PAGE_SIZE = size

@@ -95,6 +95,89 @@ def task_tree(session: Session, plan: Plan) -> list[TreeNode]:
     return roots
 
 
+# Levels from the top of the tree down, for "show down to this level".
+LEVEL_ORDER = [TaskLevel.CHAPTER, TaskLevel.KEY_TASK, TaskLevel.MEASURE, TaskLevel.ANNUAL]
+
+
+@dataclass
+class TreeFilters:
+    depth: TaskLevel | None = None  # the deepest level shown
+    status: TaskStatus | None = None
+    department_id: int | None = None
+    year: int | None = None
+    q: str | None = None
+
+    @property
+    def narrowed(self) -> bool:
+        return any(v is not None for v in (self.depth, self.status, self.department_id, self.year, self.q))
+
+
+def tree_order(session: Session, plan: Plan) -> list[tuple[int, int]]:
+    """(task id, depth) of every task of the plan in display order, from one narrow query."""
+    rows = session.execute(select(Task.id, Task.parent_id).where(Task.plan_id == plan.id)
+                           .order_by(Task.sort_order, Task.id)).all()
+    ids = {task_id for task_id, _ in rows}
+    children: dict[int | None, list[int]] = {}
+    for task_id, parent_id in rows:
+        children.setdefault(parent_id if parent_id in ids else None, []).append(task_id)
+    order: list[tuple[int, int]] = []
+    stack = [(task_id, 0) for task_id in reversed(children.get(None, []))]
+    while stack:
+        task_id, depth = stack.pop()
+        order.append((task_id, depth))
+        stack.extend((child, depth + 1) for child in reversed(children.get(task_id, [])))
+    return order
+
+
+def tree_page(session: Session, plan: Plan, filters: TreeFilters, number: int,
+              size: int = 200) -> tuple[list[TreeNode], int]:
+    """One page of the plan's task tree in display order, the filters applied; and how many rows match.
+
+    The order comes from ids alone; only the page's tasks are loaded whole."""
+    order = tree_order(session, plan)
+    if filters.narrowed:
+        f = filters
+        stmt = select(Task.id).where(Task.plan_id == plan.id)
+        if f.depth is not None:
+            stmt = stmt.where(Task.level.in_(LEVEL_ORDER[:LEVEL_ORDER.index(f.depth) + 1]))
+        if f.status is not None:
+            stmt = stmt.where(Task.status == f.status)
+        if f.department_id is not None:
+            stmt = stmt.where(Task.lead_department_id == f.department_id)
+        if f.year is not None:
+            stmt = stmt.where((Task.year == f.year) | ((Task.year.is_(None)) & (func.extract("year", Task.deadline)
+                                                                               == f.year)))
+        if f.q:
+            like = f"%{f.q}%"
+            stmt = stmt.where(Task.title.like(like) | Task.code.like(like))
+        matching = set(session.scalars(stmt))
+        order = [(task_id, depth) for task_id, depth in order if task_id in matching]
+    chosen = order[(number - 1) * size:number * size]
+    tasks = {t.id: t for t in session.scalars(
+        select(Task).where(Task.id.in_([task_id for task_id, _ in chosen]))
+        .options(selectinload(Task.lead_department), selectinload(Task.project)))}
+    return [TreeNode(tasks[task_id], depth=depth) for task_id, depth in chosen], len(order)
+
+
+def tab_counts(session: Session, plan: Plan) -> dict[str, int]:
+    """How many tasks, indicators and projects the plan's tabs hold."""
+    return {
+        "tasks": session.scalar(select(func.count()).where(Task.plan_id == plan.id)) or 0,
+        "indicators": session.scalar(select(func.count()).where(Indicator.plan_id == plan.id)) or 0,
+        "projects": session.scalar(select(func.count()).select_from(KeyProject).join(KeyProject.task)
+                                   .where(Task.plan_id == plan.id)) or 0,
+    }
+
+
+def plan_departments(session: Session, plan: Plan) -> list[Any]:
+    """The departments leading tasks of the plan (the task filter's choices)."""
+    from ..regions.models import Department
+
+    return list(session.scalars(select(Department).where(Department.id.in_(
+        select(Task.lead_department_id).where(Task.plan_id == plan.id).distinct()))
+        .order_by(Department.sort_order, Department.id)))
+
+
 def flatten(nodes: list[TreeNode]) -> list[TreeNode]:
     out: list[TreeNode] = []
     for n in nodes:

@@ -8,19 +8,24 @@ from werkzeug.wrappers import Response
 from ..db import db_session
 from ..permissions import can_edit_plan, can_view_plan, require, visible_region_ids
 from ..regions.models import Region
-from ..web import enum_arg, int_arg
+from ..tasks.models import TaskLevel, TaskStatus
+from ..web import Page, enum_arg, int_arg
 from .models import Plan, PlanLevel, PlanStage
 from .services import (
+    LEVEL_ORDER,
     PlanFilters,
-    flatten,
+    TreeFilters,
     list_plans,
+    plan_departments,
     plan_indicators,
     plan_progress,
     plan_projects,
-    task_tree,
+    tab_counts,
+    tree_page,
 )
 
 bp = Blueprint("plans", __name__)
+TREE_PAGE_SIZE = 200
 
 
 def load_plan(plan_id: int) -> Plan:
@@ -70,10 +75,19 @@ def show(plan_id: int) -> str:
     tab = request.args.get("tab", "tasks")
     if tab not in ("tasks", "indicators", "projects", "history"):
         abort(404)
-    tree = flatten(task_tree(session, plan))
-    indicators = plan_indicators(session, plan)
-    projects = plan_projects(session, plan)
+    filters = TreeFilters(depth=enum_arg(TaskLevel, "depth"), status=enum_arg(TaskStatus, "status"),
+                          department_id=int_arg("department"), year=int_arg("year", lo=1990, hi=2100),
+                          q=(request.args.get("q") or "").strip()[:100] or None)
+    page, departments = None, []
+    if tab == "tasks":
+        number = int_arg("page", 1, lo=1) or 1
+        rows, total = tree_page(session, plan, filters, number, TREE_PAGE_SIZE)
+        page = Page(rows, number, TREE_PAGE_SIZE, total)
+        departments = plan_departments(session, plan)
     return render_template(
-        "plans/show.html", plan=plan, tab=tab, tree=tree, indicators=indicators, projects=projects,
+        "plans/show.html", plan=plan, tab=tab, page=page, filters=filters, departments=departments,
+        levels=LEVEL_ORDER, statuses=TaskStatus, counts=tab_counts(session, plan),
+        indicators=plan_indicators(session, plan) if tab == "indicators" else [],
+        projects=plan_projects(session, plan) if tab == "projects" else [],
         figures=plan_progress(session, plan), can_edit=can_edit_plan(current_user, plan),
     )
