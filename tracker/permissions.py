@@ -28,7 +28,15 @@ DEPARTMENT_ROLES = frozenset({Role.DEPT_HEAD, Role.DEPT_STAFF})
 
 
 def region_ids_below(session: Session, region_id: int) -> set[int]:
-    """The region and all its descendants (three levels at most)."""
+    """The region and all its descendants (three levels at most); kept for the session's life,
+    as a request asks for its scope several times."""
+    cache = session.info.setdefault("regions_below", {})
+    if region_id not in cache:
+        cache[region_id] = frozenset(_descendants(session, region_id))
+    return set(cache[region_id])
+
+
+def _descendants(session: Session, region_id: int) -> set[int]:
     ids = {region_id}
     frontier = {region_id}
     while frontier:

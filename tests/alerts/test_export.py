@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 from datetime import date, datetime
@@ -79,6 +80,30 @@ def test_export_holds_every_page(scanned: Flask) -> None:
     assert pages[:5] == first and len(pages) == total
     sheet = _workbook(client, "")["逾期清单"]
     assert [_as_page_cells(r) for r in sheet.iter_rows(min_row=4, values_only=True)] == pages
+
+
+def test_the_csv_holds_the_same_rows_as_the_workbook(scanned: Flask) -> None:
+    client = scanned.test_client()
+    login(client, "zj_supervisor")
+    response = client.get("/alerts/overdue/export.csv?level=severe&sort=department")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.data.startswith("\ufeff".encode())  # Excel reads the BOM as UTF-8
+    lines = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert lines[0][0] == "逾期清单（浙江省及下辖地区）" and "预警等级：严重逾期" in lines[0][1]
+    assert lines[1][:3] == ["序号", "预警等级", "类型"]
+    sheet = _workbook(client, "?level=severe&sort=department")["逾期清单"]
+    expected = [[("" if v is None else v.date().isoformat() if isinstance(v, datetime) else str(v)) for v in row]
+                for row in sheet.iter_rows(min_row=4, values_only=True)]
+    assert lines[2:] == expected and len(expected) > 0
+
+
+def test_the_page_links_both_exports_with_its_filters(scanned: Flask) -> None:
+    client = scanned.test_client()
+    login(client, "zj_supervisor")
+    html = client.get("/alerts/overdue?level=severe&page=2&fmt=csv").get_data(as_text=True)
+    assert 'href="/alerts/overdue/export.xlsx?level=severe"' in html
+    assert 'href="/alerts/overdue/export.csv?level=severe"' in html
+    assert client.get("/alerts/overdue/export.pdf").status_code == 404
 
 
 def test_the_workbook_layout(scanned: Flask) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import unicodedata
 from collections.abc import Iterable
@@ -98,3 +99,19 @@ def overdue_workbook(rows: Iterable[ExportRow], filters_text: list[str], exporte
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
+
+
+def overdue_csv(rows: Iterable[ExportRow], filters_text: list[str], exported_at: datetime,
+                scope_text: str) -> bytes:
+    """The same list as CSV (UTF-8 with a BOM, so Excel opens it with the Chinese intact)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([safe_text(f"逾期清单（{scope_text}）"),
+                     safe_text("筛选条件：" + ("；".join(filters_text) or "全部")),
+                     f"导出时间：{format_datetime(exported_at)}"])
+    writer.writerow([header for header, _ in COLUMNS])
+    for count, row in enumerate(rows, start=1):
+        writer.writerow([value.isoformat() if isinstance(value, date) else
+                         safe_text(value) if isinstance(value, str) else value
+                         for value in row_values(count, row)])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")

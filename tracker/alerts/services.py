@@ -578,9 +578,6 @@ class OverdueCounts:
         return sum(self.by_level.values())
 
 
-_closed_ms = milestones_t.alias("closed_milestones")
-
-
 def _overdue_base(stmt: Select[Any], scope: set[int], filters: OverdueFilters, today: date, *,
                   names: bool = False) -> Select[Any]:
     """Joins and filters shared by the list, its counts and the export.
@@ -591,18 +588,17 @@ def _overdue_base(stmt: Select[Any], scope: set[int], filters: OverdueFilters, t
         stmt.select_from(Alert)
         .join(Task, Task.id == Alert.task_id)
         .join(Plan, Plan.id == Task.plan_id)
+        .outerjoin(Milestone, Milestone.id == Alert.milestone_id)
         .where(
             Alert.status == AlertStatus.OPEN,
             Alert.target.in_([AlertTarget.TASK, AlertTarget.MILESTONE]),
             Task.status.in_(OPEN_STATUSES),
-            ~exists().where(_closed_ms.c.id == Alert.milestone_id,
-                            _closed_ms.c.status.not_in(OPEN_MILESTONE_STATUSES)),
+            or_(Alert.milestone_id.is_(None), Milestone.status.in_(OPEN_MILESTONE_STATUSES)),
         )
     )
     if names:
         stmt = (stmt.join(Region, Region.id == Plan.region_id)
-                .outerjoin(Department, Department.id == Task.lead_department_id)
-                .outerjoin(Milestone, Milestone.id == Alert.milestone_id))
+                .outerjoin(Department, Department.id == Task.lead_department_id))
     f = filters
     if f.region_id:
         stmt = stmt.where(Plan.region_id == (f.region_id if f.region_id in scope else -1))

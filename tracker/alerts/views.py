@@ -17,7 +17,7 @@ from ..supervision.forms import FromAlertsForm
 from ..supervision.services import open_cases_by_task
 from ..timeutil import format_date, now, today
 from ..web import Page
-from .exports import overdue_workbook
+from .exports import overdue_csv, overdue_workbook
 from .models import AlertLevel, AlertTarget
 from .services import (
     DEFAULT_DIRECTION,
@@ -127,24 +127,31 @@ def overdue() -> str:
         departments=departments, errors=errors, choices=filter_choices(session, current_user), levels=LEVELS,
         kinds=[AlertTarget.TASK, AlertTarget.MILESTONE], sorts=SORTS, default_direction=DEFAULT_DIRECTION,
         department_rows=DEPARTMENT_ROWS,
+        export_args={k: v for k, v in request.args.items() if k not in ("fmt", "page")},
         open_cases=open_cases_by_task(session, [r.task.id for r in rows]),
         case_form=FromAlertsForm() if current_user.role == Role.SUPERVISOR else None,
     )
 
 
-@bp.route("/alerts/overdue/export.xlsx")
+EXPORT_FORMATS = {
+    "xlsx": (overdue_workbook, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "csv": (overdue_csv, "text/csv; charset=utf-8"),
+}
+
+
+@bp.route("/alerts/overdue/export.<any(xlsx, csv):fmt>")
 @login_required
 @roles_required(*OVERDUE_ROLES)
-def export() -> Response:
+def export(fmt: str = "xlsx") -> Response:
+    """The list exactly as filtered, every row, as an Excel workbook or CSV."""
     session = db_session()
     filters, _errors = parse_filters(request.args)
     region = current_user.department.region.name
-    content = overdue_workbook(iter_export_rows(session, current_user, filters),
-                               describe_filters(session, filters), now(), f"{region}及下辖地区")
-    return send_file(
-        io.BytesIO(content), as_attachment=True, download_name=f"逾期清单_{today():%Y%m%d}.xlsx",
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", max_age=0,
-    )
+    write, mimetype = EXPORT_FORMATS[fmt]
+    content = write(iter_export_rows(session, current_user, filters),
+                    describe_filters(session, filters), now(), f"{region}及下辖地区")
+    return send_file(io.BytesIO(content), as_attachment=True, download_name=f"逾期清单_{today():%Y%m%d}.{fmt}",
+                     mimetype=mimetype, max_age=0)
 
 
 @bp.route("/alerts/overdue.json")
