@@ -5,8 +5,8 @@
     .venv/bin/python -m tests.bench.scan_bench --pg postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
 It builds a fresh database of each kind (PostgreSQL: a new database created and dropped again), fills it
-with set-based inserts — 1 province, 11 cities, 90 counties, ~2,000 departments, 3,000 users, 100 plans,
-30,000 tasks, 120,000 milestones — and times, on 2026-11-22:
+with tests/bench/dataset.py's province (1 province, 11 cities, 90 counties, 100 plans, 30,000 tasks,
+120,000 milestones, ...) and times, on 2026-11-22:
 
 * a naive per-row ORM loop doing the scan's work (status, audit entry and alert per task and milestone),
 * the set-based scan on the same data (after putting the data back), and checks both produce the same alerts,
@@ -18,7 +18,6 @@ with set-based inserts — 1 province, 11 cities, 90 counties, ~2,000 department
 from __future__ import annotations
 
 import argparse
-import random
 import statistics
 import tempfile
 import time
@@ -29,30 +28,21 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import case, create_engine, delete, func, insert, select, text, update
+from sqlalchemy import case, create_engine, delete, func, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
-from werkzeug.security import generate_password_hash
 
 from tracker import create_app, timeutil
 from tracker.alerts.models import Alert, AlertLevel, AlertRule, AlertStatus, AlertTarget, ResolveReason
 from tracker.alerts.services import ACTIVE_STAGES, AlertRules, level_of, prepare_calendar, scan
 from tracker.audit import AuditEntry
-from tracker.auth.models import Role, User
 from tracker.cli import upgrade_database
 from tracker.notifications.channels import Channels
 from tracker.notifications.models import Notification
 from tracker.notifications.services import compose_digests
-from tracker.plans.models import Plan, PlanLevel, PlanStage
-from tracker.regions.models import Department, DepartmentKind, Region, RegionLevel
 from tracker.tasks.models import Milestone, MilestoneStatus, Task, TaskLevel, TaskStatus
 
-TODAY = date(2026, 11, 22)
-PASSWORD = "bench1234"
-DEPARTMENTS_PER_REGION = 20
-TASKS_PER_PLAN = 300
-CHAPTERS_PER_PLAN = 10
-BATCH = 10_000
+from .dataset import PASSWORD, TODAY, analyze, generate
 
 
 @dataclass
@@ -65,147 +55,6 @@ def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     start = time.perf_counter()
     value = fn()
     return time.perf_counter() - start, value
-
-
-# ---------------------------------------------------------------------------------------------------
-# The dataset
-# ---------------------------------------------------------------------------------------------------
-
-
-def generate(session: Session, seed: int = 20261122) -> dict[str, int]:
-    """Insert the province in batches (executemany / multi-row VALUES), ids chosen up front."""
-    rng = random.Random(seed)
-    conn = session.connection()
-
-    def put(model: Any, rows: list[dict[str, Any]]) -> None:
-        for i in range(0, len(rows), BATCH):
-            conn.execute(insert(model.__table__), rows[i:i + BATCH])
-
-    regions = [{"id": 1, "code": "330000", "name": "浙江省", "level": RegionLevel.PROVINCE.value, "parent_id": None}]
-    counties_of: dict[int, list[int]] = {}
-    next_id = 2
-    for c in range(11):
-        city_id = next_id
-        regions.append({"id": city_id, "code": f"33{c + 1:02d}00", "name": f"第{c + 1}市",
-                        "level": RegionLevel.CITY.value, "parent_id": 1})
-        next_id += 1
-        counties_of[city_id] = []
-        for k in range(90 // 11 + (1 if c < 90 % 11 else 0)):
-            regions.append({"id": next_id, "code": f"33{c + 1:02d}{k + 1:02d}", "name": f"第{c + 1}市第{k + 1}县",
-                            "level": RegionLevel.COUNTY.value, "parent_id": city_id})
-            counties_of[city_id].append(next_id)
-            next_id += 1
-    put(Region, regions)
-
-    departments, dept_of_region = [], {}
-    for r in regions:
-        ids = []
-        for d in range(DEPARTMENTS_PER_REGION):
-            dept_id = len(departments) + 1
-            departments.append({"id": dept_id, "region_id": r["id"], "name": f"{r['name']}责任单位{d + 1}",
-                                "kind": DepartmentKind.DIVISION.value, "is_active": True, "sort_order": d})
-            ids.append(dept_id)
-        dept_of_region[r["id"]] = ids
-    put(Department, departments)
-
-    hashed = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
-    now = timeutil.now()
-    users = []
-    for r in regions:
-        users.append({"id": len(users) + 1, "username": f"sup{r['id']}", "name": "督查员", "role": Role.SUPERVISOR.value,
-                      "department_id": dept_of_region[r["id"]][0]})
-    for dept in departments:
-        users.append({"id": len(users) + 1, "username": f"head{dept['id']}", "name": "负责人",
-                      "role": Role.DEPT_HEAD.value, "department_id": dept["id"]})
-    while len(users) < 3000:
-        dept = rng.choice(departments)
-        users.append({"id": len(users) + 1, "username": f"staff{len(users) + 1}", "name": "填报员",
-                      "role": Role.DEPT_STAFF.value, "department_id": dept["id"]})
-    for u in users:
-        u.update(password_hash=hashed, is_active=True, failed_logins=0, created_at=now, updated_at=now,
-                 email=f"{u['username']}@example.org")
-    put(User, users)
-
-    plan_regions = [1] + [r["id"] for r in regions if r["level"] == RegionLevel.CITY.value]
-    plan_regions += [r["id"] for r in regions if r["level"] == RegionLevel.COUNTY.value][:100 - len(plan_regions)]
-    region_level = {r["id"]: r["level"] for r in regions}
-    plans = []
-    for i, region_id in enumerate(plan_regions):
-        level = PlanLevel(region_level[region_id])
-        plans.append({"id": i + 1, "code": f"bench-{i + 1}", "title": f"卫生健康事业发展规划{i + 1}",
-                      "short_name": f"规划{i + 1}", "level": level.value, "region_id": region_id, "start_year": 2021,
-                      "end_year": 2025, "stage": (PlanStage.ARCHIVED if i % 20 == 19 else PlanStage.EXECUTING).value,
-                      "investment_unit": "wan", "version_id": 1, "created_at": now, "updated_at": now})
-    put(Plan, plans)
-
-    tasks, milestones = [], []
-    first, last = date(2021, 1, 1), date(2027, 12, 31)
-    span = (last - first).days
-    levels = [TaskLevel.KEY_TASK, TaskLevel.MEASURE, TaskLevel.ANNUAL]
-    for plan in plans:
-        chapter_ids = []
-        for c in range(CHAPTERS_PER_PLAN):
-            tid = len(tasks) + 1
-            chapter_ids.append(tid)
-            tasks.append(_task(tid, plan["id"], None, TaskLevel.CHAPTER, f"{c + 1}", None, None, None,
-                               TaskStatus.NOT_STARTED, 0, None, now))
-        for n in range(TASKS_PER_PLAN - CHAPTERS_PER_PLAN):
-            tid = len(tasks) + 1
-            deadline = first + timedelta(days=rng.randrange(span))
-            start = deadline - timedelta(days=rng.randrange(180, 900))
-            if deadline < TODAY:
-                roll = rng.random()
-                status = TaskStatus.DONE if roll < 0.58 else (TaskStatus.SUSPENDED if roll > 0.98 else
-                                                             TaskStatus.IN_PROGRESS)
-            else:
-                roll = rng.random()
-                status = TaskStatus.DONE if roll < 0.15 else (TaskStatus.IN_PROGRESS if roll < 0.75 else
-                                                             TaskStatus.NOT_STARTED)
-            progress = 100 if status == TaskStatus.DONE else (0 if status == TaskStatus.NOT_STARTED else
-                                                               rng.randrange(5, 95))
-            completed = min(deadline, TODAY) if status == TaskStatus.DONE else None
-            lead = rng.choice(dept_of_region[plan["region_id"]])
-            level = levels[n % 3]
-            tasks.append(_task(tid, plan["id"], chapter_ids[n % CHAPTERS_PER_PLAN], level, f"{n % 10 + 1}.{n + 1}",
-                               lead, start, deadline, status, progress, completed, now,
-                               year=deadline.year if level == TaskLevel.ANNUAL else None,
-                               note="暂缓" if status == TaskStatus.SUSPENDED else None))
-            for m in range(4 + (1 if n % 7 == 0 else 0)):
-                due = start + timedelta(days=rng.randrange(max(1, (deadline - start).days + 1)))
-                if status == TaskStatus.DONE or (due < TODAY and rng.random() < 0.9):
-                    m_status, m_done = MilestoneStatus.DONE, min(due, TODAY)
-                else:
-                    m_status, m_done = MilestoneStatus.PENDING, None
-                milestones.append({"id": len(milestones) + 1, "task_id": tid, "title": f"节点{m + 1}", "node": None,
-                                   "due_date": due, "completed_on": m_done, "evidence": None,
-                                   "status": m_status.value, "version_id": 1, "created_at": now, "updated_at": now})
-    put(Task, tasks)
-    put(Milestone, milestones)
-    if session.get_bind().dialect.name == "postgresql":
-        for table in ("regions", "departments", "users", "plans", "tasks", "milestones"):
-            conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
-    session.commit()
-    analyze(session.get_bind())  # as after any bulk load
-    return {"regions": len(regions), "departments": len(departments), "users": len(users), "plans": len(plans),
-            "tasks": len(tasks), "milestones": len(milestones)}
-
-
-def analyze(bind: Any) -> None:
-    """Fresh planner statistics (``bind``: an engine or a session factory)."""
-    engine = bind.kw["bind"] if hasattr(bind, "kw") else bind
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("ANALYZE"))
-
-
-def _task(tid: int, plan_id: int, parent_id: int | None, level: TaskLevel, code: str, lead: int | None,
-          start: date | None, deadline: date | None, status: TaskStatus, progress: int, completed: date | None,
-          now: Any, year: int | None = None, note: str | None = None) -> dict[str, Any]:
-    return {"id": tid, "plan_id": plan_id, "parent_id": parent_id, "level": level.value, "code": code,
-            "title": f"任务{tid}", "description": None, "kind": "task", "lead_department_id": lead,
-            "responsible_person": None, "start_date": start, "deadline": deadline, "year": year,
-            "status": status.value, "progress": progress, "completed_on": completed, "status_note": note,
-            "weight": 1, "upstream_task_id": None, "sort_order": tid, "version_id": 1, "created_at": now,
-            "updated_at": now}
 
 
 def reset(session: Session) -> None:
