@@ -54,6 +54,9 @@ def date_arg(name: str) -> date | None:
 # C0 control characters but tab and line breaks, and DEL: nothing a person types; PostgreSQL refuses NUL.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 HIDDEN_CONTROL = "提交的内容包含控制字符，未保存。请刷新页面后重试。"
+# The dates any form accepts (the years forms accept are 1990–2100 too); services narrow them further.
+EARLIEST, LATEST = date(1990, 1, 1), date(2100, 12, 31)
+DATE_RANGE = "日期须在1990年1月1日到2100年12月31日之间。"
 
 
 def _leaf_fields(form: Any) -> Iterator[Any]:
@@ -65,7 +68,8 @@ def _leaf_fields(form: Any) -> Iterator[Any]:
 
 
 class Form(FlaskForm):
-    """Base form: WTForms' own messages in Chinese; control characters are refused in every field."""
+    """Base form: WTForms' own messages in Chinese; control characters are refused in every field and dates
+    outside 1990–2100 in every date field."""
 
     class Meta:
         locales = ("zh",)
@@ -78,6 +82,9 @@ class Form(FlaskForm):
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
         for field in _leaf_fields(self):
+            if isinstance(field.data, date) and not EARLIEST <= field.data <= LATEST and not field.errors:
+                field.errors = [*field.errors, DATE_RANGE]
+                valid = False
             if not any(isinstance(v, str) and CONTROL_CHARACTERS.search(v) for v in field.raw_data or ()):
                 continue
             valid = False
