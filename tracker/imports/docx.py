@@ -125,14 +125,14 @@ class Numbering:
                 ilvl = int(lvl.get(f"{W}ilvl", "0"))
                 start = _val(lvl, "start")
                 levels[ilvl] = (_val(lvl, "numFmt") or "decimal", _val(lvl, "lvlText") or "",
-                                int(start) if start and start.lstrip("-").isdigit() else 1,
+                                int(start) if start and start.lstrip("-").isdecimal() else 1,
                                 lvl.find(f"{W}isLgl") is not None)
             self.abstract[abstract.get(f"{W}abstractNumId", "")] = levels
         for num in root.findall(f"{W}num"):
             overrides = {}
             for override in num.findall(f"{W}lvlOverride"):
                 start = _val(override, "startOverride")
-                if start and start.isdigit():
+                if start and start.isdecimal():
                     overrides[int(override.get(f"{W}ilvl", "0"))] = int(start)
             self.nums[num.get(f"{W}numId", "")] = (_val(num, "abstractNumId") or "", overrides)
 
@@ -196,7 +196,7 @@ class _Styles:
                 return int(m.group(1))
             ppr = style.find(f"{W}pPr")
             outline = _val(ppr, "outlineLvl")
-            if outline is not None and outline.isdigit() and int(outline) < 9:
+            if outline is not None and outline.isdecimal() and int(outline) < 9:
                 return int(outline) + 1
         return None
 
@@ -207,7 +207,7 @@ class _Styles:
                 num_id = _val(num_pr, "numId")
                 ilvl = _val(num_pr, "ilvl")
                 if num_id:
-                    return num_id, int(ilvl) if ilvl and ilvl.isdigit() else 0
+                    return num_id, int(ilvl) if ilvl and ilvl.isdecimal() else 0
         return None
 
 
@@ -225,7 +225,7 @@ class _Reader:
         text = _paragraph_text(p)
         level = self.styles.heading_level(style_id)
         outline = _val(ppr, "outlineLvl")
-        if outline is not None and outline.isdigit() and int(outline) < 9:
+        if outline is not None and outline.isdecimal() and int(outline) < 9:
             level = int(outline) + 1
         num = None
         num_pr = ppr.find(f"{W}numPr") if ppr is not None else None
@@ -233,7 +233,7 @@ class _Reader:
             num_id = _val(num_pr, "numId")
             ilvl = _val(num_pr, "ilvl")
             if num_id and num_id != "0":
-                num = (num_id, int(ilvl) if ilvl and ilvl.isdigit() else 0)
+                num = (num_id, int(ilvl) if ilvl and ilvl.isdecimal() else 0)
             elif num_id == "0":
                 num = None
         elif style_id:
@@ -270,7 +270,7 @@ class _Reader:
             for tc in _cells(tr):
                 tcpr = tc.find(f"{W}tcPr")
                 span = _val(tcpr, "gridSpan")
-                span_n = int(span) if span and span.isdigit() else 1
+                span_n = int(span) if span and span.isdecimal() else 1
                 vmerge = tcpr.find(f"{W}vMerge") if tcpr is not None else None
                 if vmerge is not None and vmerge.get(f"{W}val") not in ("restart",):
                     text = above.get(column, "")

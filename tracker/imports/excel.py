@@ -472,7 +472,7 @@ def check_rows(session: Session, plan: Plan, raw: list[tuple[int, dict[str, Any]
             part = part.strip()
             if not part:
                 continue
-            if not part.isdigit() or int(part) not in indicators:
+            if not part.isdecimal() or int(part) not in indicators:
                 problem(number, "indicators", f"本规划没有序号为“{part}”的指标")
                 ok = False
             elif indicators[int(part)].id not in indicator_ids:

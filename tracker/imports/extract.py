@@ -96,7 +96,7 @@ def compact(text: str) -> str:
 def cn_number(text: str) -> int | None:
     """一 → 1, 十一 → 11, 二十三 → 23, 12 → 12."""
     text = text.strip()
-    if text.isdigit():
+    if text.isdecimal():
         return int(text)
     total = current = 0
     for ch in text:
@@ -919,7 +919,7 @@ class _Builder:
                     notes.append(f"名称中的“{m['ge']}”已并入目标值")
                 name = name[:m.start()].strip()
             number_text = self._cell(cells, roles, "number") or ""
-            if number_text.isdigit():
+            if number_text.isdecimal():
                 number = int(number_text)
             else:
                 auto += 1
@@ -952,7 +952,7 @@ class _Builder:
             target, target_mark = _strip_marks(self._cell(cells, roles, "target") or "")
             actual, actual_mark = _strip_marks(self._cell(cells, roles, "actual") or "")
             number_text = self._cell(cells, roles, "number") or ""
-            row = {"category": category, "number": int(number_text) if number_text.isdigit() else None,
+            row = {"category": category, "number": int(number_text) if number_text.isdecimal() else None,
                    "name": name, "unit": self._cell(cells, roles, "unit"), "target": target or None,
                    "actual": actual or None, "notes": [], "year": table["year"]}
             for mark, field_name in ((target_mark, "target"), (actual_mark, "actual")):
