@@ -36,7 +36,7 @@ def int_arg(name: str, default: int | None = None, *, lo: int = 0, hi: int = 10*
     value = request.args.get(name) or None
     if value is None:
         return default
-    if not value.isdigit() or not lo <= int(value) <= hi:
+    if not (value.isascii() and value.isdigit()) or not lo <= int(value) <= hi:
         abort(400)
     return int(value)
 

@@ -47,7 +47,7 @@ def parse_filters(args: MultiDict[str, str]) -> tuple[OverdueFilters, dict[str, 
         raw = (args.get(name) or "").strip()
         if not raw:
             return None
-        if not raw.isdigit() or int(raw) > hi:
+        if not (raw.isascii() and raw.isdigit()) or int(raw) > hi:
             errors[name] = f"{label}应为 0 到 {hi} 之间的整数。"
             return None
         return int(raw)
@@ -96,7 +96,7 @@ def parse_filters(args: MultiDict[str, str]) -> tuple[OverdueFilters, dict[str, 
 
 def _page_number(total: int, size: int) -> int:
     raw = request.args.get("page") or "1"
-    number = int(raw) if raw.isdigit() and len(raw) < 9 else 1
+    number = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 9 else 1
     return min(max(number, 1), max(1, math.ceil(total / size)))
 
 

@@ -92,7 +92,7 @@ def _draft_id(value: str) -> str:
 
 def _rev(form: Any) -> int | None:
     raw = form.rev.data
-    return int(raw) if raw not in (None, "") and str(raw).isdigit() else None
+    return int(raw) if raw not in (None, "") and str(raw).isascii() and str(raw).isdigit() else None
 
 
 def _status() -> int:
@@ -421,7 +421,7 @@ def delete_rule(rule_id: int) -> Response:
     services.delete_rule(session, current_user, rule)
     flash(f"已删除规则“{rule.keyword}”。", "success")
     back = request.form.get("back", "")
-    if back.isdigit():
+    if back.isascii() and back.isdigit() and len(back) < 10:
         return redirect(url_for("imports.show", document_id=int(back)) + "#rules")
     return redirect(url_for("imports.index"))
 

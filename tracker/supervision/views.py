@@ -156,7 +156,7 @@ def new():  # type: ignore[no-untyped-def]
 def from_alerts():  # type: ignore[no-untyped-def]
     session = db_session()
     form = FromAlertsForm()
-    ids = [int(i) for i in request.form.getlist("alert_ids") if i.isdigit()]
+    ids = [int(i) for i in request.form.getlist("alert_ids") if i.isascii() and i.isdigit() and len(i) < 10]
     back = request.form.get("back") or url_for("supervision.index")
     if not back.startswith("/") or back.startswith("//"):
         back = url_for("supervision.index")

@@ -83,7 +83,7 @@ def _settings_page(form: SettingsForm) -> str:  # type: ignore[valid-type]
 
 def _year_arg() -> int:
     raw = request.args.get("year") or ""
-    if raw.isdigit() and 2000 <= int(raw) <= 2100:
+    if raw.isascii() and raw.isdigit() and 2000 <= int(raw) <= 2100:
         return int(raw)
     return today().year
 
