@@ -20,6 +20,9 @@ from .errors import DomainError
 
 E = TypeVar("E", bound=LabeledEnum)
 
+# A record id in a URL: larger numbers do not fit the database's integer columns (a 404, not a 500).
+ID = "int(max=2147483647)"
+
 
 def enum_arg(enum_cls: type[E], name: str) -> E | None:
     """An enum from the query string; an unknown value is a 400, not a silent 'all'."""

@@ -14,7 +14,7 @@ from ..permissions import can_view_plan, require
 from ..plans.models import Plan
 from ..tasks.models import Task
 from ..tasks.views import load_task
-from ..web import enum_arg, fail_form, paginate
+from ..web import ID, enum_arg, fail_form, paginate
 from .forms import DeadlineRequestForm, DecisionForm, TargetRequestForm
 from .models import AdjustmentRequest, AdjustmentState
 from .services import decide, request_deadline, request_target, withdraw
@@ -30,7 +30,7 @@ def _refused(form, exc: DomainError, template: str, **context):  # type: ignore[
     return render_template(template, form=form, **context), 422
 
 
-@bp.route("/task/<int:task_id>/new", methods=["GET", "POST"])
+@bp.route(f"/task/<{ID}:task_id>/new", methods=["GET", "POST"])
 @login_required
 def new_deadline(task_id: int):  # type: ignore[no-untyped-def]
     session = db_session()
@@ -52,7 +52,7 @@ def new_deadline(task_id: int):  # type: ignore[no-untyped-def]
     return render_template("adjustments/new.html", form=form, task=task, indicator=None), status
 
 
-@bp.route("/indicator/<int:indicator_id>/new", methods=["GET", "POST"])
+@bp.route(f"/indicator/<{ID}:indicator_id>/new", methods=["GET", "POST"])
 @login_required
 def new_target(indicator_id: int):  # type: ignore[no-untyped-def]
     session = db_session()
@@ -108,7 +108,7 @@ def load_request(request_id: int) -> AdjustmentRequest:
     return req
 
 
-@bp.route("/<int:request_id>", methods=["GET", "POST"])
+@bp.route(f"/<{ID}:request_id>", methods=["GET", "POST"])
 @login_required
 def show(request_id: int):  # type: ignore[no-untyped-def]
     session = db_session()
@@ -125,7 +125,7 @@ def show(request_id: int):  # type: ignore[no-untyped-def]
     return render_template("adjustments/show.html", form=form, req=req), status
 
 
-@bp.route("/<int:request_id>/withdraw", methods=["POST"])
+@bp.route(f"/<{ID}:request_id>/withdraw", methods=["POST"])
 @login_required
 def withdraw_request(request_id: int) -> Response:
     session = db_session()

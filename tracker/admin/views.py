@@ -13,7 +13,7 @@ from ..errors import DomainError
 from ..permissions import roles_required
 from ..regions.models import Department, DepartmentKind, Region
 from ..regions.services import create_department, update_department
-from ..web import enum_arg, fail_form, int_arg, paginate
+from ..web import ID, enum_arg, fail_form, int_arg, paginate
 from .forms import DepartmentForm, UserForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -59,7 +59,7 @@ def users() -> str:
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
-@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@bp.route(f"/users/<{ID}:user_id>/edit", methods=["GET", "POST"])
 def user_form(user_id: int | None = None):  # type: ignore[no-untyped-def]
     session = db_session()
     user = None
@@ -115,8 +115,8 @@ def departments() -> str:
     return render_template("admin/departments.html", regions=regions, region=region, departments=depts)
 
 
-@bp.route("/regions/<int:region_id>/departments/new", methods=["GET", "POST"])
-@bp.route("/departments/<int:department_id>/edit", methods=["GET", "POST"])
+@bp.route(f"/regions/<{ID}:region_id>/departments/new", methods=["GET", "POST"])
+@bp.route(f"/departments/<{ID}:department_id>/edit", methods=["GET", "POST"])
 def department_form(region_id: int | None = None, department_id: int | None = None):  # type: ignore[no-untyped-def]
     session = db_session()
     dept = session.get(Department, department_id) if department_id else None

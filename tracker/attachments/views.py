@@ -10,6 +10,7 @@ from ..permissions import can_view_task, require
 from ..projects.models import ProjectInvestment
 from ..supervision.models import CaseStep
 from ..tasks.models import Milestone, ProgressReport, Task
+from ..web import ID
 from .models import Attachment
 from .services import file_path
 
@@ -33,7 +34,7 @@ def owner_task(attachment: Attachment) -> Task | None:
     return None
 
 
-@bp.route("/attachments/<int:attachment_id>")
+@bp.route(f"/attachments/<{ID}:attachment_id>")
 @login_required
 def download(attachment_id: int) -> Response:
     session = db_session()

@@ -23,7 +23,7 @@ from ..permissions import (
 )
 from ..plans.models import Plan
 from ..timeutil import now, today
-from ..web import enum_arg, fail_form, int_arg, paginate
+from ..web import ID, enum_arg, fail_form, int_arg, paginate
 from . import services
 from .exports import XLSX_MIMETYPE, evaluation_workbook, filename_of
 from .forms import ActionForm, AdjustForm, RunForm, SettingsForm
@@ -123,7 +123,7 @@ def new():  # type: ignore[no-untyped-def]
     return redirect(url_for("evaluations.show", evaluation_id=evaluation.id))
 
 
-@bp.route("/<int:evaluation_id>")
+@bp.route(f"/<{ID}:evaluation_id>")
 @login_required
 def show(evaluation_id: int) -> str:
     session = db_session()
@@ -150,7 +150,7 @@ def show(evaluation_id: int) -> str:
     )
 
 
-@bp.route("/<int:evaluation_id>/recompute", methods=["POST"])
+@bp.route(f"/<{ID}:evaluation_id>/recompute", methods=["POST"])
 @login_required
 def recompute(evaluation_id: int) -> Response:
     session = db_session()
@@ -171,7 +171,7 @@ def recompute(evaluation_id: int) -> Response:
     return redirect(url_for("evaluations.show", evaluation_id=result.id))
 
 
-@bp.route("/<int:evaluation_id>/settings", methods=["GET", "POST"])
+@bp.route(f"/<{ID}:evaluation_id>/settings", methods=["GET", "POST"])
 @login_required
 def settings(evaluation_id: int):  # type: ignore[no-untyped-def]
     session = db_session()
@@ -192,7 +192,7 @@ def settings(evaluation_id: int):  # type: ignore[no-untyped-def]
     return redirect(url_for("evaluations.show", evaluation_id=evaluation.id))
 
 
-@bp.route("/scores/<int:score_id>/adjust", methods=["GET", "POST"])
+@bp.route(f"/scores/<{ID}:score_id>/adjust", methods=["GET", "POST"])
 @login_required
 def adjust(score_id: int):  # type: ignore[no-untyped-def]
     session = db_session()
@@ -224,7 +224,7 @@ def adjust(score_id: int):  # type: ignore[no-untyped-def]
     return redirect(url_for("evaluations.show", evaluation_id=evaluation.id))
 
 
-@bp.route("/<int:evaluation_id>/lock", methods=["POST"])
+@bp.route(f"/<{ID}:evaluation_id>/lock", methods=["POST"])
 @login_required
 def lock(evaluation_id: int) -> Response:
     evaluation = _evaluation(evaluation_id)
@@ -235,7 +235,7 @@ def lock(evaluation_id: int) -> Response:
     return redirect(url_for("evaluations.show", evaluation_id=evaluation.id))
 
 
-@bp.route("/<int:evaluation_id>/export.xlsx")
+@bp.route(f"/<{ID}:evaluation_id>/export.xlsx")
 @login_required
 def export(evaluation_id: int) -> Response:
     evaluation = _evaluation(evaluation_id)
@@ -243,7 +243,7 @@ def export(evaluation_id: int) -> Response:
     return _download(data, XLSX_MIMETYPE, filename_of(evaluation, "xlsx"), f"evaluation-{evaluation.id}.xlsx")
 
 
-@bp.route("/<int:evaluation_id>/report.docx")
+@bp.route(f"/<{ID}:evaluation_id>/report.docx")
 @login_required
 def report(evaluation_id: int) -> Response:
     evaluation = _evaluation(evaluation_id)

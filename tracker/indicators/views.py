@@ -25,7 +25,7 @@ from ..permissions import (
 )
 from ..plans.models import Plan
 from ..timeutil import now, today
-from ..web import fail_form, form_version, int_arg
+from ..web import ID, fail_form, form_version, int_arg
 from . import services
 from .exports import UploadRefused, read_upload, template_workbook
 from .forms import VALUE_HINT, ActionForm, BulkValuesForm, JudgeForm, UploadForm, ValueForm
@@ -110,7 +110,7 @@ def index() -> str:
     return render_template("indicators/index.html", plans=plans, counts=counts)
 
 
-@bp.route("/plans/<int:plan_id>")
+@bp.route(f"/plans/<{ID}:plan_id>")
 @login_required
 def plan_year(plan_id: int) -> str:
     session = db_session()
@@ -136,7 +136,7 @@ def _bulk_page(plan: Plan, year: int, form: BulkValuesForm, rows: list[services.
                            errors=errors or {}, hint=VALUE_HINT), status
 
 
-@bp.route("/plans/<int:plan_id>/entry", methods=["GET", "POST"])
+@bp.route(f"/plans/<{ID}:plan_id>/entry", methods=["GET", "POST"])
 @login_required
 def entry(plan_id: int):  # type: ignore[no-untyped-def]
     """One year's values of every indicator the person may fill in, on one page; all saved or none."""
@@ -177,7 +177,7 @@ def entry(plan_id: int):  # type: ignore[no-untyped-def]
     return redirect(url_for("indicators.plan_year", plan_id=plan.id, year=year))
 
 
-@bp.route("/plans/<int:plan_id>/template.xlsx")
+@bp.route(f"/plans/<{ID}:plan_id>/template.xlsx")
 @login_required
 def template(plan_id: int) -> Response:
     session = db_session()
@@ -193,7 +193,7 @@ def template(plan_id: int) -> Response:
     })
 
 
-@bp.route("/plans/<int:plan_id>/upload", methods=["GET", "POST"])
+@bp.route(f"/plans/<{ID}:plan_id>/upload", methods=["GET", "POST"])
 @login_required
 def upload(plan_id: int):  # type: ignore[no-untyped-def]
     session = db_session()
@@ -246,7 +246,7 @@ def _upload_input(session: Any, indicator: Indicator, year: int, u: Any) -> Valu
     return ValueInput(u.value_text, u.source, u.note, stored.version_id if stored else None)
 
 
-@bp.route("/plans/<int:plan_id>/confirm", methods=["POST"])
+@bp.route(f"/plans/<{ID}:plan_id>/confirm", methods=["POST"])
 @login_required
 def confirm_year(plan_id: int) -> Response:
     plan = _plan(plan_id)
@@ -258,7 +258,7 @@ def confirm_year(plan_id: int) -> Response:
     return redirect(url_for("indicators.plan_year", plan_id=plan.id, year=year))
 
 
-@bp.route("/<int:indicator_id>")
+@bp.route(f"/<{ID}:indicator_id>")
 @login_required
 def show(indicator_id: int) -> str:
     session = db_session()
@@ -279,7 +279,7 @@ def show(indicator_id: int) -> str:
     )
 
 
-@bp.route("/<int:indicator_id>/values/<int:year>", methods=["GET", "POST"])
+@bp.route(f"/<{ID}:indicator_id>/values/<{ID}:year>", methods=["GET", "POST"])
 @login_required
 def edit_value(indicator_id: int, year: int):  # type: ignore[no-untyped-def]
     session = db_session()
@@ -313,7 +313,7 @@ def edit_value(indicator_id: int, year: int):  # type: ignore[no-untyped-def]
                            hint=VALUE_HINT)
 
 
-@bp.route("/values/<int:value_id>/confirm", methods=["POST"])
+@bp.route(f"/values/<{ID}:value_id>/confirm", methods=["POST"])
 @login_required
 def confirm_value(value_id: int) -> Response:
     value = _value(value_id)
@@ -328,7 +328,7 @@ def confirm_value(value_id: int) -> Response:
     return redirect(url_for("indicators.show", indicator_id=value.indicator_id))
 
 
-@bp.route("/values/<int:value_id>/judge", methods=["GET", "POST"])
+@bp.route(f"/values/<{ID}:value_id>/judge", methods=["GET", "POST"])
 @login_required
 def judge_value(value_id: int):  # type: ignore[no-untyped-def]
     session = db_session()

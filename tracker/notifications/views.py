@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from ..db import db_session
-from ..web import Form, paginate
+from ..web import ID, Form, paginate
 from .services import inbox_statement, mark_all_read, mark_read, unread_count
 
 bp = Blueprint("notifications", __name__)
@@ -40,7 +40,7 @@ def index() -> str:
     return render_template("notifications/index.html", page=page, unread_only=unread_only, form=Form())
 
 
-@bp.route("/notifications/<int:notification_id>/read", methods=["POST"])
+@bp.route(f"/notifications/<{ID}:notification_id>/read", methods=["POST"])
 @login_required
 def read(notification_id: int) -> Response:
     form = Form()

@@ -9,7 +9,7 @@ from ..db import db_session
 from ..permissions import can_edit_plan, can_view_plan, require, visible_region_ids
 from ..regions.models import Region
 from ..tasks.models import TaskLevel, TaskStatus
-from ..web import Page, enum_arg, int_arg
+from ..web import ID, Page, enum_arg, int_arg
 from .models import Plan, PlanLevel, PlanStage
 from .services import (
     LEVEL_ORDER,
@@ -67,7 +67,7 @@ def index() -> str:
                            levels=PlanLevel, stages=PlanStage)
 
 
-@bp.route("/plans/<int:plan_id>")
+@bp.route(f"/plans/<{ID}:plan_id>")
 @login_required
 def show(plan_id: int) -> str:
     session = db_session()

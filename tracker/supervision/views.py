@@ -13,7 +13,7 @@ from ..permissions import region_ids_below, require, roles_required
 from ..regions.models import Department, Region
 from ..tasks.models import Task
 from ..timeutil import today
-from ..web import enum_arg, fail_form, form_version, int_arg, paginate
+from ..web import ID, enum_arg, fail_form, form_version, int_arg, paginate
 from .documents import notice_docx, notice_fields
 from .forms import ActionForm, CaseForm, FromAlertsForm
 from .models import CaseAction, CaseOutcome, CaseSource, CaseState, SupervisionCase
@@ -181,7 +181,7 @@ def from_alerts():  # type: ignore[no-untyped-def]
     return redirect(url_for("supervision.index"))
 
 
-@bp.route("/<int:case_id>")
+@bp.route(f"/<{ID}:case_id>")
 @login_required
 def show(case_id: int) -> str:
     case = load_case(case_id)
@@ -192,7 +192,7 @@ def show(case_id: int) -> str:
                            CaseAction=CaseAction)
 
 
-@bp.route("/<int:case_id>/<action>", methods=["POST"])
+@bp.route(f"/<{ID}:case_id>/<action>", methods=["POST"])
 @login_required
 def act(case_id: int, action: str):  # type: ignore[no-untyped-def]
     session = db_session()
@@ -222,7 +222,7 @@ def act(case_id: int, action: str):  # type: ignore[no-untyped-def]
     return redirect(url_for("supervision.show", case_id=case.id))
 
 
-@bp.route("/<int:case_id>/notice")
+@bp.route(f"/<{ID}:case_id>/notice")
 @login_required
 def notice(case_id: int) -> str:
     case = load_case(case_id)
@@ -232,7 +232,7 @@ def notice(case_id: int) -> str:
                            issuer=_issuer(case))
 
 
-@bp.route("/<int:case_id>/notice.docx")
+@bp.route(f"/<{ID}:case_id>/notice.docx")
 @login_required
 def notice_document(case_id: int) -> Response:
     case = load_case(case_id)

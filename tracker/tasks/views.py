@@ -28,7 +28,7 @@ from ..permissions import (
 from ..plans.models import Plan
 from ..supervision.models import CaseStep, SupervisionCase
 from ..timeutil import today
-from ..web import enum_arg, fail_form, form_version, paginate
+from ..web import ID, enum_arg, fail_form, form_version, paginate
 from .forms import ActionForm, MilestoneDoneForm, ReportForm, ReviewForm, StatusForm
 from .models import Milestone, ProgressReport, ReportPeriod, ReportState, Task, TaskStatus
 from .services import (
@@ -79,7 +79,7 @@ def _refused(form, exc: DomainError, template: str, **context):  # type: ignore[
     return render_template(template, form=form, **context), exc.status_code if exc.status_code in (403, 409) else 422
 
 
-@bp.route("/tasks/<int:task_id>")
+@bp.route(f"/tasks/<{ID}:task_id>")
 @login_required
 def show(task_id: int) -> str:
     session = db_session()
@@ -114,7 +114,7 @@ def show(task_id: int) -> str:
     )
 
 
-@bp.route("/tasks/<int:task_id>/status", methods=["GET", "POST"])
+@bp.route(f"/tasks/<{ID}:task_id>/status", methods=["GET", "POST"])
 @login_required
 def status(task_id: int):  # type: ignore[no-untyped-def]
     session = db_session()
@@ -141,7 +141,7 @@ def status(task_id: int):  # type: ignore[no-untyped-def]
     return render_template("tasks/status.html", form=form, task=task)
 
 
-@bp.route("/milestones/<int:milestone_id>/complete", methods=["GET", "POST"])
+@bp.route(f"/milestones/<{ID}:milestone_id>/complete", methods=["GET", "POST"])
 @login_required
 def complete(milestone_id: int):  # type: ignore[no-untyped-def]
     session = db_session()
@@ -175,7 +175,7 @@ def _report_input(form: ReportForm) -> ReportInput:
                        next_steps=form.next_steps.data)
 
 
-@bp.route("/tasks/<int:task_id>/reports/new", methods=["GET", "POST"])
+@bp.route(f"/tasks/<{ID}:task_id>/reports/new", methods=["GET", "POST"])
 @login_required
 def new_report(task_id: int):  # type: ignore[no-untyped-def]
     session = db_session()
@@ -202,7 +202,7 @@ def new_report(task_id: int):  # type: ignore[no-untyped-def]
     return render_template("tasks/report_form.html", form=form, task=task, report=None)
 
 
-@bp.route("/reports/<int:report_id>")
+@bp.route(f"/reports/<{ID}:report_id>")
 @login_required
 def report(report_id: int) -> str:
     session = db_session()
@@ -220,7 +220,7 @@ def report(report_id: int) -> str:
     )
 
 
-@bp.route("/reports/<int:report_id>/edit", methods=["GET", "POST"])
+@bp.route(f"/reports/<{ID}:report_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_report(report_id: int):  # type: ignore[no-untyped-def]
     session = db_session()
@@ -243,7 +243,7 @@ def edit_report(report_id: int):  # type: ignore[no-untyped-def]
     return render_template("tasks/report_form.html", form=form, task=report.task, report=report)
 
 
-@bp.route("/reports/<int:report_id>/<any(submit, confirm, return):action>", methods=["POST"])
+@bp.route(f"/reports/<{ID}:report_id>/<any(submit, confirm, return):action>", methods=["POST"])
 @login_required
 def report_action(report_id: int, action: str) -> Response:
     session = db_session()
