@@ -13,7 +13,7 @@ from flask import abort, request
 from flask_wtf import FlaskForm
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
-from wtforms import FieldList, FormField
+from wtforms import FieldList, FormField, IntegerField
 
 from .db import LabeledEnum
 from .errors import DomainError
@@ -60,6 +60,8 @@ HIDDEN_CONTROL = "提交的内容包含控制字符，未保存。请刷新页�
 # The dates any form accepts (the years forms accept are 1990–2100 too); services narrow them further.
 EARLIEST, LATEST = date(1990, 1, 1), date(2100, 12, 31)
 DATE_RANGE = "日期须在1990年1月1日到2100年12月31日之间。"
+# Whole numbers fit the database's integer columns (ids typed into a field included).
+INTEGER_LIMIT = 2**31 - 1
 
 
 def _leaf_fields(form: Any) -> Iterator[Any]:
@@ -71,8 +73,8 @@ def _leaf_fields(form: Any) -> Iterator[Any]:
 
 
 class Form(FlaskForm):
-    """Base form: WTForms' own messages in Chinese; control characters are refused in every field and dates
-    outside 1990–2100 in every date field."""
+    """Base form: WTForms' own messages in Chinese; control characters are refused in every field, dates
+    outside 1990–2100 in every date field and integers beyond the database's in every integer field."""
 
     class Meta:
         locales = ("zh",)
@@ -87,6 +89,10 @@ class Form(FlaskForm):
         for field in _leaf_fields(self):
             if isinstance(field.data, date) and not EARLIEST <= field.data <= LATEST and not field.errors:
                 field.errors = [*field.errors, DATE_RANGE]
+                valid = False
+            if isinstance(field, IntegerField) and isinstance(field.data, int) and abs(field.data) > INTEGER_LIMIT \
+                    and not field.errors:
+                field.errors = [*field.errors, "数值过大。"]
                 valid = False
             if not any(isinstance(v, str) and CONTROL_CHARACTERS.search(v) for v in field.raw_data or ()):
                 continue

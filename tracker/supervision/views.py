@@ -13,7 +13,7 @@ from ..permissions import region_ids_below, require, roles_required
 from ..regions.models import Department, Region
 from ..tasks.models import Task
 from ..timeutil import today
-from ..web import ID, enum_arg, fail_form, form_version, int_arg, paginate
+from ..web import ID, INTEGER_LIMIT, enum_arg, fail_form, form_version, int_arg, paginate
 from .documents import notice_docx, notice_fields
 from .forms import ActionForm, CaseForm, FromAlertsForm
 from .models import CaseAction, CaseOutcome, CaseSource, CaseState, SupervisionCase
@@ -115,7 +115,7 @@ def new():  # type: ignore[no-untyped-def]
     form.department_id.choices = _department_choices()
     task = None
     task_id = form.task_id.data if request.method == "POST" else int_arg("task")
-    if task_id:
+    if task_id and 0 < task_id <= INTEGER_LIMIT:  # a larger number is refused by the form below
         task = session.get(Task, task_id)
         if request.method == "GET" and task is not None:
             existing = open_case_for_task(session, task.id)
