@@ -48,7 +48,7 @@ def test_department_head_updates_work_and_report_goes_round_the_review(page, tmp
     shot(page, "j1-02-progress-updated")
 
     # mark a milestone done with an evidence note and a file
-    page.get_by_role("link", name="牵头任务的节点").click()
+    page.locator("nav.tabs").get_by_role("link", name="节点", exact=True).click()
     page.locator("#workspace-milestones").get_by_role("link", name="办结").first.click()
     page.fill("textarea[name=evidence]", "已完成现场验收，验收意见见附件")
     evidence = tmp_path / "验收意见.pdf"

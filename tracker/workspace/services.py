@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -30,6 +30,7 @@ DUE_SOON_DAYS = 15
 class WorkspaceFilters:
     plan_id: int | None = None
     status: TaskStatus | None = None
+    milestone_status: MilestoneStatus | None = None  # the milestones tab's status filter
     year: int | None = None
     role: str | None = None  # "lead" | "co" | None
     bucket: str | None = None  # "overdue" | "soon" | None
@@ -60,15 +61,17 @@ def _bucket(today: date) -> Any:
     )
 
 
+def _role(department_id: int, role: str | None) -> Any:
+    """The tasks of the chosen role: led, co-operated on, or both (the id-set union)."""
+    if role == "lead":
+        return Task.lead_department_id == department_id
+    if role == "co":
+        return _is_co(department_id)
+    return _mine(department_id)
+
+
 def _base(department_id: int, filters: WorkspaceFilters, today: date) -> Select[Any]:
-    is_lead = Task.lead_department_id == department_id
-    stmt = select(Task).where(Task.level != TaskLevel.CHAPTER)
-    if filters.role == "lead":
-        stmt = stmt.where(is_lead)
-    elif filters.role == "co":
-        stmt = stmt.where(_is_co(department_id))
-    else:
-        stmt = stmt.where(_mine(department_id))
+    stmt = select(Task).where(Task.level != TaskLevel.CHAPTER, _role(department_id, filters.role))
     if filters.plan_id:
         stmt = stmt.where(Task.plan_id == filters.plan_id)
     if filters.status:
@@ -93,7 +96,7 @@ def task_query(department_id: int, filters: WorkspaceFilters, today: date) -> Se
 
 
 def counts(session: Session, department_id: int, filters: WorkspaceFilters, today: date) -> dict[str, int]:
-    unbucketed = WorkspaceFilters(filters.plan_id, filters.status, filters.year, filters.role, None)
+    unbucketed = replace(filters, bucket=None)
     sub = _base(department_id, unbucketed, today).with_only_columns(
         _bucket(today).label("bucket"), Task.lead_department_id.label("lead"), Task.status.label("status")
     ).subquery()
@@ -133,24 +136,64 @@ def alert_levels(session: Session, target: AlertTarget, ids: list[int]) -> dict[
     return {item_id: level for item_id, level in rows}
 
 
-def milestone_query(department_id: int, filters: WorkspaceFilters, today: date) -> Select[Any]:
-    """Open milestones of tasks the department leads, overdue first, then by due date."""
-    open_ = Milestone.status.in_([MilestoneStatus.PENDING.value, MilestoneStatus.OVERDUE.value])
-    stmt = (
-        select(Milestone).join(Milestone.task)
-        .where(Task.lead_department_id == department_id, open_)
-        .options(selectinload(Milestone.task).selectinload(Task.plan))
-        .order_by(case((Milestone.due_date < today, 0), else_=1), Milestone.due_date, Milestone.id)
+OPEN_MILESTONE_STATUSES = (MilestoneStatus.PENDING.value, MilestoneStatus.OVERDUE.value)
+
+
+def _milestone_bucket(today: date) -> Any:
+    """0 overdue, 1 due within 15 days, 2 other open milestones, 3 done or waived."""
+    open_ = Milestone.status.in_(OPEN_MILESTONE_STATUSES)
+    return case(
+        (and_(open_, Milestone.due_date < today), 0),
+        (and_(open_, Milestone.due_date <= today + timedelta(days=DUE_SOON_DAYS)), 1),
+        (open_, 2),
+        else_=3,
     )
+
+
+def _milestone_base(department_id: int, filters: WorkspaceFilters, today: date) -> Select[Any]:
+    """Milestones of the tasks the department leads or co-operates on (or the chosen role's). Without a
+    status filter only open milestones (未完成, 已逾期) are listed."""
+    stmt = select(Milestone).join(Milestone.task).where(_role(department_id, filters.role))
+    if filters.milestone_status:
+        stmt = stmt.where(Milestone.status == filters.milestone_status)
+    else:
+        stmt = stmt.where(Milestone.status.in_(OPEN_MILESTONE_STATUSES))
     if filters.plan_id:
         stmt = stmt.where(Task.plan_id == filters.plan_id)
     if filters.year:
         stmt = stmt.where(func.extract("year", Milestone.due_date) == filters.year)
     if filters.bucket == "overdue":
-        stmt = stmt.where(Milestone.due_date < today)
+        stmt = stmt.where(_milestone_bucket(today) == 0)
     elif filters.bucket == "soon":
-        stmt = stmt.where(Milestone.due_date.between(today, today + timedelta(days=DUE_SOON_DAYS)))
+        stmt = stmt.where(_milestone_bucket(today) == 1)
     return stmt
+
+
+def milestone_query(department_id: int, filters: WorkspaceFilters, today: date) -> Select[Any]:
+    """The milestones tab: overdue first, then due within 15 days, then by due date."""
+    return (
+        _milestone_base(department_id, filters, today)
+        .options(selectinload(Milestone.task).selectinload(Task.plan),
+                 selectinload(Milestone.task).selectinload(Task.lead_department))
+        .order_by(_milestone_bucket(today), Milestone.due_date, Milestone.id)
+    )
+
+
+def milestone_counts(session: Session, department_id: int, filters: WorkspaceFilters,
+                     today: date) -> dict[str, int]:
+    """Counts above the milestones tab: every listed milestone, overdue, due within 15 days, lead / co."""
+    unbucketed = replace(filters, bucket=None)
+    sub = _milestone_base(department_id, unbucketed, today).with_only_columns(
+        _milestone_bucket(today).label("bucket"), Task.lead_department_id.label("lead")
+    ).subquery()
+    row = session.execute(select(
+        func.count(),
+        func.sum(case((sub.c.bucket == 0, 1), else_=0)),
+        func.sum(case((sub.c.bucket == 1, 1), else_=0)),
+        func.sum(case((sub.c.lead == department_id, 1), else_=0)),
+    )).one()
+    total, overdue, soon, lead = (int(v or 0) for v in row)
+    return {"total": total, "overdue": overdue, "soon": soon, "lead": lead, "co": total - lead}
 
 
 def workspace_plans(session: Session, department_id: int) -> list[Plan]:
