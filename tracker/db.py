@@ -152,6 +152,10 @@ def make_engine(url: str, **kw: Any) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
+    if url.startswith("postgresql"):
+        # JIT compilation pays off for long analytical queries; for these short ones it costs more than it
+        # saves (the overdue scan's statements spent 100+ ms compiling), so it is off for the app's sessions.
+        kw.setdefault("connect_args", {}).setdefault("options", "-c jit=off")
     return create_engine(url, pool_pre_ping=True, **kw)
 
 

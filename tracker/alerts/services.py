@@ -320,30 +320,31 @@ def _deadline_rule(th: Thresholds, session: Session, at: datetime) -> dict[str, 
     is_milestone = a.c.target == AlertTarget.MILESTONE.value
     counts = {"resolved": 0, "cancelled": 0, "upgraded": 0, "raised": 0}
 
+    # Each step is one UPDATE per kind of item: an OR of EXISTS over two tables keeps the planner from
+    # using either table's keys, and the step then visits every open alert once per alert.
     # 1. Done: the item (or, for a milestone, its task) is finished.
-    done = or_(
-        exists().where(t.c.id == a.c.task_id, t.c.status == TaskStatus.DONE.value),
-        and_(is_milestone, exists().where(m.c.id == a.c.milestone_id, m.c.status == MilestoneStatus.DONE.value)),
-    )
-    counts["resolved"] += _close(session, and_(a.c.rule.in_(SCAN_RULES), done), AlertStatus.RESOLVED,
-                                 ResolveReason.DONE, at)
+    for done in (exists().where(t.c.id == a.c.task_id, t.c.status == TaskStatus.DONE.value),
+                 and_(is_milestone, exists().where(m.c.id == a.c.milestone_id,
+                                                   m.c.status == MilestoneStatus.DONE.value))):
+        counts["resolved"] += _close(session, and_(a.c.rule.in_(SCAN_RULES), done), AlertStatus.RESOLVED,
+                                     ResolveReason.DONE, at)
 
     # 2. The deadline moved (an approved adjustment): this alert ends; step 5 re-evaluates the item.
-    moved = or_(
-        and_(is_task, exists().where(t.c.id == a.c.task_id, t.c.deadline.is_distinct_from(a.c.due_date))),
-        and_(is_milestone, exists().where(m.c.id == a.c.milestone_id, m.c.due_date != a.c.due_date)),
-    )
-    counts["resolved"] += _close(session, and_(deadline, moved), AlertStatus.RESOLVED,
-                                 ResolveReason.DEADLINE_CHANGED, at)
+    for moved in (and_(is_task, exists().where(t.c.id == a.c.task_id, t.c.deadline.is_distinct_from(a.c.due_date))),
+                  and_(is_milestone, exists().where(m.c.id == a.c.milestone_id, m.c.due_date != a.c.due_date))):
+        counts["resolved"] += _close(session, and_(deadline, moved), AlertStatus.RESOLVED,
+                                     ResolveReason.DEADLINE_CHANGED, at)
 
     # 3. No longer applicable: suspended, terminated, waived, plan archived, or outside the rules now.
-    still_candidate = or_(
-        and_(is_task, exists().where(t.c.id == a.c.task_id, _task_candidate(t))),
-        and_(is_milestone, exists().where(m.c.id == a.c.milestone_id, _milestone_candidate(m))),
-    )
     level_now = _level_case(a.c.due_date, th)
-    counts["cancelled"] += _close(session, and_(deadline, or_(~still_candidate, level_now.is_(None))),
-                                  AlertStatus.CANCELLED, ResolveReason.NOT_APPLICABLE, at)
+    for gone in (
+        and_(is_task, or_(~exists().where(t.c.id == a.c.task_id, _task_candidate(t)), level_now.is_(None))),
+        and_(is_milestone, or_(~exists().where(m.c.id == a.c.milestone_id, _milestone_candidate(m)),
+                               level_now.is_(None))),
+        a.c.target.not_in([AlertTarget.TASK.value, AlertTarget.MILESTONE.value]),
+    ):
+        counts["cancelled"] += _close(session, and_(deadline, gone), AlertStatus.CANCELLED,
+                                      ResolveReason.NOT_APPLICABLE, at)
 
     # 4. Level changes (due soon → overdue → severe as the days pass).
     counts["upgraded"] += _count(
