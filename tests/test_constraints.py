@@ -121,15 +121,23 @@ def test_closed_case_needs_outcome_and_one_open_case_per_task(world) -> None:  #
 def test_audit_entries_cannot_be_changed_or_deleted(world) -> None:  # type: ignore[no-untyped-def]
     session, dept, plan = world
     task = f.task(session, plan, dept)
-    entry = record(session, None, task, "create")
-    session.flush()
+    entry = record(session, None, task, "create", {"status": [None, "未启动"]}, "新建任务")
+    session.commit()  # a stored entry, so both refusals below meet a real row
+    entry_id = entry.id
+
+    entry = session.get(AuditEntry, entry_id)
     entry.summary = "changed"
-    with pytest.raises(AuditImmutable):
+    with pytest.raises(AuditImmutable, match="cannot be changed"):
         session.flush()
     session.rollback()
-    entry = session.get(AuditEntry, entry.id) if entry.id else None
-    if entry is not None:
-        session.delete(entry)
-        with pytest.raises(AuditImmutable):
-            session.flush()
-        session.rollback()
+
+    entry = session.get(AuditEntry, entry_id)
+    assert entry is not None and entry.summary == "新建任务"
+    session.delete(entry)
+    with pytest.raises(AuditImmutable, match="cannot be deleted"):
+        session.flush()
+    session.rollback()
+
+    session.expunge_all()
+    kept = session.get(AuditEntry, entry_id)
+    assert kept is not None and kept.summary == "新建任务" and kept.changes == {"status": [None, "未启动"]}
