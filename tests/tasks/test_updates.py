@@ -117,17 +117,35 @@ def test_stale_save_is_refused_with_what_changed(demo) -> None:  # type: ignore[
     assert _get(demo, Task, task.id).progress == 70
 
 
+def _task_where(demo, *, co: str | None = None, not_involved: str | None = None) -> Task:  # type: ignore[no-untyped-def]
+    """An open provincial annual task that department ``co`` co-operates on (and does not lead), or that
+    department ``not_involved`` neither leads nor co-operates on."""
+    from tracker.tasks.models import task_co_departments
+
+    with demo.extensions["tracker.sessions"]() as s:
+        name = co or not_involved
+        dept = s.scalars(select(Department).where(Department.name == name, Department.region_id == 1)).one()
+        co_of_dept = select(task_co_departments.c.task_id).where(task_co_departments.c.department_id == dept.id)
+        stmt = select(Task).where(Task.level == TaskLevel.ANNUAL, Task.status == TaskStatus.IN_PROGRESS,
+                                  Task.lead_department_id != dept.id)
+        stmt = stmt.where(Task.id.in_(co_of_dept)) if co else stmt.where(Task.id.not_in(co_of_dept))
+        return s.scalars(stmt.order_by(Task.deadline, Task.id)).first()
+
+
 def test_co_department_cannot_change_status(demo) -> None:  # type: ignore[no-untyped-def]
-    task = _leaf(demo)
+    task = _task_where(demo, co="医政医管处")
     with demo.extensions["tracker.sessions"]() as s:
         full = s.get(Task, task.id)
-        co_names = [d.name for d in full.co_departments]
+        assert "医政医管处" in {d.name for d in full.co_departments} and full.lead_department.name != "医政医管处"
     client = demo.test_client()
     login(client, "zj_head_yz")
+    assert client.get(f"/tasks/{task.id}/reports/new").status_code == 200  # a co-department reports its part
+    assert client.get(f"/tasks/{task.id}/status").status_code == 403
     response = client.post(f"/tasks/{task.id}/status", data={"status": "done", "progress": 100,
                                                              "version": task.version_id})
     assert response.status_code == 403 and "无权访问" in response.get_data(as_text=True)
-    assert co_names is not None
+    after = _get(demo, Task, task.id)
+    assert (after.status, after.progress, after.version_id) == (task.status, task.progress, task.version_id)
 
 
 def _open_milestone(demo) -> Milestone:  # type: ignore[no-untyped-def]
@@ -274,13 +292,22 @@ def test_duplicate_period_and_bad_period_are_refused(demo, head) -> None:  # typ
 
 
 def test_outsider_cannot_report(demo) -> None:  # type: ignore[no-untyped-def]
-    task = _leaf(demo)
+    task = _task_where(demo, not_involved="中医药管理处")
+    with demo.extensions["tracker.sessions"]() as s:
+        full = s.get(Task, task.id)
+        involved = {full.lead_department.name} | {d.name for d in full.co_departments}
+        reports = s.scalar(select(func.count()).select_from(ProgressReport).where(ProgressReport.task_id == task.id))
+    assert "中医药管理处" not in involved
     client = demo.test_client()
     login(client, "zj_head_zy")
+    assert client.get(f"/tasks/{task.id}").status_code == 200  # the task is in scope; reporting is not
+    response = client.get(f"/tasks/{task.id}/reports/new")
+    assert response.status_code == 403 and "无权访问" in response.get_data(as_text=True)
+    form = {"period": "quarter", "period_year": 2026, "period_no": 4, "progress": 50, "achievements": "进展"}
+    assert client.post(f"/tasks/{task.id}/reports/new", data=form).status_code == 403
     with demo.extensions["tracker.sessions"]() as s:
-        co = {d.name for d in s.get(Task, task.id).co_departments}
-    if "中医药管理处" not in co:
-        assert client.get(f"/tasks/{task.id}/reports/new").status_code == 403
+        assert s.scalar(select(func.count()).select_from(ProgressReport)
+                        .where(ProgressReport.task_id == task.id)) == reports
 
 
 def test_audit_count_grows_per_change(demo, head) -> None:  # type: ignore[no-untyped-def]
