@@ -62,7 +62,7 @@ from .scan_bench import reset
 RESULTS = Path(__file__).parent / "results"
 TARGETS = {"page_p95_ms": 150, "scan_s": 2, "evaluation_s": 2, "export_s": 10, "export_peak_mb": 300}
 # The bar to beat (Redmine 5.0.4 on this kind of machine, PRODUCT.md), divided by three.
-REDMINE = {"overdue list page": 179 / 3, "overdue list JSON": 384 / 3}
+REDMINE = {"overdue list page": 179 / 3, "overdue list JSON": 384 / 3, "overdue list CSV export": 3100 / 3}
 
 
 @dataclass
@@ -305,8 +305,11 @@ def run(url: str, label: str, instance: Path, runs: int, load_seconds: int, user
 
         # --- exports: time and peak memory of the worker producing them
         for name, username, path in (("overdue list export (all open alerts)", "sup1", "/alerts/overdue/export.xlsx"),
+                                     ("overdue list CSV export", "sup1", "/alerts/overdue/export.csv"),
                                      ("evaluation workbook", "eval1", f"/evaluations/{evaluation_id}/export.xlsx")):
             client = clients[username]
+            if client.head(path).status_code == 404:  # an older version without this export
+                continue
 
             def export(client: Any = client, path: str = path) -> int:
                 engine.dispose(close=False)  # the child gets connections of its own
@@ -335,7 +338,7 @@ def run(url: str, label: str, instance: Path, runs: int, load_seconds: int, user
 
 
 def report(results: list[dict[str, Any]]) -> bool:
-    names = list(results[0]["figures"])
+    names = list(dict.fromkeys(n for r in results for n in r["figures"]))
     width = 40 + 30 * len(results)
     print("\n" + "=" * width)
     sizes = results[0]["sizes"]
@@ -347,7 +350,10 @@ def report(results: list[dict[str, Any]]) -> bool:
     for name in names:
         cells = []
         for r in results:
-            f = r["figures"][name]
+            f = r["figures"].get(name)
+            if f is None:
+                cells.append("—")
+                continue
             if f["median_ms"] >= 1000:
                 cell = f"{f['median_ms'] / 1000:.2f} / {f['p95_ms'] / 1000:.2f} s"
             else:
@@ -378,7 +384,8 @@ def report(results: list[dict[str, Any]]) -> bool:
 
 def _meets(name: str, f: dict[str, Any]) -> bool:
     if "export" in name or "workbook" in name:
-        return f["median_ms"] <= TARGETS["export_s"] * 1000 and f["peak_rss_mb"] <= TARGETS["export_peak_mb"]
+        return (f["median_ms"] <= min(TARGETS["export_s"] * 1000, REDMINE.get(name, 1e9))
+                and f["peak_rss_mb"] <= TARGETS["export_peak_mb"])
     if "scan" in name:
         return f["p95_ms"] <= TARGETS["scan_s"] * 1000
     if "evaluation (" in name:
