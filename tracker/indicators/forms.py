@@ -44,8 +44,7 @@ class UploadForm(Form):
 class JudgeForm(Form):
     judgement = SelectField(
         "评判结果",
-        choices=[("", "按规则自动评判"), *[(j.value, j.label) for j in MANUAL_JUDGEMENTS]],
-        validators=[Optional()],
+        choices=[("", "按规则自动评判"), *[(j.value, j.label) for j in MANUAL_JUDGEMENTS]], default="",
     )
     note = TextAreaField("评判依据", validators=[Length(max=NOTE_MAX, message=f"评判依据不能超过{NOTE_MAX}字。")])
     version = HiddenField()

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, IntegerField, MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..web import Form
@@ -30,7 +30,8 @@ class FromAlertsForm(Form):
 class ActionForm(Form):
     comment = TextAreaField("说明", validators=[Optional(), Length(max=5000)])
     response_days = IntegerField("答复期限（工作日）", validators=[Optional(), NumberRange(1, 60, "应为 1 到 60 个工作日。")])
-    outcome = SelectField("整改结果", choices=[("", "请选择")] + CaseOutcome.choices(), validators=[Optional()])
-    rating = SelectField("评价", choices=[("", "请选择")] + [(str(i), f"{i}星") for i in range(5, 0, -1)],
-                         validators=[Optional()])
+    # No Optional() on the selects: it would let " " past the choices ("" is a choice of its own, the default).
+    outcome = SelectField("整改结果", choices=[("", "请选择")] + CaseOutcome.choices(), default="")
+    rating = SelectField("评价", choices=[("", "请选择")] + [(str(i), f"{i}星") for i in range(5, 0, -1)], default="")
+    files = MultipleFileField("附件（可选，PDF、图片、Word、Excel、文本，每个不超过10MB）")
     version = HiddenField()
