@@ -215,3 +215,29 @@ def test_milestones_tab_selects_by_the_id_union() -> None:
 
     sql = str(milestone_query(6, WorkspaceFilters(), date(2026, 11, 22)))
     assert "UNION" in sql and " OR " not in sql
+
+
+def test_task_badge_shows_the_most_severe_of_two_open_alerts(demo) -> None:  # type: ignore[no-untyped-def]
+    """A task with a 逾期 (deadline) and a 滞后 (pace) alert shows 逾期, whichever row the database returns last."""
+    from datetime import datetime
+
+    from tracker.alerts.models import Alert, AlertLevel, AlertRule, AlertStatus, AlertTarget
+
+    client = demo.test_client()
+    login(client, "zj_head_jk")
+    today = date(2026, 11, 22)
+    with demo.extensions["tracker.sessions"]() as s:
+        shown = [int(i) for i in _rows(client.get("/workspace?bucket=overdue").get_data(as_text=True))]
+        assert shown, "the demo has an overdue task"
+        task = s.get(Task, shown[0])
+        for alert in s.scalars(select(Alert).where(Alert.task_id == task.id, Alert.status == AlertStatus.OPEN)):
+            alert.status, alert.resolved_at = AlertStatus.CANCELLED, datetime(2026, 11, 22, 1, 0)
+        s.flush()
+        # the more severe one first, so a "last row wins" reading would show 滞后
+        for rule, level in ((AlertRule.DEADLINE, AlertLevel.OVERDUE), (AlertRule.PACE, AlertLevel.LAGGING)):
+            s.add(Alert(rule=rule, level=level, target=AlertTarget.TASK, task_id=task.id, due_date=task.deadline,
+                        raised_on=today, level_changed_on=today))
+        s.commit()
+    row = _row_html(client.get("/workspace?bucket=overdue").get_data(as_text=True), "data-task", task.id)
+    assert '<span class="badge alert-overdue">逾期</span>' in row
+    assert "alert-lagging" not in row

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from ..alerts.models import Alert, AlertLevel, AlertStatus, AlertTarget
+from ..alerts.models import AlertLevel, AlertTarget
+from ..alerts.services import open_alert_levels, open_milestone_alert_levels
 from ..plans.models import Plan
 from ..supervision.models import CaseState, SupervisionCase
 from ..tasks.models import (
@@ -127,13 +128,10 @@ def last_reports(session: Session, department_id: int, task_ids: list[int]) -> d
 
 
 def alert_levels(session: Session, target: AlertTarget, ids: list[int]) -> dict[int, AlertLevel]:
-    """The open deadline-alert level of each task or milestone on the page."""
-    if not ids:
-        return {}
-    column = Alert.task_id if target == AlertTarget.TASK else Alert.milestone_id
-    rows = session.execute(select(column, Alert.level).where(
-        Alert.status == AlertStatus.OPEN, Alert.target == target, column.in_(ids)))
-    return {item_id: level for item_id, level in rows}
+    """The most severe open alert level of each task or milestone on the page, as the task page shows it."""
+    if target == AlertTarget.TASK:
+        return open_alert_levels(session, ids)
+    return open_milestone_alert_levels(session, ids)
 
 
 OPEN_MILESTONE_STATUSES = (MilestoneStatus.PENDING.value, MilestoneStatus.OVERDUE.value)
