@@ -190,9 +190,14 @@ def can_review_investment(user: User, task: Task) -> bool:
     return user.role in PLANNING_ROLES and task.plan.region_id == user.region_id
 
 
+def can_keep_project_register(user: User, plan: Plan) -> bool:
+    """A plan's project register (adding projects; their facts, funding and yearly investment plan) belongs
+    to the planner of the plan's region."""
+    return user.role in PLANNING_ROLES and plan.region_id == user.region_id
+
+
 def can_edit_project_register(user: User, task: Task) -> bool:
-    """Facts, funding and the yearly investment plan belong to the planner of the plan's region."""
-    return user.role in PLANNING_ROLES and task.plan.region_id == user.region_id
+    return can_keep_project_register(user, task.plan)
 
 
 def can_request_investment_adjustment(user: User, task: Task) -> bool:

@@ -26,6 +26,8 @@ ROUTES: list[tuple[str, str, dict[str, int], int]] = [
     ("projects.index", "/plans/{plan}/projects", {}, 200),
     ("projects.export", "/plans/{plan}/projects/export.xlsx", {}, 200),
     ("projects.index", "/plans/999999/projects", {}, 404),
+    ("projects.new", "/plans/{plan}/projects/new", only("planner"), 403),
+    ("projects.new", "/plans/999999/projects/new", {}, 404),
     ("projects.show", "/projects/{project}", {}, 200),
     ("projects.show", "/projects/999999", {}, 404),
     ("projects.edit", "/projects/{project}/edit", only("planner"), 403),
@@ -81,6 +83,7 @@ def test_posts_are_refused_to_the_wrong_people_in_chinese(world) -> None:  # typ
     ids, clients = world
     posts = [
         (f"/projects/{ids['project']}/edit", "只有本级规划处可以维护项目库", ("planner",)),
+        (f"/plans/{ids['plan']}/projects/new", "只有本级规划处可以维护项目库", ("planner",)),
         (f"/projects/{ids['project']}/investments/2026", "只有项目责任单位可以填报完成投资", ("owner",)),
         (f"/projects/{ids['project']}/adjustments/new", "只有项目责任单位负责人可以申请调整总投资", ("owner",)),
         (f"/projects/{ids['project']}/nodes/{ids['node']}/done", "只有项目责任单位负责人或本级规划处可以办结建设节点",

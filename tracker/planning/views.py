@@ -20,6 +20,8 @@ from ..errors import DomainError, StaleObject
 from ..indicators.models import Direction, Indicator
 from ..permissions import can_create_plan, can_edit_plan, require
 from ..plans.models import Plan, PlanLevel
+from ..projects.models import KeyProject
+from ..projects.services import ensure_project
 from ..tasks.models import PROJECT_KINDS, Milestone, Task, TaskLevel
 from ..timeutil import format_date, today
 from ..web import fail_form
@@ -254,10 +256,13 @@ def new_task(plan_id: int) -> Page:
     if form.validate_on_submit():
         try:
             task = services.create_task(session, current_user, plan, form.parent_id.data, form.to_data())
+            project = ensure_project(session, current_user, task)
         except DomainError as exc:
             fail_form(form, exc)
         else:
             flash(f"已新建{task.level.label} {task.code} {task.title}。", "success")
+            if project is not None:
+                return _listed_in_register(project)
             if task.level == TaskLevel.CHAPTER:
                 return redirect(url_for("plans.show", plan_id=plan.id))
             return redirect(url_for("tasks.show", task_id=task.id))
@@ -273,6 +278,7 @@ def edit_task(task_id: int) -> Page:
     if form.validate_on_submit():
         try:
             services.update_task(db_session(), current_user, task, form.to_data(), form.version.data)
+            project = ensure_project(db_session(), current_user, task)
         except StaleObject as exc:
             fresh = EditTaskForm(formdata=None, data=task_initial(task))
             _fill_task_form(fresh, task.plan, task)
@@ -282,8 +288,16 @@ def edit_task(task_id: int) -> Page:
             fail_form(form, exc)
         else:
             flash("任务已保存。", "success")
+            if project is not None:
+                return _listed_in_register(project)
             return redirect(url_for("tasks.show", task_id=task.id))
     return _task_page(form=form, plan=task.plan, task=task), _status()
+
+
+def _listed_in_register(project: KeyProject) -> Response:
+    """A task that became 重大工程/重大项目 is now in the plan's register: on to its register entry."""
+    flash(f"该任务为“{project.task.kind.label}”，已列入重大项目库。请补充建设内容、投资和资金来源。", "info")
+    return redirect(url_for("projects.edit", project_id=project.id))
 
 
 @bp.route(f"/tasks/<{ID}:task_id>/split", methods=["GET", "POST"])

@@ -1,16 +1,28 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from flask_wtf.file import MultipleFileField
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from ..planning.forms import (
+    CheckboxListField,
+    department_choices,
+    optional_id,
+    required_id,
+    strip,
+    tree_label,
+)
 from ..plans.models import InvestmentUnit
+from ..plans.services import TreeNode
+from ..regions.models import Department
+from ..tasks.models import PROJECT_KINDS, TaskKind
 from ..web import Form
 from . import amounts
 from .amounts import AmountError, Entered
 from .models import FundingSource, ProjectKind, ProjectStatus
+from .services import ProjectTask
 
 YEAR = "请输入四位年份。"
 
@@ -75,11 +87,38 @@ class RegisterForm(AmountForm):
         return [(year, getattr(self, f"planned_{year}")) for year in self.years]
 
 
-def register_form(years: list[int]) -> type[RegisterForm]:
-    """A register form with one planned-investment field per year."""
+F = TypeVar("F", bound=RegisterForm)
+
+
+class NewProjectForm(RegisterForm):
+    """A project added to the register: the register entry, and what its task needs (name, kind, place in
+    the plan, owner unit and co-operating units)."""
+
+    title = StringField("项目名称", filters=[strip],
+                        validators=[DataRequired("请填写项目名称。"), Length(max=300, message="项目名称不能超过300字。")])
+    code = StringField("编号", filters=[strip], validators=[Optional(), Length(max=40, message="编号不能超过40个字符。")])
+    task_kind = SelectField("项目类别", coerce=TaskKind, default=TaskKind.PROJECT,
+                            choices=[(k.value, k.label) for k in TaskKind if k in PROJECT_KINDS])
+    parent_id = SelectField("所属章节或重点任务", coerce=optional_id, validate_choice=False)
+    lead_department_id = SelectField("责任单位", coerce=optional_id, validate_choice=False)
+    co_department_ids = CheckboxListField("配合单位", coerce=required_id, validate_choice=False)
+
+    def set_task_choices(self, departments: list[Department], parents: list[TreeNode]) -> None:
+        self.lead_department_id.choices = department_choices(departments, "请选择责任单位")
+        self.co_department_ids.choices = department_choices(departments, None)
+        self.parent_id.choices = [("", "（规划顶层）")] + [(str(n.task.id), tree_label(n)) for n in parents]
+
+    def task_input(self) -> ProjectTask:
+        return ProjectTask(title=self.title.data or "", kind=self.task_kind.data, parent_id=self.parent_id.data,
+                           lead_department_id=self.lead_department_id.data,
+                           co_department_ids=list(self.co_department_ids.data or []), code=self.code.data)
+
+
+def register_form(years: list[int], base: type[F] = RegisterForm) -> type[F]:  # type: ignore[assignment]
+    """A register form (or a subclass of it) with one planned-investment field per year."""
     fields: dict[str, Any] = {f"planned_{year}": AmountField(f"{year}年计划投资") for year in years}
     fields["years"] = list(years)
-    return type("YearlyRegisterForm", (RegisterForm,), fields)
+    return type(f"Yearly{base.__name__}", (base,), fields)
 
 
 class InvestmentForm(AmountForm):

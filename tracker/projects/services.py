@@ -28,6 +28,7 @@ from ..permissions import (
     can_decide_investment_adjustment,
     can_edit_project_register,
     can_enter_investment,
+    can_keep_project_register,
     can_request_investment_adjustment,
     can_review_investment,
     can_submit_investment,
@@ -36,8 +37,18 @@ from ..permissions import (
     require,
 )
 from ..plans.models import InvestmentUnit, Plan
+from ..plans.services import TreeNode, flatten, task_tree
 from ..regions.models import Department, Region
-from ..tasks.models import Milestone, ProjectNode, ReportState, Task
+from ..tasks.models import (
+    PROJECT_KINDS,
+    Milestone,
+    ProjectNode,
+    ReportState,
+    Task,
+    TaskKind,
+    TaskLevel,
+    TaskStatus,
+)
 from ..tasks.services import check_version, complete_milestone
 from ..templating import money
 from ..timeutil import now, today
@@ -356,10 +367,97 @@ def update_register(session: Session, actor: User, project: KeyProject, data: Re
     task = project.task
     require(can_edit_project_register(actor, task), "只有本级规划处可以维护项目库。")
     check_version(session, project, version)
-    unit = unit_of(project)
-    _validate_register(session, project, data, unit)
+    _validate_register(session, task.plan, project, data)
 
     before = _register_snapshot(project)
+    _apply_register(project, data)
+    # The register entry is one record: any change here (funding and yearly rows included) moves its version.
+    project.updated_at = now()
+    flag_modified(project, "updated_at")
+    session.flush()
+    changes = audit.diff(before, _register_snapshot(project))
+    audit.record(session, actor, project, "update", changes, "维护项目库信息")
+
+
+@dataclass
+class ProjectTask:
+    """The task side of a new project: its name, kind and place in the plan, the owner unit (the task's
+    lead department) and the co-operating units. A blank code takes the next free one."""
+
+    title: str
+    kind: TaskKind
+    parent_id: int | None
+    lead_department_id: int | None
+    co_department_ids: list[int] = field(default_factory=list)
+    code: str | None = None
+
+
+PARENT_LEVELS = frozenset({TaskLevel.CHAPTER, TaskLevel.KEY_TASK})
+PROJECT_LEVELS = frozenset({TaskLevel.KEY_TASK, TaskLevel.MEASURE})
+
+
+def project_parents(session: Session, plan: Plan) -> list[TreeNode]:
+    """Where a new project may go: the plan's chapters and key tasks that are still open."""
+    return [n for n in flatten(task_tree(session, plan))
+            if n.task.level in PARENT_LEVELS and n.task.status != TaskStatus.TERMINATED]
+
+
+def create_project(session: Session, actor: User, plan: Plan, task_data: ProjectTask,
+                   data: RegisterInput) -> KeyProject:
+    """The planner adds a project to the plan's register: its task (重大工程 or 重大项目, under a chapter or a key
+    task, led by the owner unit, due at the end of the completion year) and its register entry, with the
+    same rules as :func:`update_register`."""
+    # imported here: planning builds query aliases on import, which needs every model loaded first
+    from ..planning import services as planning
+
+    require(can_keep_project_register(actor, plan), "只有本级规划处可以维护项目库。")
+    if task_data.kind not in PROJECT_KINDS:
+        raise DomainError("项目类型须为“重大工程”或“重大项目”。", field="task_kind")
+    parent = planning.plan_task(session, plan, task_data.parent_id, "parent_id")
+    if parent is not None and parent.level not in PARENT_LEVELS:
+        raise DomainError("项目须列在某一章或某项重点任务之下。", field="parent_id")
+    _validate_register(session, plan, None, data)
+    level = TaskLevel.MEASURE if parent is not None and parent.level == TaskLevel.KEY_TASK else TaskLevel.KEY_TASK
+    last_year = data.end_year or max(plan.end_year, data.start_year or plan.end_year)
+    code = (task_data.code or "").strip() or planning.suggest_code(session, plan, parent, level)
+    task = planning.create_task(session, actor, plan, parent.id if parent is not None else None, planning.TaskData(
+        level=level, code=code, title=task_data.title, kind=task_data.kind,
+        lead_department_id=task_data.lead_department_id, co_department_ids=list(task_data.co_department_ids),
+        start_date=date(data.start_year, 1, 1) if data.start_year else None, deadline=date(last_year, 12, 31)))
+    project = KeyProject(task=task)
+    _apply_register(project, data)
+    session.add(project)
+    session.flush()
+    audit.record(session, actor, project, "create", audit.diff({}, _register_snapshot(project)),
+                 f"新增重大项目 {task.code} {task.title[:30]}")
+    return project
+
+
+def ensure_project(session: Session, actor: User, task: Task) -> KeyProject | None:
+    """A key task or measure whose kind is 重大工程 or 重大项目 is listed in its plan's register: the project is
+    created with the register's defaults (前期, 其他, located in the plan's region) when the task has none
+    yet. The work below a project (its measures and annual tasks, which take the project's kind by
+    default) is part of that project, not a project of its own. Returns the new project, or None when
+    there was nothing to do."""
+    if task.kind not in PROJECT_KINDS or task.project is not None or task.level not in PROJECT_LEVELS:
+        return None
+    above = task.parent
+    while above is not None:
+        if above.kind in PROJECT_KINDS:
+            return None
+        above = above.parent
+    require(can_edit_project_register(actor, task), "只有本级规划处可以维护项目库。")
+    plan = task.plan
+    project = KeyProject(task=task, kind=ProjectKind.OTHER, status=ProjectStatus.PREPARING, region_id=plan.region_id)
+    session.add(project)
+    session.flush()
+    audit.record(session, actor, project, "create", audit.diff({}, _register_snapshot(project)),
+                 f"“{task.kind.label}”列入重大项目库（{task.code} {task.title[:30]}）")
+    return project
+
+
+def _apply_register(project: KeyProject, data: RegisterInput) -> None:
+    """Write a checked register entry onto the project (a fixed total stays as it is)."""
     project.kind, project.status, project.region_id = data.kind, data.status, data.region_id
     project.content = (data.content or "").strip() or None
     project.start_year, project.end_year = data.start_year, data.end_year
@@ -389,16 +487,10 @@ def update_register(session: Session, actor: User, project: KeyProject, data: Re
             if inv.planned is None and inv.completed is None and not inv.note and inv.state == ReportState.DRAFT:
                 project.investments.remove(inv)
 
-    # The register entry is one record: any change here (funding and yearly rows included) moves its version.
-    project.updated_at = now()
-    flag_modified(project, "updated_at")
-    session.flush()
-    changes = audit.diff(before, _register_snapshot(project))
-    audit.record(session, actor, project, "update", changes, "维护项目库信息")
 
-
-def _validate_register(session: Session, project: KeyProject, data: RegisterInput, unit: InvestmentUnit) -> None:
-    plan = project.task.plan
+def _validate_register(session: Session, plan: Plan, project: KeyProject | None, data: RegisterInput) -> None:
+    """Every rule of a register entry, for an existing project or (``project`` None) a new one."""
+    unit = plan.investment_unit
     if data.region_id is not None and data.region_id not in region_ids_below(session, plan.region_id):
         raise DomainError("建设地点须为本规划所在地区或其下辖地区。", field="region")
     for name, year in (("start_year", data.start_year), ("end_year", data.end_year)):
@@ -407,8 +499,8 @@ def _validate_register(session: Session, project: KeyProject, data: RegisterInpu
     if data.start_year and data.end_year and data.end_year < data.start_year:
         raise DomainError("建成年份不能早于开工年份。", field="end_year")
 
-    entered = _sum(i.completed for i in project.investments)
-    if project.total_investment is not None:
+    entered = _sum(i.completed for i in project.investments) if project is not None else ZERO
+    if project is not None and project.total_investment is not None:
         if data.total.tbd or data.total.wan != project.total_investment:
             raise DomainError("总投资已确定，不能在此修改。如需调整，请由责任单位提出投资调整申请，经规划处批准后生效。",
                               field="total_investment")

@@ -27,6 +27,7 @@ from ..permissions import (
     can_decide_investment_adjustment,
     can_edit_project_register,
     can_enter_investment,
+    can_keep_project_register,
     can_request_investment_adjustment,
     can_review_investment,
     can_submit_investment,
@@ -36,6 +37,7 @@ from ..permissions import (
     region_ids_below,
     require,
 )
+from ..planning.services import department_options
 from ..plans.models import Plan
 from ..regions.models import Region
 from ..timeutil import now, today
@@ -45,6 +47,7 @@ from .forms import (
     AdjustmentForm,
     DecisionForm,
     InvestmentForm,
+    NewProjectForm,
     NodeDoneForm,
     RegisterForm,
     ReviewForm,
@@ -148,7 +151,7 @@ def index(plan_id: int) -> str:
         "projects/index.html", plan=plan, page=page, rows=[services.figures(p) for p in page.items],
         summary=services.summarize(projects), filters=filters, choices=choices, statuses=ProjectStatus,
         kinds=ProjectKind, unit=plan.investment_unit.label, columns=exports.page_columns(plan.investment_unit.label),
-        years_text=exports.years_text,
+        years_text=exports.years_text, can_add=can_keep_project_register(current_user, plan),
     )
 
 
@@ -270,6 +273,33 @@ def edit(project_id: int) -> View:
         status = 422
     return render_template("projects/edit.html", form=form, project=project, task=project.task,
                            plan=project.task.plan, total_locked=project.total_investment is not None), status
+
+
+@bp.route(f"/plans/<{ID}:plan_id>/projects/new", methods=["GET", "POST"])
+@login_required
+def new(plan_id: int) -> View:
+    """新增项目: the project's task and its register entry, with the register form's own fields and rules."""
+    session = db_session()
+    plan = _plan(plan_id)
+    require(can_keep_project_register(current_user, plan), "只有本级规划处可以维护项目库。")
+    form = register_form(list(range(plan.start_year, plan.end_year + 1)), NewProjectForm)()
+    form.bind_unit(plan.investment_unit)
+    form.region.choices = _region_choices(plan)
+    form.set_task_choices(department_options(session, plan), services.project_parents(session, plan))
+    status = 200
+    if request.method == "GET":
+        form.region.data = plan.region_id
+    elif form.validate_on_submit():
+        try:
+            project = services.create_project(session, current_user, plan, form.task_input(), _register_input(form))
+        except DomainError as exc:
+            status = _refused(form, exc)
+        else:
+            flash(f"已新增项目 {project.task.code} {project.task.title}。", "success")
+            return redirect(url_for("projects.show", project_id=project.id))
+    else:
+        status = 422
+    return render_template("projects/new.html", form=form, plan=plan), status
 
 
 # ------------------------------------------------------------------------------------------ completed investment
