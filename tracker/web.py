@@ -13,7 +13,7 @@ from flask import abort, request
 from flask_wtf import FlaskForm
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
-from wtforms import FieldList, FormField, IntegerField
+from wtforms import FieldList, FormField, HiddenField, IntegerField, StringField
 
 from .db import LabeledEnum
 from .errors import DomainError
@@ -97,11 +97,10 @@ class Form(FlaskForm):
             if not any(isinstance(v, str) and CONTROL_CHARACTERS.search(v) for v in field.raw_data or ()):
                 continue
             valid = False
-            if field.type in ("HiddenField", "CSRFTokenField"):  # not typed, and not shown next to a field
-                if HIDDEN_CONTROL not in self.form_errors:
-                    self.form_errors.append(HIDDEN_CONTROL)
-            else:
+            if isinstance(field, StringField) and not isinstance(field, HiddenField):
                 field.errors = [*field.errors, "不能包含控制字符。"]
+            elif HIDDEN_CONTROL not in self.form_errors:  # a value no one types (hidden, a choice): above the form
+                self.form_errors.append(HIDDEN_CONTROL)
         return valid
 
 
