@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..db import Base, LabeledEnum, enum_type
 
 if TYPE_CHECKING:
+    from ..attachments.models import Attachment
     from ..auth.models import User
     from ..indicators.models import Indicator
     from ..projects.models import KeyProject
@@ -79,3 +80,4 @@ class AdjustmentRequest(Base):
     department: Mapped[Department] = relationship()
     requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+    attachments: Mapped[list[Attachment]] = relationship(order_by="Attachment.id", viewonly=True)

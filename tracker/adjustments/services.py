@@ -5,12 +5,15 @@ the item's alerts against the new deadline."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from werkzeug.datastructures import FileStorage
 
 from .. import audit
+from ..attachments.services import save_uploads
 from ..auth.models import Role, User
 from ..errors import DomainError, InvalidTransition, PermissionDenied
 from ..indicators.models import Indicator
@@ -35,8 +38,28 @@ def _require_reason(reason: str | None) -> str:
     return reason
 
 
+def can_view_request(user: User, req: AdjustmentRequest) -> bool:
+    """Departments see their own requests; everyone else the deadline and target requests about plans of
+    their own region. The request list filters by the same rule in SQL; this one answers for a request's
+    page and its files."""
+    if user.role in (Role.DEPT_HEAD, Role.DEPT_STAFF):
+        return req.department_id == user.department_id
+    if req.task is not None:
+        return req.task.plan.region_id == user.region_id
+    if req.indicator is not None:
+        return req.indicator.plan.region_id == user.region_id
+    return False
+
+
+def _attach(session: Session, actor: User, req: AdjustmentRequest, files: Sequence[FileStorage]) -> None:
+    """The request's supporting files; a refused one raises DomainError(field="files") and the caller
+    rolls the request back."""
+    if files:
+        save_uploads(session, actor, list(files), adjustment_id=req.id)
+
+
 def request_deadline(session: Session, actor: User, task: Task, new_date: date | None, reason: str | None,
-                     milestone: Milestone | None = None) -> AdjustmentRequest:
+                     milestone: Milestone | None = None, files: Sequence[FileStorage] = ()) -> AdjustmentRequest:
     if not (actor.role == Role.DEPT_HEAD and task.lead_department_id == actor.department_id):
         raise PermissionDenied("只有牵头单位负责人可以申请调整期限。")
     reason = _require_reason(reason)
@@ -64,11 +87,12 @@ def request_deadline(session: Session, actor: User, task: Task, new_date: date |
     audit.record(session, actor, req, "request", {}, f"申请将{what}期限由{format_date(old)}调整为{format_date(new_date)}")
     audit.record(session, actor, task, "adjustment_requested", {},
                  f"申请将{what}期限由{format_date(old)}调整为{format_date(new_date)}：{reason}")
+    _attach(session, actor, req, files)
     return req
 
 
 def request_target(session: Session, actor: User, indicator: Indicator, new_target: str | None,
-                   reason: str | None) -> AdjustmentRequest:
+                   reason: str | None, files: Sequence[FileStorage] = ()) -> AdjustmentRequest:
     if not (actor.role == Role.DEPT_HEAD and indicator.lead_department_id == actor.department_id):
         raise PermissionDenied("只有指标牵头单位负责人可以申请调整目标。")
     reason = _require_reason(reason)
@@ -86,6 +110,7 @@ def request_target(session: Session, actor: User, indicator: Indicator, new_targ
     session.add(req)
     session.flush()
     audit.record(session, actor, req, "request", {}, f"申请将指标目标由“{indicator.target_text}”调整为“{new_target}”")
+    _attach(session, actor, req, files)
     return req
 
 

@@ -17,7 +17,7 @@ from ..tasks.views import load_task
 from ..web import ID, enum_arg, fail_form, paginate
 from .forms import DeadlineRequestForm, DecisionForm, TargetRequestForm
 from .models import AdjustmentRequest, AdjustmentState
-from .services import decide, request_deadline, request_target, withdraw
+from .services import can_view_request, decide, request_deadline, request_target, withdraw
 
 bp = Blueprint("adjustments", __name__, url_prefix="/adjustments")
 
@@ -43,7 +43,8 @@ def new_deadline(task_id: int):  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         milestone = next((m for m in task.milestones if m.id == form.milestone_id.data), None)
         try:
-            request_deadline(session, current_user, task, form.new_date.data, form.reason.data, milestone)
+            request_deadline(session, current_user, task, form.new_date.data, form.reason.data, milestone,
+                             files=request.files.getlist(form.files.name))
         except DomainError as exc:
             return _refused(form, exc, "adjustments/new.html", task=task, indicator=None)
         flash("调整申请已提交，等待规划处审批。", "success")
@@ -65,7 +66,8 @@ def new_target(indicator_id: int):  # type: ignore[no-untyped-def]
     form = TargetRequestForm()
     if form.validate_on_submit():
         try:
-            request_target(session, current_user, indicator, form.new_value.data, form.reason.data)
+            request_target(session, current_user, indicator, form.new_value.data, form.reason.data,
+                           files=request.files.getlist(form.files.name))
         except DomainError as exc:
             return _refused(form, exc, "adjustments/new.html", task=None, indicator=indicator)
         flash("调整申请已提交，等待规划处审批。", "success")
@@ -75,6 +77,7 @@ def new_target(indicator_id: int):  # type: ignore[no-untyped-def]
 
 
 def _scoped(stmt):  # type: ignore[no-untyped-def]
+    """The SQL form of `can_view_request`."""
     if current_user.role in (Role.DEPT_HEAD, Role.DEPT_STAFF):
         return stmt.where(AdjustmentRequest.department_id == current_user.department_id)
     region = current_user.region_id
@@ -103,8 +106,7 @@ def load_request(request_id: int) -> AdjustmentRequest:
     req = session.get(AdjustmentRequest, request_id)
     if req is None:
         abort(404)
-    visible = session.scalar(_scoped(select(AdjustmentRequest.id)).where(AdjustmentRequest.id == req.id))
-    require(visible is not None, "该申请不在您的管辖范围内。")
+    require(can_view_request(current_user, req), "该申请不在您的管辖范围内。")
     return req
 
 

@@ -10,6 +10,7 @@ from ..db import Base, LabeledEnum, TimestampMixin, enum_type
 
 if TYPE_CHECKING:
     from ..alerts.models import Alert
+    from ..attachments.models import Attachment
     from ..auth.models import User
     from ..regions.models import Department
     from ..tasks.models import Task
@@ -121,7 +122,8 @@ class SupervisionCase(TimestampMixin, Base):
 
 
 class CaseStep(Base):
-    """One recorded step of a case: a transition, a reminder, an escalation or a progress note."""
+    """One recorded step of a case: a transition, a reminder, an escalation or a progress note,
+    with the files filed with it."""
 
     __tablename__ = "case_steps"
 
@@ -136,6 +138,7 @@ class CaseStep(Base):
 
     case: Mapped[SupervisionCase] = relationship(back_populates="steps")
     actor: Mapped[User | None] = relationship()
+    attachments: Mapped[list[Attachment]] = relationship(order_by="Attachment.id", viewonly=True)
 
 
 class CaseNumberSequence(Base):

@@ -9,7 +9,7 @@ and no duplicates even when two supervisors issue at once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -17,9 +17,11 @@ from typing import Any
 from sqlalchemy import and_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
+from werkzeug.datastructures import FileStorage
 
 from .. import audit
 from ..alerts.models import Alert, AlertLevel, AlertStatus, AlertTarget
+from ..attachments.services import save_uploads
 from ..auth.models import Role, User
 from ..errors import DomainError, InvalidTransition, PermissionDenied
 from ..permissions import region_ids_below
@@ -89,6 +91,14 @@ def _may(user: User, case: SupervisionCase, t: Transition) -> bool:
 
 
 def _office_scope_ok(session: Session, user: User, case: SupervisionCase) -> bool:
+    return case.department.region_id in region_ids_below(session, user.region_id)
+
+
+def can_view_case(session: Session, user: User, case: SupervisionCase) -> bool:
+    """Departments see their own cases; everyone else the cases of departments in their region and below.
+    The case list filters by the same rule in SQL; this one answers for a case's page and its files."""
+    if user.role in DEPARTMENT:
+        return case.department_id == user.department_id
     return case.department.region_id in region_ids_below(session, user.region_id)
 
 
@@ -179,7 +189,9 @@ def _step(session: Session, case: SupervisionCase, actor: User | None, action: C
 
 def perform(session: Session, actor: User, case: SupervisionCase, action: CaseAction, *, comment: str | None = None,
             version: int | None = None, response_days: int | None = None, outcome: CaseOutcome | None = None,
-            rating: int | None = None) -> CaseStep:
+            rating: int | None = None, files: Sequence[FileStorage] = ()) -> CaseStep:
+    """Move the case (or record a step that keeps its state), with the files filed with the step. A refused
+    file raises DomainError(field="files") and the caller rolls the whole action back."""
     t = TRANSITIONS.get(action)
     if t is None:
         raise InvalidTransition(f"不支持的操作：{action.label}")
@@ -231,6 +243,8 @@ def perform(session: Session, actor: User, case: SupervisionCase, action: CaseAc
     elif action == CaseAction.CLOSE:
         text = f"销号：{outcome.label}，评价{rating}星。" + (comment or "")  # type: ignore[union-attr]
     step = _step(session, case, actor, action, from_state, case.state if t.target else None, text)
+    if files:
+        save_uploads(session, actor, list(files), case_step_id=step.id)
     audit.record(session, actor, case, action.value, audit.diff(before, audit.snapshot(case, CASE_FIELDS)),
                  action.label)
     if case.task is not None:

@@ -16,12 +16,13 @@ from ..timeutil import today
 from ..web import ID, INTEGER_LIMIT, enum_arg, fail_form, form_version, int_arg, paginate
 from .documents import notice_docx, notice_fields
 from .forms import ActionForm, CaseForm, FromAlertsForm
-from .models import CaseAction, CaseOutcome, CaseSource, CaseState, SupervisionCase
+from .models import CaseAction, CaseOutcome, CaseSource, CaseState, CaseStep, SupervisionCase
 from .services import (
     AWAITING_DEPARTMENT,
     COLOUR_LABELS,
     CaseInput,
     allowed_actions,
+    can_view_case,
     cases_from_alerts,
     colour,
     colour_condition,
@@ -38,7 +39,8 @@ DEPARTMENT_ROLES = (Role.DEPT_HEAD, Role.DEPT_STAFF)
 
 
 def _scoped(stmt):  # type: ignore[no-untyped-def]
-    """Departments see their own cases; the office, leaders and planners those of their region and below."""
+    """Departments see their own cases; the office, leaders and planners those of their region and below
+    (the SQL form of `can_view_case`)."""
     if current_user.role in DEPARTMENT_ROLES:
         return stmt.where(SupervisionCase.department_id == current_user.department_id)
     scope = region_ids_below(db_session(), current_user.region_id)
@@ -47,11 +49,11 @@ def _scoped(stmt):  # type: ignore[no-untyped-def]
 
 def load_case(case_id: int) -> SupervisionCase:
     session = db_session()
-    case = session.get(SupervisionCase, case_id, options=[selectinload(SupervisionCase.steps)])
+    case = session.get(SupervisionCase, case_id, options=[
+        selectinload(SupervisionCase.steps).selectinload(CaseStep.attachments)])
     if case is None:
         abort(404)
-    visible = session.scalar(_scoped(select(SupervisionCase.id)).where(SupervisionCase.id == case.id))
-    require(visible is not None, "该督办件不在您的管辖范围内。")
+    require(can_view_case(session, current_user, case), "该督办件不在您的管辖范围内。")
     return case
 
 
@@ -209,7 +211,8 @@ def act(case_id: int, action: str):  # type: ignore[no-untyped-def]
     try:
         perform(session, current_user, case, case_action, comment=form.comment.data, version=form_version(form),
                 response_days=form.response_days.data, outcome=CaseOutcome(form.outcome.data) if form.outcome.data
-                else None, rating=int(form.rating.data) if form.rating.data else None)
+                else None, rating=int(form.rating.data) if form.rating.data else None,
+                files=request.files.getlist(form.files.name))
     except DomainError as exc:
         if exc.status_code in (403, 409) and exc.field is None:
             raise
