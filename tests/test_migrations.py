@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from tracker.cli import alembic_config
+from tracker.db import make_engine
 from tracker.models import Base
 
 
@@ -48,3 +49,44 @@ def test_upgrade_to_head_matches_models_and_downgrade_to_base(empty_database_url
         command.upgrade(cfg, "head")  # and up again: the downgrade left nothing behind
     finally:
         engine.dispose()
+
+
+REBUILDS_SUPERVISION_CASES = "94256afca283"  # adds CHECKs: SQLite rebuilds the table to do it
+
+
+def _rows_referring_to_a_case(url: str) -> tuple[int, int, int]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return tuple(conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()  # type: ignore[return-value]
+                         for t in ("supervision_cases", "case_steps", "attachments"))
+    finally:
+        engine.dispose()
+
+
+def test_a_table_rebuild_keeps_the_rows_that_refer_to_the_table(empty_database_url: str) -> None:
+    """A batch migration on SQLite creates a copy of the table, drops the old one and renames the copy; with
+    foreign keys enforced, that drop would cascade away every case step and its files."""
+    cfg = alembic_config(empty_database_url)
+    command.upgrade(cfg, f"{REBUILDS_SUPERVISION_CASES}-1")
+    engine = make_engine(empty_database_url)  # foreign keys on, as the application writes
+    at = "2026-11-22 01:00:00.000000"
+    try:
+        with engine.begin() as conn:
+            for sql in (
+                "INSERT INTO regions (id, code, name, level) VALUES (1, '330000', '浙江省', 'province')",
+                "INSERT INTO departments (id, region_id, name, kind, is_active, sort_order)"
+                " VALUES (1, 1, '疾控处', 'division', :yes, 0)",
+                "INSERT INTO supervision_cases (id, source, state, department_id, title, problem, return_count,"
+                " version_id, created_at, updated_at) VALUES (1, 'routine', 'filed', 1, '督办', '进度滞后', 0, 1, :at, :at)",
+                "INSERT INTO case_steps (id, case_id, action, to_state, created_at) VALUES (1, 1, 'file', 'filed', :at)",
+                "INSERT INTO attachments (id, filename, content_type, size, sha256, storage_key, uploaded_at,"
+                " case_step_id) VALUES (1, '方案.pdf', 'application/pdf', 5, :sha, :key, :at, 1)",
+            ):
+                conn.execute(text(sql), {"yes": True, "at": at, "sha": "0" * 64, "key": "00/" + "0" * 64})
+    finally:
+        engine.dispose()
+    command.upgrade(cfg, "head")
+    assert _rows_referring_to_a_case(empty_database_url) == (1, 1, 1)
+    command.downgrade(cfg, f"{REBUILDS_SUPERVISION_CASES}-1")
+    assert _rows_referring_to_a_case(empty_database_url) == (1, 1, 1)

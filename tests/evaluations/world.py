@@ -73,13 +73,15 @@ def indicator(session: Session, plan: Plan, lead: Department, number: int, name:
 
 
 def case(session: Session, on: Task, department: Department, filed: date, *, closed: date | None = None,
-         outcome: CaseOutcome | None = None, returns: int = 0, title: str = "督办事项") -> SupervisionCase:
+         closed_by: User | None = None, outcome: CaseOutcome | None = None, returns: int = 0,
+         title: str = "督办事项") -> SupervisionCase:
     state = CaseState.CLOSED if closed else CaseState.RECTIFYING
     obj = SupervisionCase(
         number_year=filed.year, number_seq=next(_case_numbers) + 1000, source=CaseSource.ROUTINE, state=state,
         task=on, department=department, title=title, problem="进度滞后", response_deadline=filed,
-        issued_at=at(filed), closed_at=at(closed) if closed else None, outcome=outcome, return_count=returns,
-        created_at=at(filed), updated_at=at(filed),
+        issued_at=at(filed), acknowledged_at=at(filed), submitted_at=at(closed) if closed else None,
+        closed_at=at(closed) if closed else None, closed_by_id=closed_by.id if closed_by else None,
+        outcome=outcome, return_count=returns, created_at=at(filed), updated_at=at(filed),
     )
     session.add(obj)
     session.flush()
@@ -124,15 +126,18 @@ def build_world(session: Session, *, extra_departments: int = 0, tag: str = "t")
     ind["b_trend"] = indicator(session, plan, b, 4, "人均基本公共卫生服务经费", "稳步提高", {2025: "较上年提高"})
     ind["c_missing"] = indicator(session, plan, c, 5, "每千人床位数", "7.5", {2024: "6.9"})
 
-    case(session, t["b_on_time"], b, date(2025, 3, 1), closed=date(2025, 6, 1), outcome=CaseOutcome.ON_TIME,
-         returns=1, title="督办乙处任务")
+    closer = world.evaluator  # who closes does not enter the figures
+    case(session, t["b_on_time"], b, date(2025, 3, 1), closed=date(2025, 6, 1), closed_by=closer,
+         outcome=CaseOutcome.ON_TIME, returns=1, title="督办乙处任务")
     case(session, t["b_child"], b, date(2025, 10, 8))
-    case(session, t["a_2024"], a, date(2024, 7, 1), closed=date(2024, 9, 1), outcome=CaseOutcome.LATE)
+    case(session, t["a_2024"], a, date(2024, 7, 1), closed=date(2024, 9, 1), closed_by=closer,
+         outcome=CaseOutcome.LATE)
 
     for n in range(extra_departments):
         dept = f.department(session, region, f"扩展单位{n}")
         task(session, plan, dept, date(2025, 6, 30), done_on=date(2025, 6, 1) if n % 2 else None, parent=chapter)
-        case(session, t["b_on_time"], dept, date(2025, 2, 1), closed=date(2025, 3, 1), outcome=CaseOutcome.LATE)
+        case(session, t["b_on_time"], dept, date(2025, 2, 1), closed=date(2025, 3, 1), closed_by=closer,
+             outcome=CaseOutcome.LATE)
     rejudge(ind.values())
     session.flush()
     return world

@@ -67,6 +67,9 @@ class SupervisionCase(TimestampMixin, Base):
             " AND response_deadline IS NOT NULL)",
             name="issued_has_number",
         ),
+        CheckConstraint("state IN ('filed', 'issued') OR acknowledged_at IS NOT NULL", name="acknowledged_has_time"),
+        CheckConstraint("state <> 'submitted' OR submitted_at IS NOT NULL", name="submitted_has_time"),
+        CheckConstraint("state <> 'closed' OR closed_by_id IS NOT NULL", name="closed_has_closer"),
         CheckConstraint("(number_seq IS NULL) = (number_year IS NULL)", name="number_complete"),
         CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating_range"),
         Index(
