@@ -130,7 +130,8 @@ def test_report_has_the_summary_and_tables(app: Flask, world: World, session: Se
     assert [c.text for c in departments.rows[1].cells][:2] == ["1", "丙处"]
     assert [c.text for c in indicators.rows[2].cells][-2:] == ["7.6", "未达成"]
     assert [c.text for c in supervision.rows[1].cells][:4] == ["乙处", "2", "1", "1"]
-    assert [c.text for c in investment.rows[1].cells] == ["丁处", "100", "80"]
+    assert [c.text for c in investment.rows[0].cells] == ["责任单位", "计划投资", "完成投资（已确认）", "完成率"]
+    assert [c.text for c in investment.rows[1].cells] == ["丁处", "100", "80", "80.0%"]
 
 
 @pytest.mark.libreoffice

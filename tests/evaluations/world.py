@@ -29,7 +29,7 @@ from tracker.plans.models import Plan, PlanStage
 from tracker.projects.models import KeyProject, ProjectInvestment
 from tracker.regions.models import Department, Region
 from tracker.supervision.models import CaseOutcome, CaseSource, CaseState, SupervisionCase
-from tracker.tasks.models import Task, TaskKind, TaskLevel, TaskStatus
+from tracker.tasks.models import ReportState, Task, TaskKind, TaskLevel, TaskStatus
 
 _case_numbers = count(1)
 
@@ -115,8 +115,9 @@ def build_world(session: Session, *, extra_departments: int = 0, tag: str = "t")
     t["c_2026"] = task(session, plan, c, date(2026, 6, 30), parent=chapter)
     t["d_project"] = task(session, plan, d, date(2027, 12, 31), parent=chapter, kind=TaskKind.PROJECT)
     project = KeyProject(task=t["d_project"], region=region)
-    project.investments.append(ProjectInvestment(year=2025, planned=Decimal("100"), completed=Decimal("80")))
-    project.investments.append(ProjectInvestment(year=2024, planned=Decimal("50"), completed=Decimal("50")))
+    for year, planned, completed in ((2025, "100", "80"), (2024, "50", "50")):  # confirmed: the evaluation counts them
+        project.investments.append(ProjectInvestment(year=year, planned=Decimal(planned), completed=Decimal(completed),
+                                                     state=ReportState.CONFIRMED, confirmed_at=at(date(year, 12, 20))))
     session.add(project)
 
     ind = world.indicators

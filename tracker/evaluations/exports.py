@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
@@ -15,6 +16,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.orm import Session
 
 from ..indicators.exports import display_width, safe_text
+from ..plans.models import InvestmentUnit
+from ..projects.amounts import from_wan
 from ..supervision.models import CaseOutcome
 from ..timeutil import format_datetime, to_local
 from .models import DepartmentScore, Evaluation, IndicatorResult
@@ -42,11 +45,18 @@ MONEY = "#,##0.####"
 THIN = Side(style="thin", color="BBBBBB")
 HEADER_FILL = PatternFill("solid", fgColor="F3F4F6")
 
-DEPARTMENT_COLUMNS = [
-    "排名", "责任单位", "到期任务", "已完成", "按期完成", "逾期未完成", "完成率", "按期完成率", "指标已达成",
-    "指标符合进度", "指标滞后或未达成", "督办立案", "督办销号", "督办退回", "计划投资（万元）", "完成投资（万元）",
-    "计算得分", "调整后得分", "调整理由", "最终得分", "等次",
-]
+def department_columns(unit: InvestmentUnit) -> list[str]:
+    """The 部门考核 sheet's columns; investment in the plan's unit, completed as confirmed by the planner."""
+    return [
+        "排名", "责任单位", "到期任务", "已完成", "按期完成", "逾期未完成", "完成率", "按期完成率", "指标已达成",
+        "指标符合进度", "指标滞后或未达成", "督办立案", "督办销号", "督办退回", f"计划投资（{unit.label}）",
+        f"完成投资（已确认，{unit.label}）", "投资完成率", "计算得分", "调整后得分", "调整理由", "最终得分", "等次",
+    ]
+
+
+def _in_unit(wan: Decimal | None, unit: InvestmentUnit) -> Decimal | None:
+    return None if wan is None else from_wan(wan, unit)
+
 INDICATOR_COLUMNS = ["类别", "序号", "指标", "单位", "目标值", "完成情况", "评判", "属性", "牵头单位", "说明"]
 
 
@@ -114,7 +124,7 @@ def _printable(ws: Worksheet) -> None:
 def evaluation_workbook(session: Session, evaluation: Evaluation, exported_at: datetime) -> bytes:
     wb = Workbook()
     summary_sheet(wb.active, session, evaluation, exported_at)
-    department_sheet(wb.create_sheet("部门考核"), scores_of(session, evaluation))
+    department_sheet(wb.create_sheet("部门考核"), scores_of(session, evaluation), evaluation.plan.investment_unit)
     task_sheet(wb.create_sheet("任务完成情况"), session, evaluation)
     indicator_sheet(wb.create_sheet("指标完成情况"), evaluation, indicator_rows(session, evaluation))
     supervision_sheet(wb.create_sheet("督办情况"), session, evaluation)
@@ -129,6 +139,7 @@ def summary_sheet(ws: Worksheet, session: Session, evaluation: Evaluation, expor
     ws.title = "汇总"
     tot: Totals = totals(session, evaluation)
     settings = Settings.of(evaluation)
+    unit = evaluation.plan.investment_unit
     _title(ws, title_of(evaluation), f"导出时间：{format_datetime(exported_at)}")
     ws.append([])
     rows: list[tuple[str, Any, str | None]] = [
@@ -158,8 +169,9 @@ def summary_sheet(ws: Worksheet, session: Session, evaluation: Evaluation, expor
         ("督办立案", tot.opened, None),
         ("督办销号", tot.closed, None),
         ("督办退回", tot.returned, None),
-        ("计划投资（万元）", tot.planned, MONEY),
-        ("完成投资（万元）", tot.completed, MONEY),
+        (f"计划投资（{unit.label}）", _in_unit(tot.planned, unit), MONEY),
+        (f"完成投资（已确认，{unit.label}）", _in_unit(tot.completed, unit), MONEY),
+        ("投资完成率", tot.investment_rate, PERCENT),
     ]
     for label, value, fmt in rows:
         r = _write_row(ws, [label, value], {2: fmt} if fmt else None)
@@ -174,25 +186,27 @@ def summary_sheet(ws: Worksheet, session: Session, evaluation: Evaluation, expor
     ws.column_dimensions["B"].width = 90
 
 
-def department_row(s: DepartmentScore) -> list[Any]:
+def department_row(s: DepartmentScore, unit: InvestmentUnit) -> list[Any]:
     return [
         s.rank, s.department.name, s.tasks_due, s.tasks_done, s.tasks_done_on_time, s.tasks_overdue,
         s.completion_rate, s.on_time_rate, s.indicators_achieved, s.indicators_on_track, s.indicators_lagging,
-        s.cases_opened, s.cases_closed, s.cases_returned, s.investment_planned, s.investment_completed,
-        s.score if s.rank is not None else None, s.adjusted_score, s.adjust_reason or "",
+        s.cases_opened, s.cases_closed, s.cases_returned, _in_unit(s.investment_planned, unit),
+        _in_unit(s.investment_completed, unit), s.investment_rate, s.score if s.rank is not None else None, s.adjusted_score, s.adjust_reason or "",
         s.final_score if s.rank is not None else None, s.grade.label if s.grade else "不参与评分",
     ]
 
 
-def department_sheet(ws: Worksheet, scores: Sequence[DepartmentScore]) -> None:
-    _title(ws, "部门考核结果", "按最终得分排名；最终得分为调整后得分（无调整时为计算得分）。")
-    widths = [6, 22, 8, 8, 8, 9, 9, 10, 9, 10, 12, 8, 8, 8, 14, 14, 9, 10, 30, 9, 10]
-    header = _header(ws, DEPARTMENT_COLUMNS, widths)
-    formats = {7: PERCENT, 8: PERCENT, 15: MONEY, 16: MONEY, 17: SCORE, 18: SCORE, 20: SCORE}
+def department_sheet(ws: Worksheet, scores: Sequence[DepartmentScore], unit: InvestmentUnit) -> None:
+    _title(ws, "部门考核结果", "按最终得分排名；最终得分为调整后得分（无调整时为计算得分）。"
+           "完成投资为规划处已确认的数额。")
+    columns = department_columns(unit)
+    widths = [6, 22, 8, 8, 8, 9, 9, 10, 9, 10, 12, 8, 8, 8, 14, 16, 10, 9, 10, 30, 9, 10]
+    header = _header(ws, columns, widths)
+    formats = {7: PERCENT, 8: PERCENT, 15: MONEY, 16: MONEY, 17: PERCENT, 18: SCORE, 19: SCORE, 21: SCORE}
     for s in scores:
-        _write_row(ws, department_row(s), formats)
+        _write_row(ws, department_row(s, unit), formats)
     ws.freeze_panes = f"C{header + 1}"
-    ws.auto_filter.ref = f"A{header}:{get_column_letter(len(DEPARTMENT_COLUMNS))}{max(ws.max_row, header + 1)}"
+    ws.auto_filter.ref = f"A{header}:{get_column_letter(len(columns))}{max(ws.max_row, header + 1)}"
 
 
 def task_sheet(ws: Worksheet, session: Session, evaluation: Evaluation) -> None:

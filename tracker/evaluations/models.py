@@ -21,6 +21,14 @@ Score = Numeric(7, 2)
 Rate = Numeric(7, 4)
 
 
+def investment_rate(planned: Decimal | None, completed: Decimal | None) -> Decimal | None:
+    """Confirmed completed investment as a share (0–1, four places) of the planned investment; None
+    without a plan."""
+    if planned is None or planned <= 0:
+        return None
+    return ((completed or Decimal(0)) / planned).quantize(Decimal("0.0001"))
+
+
 class EvaluationKind(LabeledEnum):
     ANNUAL = "annual", "年度监测"
     MIDTERM = "midterm", "中期评估"
@@ -120,6 +128,10 @@ class DepartmentScore(Base):
     @property
     def final_score(self) -> Decimal:
         return self.adjusted_score if self.adjusted_score is not None else self.score
+
+    @property
+    def investment_rate(self) -> Decimal | None:
+        return investment_rate(self.investment_planned, self.investment_completed)
 
 
 class IndicatorResult(Base):

@@ -163,12 +163,13 @@ def evaluation_report(session: Session, evaluation: Evaluation, exported_at: dat
     else:
         _paragraph(doc, "考核期内没有立案的督办件。")
 
-    planned = [s for s in scores if s.investment_planned is not None or s.investment_completed is not None]
+    planned = [s for s in scores if s.investment_planned is not None]
     if planned:
-        _heading(doc, "五、重大项目投资（万元）")
-        _table(doc, ["责任单位", "计划投资", "完成投资"],
-               [[s.department.name, money(s.investment_planned, "万元"), money(s.investment_completed, "万元")]
-                for s in planned], [6.0, 4.0, 4.0], frozenset({1, 2}))
+        unit = evaluation.plan.investment_unit.label
+        _heading(doc, f"五、重大项目投资（{unit}）")
+        _table(doc, ["责任单位", "计划投资", "完成投资（已确认）", "完成率"],
+               [[s.department.name, money(s.investment_planned, unit), money(s.investment_completed, unit),
+                 percent(s.investment_rate)] for s in planned], [6.0, 4.0, 4.0, 3.0], frozenset({1, 2, 3}))
 
     foot = doc.add_paragraph()
     foot.paragraph_format.space_before = Pt(12)

@@ -16,8 +16,9 @@ What is counted, for a plan, a kind and a year:
   the indicator's lead department (未达成 counts as lagging; 待评判 is not counted).
 * supervision: cases on the plan's tasks filed in the window, by the department they were issued to; closed
   = 销号 before the window ends; returned = sent back at least once.
-* investment: the key projects' planned and completed investment (万元) of the window's years, by the lead
-  department of the project's task.
+* investment: the key projects' planned investment and their completed investment as confirmed by the
+  planner (submitted, returned and draft figures are not counted, as in the register) of the window's
+  years, in 万元, by the lead department of the project's task.
 
 Score = 100 × Σ weight × rate ÷ Σ weight, over the rates a department has figures for (completion rate,
 on-time rate, indicators achieved or on track ÷ indicators judged, cases closed ÷ cases filed). A
@@ -59,9 +60,17 @@ from ..plans.models import Plan
 from ..projects.models import KeyProject, ProjectInvestment
 from ..regions.models import Department
 from ..supervision.models import CaseOutcome, CaseState, SupervisionCase
-from ..tasks.models import Task, TaskLevel, TaskStatus
+from ..tasks.models import ReportState, Task, TaskLevel, TaskStatus
 from ..timeutil import LOCAL_TZ, local_day_bounds, now, today
-from .models import DepartmentScore, Evaluation, EvaluationKind, EvaluationState, Grade, IndicatorResult
+from .models import (
+    DepartmentScore,
+    Evaluation,
+    EvaluationKind,
+    EvaluationState,
+    Grade,
+    IndicatorResult,
+    investment_rate,
+)
 
 WEIGHT_KEYS = ("completion", "on_time", "indicators", "supervision")
 WEIGHT_LABELS = {"completion": "任务完成率", "on_time": "按期完成率", "indicators": "指标达成率",
@@ -291,9 +300,10 @@ def _insert_scores(session: Session, evaluation: Evaluation, window: Window) -> 
         .group_by(c.c.department_id).subquery("cases_agg")
     )
     first_year, last_year = window.start.year, window.end.year
+    confirmed = pi.c.state == ReportState.CONFIRMED.value
     investments = (
-        select(pt.c.lead_department_id.label("dept"), func.sum(pi.c.planned).label("planned"),
-               func.sum(pi.c.completed).label("completed"))
+        select(pt.c.lead_department_id.label("dept"), func.coalesce(func.sum(pi.c.planned), zero).label("planned"),
+               func.coalesce(func.sum(case((confirmed, pi.c.completed))), zero).label("completed"))
         .select_from(pi.join(kp, kp.c.id == pi.c.project_id).join(pt, pt.c.id == kp.c.task_id))
         .where(pt.c.plan_id == evaluation.plan_id, pi.c.year >= first_year, pi.c.year <= last_year,
                pt.c.lead_department_id.is_not(None))
@@ -508,6 +518,15 @@ class Totals:
     def on_time_rate(self) -> Decimal | None:
         return _ratio(self.on_time, self.due)
 
+    @property
+    def investment_rate(self) -> Decimal | None:
+        return investment_rate(self.planned, self.completed)
+
+
+def _amount(value: Any) -> Decimal | None:
+    """A sum of 万元 amounts (SQLite adds them as floats) back to the stored four places."""
+    return None if value is None else Decimal(str(value)).quantize(Decimal("0.0001"))
+
 
 def _ratio(a: int, b: int) -> Decimal | None:
     return (Decimal(a) / Decimal(b)).quantize(Decimal("0.0001")) if b else None
@@ -522,9 +541,7 @@ def totals(session: Session, evaluation: Evaluation) -> Totals:
         func.sum(ds.c.cases_returned), func.sum(ds.c.investment_planned), func.sum(ds.c.investment_completed),
     ).where(ds.c.evaluation_id == evaluation.id)).one()
     result = Totals(row[0] or 0, row[1] or 0, row[2] or 0, row[3] or 0, row[4] or 0, opened=row[5] or 0,
-                    closed=row[6] or 0, returned=row[7] or 0,
-                    planned=Decimal(str(row[8])) if row[8] is not None else None,
-                    completed=Decimal(str(row[9])) if row[9] is not None else None)
+                    closed=row[6] or 0, returned=row[7] or 0, planned=_amount(row[8]), completed=_amount(row[9]))
     for judgement, n in session.execute(select(ir.c.judgement, func.count()).where(
             ir.c.evaluation_id == evaluation.id).group_by(ir.c.judgement)):
         j = Judgement(judgement)
