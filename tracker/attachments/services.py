@@ -4,6 +4,8 @@ their SHA-256, downloaded only by those who may see the record they belong to.""
 from __future__ import annotations
 
 import hashlib
+import io
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,10 @@ ALLOWED: dict[str, tuple[str, tuple[bytes, ...] | None]] = {
     "csv": ("text/csv; charset=utf-8", None),
 }
 ALLOWED_LABEL = "PDF、图片（PNG/JPG）、Word、Excel、文本"
+# The part every .docx and .xlsx has; an Office file (a zip) is refused when its parts would unpack to more
+# than MAX_UNPACKED_BYTES: a zip bomb, not a plan, a task list or a piece of evidence.
+OFFICE_PARTS = {"docx": "word/document.xml", "xlsx": "xl/workbook.xml"}
+MAX_UNPACKED_BYTES = 100 * 1024 * 1024
 
 
 def _extension(filename: str) -> str:
@@ -48,6 +54,26 @@ def _is_text(data: bytes) -> bool:
     return not any(ch in text for ch in "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f\x1b")
 
 
+def _zip_contents(data: bytes) -> tuple[set[str], int] | None:
+    """The part names of a zip and their unpacked size together, or None when it is no zip."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, ValueError):
+        return None
+    return {i.filename for i in infos}, sum(i.file_size for i in infos)
+
+
+def check_unpacked_size(filename: str, data: bytes, field: str = "file") -> None:
+    """Refuse a zip (.docx, .xlsx) that would unpack to more than MAX_UNPACKED_BYTES. A file that is not a
+    zip passes: its reader refuses it in its own words."""
+    contents = _zip_contents(data)
+    if contents is not None and contents[1] > MAX_UNPACKED_BYTES:
+        name = f"“{filename}”" if filename else ""
+        raise DomainError(f"文件{name}解压后超过 {MAX_UNPACKED_BYTES // 1024 // 1024} MB，"
+                          "不是正常的 Word 或 Excel 文件，已拒绝。", field=field)
+
+
 def check_upload(filename: str, data: bytes) -> str:
     """Return the content type, or raise DomainError saying what is wrong with the file."""
     ext = _extension(filename)
@@ -59,8 +85,14 @@ def check_upload(filename: str, data: bytes) -> str:
         raise DomainError(f"文件“{filename}”超过 {MAX_FILE_BYTES // 1024 // 1024} MB。", field="files")
     content_type, magic = ALLOWED[ext]
     ok = _is_text(data) if magic is None else any(data.startswith(m) for m in magic)
+    if ok and ext in OFFICE_PARTS:
+        contents = _zip_contents(data)
+        if contents is None:
+            raise DomainError(f"文件“{filename}”已损坏，无法打开，已拒绝。", field="files")
+        ok = OFFICE_PARTS[ext] in contents[0]
     if not ok:
         raise DomainError(f"文件“{filename}”的内容与扩展名不符，已拒绝。", field="files")
+    check_unpacked_size(filename, data, field="files")
     return content_type
 
 

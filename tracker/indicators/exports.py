@@ -21,6 +21,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Si
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
+from ..attachments.services import check_unpacked_size
 from ..errors import DomainError
 from ..plans.models import Plan
 from ..timeutil import format_datetime
@@ -150,6 +151,10 @@ def read_upload(filename: str, data: bytes, plan: Plan, year: int) -> list[Uploa
         raise UploadRefused("上传的文件是空的。")
     if len(data) > MAX_UPLOAD_BYTES:
         raise UploadRefused(f"文件超过 {MAX_UPLOAD_BYTES // 1024 // 1024} MB。")
+    try:
+        check_unpacked_size(filename, data)
+    except DomainError as exc:
+        raise UploadRefused(exc.message) from None
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError):
