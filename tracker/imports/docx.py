@@ -12,16 +12,19 @@ A legacy .doc or .wps file is converted to .docx with LibreOffice when it is ins
 from __future__ import annotations
 
 import io
+import logging
 import re
 import shutil
 import subprocess
 import tempfile
-import zipfile
 from pathlib import Path
 from typing import Any
 
+from ..attachments.services import check_unpacked_size
 from ..errors import DomainError
 from .extract import Block, Paragraph, Table
+
+log = logging.getLogger(__name__)
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _HEADING_STYLE = re.compile(r"^(?:heading|标题)\s*(\d)$", re.IGNORECASE)
@@ -359,19 +362,23 @@ def _text_boxes(p: Any) -> list[Any]:
     return boxes
 
 
+UNREADABLE = "文件无法作为 Word（.docx）文档读取，可能已损坏或不是 Word 文件。"
+
+
 def read_docx(data: bytes) -> list[Block]:
     import docx  # python-docx
 
+    check_unpacked_size("", data)
     try:
         document = docx.Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise DomainError("文件无法作为 Word（.docx）文档读取，可能已损坏或不是 Word 文件。", field="file") from exc
-    except Exception as exc:  # python-docx raises its own errors for parts it cannot understand
-        if exc.__class__.__module__.startswith(("docx", "lxml")):
-            raise DomainError("文件无法作为 Word（.docx）文档读取，可能已损坏或不是 Word 文件。",
-                              field="file") from exc
+        return _Reader(document).blocks(document.element.body)
+    except DomainError:
         raise
-    return _Reader(document).blocks(document.element.body)
+    except Exception as exc:
+        # python-docx and lxml fail in many ways on a damaged or crafted file (their own errors, but also
+        # AttributeError on an unexpected part): whatever it is, the file cannot be read.
+        log.warning("unreadable .docx: %r", exc)
+        raise DomainError(UNREADABLE, field="file") from exc
 
 
 # ------------------------------------------------------------------------------------------- legacy formats
