@@ -60,9 +60,84 @@ def test_city_and_county_plans_cascade(demo, session: Session) -> None:  # type:
     assert len(wz_keys) == 8
     assert all(t.upstream is not None and t.upstream.plan.code == "zj-14" for t in wz_keys)
     assert _count(session, select(Task).where(Task.plan_id == yq.id, Task.level == TaskLevel.KEY_TASK)) == 4
-    assert _count(session, select(Indicator).where(Indicator.plan_id == yq.id)) > 0
+    # 乐清's 起草说明 lists eight 2025 resource indicators, all 指导性, two of them ratios
+    yq_targets = {i.name: (i.target_text, i.target_year, i.nature.label)
+                  for i in session.scalars(select(Indicator).where(Indicator.plan_id == yq.id))}
+    assert yq_targets == {
+        "每千常住人口医疗卫生机构床位数": ("4.50", 2025, "指导性"),
+        "每千名老年人拥有医疗卫生机构康复护理床位数": ("5.50", 2025, "指导性"),
+        "每千人拥有婴幼儿照护设施托位": ("4.50", 2025, "指导性"),
+        "每千常住人口执业（助理）医师数": ("3.80", 2025, "指导性"),
+        "每千常住人口注册护士数": ("3.54", 2025, "指导性"),
+        "每万常住人口全科医生数": ("4.50", 2025, "指导性"),
+        "医护比": ("1.00 : 0.93", 2025, "指导性"),
+        "床人比": ("1.00 : 1.50", 2025, "指导性"),
+    }
     assert _count(session, select(Task).where(Task.plan_id == wl.id, Task.level == TaskLevel.KEY_TASK)) == 10
     assert (wl.start_year, wl.end_year) == (2021, 2021)
+
+
+def test_wenzhou_names_fifteen_2025_targets(demo, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """温州's 起草说明 names these 2025 targets in its eight task paragraphs, and the seed carries each one."""
+    wz = _plan(session, "wz-14")
+    targets = {i.name: i.target_text for i in session.scalars(select(Indicator).where(Indicator.plan_id == wz.id))}
+    assert targets == {
+        "传染病收治能力": "1.5",
+        "每千人医疗床位数": "6.0",
+        "每千人执业（助理）医生数": "4.1",
+        "每千人注册护士数": "4.51",
+        "新增卫生高级职称人才": "1000以上",
+        "生命健康产业总产值": "超1500",
+        "国家卫生城市乡镇覆盖率": "90以上",
+        "居民健康素养水平": "40",
+        "健康浙江（温州）发展指数": "优于全省平均水平",
+        "疾控机构标准化率": "100",
+        "每千人3岁以下婴幼儿拥有照护设施托位": "4.5",
+        "老年人健康管理率": "72以上",
+        "省级以上中医（药）重点学科/专科": "20",
+        "提供中医药服务的基层医疗卫生机构占比": "95",
+        "卫生健康数字化改革综合指数": "92",
+    }
+    assert {i.target_year for i in wz.indicators} == {2025}
+
+
+def test_wenling_carries_its_2021_goals_and_fourteenth_plan_targets(demo, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """温岭's new-year article: 24 quantified 2021 goals in the ten actions, and 24 “十四五” targets for 2025."""
+    wl = _plan(session, "wl-2021")
+    by_year: dict[int, dict[str, str]] = {}
+    for i in session.scalars(select(Indicator).where(Indicator.plan_id == wl.id)):
+        by_year.setdefault(i.target_year, {})[i.name] = i.target_text
+    assert sorted(by_year) == [2021, 2025] and len(by_year[2021]) == 24
+    assert by_year[2025] == {
+        "全市居民人均期望寿命": "80以上", "城乡居民健康素养水平": "32", "健康浙江发展指数": "80以上",
+        "县域就诊率": "90", "智慧医疗覆盖率": "90以上", "镇（街道）、村（居）签约家庭医生服务覆盖": "全覆盖",
+        "基层中医药服务普及率": "90", "疾控机构标准化率": "95", "传染病收治能力": "1.5",
+        "重大慢病过早死亡率": "持续降低", "3岁以下婴幼儿托育机构覆盖率": "大幅提升",
+        "政府投入": "增加", "个人卫生支出占卫生总费用比例": "低于26", "人均基本公共卫生服务经费": "稳步提高",
+        "生活饮用水的二次供水合格率": "100", "二级以上医疗机构消毒隔离水平监测率": "100",
+        "食品安全监测覆盖率": "90", "出生性别比": "控制在正常范围内",
+        "每千人床位数": "7", "每千人执业（助理）医师数": "4.3", "每千人注册护士数": "5", "每万人全科医生数": "5",
+        "国家级卫生人才数": "350", "城乡卫生健康资源的均衡化水平": "明显提高",
+    }
+    assert by_year[2021]["居民健康素养水平"] == "29" and by_year[2021]["国家优质服务基层行推荐卫生院"] == "3"
+
+
+def test_provincial_key_tasks_are_decomposed_into_measures_and_annual_tasks(demo, session: Session) -> None:  # type: ignore[no-untyped-def]
+    zj14 = _plan(session, "zj-14")
+    tasks = list(session.scalars(select(Task).where(Task.plan_id == zj14.id)))
+    children: dict[int | None, list[Task]] = {}
+    for t in tasks:
+        children.setdefault(t.parent_id, []).append(t)
+
+    def decomposed(key: Task) -> bool:
+        """Has a 工作举措 that is itself split into 年度任务."""
+        return any(m.level == TaskLevel.MEASURE and any(a.level == TaskLevel.ANNUAL for a in children.get(m.id, []))
+                   for m in children.get(key.id, []))
+
+    keys = [t for t in tasks if t.level == TaskLevel.KEY_TASK]
+    done = [t.code for t in keys if decomposed(t)]
+    assert len(done) == 9, done  # the seed decomposes nine of the 33 key tasks down to annual tasks
+    assert len(done) >= 8  # issue 2: at least eight
 
 
 def test_demo_shows_done_in_progress_due_soon_and_overdue_work(demo, session: Session) -> None:  # type: ignore[no-untyped-def]
