@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,17 @@ ALLOWED_LABEL = "PDF、图片（PNG/JPG）、Word、Excel、文本"
 # than MAX_UNPACKED_BYTES: a zip bomb, not a plan, a task list or a piece of evidence.
 OFFICE_PARTS = {"docx": "word/document.xml", "xlsx": "xl/workbook.xml"}
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024
+
+
+# Control characters, and the bidirectional marks that make "说明\u202efdp.exe" read as "说明exe.pdf".
+_UNSHOWN = re.compile(r"[\x00-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_filename(filename: str | None) -> str:
+    """An uploaded file's name as it is kept and shown: without folders, control characters or direction
+    marks, at most 200 characters."""
+    name = _UNSHOWN.sub("", (filename or "").replace("\\", "/").rsplit("/", 1)[-1]).strip()
+    return name[-200:] if len(name) > 200 else name or "未命名"
 
 
 def _extension(filename: str) -> str:
@@ -108,7 +120,7 @@ def save_uploads(session: Session, actor: User, files: list[FileStorage], **owne
             if storage is None or not storage.filename:
                 continue
             data = storage.read(MAX_FILE_BYTES + 1)
-            name = storage.filename.replace("\\", "/").rsplit("/", 1)[-1][:200]
+            name = clean_filename(storage.filename)
             checked.append((name, data, check_upload(name, data)))
     finally:
         for storage in files:

@@ -26,10 +26,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import audit
-from ..attachments.services import MAX_FILE_BYTES, check_upload
+from ..attachments.services import MAX_FILE_BYTES, check_upload, clean_filename
 from ..auth.models import User
 from ..errors import DomainError, InvalidTransition, StaleObject
-from ..indicators.models import IndicatorNature
+from ..indicators.models import Indicator, IndicatorNature
 from ..permissions import can_edit_plan, can_import, can_work_on_import, require
 from ..plans.models import InvestmentUnit, Plan, PlanLevel, PlanStage
 from ..projects import amounts
@@ -65,10 +65,6 @@ PLACEMENT = {
 
 def extension(filename: str) -> str:
     return filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-
-
-def clean_filename(filename: str) -> str:
-    return (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()[:200] or "未命名"
 
 
 def _refuse(exc: DomainError) -> DomainError:
@@ -116,9 +112,34 @@ def draft_of(filename: str, data: bytes) -> dict[str, Any]:
     """The draft of a document (no database): for previews, the command line and tests."""
     blocks = read_document(filename, data)
     draft = extract(blocks)
+    for indicator in draft.get("indicators", []):
+        if not indicator.get("nature"):
+            _doubt_nature(indicator)
     draft["kind"] = "document"
     draft["rev"] = 0
     return draft
+
+
+# A document that does not say whether an indicator is 约束性 or 预期性 leaves it to the planner: the
+# nature decides whether a lagging value raises an alert, so it is never guessed.
+NATURE_MISSING = "文档未注明指标属性（约束性或预期性），请选择"
+
+
+def _doubt_nature(indicator: dict[str, Any]) -> None:
+    reasons = [r for r in (indicator.get("reason") or "").split("；") if r and r != NATURE_MISSING]
+    indicator["unsure"], indicator["reason"] = True, "；".join([*reasons, NATURE_MISSING])
+
+
+def _nature_chosen(indicator: dict[str, Any], nature: str) -> None:
+    """The planner chose the nature: the doubt about it goes, any other doubt stays."""
+    indicator["nature"] = nature
+    reasons = [r for r in (indicator.get("reason") or "").split("；") if r and r != NATURE_MISSING]
+    indicator["reason"] = "；".join(reasons) or None
+    indicator["unsure"] = bool(reasons) and bool(indicator.get("unsure"))
+
+
+def missing_natures(draft: dict[str, Any]) -> list[dict[str, Any]]:
+    return [i for i in draft.get("indicators", []) if not i.get("nature")]
 
 
 # ------------------------------------------------------------------------------------------- upload
@@ -415,10 +436,31 @@ def update_indicator(session: Session, actor: User, document: ImportDocument, in
     values = _check_indicator(draft, data, indicator_id)
     lead = _department(session, document.region_id, data.lead, "lead", "牵头单位")
     before = {k: indicator.get(k) for k in values}
-    indicator.update(values, lead=lead.id if lead else None, unsure=False, checked=True)
+    indicator.update(values, lead=lead.id if lead else None, unsure=False, reason=None, checked=True)
+    if not indicator["nature"]:
+        _doubt_nature(indicator)
     _save(session, actor, document, draft, f"修改草稿指标 {values['number']}. {values['name'][:30]}",
           audit.diff(before, {k: indicator.get(k) for k in values}))
     return indicator
+
+
+def set_missing_natures(session: Session, actor: User, document: ImportDocument, nature: str | None,
+                        rev: int | None) -> int:
+    """The planner gives every indicator the document left without a nature the one they choose (the
+    others keep theirs). Returns how many were set."""
+    draft = _working_copy(actor, document, rev)
+    try:
+        chosen = IndicatorNature(nature or "")
+    except ValueError:
+        raise DomainError("请选择指标属性（约束性或预期性）。", field="nature") from None
+    missing = missing_natures(draft)
+    if not missing:
+        raise DomainError("所有指标都已注明属性。", field="nature")
+    for indicator in missing:
+        _nature_chosen(indicator, chosen.value)
+    _save(session, actor, document, draft, f"把未注明属性的 {len(missing)} 项指标设为{chosen.label}指标",
+          {"nature": [None, chosen.label]})
+    return len(missing)
 
 
 def delete_indicator(session: Session, actor: User, document: ImportDocument, indicator_id: str,
@@ -444,6 +486,7 @@ def promote_candidate(session: Session, actor: User, document: ImportDocument, c
         "definition": None, "notes": ["由正文中的目标语句转为指标"], "unsure": True,
         "reason": "由正文语句转来，请核对名称、单位和目标值",
     }
+    _doubt_nature(indicator)
     draft["indicators"].append(indicator)
     draft["candidates"] = [c for c in draft["candidates"] if c["id"] != candidate_id]
     _save(session, actor, document, draft, f"把正文目标“{candidate['name'][:30]}”转为指标 {number}")
@@ -697,8 +740,10 @@ def _match_owner(departments: list[Department], owner: str | None) -> Department
     return max(found, key=lambda d: len(d.name)) if len(found) >= 1 else None
 
 
-def _check_draft(document: ImportDocument, data: ConfirmInput, existing: set[str]) -> None:
-    """Everything that would stop the confirmation, before anything is created."""
+def _check_draft(document: ImportDocument, data: ConfirmInput, existing: set[str],
+                 existing_indicators: set[int]) -> None:
+    """Everything that would stop the confirmation, before anything is created. (Tasks and indicators the
+    plan already has, when it is updated, keep their departments and nature.)"""
     draft = document.draft
     placed = _placed(draft)
     if not placed and not draft.get("indicators") and not draft.get("projects"):
@@ -725,6 +770,12 @@ def _check_draft(document: ImportDocument, data: ConfirmInput, existing: set[str
         if indicator["number"] in numbers:
             raise DomainError(f"指标序号 {indicator['number']} 重复，请修改后再确认。")
         numbers.add(indicator["number"])
+    no_nature = [i for i in missing_natures(draft) if i["number"] not in existing_indicators]
+    if no_nature:
+        first = no_nature[0]
+        more = f"等 {len(no_nature)} 项指标" if len(no_nature) > 1 else ""
+        raise DomainError(f"指标 {first['number']}“{first['name'][:20]}”{more}未注明属性（约束性或预期性）。"
+                          "属性决定指标滞后时是否预警，不能默认，请在草稿的指标表中选择后再确认。")
     for project in draft.get("projects", []):
         unit = InvestmentUnit.from_label(project.get("unit") or "万元")
         for field_name in ("total", "period"):
@@ -749,8 +800,10 @@ def confirm(session: Session, actor: User, document: ImportDocument, data: Confi
     target = document.plan if data.update else None
     if target is not None:
         require(can_edit_plan(actor, target), "只有本地区的规划处可以更新该规划。")
-    _check_draft(document, data, set(session.scalars(select(Task.code).where(Task.plan_id == target.id)))
-                 if target is not None else set())
+    _check_draft(document, data,
+                 set(session.scalars(select(Task.code).where(Task.plan_id == target.id))) if target else set(),
+                 set(session.scalars(select(Indicator.number).where(Indicator.plan_id == target.id)))
+                 if target else set())
     departments = region_departments(session, document.region_id)
     default_lead = _department(session, document.region_id, data.default_lead_id, "default_lead_id", "默认牵头单位")
 
@@ -894,18 +947,21 @@ def _confirm_projects(session: Session, actor: User, document: ImportDocument, p
 
 def _confirm_indicators(session: Session, actor: User, document: ImportDocument, plan: Plan, planning_indicators: Any,
                         result: Confirmed) -> None:
-    from ..indicators.models import Indicator
-
+    """Create the draft's indicators, or update the plan's indicator of the same number. A new indicator has
+    the nature the document or the planner gave it (``_check_draft`` refused any without); an existing
+    one keeps its own unless the draft names one."""
     existing = {i.number: i for i in session.scalars(select(Indicator).where(Indicator.plan_id == plan.id))}
     for item in document.draft.get("indicators", []):
+        current = existing.get(item["number"])
+        nature = IndicatorNature(item["nature"]) if item.get("nature") else current.nature if current else None
+        if nature is None:
+            raise DomainError(f"指标 {item['number']}“{item['name'][:20]}”未注明属性（约束性或预期性）。")
         data = planning_indicators.IndicatorData(
-            number=item["number"], name=item["name"][:120], target_text=item["target"][:60],
-            nature=IndicatorNature(item.get("nature") or IndicatorNature.EXPECTED.value),
+            number=item["number"], name=item["name"][:120], target_text=item["target"][:60], nature=nature,
             category=(item.get("category") or None) and item["category"][:40], unit=item.get("unit"),
             baseline_text=item.get("baseline"), baseline_year=item.get("baseline_year"),
             target_year=item.get("target_year") or plan.end_year, lead_department_id=item.get("lead"),
             definition=item.get("definition"))
-        current = existing.get(item["number"])
         try:
             if current is None:
                 planning_indicators.create_indicator(session, actor, plan, data)
@@ -916,7 +972,6 @@ def _confirm_indicators(session: Session, actor: User, document: ImportDocument,
             else:
                 data.lead_department_id = data.lead_department_id or current.lead_department_id
                 data.definition = data.definition or current.definition
-                data.nature = current.nature if not item.get("nature") else data.nature
                 planning_indicators.update_indicator(session, actor, current, data, current.version_id)
                 result.updated["指标"] = result.updated.get("指标", 0) + 1
         except DomainError as exc:
