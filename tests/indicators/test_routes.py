@@ -27,6 +27,7 @@ ROUTES = [
     Route("indicators.edit_value", "/indicators/{indicator}/values/2020", ENTER),
     Route("indicators.edit_value", "/indicators/{city_indicator}/values/2025", only()),
     Route("indicators.confirm_value", "/indicators/values/{value}/confirm", {}, default=405),
+    Route("indicators.return_value", "/indicators/values/{value}/return", {}, default=405),
     Route("indicators.judge_value", "/indicators/values/{value}/judge", only("evaluator")),
     Route("indicators.judge_value", "/indicators/values/999999/judge", {}, default=404),
 ]

@@ -57,3 +57,9 @@ class ActionForm(Form):
     """A button-only form (CSRF and the version the user saw)."""
 
     version = HiddenField()
+
+
+class ReturnForm(ActionForm):
+    """退回 with the reason the lead department will read."""
+
+    reason = StringField("退回原因", validators=[Length(max=NOTE_MAX, message=f"退回原因不能超过{NOTE_MAX}字。")])

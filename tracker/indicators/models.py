@@ -32,6 +32,7 @@ class Direction(LabeledEnum):
 class ValueState(LabeledEnum):
     ENTERED = "entered", "已填报"
     CONFIRMED = "confirmed", "已确认"
+    RETURNED = "returned", "已退回"
 
 
 class Judgement(LabeledEnum):
@@ -95,6 +96,8 @@ class IndicatorValue(TimestampMixin, Base):
     __table_args__ = (
         UniqueConstraint("indicator_id", "year"),
         CheckConstraint("state <> 'confirmed' OR confirmed_at IS NOT NULL", name="confirmed_has_time"),
+        CheckConstraint("state <> 'returned' OR (return_reason IS NOT NULL AND returned_at IS NOT NULL)",
+                        name="returned_has_reason"),
         CheckConstraint(
             "judgement IS NULL OR judgement = 'pending' OR judged_at IS NOT NULL", name="judged_has_time"
         ),
@@ -112,6 +115,9 @@ class IndicatorValue(TimestampMixin, Base):
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     confirmed_at: Mapped[datetime | None]
+    return_reason: Mapped[str | None] = mapped_column(Text)  # why the planner sent it back (已退回 only)
+    returned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    returned_at: Mapped[datetime | None]
     judgement: Mapped[Judgement | None] = mapped_column(enum_type(Judgement, "indicator_judgement"))
     judgement_note: Mapped[str | None] = mapped_column(Text)
     judged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -121,5 +127,6 @@ class IndicatorValue(TimestampMixin, Base):
     indicator: Mapped[Indicator] = relationship(back_populates="values")
     entered_by: Mapped[User | None] = relationship(foreign_keys=[entered_by_id])
     confirmed_by: Mapped[User | None] = relationship(foreign_keys=[confirmed_by_id])
+    returned_by: Mapped[User | None] = relationship(foreign_keys=[returned_by_id])
 
     __mapper_args__ = {"version_id_col": version_id}

@@ -1,4 +1,5 @@
-"""Monitoring values: entry by the lead department, confirmation by the planner, judgement per year,
+"""Monitoring values: entry by the lead department, confirmation (or return with a reason) by the planner,
+judgement per year,
 and the 指标滞后 alerts of binding indicators.
 
 Every function that changes data takes the acting user, checks permission and the record's version,
@@ -32,7 +33,8 @@ from ..timeutil import now, today
 from .models import Indicator, IndicatorNature, IndicatorValue, Judgement, ValueState
 from .targets import Reading, Start, TargetRule, expected_at, judge, meets, parse_target, read_value
 
-VALUE_FIELDS = ["year", "value_text", "source", "note", "state", "judgement", "judgement_note", "version_id"]
+VALUE_FIELDS = ["year", "value_text", "source", "note", "state", "return_reason", "judgement", "judgement_note",
+                "version_id"]
 VALUE_MAX = 60
 SOURCE_MAX = 200
 NOTE_MAX = 2000
@@ -293,7 +295,8 @@ def _apply(session: Session, actor: User, indicator: Indicator, year: int, data:
         audit.record(session, actor, value, "create", audit.diff({}, audit.snapshot(value, VALUE_FIELDS)),
                      f"填报{indicator.name}{year}年监测值")
         return value
-    if (stored.value_text, stored.source, stored.note) == (text_value, source, note):
+    resubmit = stored.state == ValueState.RETURNED
+    if (stored.value_text, stored.source, stored.note) == (text_value, source, note) and not resubmit:
         return None
     before = audit.snapshot(stored, VALUE_FIELDS)
     if stored.value_text != text_value:
@@ -303,17 +306,19 @@ def _apply(session: Session, actor: User, indicator: Indicator, year: int, data:
     stored.source, stored.note = source, note
     stored.state = ValueState.ENTERED
     stored.confirmed_by_id, stored.confirmed_at = None, None
+    stored.return_reason, stored.returned_by_id, stored.returned_at = None, None, None
     stored.entered_by_id = actor.id
     session.flush()
     rejudge([indicator])
     session.flush()
     audit.record(session, actor, stored, "update", audit.diff(before, audit.snapshot(stored, VALUE_FIELDS)),
-                 f"修改{indicator.name}{year}年监测值")
+                 f"{'修改后重新提交' if resubmit else '修改'}{indicator.name}{year}年监测值")
     return stored
 
 
 def save_value(session: Session, actor: User, indicator: Indicator, year: int, data: ValueInput) -> IndicatorValue:
-    """Enter or correct one year's value of an indicator (back to 已填报 until the planner confirms)."""
+    """Enter or correct one year's value of an indicator (back to 已填报 until the planner confirms). Saving a
+    returned value re-submits it, even unchanged (the department has checked the figure)."""
     stored = _stored(session, indicator, year)
     _check_input(session, actor, indicator, year, data, stored)
     saved = _apply(session, actor, indicator, year, data, stored)
@@ -366,6 +371,8 @@ def confirm_value(session: Session, actor: User, value: IndicatorValue, version:
     check_version(session, value, version)
     if value.state == ValueState.CONFIRMED:
         raise InvalidTransition("该监测值已经确认。")
+    if value.state == ValueState.RETURNED:
+        raise InvalidTransition("该监测值已退回，须由牵头单位修改并重新提交后才能确认。")
     before = audit.snapshot(value, VALUE_FIELDS)
     value.state = ValueState.CONFIRMED
     value.confirmed_by_id = actor.id
@@ -373,6 +380,32 @@ def confirm_value(session: Session, actor: User, value: IndicatorValue, version:
     session.flush()
     audit.record(session, actor, value, "confirm", audit.diff(before, audit.snapshot(value, VALUE_FIELDS)),
                  f"确认{indicator.name}{value.year}年监测值")
+
+
+def return_value(session: Session, actor: User, value: IndicatorValue, reason: str | None,
+                 version: int | None) -> None:
+    """退回: the planner sends an entered value back to the lead department with a reason; the department
+    corrects it and saves it again, which re-submits it as 已填报."""
+    indicator = value.indicator
+    require(can_confirm_indicator_value(actor, indicator), "只有本级规划处可以退回监测值。")
+    check_version(session, value, version)
+    if value.state == ValueState.CONFIRMED:
+        raise InvalidTransition("该监测值已经确认，不能退回；如需更正请直接修改。")
+    if value.state == ValueState.RETURNED:
+        raise InvalidTransition("该监测值已经退回，等待牵头单位修改。")
+    reason = _clean(reason)
+    if reason is None:
+        raise DomainError("退回须写明原因。", field="reason")
+    if len(reason) > NOTE_MAX:
+        raise DomainError(f"退回原因不能超过{NOTE_MAX}字。", field="reason")
+    before = audit.snapshot(value, VALUE_FIELDS)
+    value.state = ValueState.RETURNED
+    value.return_reason = reason
+    value.returned_by_id = actor.id
+    value.returned_at = now()
+    session.flush()
+    audit.record(session, actor, value, "return", audit.diff(before, audit.snapshot(value, VALUE_FIELDS)),
+                 f"退回{indicator.name}{value.year}年监测值：{reason}")
 
 
 def confirm_year(session: Session, actor: User, plan: Plan, year: int) -> int:

@@ -28,7 +28,7 @@ from ..timeutil import now, today
 from ..web import ID, fail_form, form_version, int_arg
 from . import services
 from .exports import UploadRefused, read_upload, template_workbook
-from .forms import VALUE_HINT, ActionForm, BulkValuesForm, JudgeForm, UploadForm, ValueForm
+from .forms import VALUE_HINT, ActionForm, BulkValuesForm, JudgeForm, ReturnForm, UploadForm, ValueForm
 from .models import Indicator, IndicatorValue, Judgement, ValueState
 from .services import Row, RowsRefused, ValueInput
 
@@ -324,6 +324,33 @@ def confirm_value(value_id: int) -> Response:
     flash(f"已确认{value.indicator.name}{value.year}年监测值。", "success")
     back = request.args.get("back")
     if back == "plan":
+        return redirect(url_for("indicators.plan_year", plan_id=value.indicator.plan_id, year=value.year))
+    return redirect(url_for("indicators.show", indicator_id=value.indicator_id))
+
+
+@bp.route(f"/values/<{ID}:value_id>/return", methods=["POST"])
+@login_required
+def return_value(value_id: int) -> Response:
+    session = db_session()
+    value = _value(value_id)
+    form = ReturnForm()
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            abort(400)
+        flash("; ".join(e for errors in form.errors.values() for e in errors), "error")
+    else:
+        try:
+            services.return_value(session, current_user, value, form.reason.data, form_version(form))
+        except StaleObject:
+            raise
+        except DomainError as exc:
+            if exc.status_code in (403, 409):
+                raise
+            session.rollback()
+            flash(exc.message, "error")
+        else:
+            flash(f"已退回{value.indicator.name}{value.year}年监测值。", "success")
+    if request.args.get("back") == "plan":
         return redirect(url_for("indicators.plan_year", plan_id=value.indicator.plan_id, year=value.year))
     return redirect(url_for("indicators.show", indicator_id=value.indicator_id))
 
