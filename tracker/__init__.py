@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from importlib import import_module
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, request
-from sqlalchemy.exc import OperationalError
+from flask import Flask, g, make_response, request
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
 from .config import PROJECT_ROOT, Config
@@ -81,8 +82,37 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_request_hooks(app: Flask) -> None:
     from .errors import register_error_handlers, render_error
+    from .extensions import login_manager
 
     register_error_handlers(app)
+
+    # Registered first so that it runs last, on whatever response the hooks below settle on.
+    @app.after_request
+    def _security_headers(response: Any) -> Any:
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        )
+        return response
+
+    def _database_unavailable() -> tuple[str, int]:
+        """The 503 page when the database failed mid-request (refused, restarted, connection cut).
+
+        The request's session is thrown away (nothing of the request is committed) and the page is drawn
+        without the database: as for a visitor not signed in, since the user's record cannot be read.
+        The sign-in itself stays in the cookie, so the next request works once the database is back.
+        """
+        session = g.pop("db_session", None)
+        if session is not None:
+            with contextlib.suppress(SQLAlchemyError):
+                session.rollback()
+            session.close()
+        g._login_user = login_manager.anonymous_user()  # what Flask-Login's current_user returns
+        return render_error(503)
 
     @app.after_request
     def _finish_unit_of_work(response: Any) -> Any:
@@ -94,6 +124,9 @@ def _register_request_hooks(app: Flask) -> None:
                 session.commit()
             else:
                 session.rollback()
+        except (OperationalError, InterfaceError):
+            app.logger.exception("database error at the end of the request")
+            response = make_response(_database_unavailable())
         finally:
             session.close()
         return response
@@ -107,24 +140,16 @@ def _register_request_hooks(app: Flask) -> None:
 
     @app.errorhandler(StaleDataError)
     def _stale(_exc: Exception) -> tuple[str, int]:
+        session = g.get("db_session")
+        if session is not None:
+            session.rollback()  # the failed flush left the transaction unusable; the page reads the user anew
         return render_error(409, "记录已被他人修改，您的修改没有保存。请刷新页面后重试。")
 
     @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
     def _db_down(_exc: Exception) -> tuple[str, int]:
         app.logger.exception("database error")
-        return render_error(503)
-
-    @app.after_request
-    def _security_headers(response: Any) -> Any:
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
-        )
-        return response
+        return _database_unavailable()
 
 
 def _register_template_helpers(app: Flask) -> None:

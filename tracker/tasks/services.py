@@ -82,7 +82,15 @@ def changes_since(session: Session, obj: Any, version: int) -> list[str]:
 
 
 def check_version(session: Session, obj: Any, version: int | None) -> None:
-    if version is None or version != obj.version_id:
+    """Refuse a save from a form loaded at another version than the record's.
+
+    The row is locked first (FOR UPDATE; SQLite's writers queue anyway): of two saves made from the same
+    version at once, the second waits for the first to commit and is then refused here with what
+    changed, rather than failing later at the UPDATE's own version check with nothing to show.
+    """
+    model = type(obj)
+    current = session.scalar(select(model.version_id).where(model.id == obj.id).with_for_update())
+    if version is None or version != current:
         lines = changes_since(session, obj, version or 0)
         detail = ("\n" + "\n".join(lines)) if lines else ""
         raise StaleObject("保存失败：此记录在您打开页面后已被他人修改，您的修改没有保存。请查看最新内容后重新填写。" + detail)
