@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from flask import abort, request
 from flask_wtf import FlaskForm
@@ -42,6 +43,17 @@ def int_arg(name: str, default: int | None = None, *, lo: int = 0, hi: int = 10*
     if not (value.isascii() and value.isdigit()) or not lo <= int(value) <= hi:
         abort(400)
     return int(value)
+
+
+def local_path(target: str | None) -> str | None:
+    """A same-site path to go back to after a POST, or None: never another host, never a header-breaking
+    character (a newline in a Location header is a 500)."""
+    if not target or CONTROL_CHARACTERS.search(target) or "\n" in target or "\r" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
 
 
 def date_arg(name: str) -> date | None:

@@ -1,27 +1,16 @@
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from ..db import db_session
 from ..errors import DomainError
+from ..web import local_path
 from .forms import ChangePasswordForm, LoginForm
 from .services import LoginFailed, authenticate, change_password
 
 bp = Blueprint("auth", __name__)
-
-
-def _safe_next(target: str | None) -> str | None:
-    """Only same-site relative paths are followed after login."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    return target
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -37,7 +26,7 @@ def login() -> str | Response:
             error = exc.message
         else:
             login_user(user)
-            return redirect(_safe_next(request.args.get("next")) or url_for("plans.home"))
+            return redirect(local_path(request.args.get("next")) or url_for("plans.home"))
     return render_template("auth/login.html", form=form, error=error)
 
 

@@ -13,7 +13,7 @@ from ..permissions import region_ids_below, require, roles_required
 from ..regions.models import Department, Region
 from ..tasks.models import Task
 from ..timeutil import today
-from ..web import ID, INTEGER_LIMIT, enum_arg, fail_form, form_version, int_arg, paginate
+from ..web import ID, INTEGER_LIMIT, enum_arg, fail_form, form_version, int_arg, local_path, paginate
 from .documents import notice_docx, notice_fields
 from .forms import ActionForm, CaseForm, FromAlertsForm
 from .models import CaseAction, CaseOutcome, CaseSource, CaseState, CaseStep, SupervisionCase
@@ -159,9 +159,7 @@ def from_alerts():  # type: ignore[no-untyped-def]
     session = db_session()
     form = FromAlertsForm()
     ids = [int(i) for i in request.form.getlist("alert_ids") if i.isascii() and i.isdigit() and len(i) < 10]
-    back = request.form.get("back") or url_for("supervision.index")
-    if not back.startswith("/") or back.startswith("//"):
-        back = url_for("supervision.index")
+    back = local_path(request.form.get("back")) or url_for("supervision.index")
     if not form.validate_on_submit():
         flash("；".join(e for errors in form.errors.values() for e in errors), "error")
         return redirect(back)
