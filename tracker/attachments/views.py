@@ -14,6 +14,7 @@ from ..projects.models import ProjectInvestment
 from ..supervision.models import CaseStep
 from ..supervision.services import can_view_case
 from ..tasks.models import Milestone, ProgressReport, Task
+from ..web import ID
 from .models import Attachment
 from .services import file_path
 
@@ -47,7 +48,7 @@ def may_download(session: Session, user: User, attachment: Attachment) -> bool:
     return task is not None and can_view_task(session, user, task)
 
 
-@bp.route("/attachments/<int:attachment_id>")
+@bp.route(f"/attachments/<{ID}:attachment_id>")
 @login_required
 def download(attachment_id: int) -> Response:
     session = db_session()
