@@ -64,6 +64,108 @@ def test_head_updates_progress_and_parent_rolls_up(demo, head) -> None:  # type:
     assert "操作记录" in html and "更新状态和进度" in html
 
 
+def _ancestors(demo, task_id: int) -> list[Task]:  # type: ignore[no-untyped-def]
+    with demo.extensions["tracker.sessions"]() as s:
+        chain, node = [], s.get(Task, task_id).parent
+        while node is not None:
+            chain.append(node)
+            node = node.parent
+        s.expunge_all()
+        return chain
+
+
+def _roll_up_entries(demo, task_id: int) -> list[AuditEntry]:  # type: ignore[no-untyped-def]
+    with demo.extensions["tracker.sessions"]() as s:
+        entries = list(s.scalars(select(AuditEntry).where(AuditEntry.object_type == "tasks",
+                                                          AuditEntry.object_id == task_id,
+                                                          AuditEntry.action == "roll_up")))
+        for e in entries:
+            _ = e.actor
+        s.expunge_all()
+        return entries
+
+
+def test_rolled_up_parents_get_an_audit_entry_and_a_new_version(demo, head) -> None:  # type: ignore[no-untyped-def]
+    task = _leaf(demo)
+    before = _ancestors(demo, task.id)
+    assert not any(_roll_up_entries(demo, a.id) for a in before)
+    new_progress = 5 if task.progress > 50 else 100
+    assert head.post(f"/tasks/{task.id}/status", data={"status": "in_progress", "progress": new_progress,
+                                                       "version": task.version_id}).status_code == 302
+    after = {a.id: a for a in _ancestors(demo, task.id)}
+    changed = [a for a in before if after[a.id].progress != a.progress]
+    assert changed and changed[0].id == task.parent_id, "the direct parent's figure moves"
+    for old in before:
+        new = after[old.id]
+        entries = _roll_up_entries(demo, old.id)
+        if new.progress == old.progress:  # an unchanged parent keeps its version and gets no entry
+            assert new.version_id == old.version_id and entries == []
+            continue
+        assert new.version_id == old.version_id + 1
+        (entry,) = entries
+        assert entry.summary == "由下级任务汇总" and entry.actor.username == "zj_head_jk"
+        assert entry.changes == {"progress": [old.progress, new.progress],
+                                 "version_id": [old.version_id, old.version_id + 1]}
+    html = head.get(f"/tasks/{task.parent_id}").get_data(as_text=True).split('id="history"', 1)[1]
+    assert "由下级任务汇总" in html and f"{before[0].progress} → {after[task.parent_id].progress}" in html
+
+
+def test_stale_form_on_a_rolled_up_parent_is_refused(demo, head) -> None:  # type: ignore[no-untyped-def]
+    task = _leaf(demo)
+    parent = _ancestors(demo, task.id)[0]
+    planner = demo.test_client()
+    login(planner, "zj_planner")
+    form = planner.get(f"/tasks/{parent.id}/status").get_data(as_text=True)
+    assert f'name="version" type="hidden" value="{parent.version_id}"' in form
+    new_progress = 5 if task.progress > 50 else 100
+    assert head.post(f"/tasks/{task.id}/status", data={"status": "in_progress", "progress": new_progress,
+                                                       "version": task.version_id}).status_code == 302
+    rolled = _get(demo, Task, parent.id)
+    assert rolled.progress != parent.progress
+    # the planner saves the form loaded before the roll-up (with the figure it showed)
+    response = planner.post(f"/tasks/{parent.id}/status", data={
+        "status": "suspended", "progress": parent.progress, "note": "等待上级部署", "version": parent.version_id})
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "已被他人修改" in html and "由下级任务汇总" in html and f"{parent.progress} → {rolled.progress}" in html
+    after = _get(demo, Task, parent.id)
+    assert (after.status, after.progress, after.version_id) == (rolled.status, rolled.progress, rolled.version_id)
+
+
+def test_plan_roll_up_is_set_based(demo) -> None:  # type: ignore[no-untyped-def]
+    """Re-rolling a whole plan costs the same few statements a level however many parents change."""
+    from sqlalchemy import event, update
+
+    from tracker.auth.models import User
+    from tracker.plans.models import Plan
+    from tracker.tasks.services import roll_up_plan
+
+    engine = demo.extensions["tracker.engine"]
+    with demo.extensions["tracker.sessions"]() as s:
+        plan_id = s.scalars(select(Plan.id).where(Plan.code == "zj-14")).one()
+        s.execute(update(Task).where(Task.plan_id == plan_id, Task.level == TaskLevel.ANNUAL,
+                                     Task.status != TaskStatus.TERMINATED).values(progress=100))
+        s.commit()
+        planner = s.scalars(select(User).where(User.username == "zj_planner")).one()
+        entries = s.scalar(select(func.count()).select_from(AuditEntry))
+        statements: list[str] = []
+
+        def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+            statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            roll_up_plan(s, plan_id, planner)
+            s.commit()
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        written = s.scalar(select(func.count()).select_from(AuditEntry)) - entries
+        rolled = s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "roll_up"))
+    assert written == rolled > 12
+    writes = [st for st in statements if st.lstrip().upper().startswith(("INSERT", "UPDATE"))]
+    assert len(writes) <= 6, writes  # one INSERT … SELECT and one UPDATE for each of the three levels
+
+
 def test_done_below_100_needs_a_reason_and_sets_completion_date(demo, head) -> None:  # type: ignore[no-untyped-def]
     task = _leaf(demo)
     response = head.post(f"/tasks/{task.id}/status", data={"status": "done", "progress": 80, "version": task.version_id})
@@ -314,6 +416,9 @@ def test_audit_count_grows_per_change(demo, head) -> None:  # type: ignore[no-un
     with demo.extensions["tracker.sessions"]() as s:
         before = s.scalar(select(func.count()).select_from(AuditEntry))
     task = _leaf(demo)
+    ancestors = _ancestors(demo, task.id)
     head.post(f"/tasks/{task.id}/status", data={"status": "in_progress", "progress": 91, "version": task.version_id})
+    now = {a.id: a.progress for a in _ancestors(demo, task.id)}
+    moved = sum(1 for a in ancestors if now[a.id] != a.progress)  # one roll-up entry per parent that moved
     with demo.extensions["tracker.sessions"]() as s:
-        assert s.scalar(select(func.count()).select_from(AuditEntry)) == before + 1
+        assert s.scalar(select(func.count()).select_from(AuditEntry)) == before + 1 + moved

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Integer, and_, cast, func, literal, literal_column, null, select, update
 from sqlalchemy.orm import Session
 
 from .. import audit
@@ -139,42 +139,68 @@ def update_task_status(session: Session, actor: User, task: Task, change: Status
     task.progress = change.progress
     task.status_note = note
     _audit(session, actor, task, "update_status", before, TASK_FIELDS, "更新状态和进度")
-    roll_up(session, [task.parent_id] if task.parent_id else [])
+    roll_up(session, [task.parent_id] if task.parent_id else [], actor)
 
 
-def _recompute(session: Session, parent_ids: set[int]) -> None:
-    """One UPDATE: each parent's progress becomes the weight-averaged progress of its children that are
-    not terminated (a parent whose children are all terminated keeps its own figure)."""
-    child = Task.__table__.alias("child")
+audit_t = audit.AuditEntry.__table__
+ROLL_UP_SUMMARY = "由下级任务汇总"
+
+
+def _roll_up_changes(session: Session, old: Any, new: Any, version: Any) -> Any:
+    """The audit entry's ``changes`` of a rolled-up parent, built in SQL: progress and version before → after."""
+    if session.get_bind().dialect.name == "postgresql":
+        build_object, build_array = func.json_build_object, func.json_build_array
+    else:
+        build_object, build_array = func.json_object, func.json_array
+    return build_object(literal_column("'progress'"), build_array(old, new),
+                        literal_column("'version_id'"), build_array(version, version + 1))
+
+
+def _recompute(session: Session, parent_ids: set[int], actor: User | None) -> None:
+    """Each parent's progress becomes the weight-averaged progress of its children that are not terminated
+    (a parent whose children are all terminated keeps its own figure).
+
+    A parent whose figure changes gets an audit entry and a new version, so a form opened on it before the
+    roll-up is refused as stale: one INSERT … SELECT and one UPDATE … WHERE over the changed parents. The
+    parents are locked first, so the entry's before-values are the ones the UPDATE replaces (on PostgreSQL
+    two roll-ups of one parent queue; SQLite's writers queue anyway)."""
+    t = Task.__table__
+    child = t.alias("child")
     weighted = (
         select(func.sum(child.c.progress * child.c.weight) / func.nullif(func.sum(child.c.weight), 0))
-        .where(child.c.parent_id == Task.id, child.c.status != TaskStatus.TERMINATED.value)
+        .where(child.c.parent_id == t.c.id, child.c.status != TaskStatus.TERMINATED.value)
         .scalar_subquery()
     )
-    session.execute(
-        update(Task).where(Task.id.in_(parent_ids))
-        .values(progress=func.coalesce(func.round(weighted), Task.progress))
-        .execution_options(synchronize_session=False)
-    )
+    rolled = cast(func.coalesce(func.round(weighted), t.c.progress), Integer)
+    changed = and_(t.c.id.in_(parent_ids), rolled != t.c.progress)
+    session.execute(select(t.c.id).where(t.c.id.in_(parent_ids)).order_by(t.c.id).with_for_update())
+    at = now()
+    session.execute(audit_t.insert().from_select(
+        ["at", "actor_id", "object_type", "object_id", "action", "summary", "changes"],
+        select(literal(at, audit_t.c.at.type), literal(actor.id, Integer) if actor else null(), literal(t.name),
+               t.c.id, literal("roll_up"), literal(ROLL_UP_SUMMARY),
+               _roll_up_changes(session, t.c.progress, rolled, t.c.version_id)).where(changed),
+    ))
+    session.execute(update(t).where(changed).values(progress=rolled, version_id=t.c.version_id + 1, updated_at=at))
 
 
-def roll_up(session: Session, parent_ids: Sequence[int | None]) -> None:
-    """Recompute these parents, then their parents, up to the chapter."""
+def roll_up(session: Session, parent_ids: Sequence[int | None], actor: User | None = None) -> None:
+    """Recompute these parents, then their parents, up to the chapter (``actor`` made the change below)."""
     ids = {i for i in parent_ids if i is not None}
     while ids:
-        _recompute(session, ids)
+        _recompute(session, ids, actor)
         ids = set(session.scalars(select(Task.parent_id).where(Task.id.in_(ids), Task.parent_id.is_not(None))))
     session.expire_all()
 
 
-def roll_up_plan(session: Session, plan_id: int) -> None:
-    """Recompute every parent of a plan bottom-up (measures → key tasks → chapters), one UPDATE a level."""
+def roll_up_plan(session: Session, plan_id: int, actor: User | None = None) -> None:
+    """Recompute every parent of a plan bottom-up (measures → key tasks → chapters), one pass a level."""
     has_children = select(Task.parent_id).where(Task.plan_id == plan_id, Task.parent_id.is_not(None))
     for level in (TaskLevel.MEASURE, TaskLevel.KEY_TASK, TaskLevel.CHAPTER):
         ids = set(session.scalars(select(Task.id).where(Task.plan_id == plan_id, Task.level == level,
                                                         Task.id.in_(has_children))))
         if ids:
-            _recompute(session, ids)
+            _recompute(session, ids, actor)
     session.expire_all()
 
 
