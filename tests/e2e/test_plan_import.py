@@ -60,6 +60,13 @@ def test_planner_imports_the_provincial_plan(page, tmp_path: Path) -> None:  # t
     assert "中医药管理处" in page.locator("tr", has_text="健全中医医疗服务体系").first.inner_text()
     shot(page, "plan-import-04-assigned")
 
+    # 表2 does not say which indicators are 约束性: the planner chooses before confirming (here all 预期性)
+    assert page.locator("#indicators").get_by_text("未注明（请选择）").count() == 20
+    page.locator("#nature-form select[name=nature]").select_option(label="预期性")
+    page.get_by_role("button", name="设置未注明属性的 20 项指标").click()
+    page.wait_for_selector("text=已把 20 项未注明属性的指标设为预期性指标")
+    assert page.locator("#indicators").get_by_text("未注明（请选择）").count() == 0
+
     # confirm: the plan, its tasks and indicators in one go
     page.get_by_role("link", name="确认导入").first.click()
     assert page.input_value("input[name=title]") == TITLE

@@ -108,6 +108,9 @@ def test_upload_preview_and_confirm_the_provincial_plan(planner, db: Session, pr
     assert db.scalar(select(func.count()).select_from(Plan)) == plans_before
 
     form["default_lead_id"] = str(dept(db, "规划发展与信息化处").id)
+    # 表2 does not say which indicators are 约束性: the planner chooses (here: all 预期性, as the seed has them)
+    assert planner.post(f"/imports/{doc_id}/natures", data={"rev": latest(db).draft["rev"],
+                                                           "nature": "expected"}).status_code == 302
     response = planner.post(f"/imports/{doc_id}/confirm", data=form)
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     db.rollback()
@@ -287,6 +290,8 @@ def test_a_county_confirms_its_annual_action_plan(demo: Flask, db: Session) -> N
     assert start_field and 'value="2021"' in start_field.group(0)  # the annual plan's year, from its opening lines
     lead = dept(db, "规划财务科", region="331081")
     province = db.scalar(select(Plan.id).where(Plan.code == "zj-14"))
+    rev = db.get(ImportDocument, doc_id).draft["rev"]
+    assert county.post(f"/imports/{doc_id}/natures", data={"rev": rev, "nature": "expected"}).status_code == 302
     response = county.post(f"/imports/{doc_id}/confirm", data={
         "mode": "new", "title": "温岭市卫生健康2021年“十大行动”计划", "short_name": "温岭十大行动（导入）",
         "start_year": "2021", "end_year": "2021", "parent_id": str(province), "investment_unit": "wan",

@@ -84,9 +84,15 @@ class IndicatorForm(RevForm):
     baseline_year = IntegerField("基期年份", validators=[Optional(), YEARS])
     target = StringField("目标值", validators=[DataRequired("请填写目标值。"), Length(max=60, message="不能超过60字。")])
     target_year = IntegerField("目标年份", validators=[Optional(), YEARS])
-    nature = SelectField("属性", choices=[("", "（未注明，按预期性）"), *IndicatorNature.choices()])
+    nature = SelectField("属性", choices=[("", "（未注明，确认导入前须选择）"), *IndicatorNature.choices()])
     lead = SelectField("牵头单位", choices=[], coerce=optional_int, validate_choice=False)
     definition = TextAreaField("名词解释", validators=[Optional(), Length(max=5000, message="不能超过5000字。")])
+
+
+class NatureForm(RevForm):
+    """One nature for every indicator the document left without one."""
+
+    nature = SelectField("属性", choices=[("", "（请选择）"), *IndicatorNature.choices()])
 
 
 class ProjectForm(RevForm):

@@ -42,6 +42,7 @@ from .forms import (
     DeleteItemForm,
     IndicatorForm,
     ItemForm,
+    NatureForm,
     ProjectForm,
     RevForm,
     RuleForm,
@@ -183,7 +184,7 @@ def show(document_id: int) -> Page:
 
 
 def _preview(document: ImportDocument, *, rule_form: RuleForm | None = None,
-             bulk_form: BulkAssignForm | None = None) -> str:
+             bulk_form: BulkAssignForm | None = None, nature_form: NatureForm | None = None) -> str:
     """The draft as a tree with its indicators, tables, projects and candidates, and the forms to work on it."""
     session = db_session()
     departments = _departments(document)
@@ -198,6 +199,8 @@ def _preview(document: ImportDocument, *, rule_form: RuleForm | None = None,
     if bulk_form is None:
         bulk_form = BulkAssignForm(formdata=None, rev=rev)
     bulk_form.lead.choices = department_choices(departments, "（选择单位）")
+    if nature_form is None:
+        nature_form = NatureForm(formdata=None, rev=rev)
     return render_template(
         "imports/show.html", document=document, draft=document.draft, rows=rows,
         names={d.id: d.name for d in departments}, found=counts(document.draft),
@@ -206,6 +209,7 @@ def _preview(document: ImportDocument, *, rule_form: RuleForm | None = None,
         type_labels=TYPE_LABELS, kinds={k.value: k.label for k in TaskKind},
         natures={n.value: n.label for n in IndicatorNature}, only_unsure=only_unsure,
         editable=document.state == ImportState.DRAFT, style_labels=STYLE_LABELS, role_labels=ROLE_LABELS,
+        nature_form=nature_form, missing_natures=len(services.missing_natures(document.draft)),
     )
 
 
@@ -318,6 +322,25 @@ def edit_indicator(document_id: int, indicator_id: str) -> Page:
             flash(f"已保存指标 {form.number.data}. {form.name.data}。", "success")
             return _back(document, f"indicator-{indicator_id}")
     return render_template("imports/indicator_form.html", document=document, item=item, form=form), status
+
+
+@bp.route(f"/imports/<{ID}:document_id>/natures", methods=["POST"])
+@login_required
+def set_natures(document_id: int) -> Page:
+    """The planner chooses the nature of every indicator the document did not mark."""
+    document = _document(document_id)
+    form = NatureForm()
+    if form.validate_on_submit():
+        try:
+            n = services.set_missing_natures(db_session(), current_user, document, form.nature.data, _rev(form))
+        except DomainError as exc:
+            if exc.status_code in (403, 409):
+                raise
+            fail_form(form, exc, "nature")
+        else:
+            flash(f"已把 {n} 项未注明属性的指标设为{IndicatorNature(form.nature.data).label}指标。", "success")
+            return _back(document, "indicators")
+    return _preview(document, nature_form=form), 422
 
 
 @bp.route(f"/imports/<{ID}:document_id>/indicators/<indicator_id>/delete", methods=["POST"])
@@ -521,7 +544,8 @@ def confirm(document_id: int) -> Page:
                   + (f"；{result.defaulted} 项使用了默认牵头单位" if result.defaulted else "") + "。", "success")
             return redirect(url_for("plans.show", plan_id=result.plan.id))
     return render_template("imports/confirm.html", document=document, form=form, found=counts(document.draft),
-                           unassigned=_unassigned(document)), status
+                           unassigned=_unassigned(document),
+                           missing_natures=services.missing_natures(document.draft)), status
 
 
 def _unit_of(document: ImportDocument) -> InvestmentUnit:
