@@ -201,7 +201,7 @@ def run(url: str, label: str, instance: Path, runs: int, load_seconds: int, user
     factory = app.extensions["tracker.sessions"]
     figures: dict[str, Figure] = {}
     out: dict[str, Any] = {"database": label, "date": TODAY.isoformat(), "machine": platform.platform(),
-                           "cpus": os.cpu_count()}
+                           "cpus": os.cpu_count(), "load_average_at_start": os.getloadavg()}
     recorder = Recorder(engine)
 
     with timeutil.frozen(TODAY):
@@ -327,6 +327,7 @@ def run(url: str, label: str, instance: Path, runs: int, load_seconds: int, user
     app.extensions["tracker.engine"].dispose()
 
     out["figures"] = {k: f.as_json() for k, f in figures.items()}
+    out["load_average_at_end"] = os.getloadavg()  # other work on the machine inflates every figure
     if label == "PostgreSQL" and load_seconds > 0:
         out["load"] = load.run(url, instance, seconds=load_seconds, users=users)
     return out
