@@ -161,9 +161,7 @@ def _recompute(session: Session, parent_ids: set[int], actor: User | None) -> No
     (a parent whose children are all terminated keeps its own figure).
 
     A parent whose figure changes gets an audit entry and a new version, so a form opened on it before the
-    roll-up is refused as stale: one INSERT … SELECT and one UPDATE … WHERE over the changed parents. The
-    parents are locked first, so the entry's before-values are the ones the UPDATE replaces (on PostgreSQL
-    two roll-ups of one parent queue; SQLite's writers queue anyway)."""
+    roll-up is refused as stale: one INSERT … SELECT and one UPDATE … WHERE over the changed parents."""
     t = Task.__table__
     child = t.alias("child")
     weighted = (
@@ -173,7 +171,6 @@ def _recompute(session: Session, parent_ids: set[int], actor: User | None) -> No
     )
     rolled = cast(func.coalesce(func.round(weighted), t.c.progress), Integer)
     changed = and_(t.c.id.in_(parent_ids), rolled != t.c.progress)
-    session.execute(select(t.c.id).where(t.c.id.in_(parent_ids)).order_by(t.c.id).with_for_update())
     at = now()
     session.execute(audit_t.insert().from_select(
         ["at", "actor_id", "object_type", "object_id", "action", "summary", "changes"],
