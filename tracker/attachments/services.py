@@ -39,7 +39,7 @@ ALLOWED: dict[str, tuple[str, tuple[bytes, ...] | None]] = {
 ALLOWED_LABEL = "PDF、图片（PNG/JPG）、Word、Excel、文本"
 # The part every .docx and .xlsx has; an Office file (a zip) is refused when its parts would unpack to more
 # than MAX_UNPACKED_BYTES: a zip bomb, not a plan, a task list or a piece of evidence.
-OFFICE_PARTS = {"docx": "word/document.xml", "xlsx": "xl/workbook.xml"}
+OFFICE_PARTS = {"docx": ("word/document.xml", "Word 文档"), "xlsx": ("xl/workbook.xml", "Excel 工作簿")}
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024
 
 
@@ -98,10 +98,12 @@ def check_upload(filename: str, data: bytes) -> str:
     content_type, magic = ALLOWED[ext]
     ok = _is_text(data) if magic is None else any(data.startswith(m) for m in magic)
     if ok and ext in OFFICE_PARTS:
+        part, label = OFFICE_PARTS[ext]
         contents = _zip_contents(data)
         if contents is None:
-            raise DomainError(f"文件“{filename}”已损坏，无法打开，已拒绝。", field="files")
-        ok = OFFICE_PARTS[ext] in contents[0]
+            raise DomainError(f"文件“{filename}”已损坏，无法作为 {label}读取。", field="files")
+        if part not in contents[0]:
+            raise DomainError(f"文件“{filename}”不是 {label}（可能是改了扩展名的其他文件），已拒绝。", field="files")
     if not ok:
         raise DomainError(f"文件“{filename}”的内容与扩展名不符，已拒绝。", field="files")
     check_unpacked_size(filename, data, field="files")
