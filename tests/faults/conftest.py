@@ -24,7 +24,7 @@ from ..conftest import _copy_of
 T = TypeVar("T")
 
 
-def wait_until(probe: Callable[[], T], what: str, timeout: float = 10.0) -> T:
+def wait_until(probe: Callable[[], T], what: str, timeout: float = 30.0) -> T:
     """Poll ``probe`` until it returns something truthy; fail naming ``what`` after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:

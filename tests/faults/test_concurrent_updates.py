@@ -106,7 +106,7 @@ def test_a_save_overtaken_at_its_update_is_refused_not_a_500(demo: Flask) -> Non
         audit_before = s.scalar(select(func.count()).select_from(AuditEntry))
     planner = client_for(demo, "zj_planner")
 
-    with engine.connect() as other, ThreadPoolExecutor(1) as pool:
+    with ThreadPoolExecutor(1) as pool, engine.connect() as other:  # on failure the lock goes before the wait
         other.execute(text("SELECT id FROM milestones WHERE id = :id FOR UPDATE"), {"id": milestone.id})
         saving = pool.submit(planner.post, f"/planning/milestones/{milestone.id}/edit", data={
             "title": "规划处的修改", "due_date": milestone.due_date.isoformat(), "node": "",

@@ -95,19 +95,19 @@ def test_a_write_cut_off_midway_leaves_nothing(demo: Flask, proxied: Flask, tcp_
     before = saved(demo, task)
     client = client_for(proxied, "zj_head_jk")
 
-    with engine.connect() as blocker, ThreadPoolExecutor(1) as pool:
+    # The pool is left last, so that a failing assertion releases the lock before waiting for the request.
+    with ThreadPoolExecutor(1) as pool, engine.connect() as blocker:
         if cut == "commit lost":
             tcp_proxy.cut_on(b"COMMIT")
-        else:  # hold the parent's row: the roll-up waits there, with the task row and audit entry written
+        else:  # hold the parent's row: the roll-up waits for it, with the task row and audit entry written
             blocker.execute(text("SELECT id FROM tasks WHERE id = :id FOR UPDATE"), {"id": task.parent_id})
         saving = pool.submit(client.post, f"/tasks/{task.id}/status", data=status_form(task, 77))
         if cut == "commit lost":
             wait_until(lambda: saving.done() or tcp_proxy.cut.is_set(), "the COMMIT to reach the relay")
         else:
-            wait_until(lambda: saving.done() or lock_waiters(engine, "UPDATE tasks%"),
-                       "the roll-up to wait on the parent")
+            wait_until(lambda: saving.done() or lock_waiters(engine, "%tasks%"), "the roll-up to wait on the parent")
             assert not saving.done(), saving.result().get_data(as_text=True)[:800]
-            (pid,) = lock_waiters(engine, "UPDATE tasks%")
+            (pid,) = lock_waiters(engine, "%tasks%")
             assert {"tasks", "audit_entries"} <= tables_written(engine, pid)  # halfway through its writes
             if cut == "backend terminated":
                 assert blocker.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
