@@ -46,7 +46,8 @@ def test_evaluator_adjusts_locks_and_exports(page) -> None:  # type: ignore[no-u
     scored = [i for i in range(rows.count()) if rows.nth(i).locator("td").first.inner_text().strip().isdigit()]
     last = rows.nth(scored[-1])
     department = last.locator("td").nth(1).inner_text().strip()
-    before = last.locator("td").nth(11).inner_text().strip()
+    headers = [h.strip() for h in page.locator("#department-scores thead th").all_inner_texts()]
+    before = last.locator("td").nth(headers.index("计算得分")).inner_text().strip()
     page.get_by_role("link", name=f"调整{department}得分").click()
     expect(page.get_by_role("heading", name=f"调整得分：{department}")).to_be_visible()
     page.get_by_label("调整后得分").fill("65")
@@ -79,10 +80,14 @@ def test_evaluator_adjusts_locks_and_exports(page) -> None:  # type: ignore[no-u
     assert wb.sheetnames == ["汇总", "部门考核", "任务完成情况", "指标完成情况", "督办情况"]
     summary = {r[0]: r[1] for r in wb["汇总"].iter_rows(values_only=True) if r and r[0]}
     assert summary["状态"] == "已锁定" and summary["考核类型"] == "年度监测"
-    found = [r for r in wb["部门考核"].iter_rows(min_row=4, values_only=True) if r[1] == department]
-    assert len(found) == 1
-    assert Decimal(str(found[0][17])) == Decimal("65") and "专项督查任务" in found[0][18]
-    assert Decimal(str(found[0][16])) == Decimal(before)
+    sheet = wb["部门考核"]
+    header = next(r for r in sheet.iter_rows(values_only=True) if r and "调整后得分" in r)
+    column = {name: i for i, name in enumerate(header)}
+    found = [dict(zip(header, r, strict=False)) for r in sheet.iter_rows(min_row=4, values_only=True)
+             if r[1] == department]
+    assert len(found) == 1 and {"计算得分", "调整后得分", "调整理由"} <= column.keys()
+    assert Decimal(str(found[0]["调整后得分"])) == Decimal("65") and "专项督查任务" in found[0]["调整理由"]
+    assert Decimal(str(found[0]["计算得分"])) == Decimal(before)
 
     with page.expect_download() as info:
         page.get_by_role("link", name="下载评估报告（Word）").click()
