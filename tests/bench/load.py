@@ -146,13 +146,17 @@ def run(url: str, instance: Path, *, seconds: int = 30, users: int = 50, workers
             elif status == 409 or "已被他人修改" in body:
                 conflicts[0] += 1
 
-    def head_user(username: str, task_ids: list[int], rng: random.Random) -> None:
+    def signed_in(username: str) -> Client | None:
         client = Client(base, record)
-        if not client.login(username):
-            with lock:
-                errors.append(f"login {username} failed")
-            return
-        while not stop.is_set():
+        if client.login(username):
+            return client
+        with lock:
+            errors.append(f"login {username} failed")
+        return None
+
+    def head_user(username: str, task_ids: list[int], rng: random.Random) -> None:
+        client = signed_in(username)
+        while client is not None and not stop.is_set():
             roll = rng.random()
             if roll < 0.4:
                 client.request("workspace", rng.choice(("/workspace", "/workspace?view=milestones",
@@ -172,12 +176,8 @@ def run(url: str, instance: Path, *, seconds: int = 30, users: int = 50, workers
             stop.wait(rng.uniform(0.5, 1.5) * think)
 
     def supervisor_user(username: str, rng: random.Random) -> None:
-        client = Client(base, record)
-        if not client.login(username):
-            with lock:
-                errors.append(f"login {username} failed")
-            return
-        while not stop.is_set():
+        client = signed_in(username)
+        while client is not None and not stop.is_set():
             roll = rng.random()
             if roll < 0.5:
                 client.request("list", f"/alerts/overdue?page={rng.randrange(1, 40)}")
