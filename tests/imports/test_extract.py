@@ -351,3 +351,9 @@ def test_the_extractor_never_fails_on_odd_input(lines: list[str]) -> None:
     assert len(ids) == len(set(ids))
     codes = [i["code"] for i in draft["items"] if i["type"] != "section"]
     assert len(codes) == len(set(codes))
+
+
+def test_a_table_row_narrower_than_its_header_is_read() -> None:
+    """Found by the property above: a header naming more columns than the rows have crashed with IndexError."""
+    draft = text_draft("\n".join(["\t目标", "\t指标", "", "\t0"]))
+    assert counts(draft)["待核对"] >= 0

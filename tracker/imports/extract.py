@@ -851,7 +851,8 @@ class _Builder:
                    body: list[list[str]]) -> Iterator[tuple[list[str], str | None]]:
         """The data rows of a table, with the category carried down blank or merged cells."""
         category = None
-        width = max(len(r) for r in body) if body else 0
+        # as wide as the widest row or the header's columns, whichever is wider (a header may name more)
+        width = max([len(r) for r in body] + [i + 1 for i in roles.values()])
         for row in body:
             cells = [compact(c) for c in row] + [""] * (width - len(row))
             filled = [c for c in cells if c]
