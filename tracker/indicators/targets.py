@@ -259,8 +259,17 @@ class Reading:
     strict: bool = False
 
 
+# Values are kept as NUMERIC(18, 4): a figure of 10^14 or more is no reading (PostgreSQL refuses to store it).
+TOO_LARGE = Decimal(10) ** 14
+
+
 def read_value(text: str | None) -> Reading | None:
     """``79.47`` → eq 79.47; ``110以下`` → le 110; ``95以上`` → ge 95; ``1:1.15`` → eq 1.15; words → None."""
+    reading = _read(text)
+    return reading if reading is None or abs(reading.value) < TOO_LARGE else None
+
+
+def _read(text: str | None) -> Reading | None:
     if text is None:
         return None
     s = normalise(str(text))
@@ -295,9 +304,10 @@ def parse_value(text: str) -> Decimal | None:
     if m is None:
         return None
     try:
-        return _dec(m[1])
+        value = _dec(m[1])
     except InvalidOperation:
         return None
+    return value if abs(value) < TOO_LARGE else None
 
 
 # ---------------------------------------------------------------------------------------------------
