@@ -8,7 +8,7 @@ from urllib.parse import quote_from_bytes, urlsplit
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import strategies as st
-from sqlalchemy import Date, Enum, String, Text, func, literal_column, or_, select
+from sqlalchemy import Date, Enum, Numeric, String, Text, func, literal_column, or_, select
 from werkzeug.test import TestResponse
 
 from tracker.db import Base
@@ -114,7 +114,8 @@ CONTROL_CLASS = "[\x01-\x08\x0b\x0c\x0e-\x1f]"
 
 def stored_problems(app: Flask) -> list[str]:
     """Stored values no form may produce: text longer than its column, control characters (NUL and other
-    C0 characters but tab and line breaks), dates outside 1900–2199. One query per table."""
+    C0 characters but tab and line breaks), dates outside 1900–2199, numbers too large for their column.
+    One query per table."""
     problems = []
     with app.extensions["tracker.sessions"]() as s:
         sqlite = s.bind.dialect.name == "sqlite"
@@ -132,6 +133,9 @@ def stored_problems(app: Flask) -> list[str]:
                         checks.append((column, column.op("~")(CONTROL_CLASS)))
                 elif isinstance(column.type, Date):
                     checks.append((column, or_(column < date(1900, 1, 1), column > date(2199, 12, 31))))
+                elif isinstance(column.type, Numeric) and column.type.precision and column.type.scale is not None:
+                    # what PostgreSQL refuses to store (SQLite keeps any number)
+                    checks.append((column, func.abs(column) >= 10 ** (column.type.precision - column.type.scale)))
             if not checks:
                 continue
             key = table.primary_key.columns.values()[0]

@@ -36,8 +36,8 @@ SCALE = int(os.environ.get("TRACKER_FUZZ_SCALE", "1"))
 
 def fuzz(examples: int) -> settings:
     # No shrinking: a failure is reported as found, and a run stays bounded in time.
-    return settings(max_examples=examples * SCALE, deadline=None, database=None, phases=[Phase.explicit, Phase.generate],
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+    return settings(max_examples=examples * SCALE, deadline=None, database=None,
+                    phases=[Phase.explicit, Phase.generate], suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                            HealthCheck.data_too_large])
 
 
