@@ -86,6 +86,8 @@ class Uploads:
 
     def send(self, form: Form, filename: str, data: bytes) -> TestResponse:
         field = next(n for n, f in form.fields.items() if f.kind == "file")
+        # A browser cannot send a lone surrogate: it sends U+FFFD in its place, as here.
+        filename = filename.encode("utf-8", "replace").decode("utf-8")
         boundary, body = encode_multipart({**plausible(form), field: FileStorage(io.BytesIO(data), filename)})
         return self.world.clients[form.user].post(form.action, data=body,
                                                   content_type=f"multipart/form-data; boundary={boundary}")

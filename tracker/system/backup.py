@@ -270,7 +270,7 @@ def _restore(database_url: str, kind: str, pg_restore: str, upload_dir: Path, ar
         if kind == "sqlite":
             _restore_sqlite(db_file, _sqlite_path(url))
         else:
-            _restore_postgresql(pg_restore, url, db_file, set(source["tables"]))
+            _restore_postgresql(pg_restore, url, db_file)
         revision, counts = _inventory_of(database_url)
         if counts != source["tables"] or revision != source["revision"]:
             raise BackupError("恢复后的数据库与备份清单不符：" + _differences(source["tables"], counts)
@@ -387,25 +387,46 @@ def _restore_sqlite(source: Path, target: Path) -> None:
         raise BackupError(f"无法写入 SQLite 数据库 {target}：{exc}。请先停止 Web 服务和定时任务进程。") from exc
 
 
-def _restore_postgresql(pg_restore: str, url: URL, dump: Path, tables: set[str]) -> None:
-    """pg_restore in a single transaction: the target is replaced whole or left as it was.
+# Everything of the application's schema goes, so that the dump's objects load into an empty schema
+# whatever the target held (a newer schema's tables, or constraints on tables the dump also has).
+_EMPTY_SCHEMA = """
+DO $$
+DECLARE r record;
+BEGIN
+    FOR r IN SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') LOOP
+        EXECUTE format(CASE r.relkind WHEN 'v' THEN 'DROP VIEW IF EXISTS %I CASCADE'
+                                      WHEN 'm' THEN 'DROP MATERIALIZED VIEW IF EXISTS %I CASCADE'
+                                      WHEN 'S' THEN 'DROP SEQUENCE IF EXISTS %I CASCADE'
+                                      WHEN 'f' THEN 'DROP FOREIGN TABLE IF EXISTS %I CASCADE'
+                                      ELSE 'DROP TABLE IF EXISTS %I CASCADE' END, r.relname);
+    END LOOP;
+    FOR r IN SELECT t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+             WHERE n.nspname = current_schema() AND t.typtype IN ('e', 'd', 'c')
+               AND NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind <> 'c') LOOP
+        EXECUTE format('DROP TYPE IF EXISTS %I CASCADE', r.typname);
+    END LOOP;
+    FOR r IN SELECT p.oid::regprocedure AS signature FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+             WHERE n.nspname = current_schema() LOOP
+        EXECUTE format('DROP ROUTINE IF EXISTS %s CASCADE', r.signature);
+    END LOOP;
+END
+$$;
+"""
 
-    Tables of the target that the dump does not have (a newer schema than the backup's) are dropped first,
-    so that the migrations run after the restore can create them again.
+
+def _restore_postgresql(pg_restore: str, url: URL, dump: Path) -> None:
+    """Empty the schema and load the dump in one transaction: the target is replaced whole or left as it was.
+
+    pg_restore writes the dump as SQL; psql runs the emptying and that script as a single transaction,
+    stopping at the first error. The migrations run after the restore bring an older schema forward.
     """
-    engine = create_engine(url, poolclass=NullPool)
-    try:
-        with engine.begin() as conn:
-            conn.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
-            quote = conn.dialect.identifier_preparer.quote
-            for name in sorted(set(inspect(conn).get_table_names()) - tables):
-                conn.execute(text(f"DROP TABLE IF EXISTS {quote(name)} CASCADE"))
-    except SQLAlchemyError as exc:
-        raise BackupError(f"无法连接数据库 {_safe_url(url)}：{_first_line(exc)}") from exc
-    finally:
-        engine.dispose()
-    _run([pg_restore, "--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error",
-          "--no-password", f"--dbname={_conninfo(url)}", str(dump)], url, "pg_restore")
+    psql = _tool("psql")
+    script = dump.with_suffix(".sql")
+    _run([pg_restore, "--no-owner", "--no-acl", f"--file={script}", str(dump)], url, "pg_restore")
+    _run([psql, "--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1", "--no-password",
+          f"--command={_EMPTY_SCHEMA}", f"--file={script}", f"--dbname={_conninfo(url)}"], url, "psql")
+    script.unlink()
 
 
 def _replace_uploads(staged: Path, upload_dir: Path, names: list[str]) -> None:
