@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 from importlib import import_module
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,15 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
 
     register_commands(app)
     return app
+
+
+def freeze_startup_objects() -> None:
+    """Call once a server process has built its app: what is alive then (modules, mappers, the app)
+    lives as long as the process, so it is moved out of the garbage collector's reach. Without this a
+    full collection walks some 170,000 start-up objects every few requests, adding about 100 ms to them.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _init_extensions(app: Flask) -> None:

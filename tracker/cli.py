@@ -147,10 +147,12 @@ def demo_command(host: str, port: int, no_seed: bool, no_scheduler: bool) -> Non
     click.echo(f"规划执行督查系统：http://{host}:{port}/  （演示账号见 README，密码 demo1234）")
     from werkzeug.serving import run_simple
 
+    from . import freeze_startup_objects
     from .scheduler import spawn_scheduler, stop_scheduler
 
     # The scheduler runs beside the web server in its own process, and stops with the demo.
     scheduler = None if no_scheduler else spawn_scheduler(app.config["DATABASE_URL"])
+    freeze_startup_objects()
     try:
         run_simple(host, port, app, use_reloader=False, threaded=True)
     finally:

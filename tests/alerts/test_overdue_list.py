@@ -8,6 +8,9 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from tracker.alerts.models import AlertLevel
+from tracker.alerts.services import OverdueFilters, overdue_counts
+
 from ..conftest import login
 from .html import overdue_rows, table_rows
 from .world import World
@@ -174,3 +177,33 @@ def test_the_department_filter_offers_the_chosen_regions_departments(client: Fla
     assert options(f"?region={world.county_a.id}") == ["乐清市 · 疾控科"]
     assert options(f"?department={world.depts['b_jk'].id}") == [
         "浙江省 · 疾控处", "浙江省 · 医政医管处", "鹿城区 · 疾控科"]
+
+
+def test_counts_rank_departments_in_the_database(session: Session, world: World, listed: dict[str, int]) -> None:
+    """Only the worst departments, the filtered one and the chosen region's come back, with the totals
+    over every department beside them."""
+    sup, depts = world.users["supervisor"], world.depts
+    counts = overdue_counts(session, sup, OverdueFilters(), worst=2, options_region=world.city.id)
+    assert [d["id"] for d in counts.worst][0] == depts["jk"].id and len(counts.worst) == 2
+    assert (counts.total, counts.departments, counts.rest) == (7, 5, 7 - 3 - counts.worst[1]["total"])
+    assert counts.by_level == {AlertLevel.SEVERE: 1, AlertLevel.OVERDUE: 5, AlertLevel.DUE_SOON: 1}
+    assert [d["id"] for d in counts.options] == [depts["city_jk"].id]
+
+    one = overdue_counts(session, sup, OverdueFilters(department_id=depts["yz"].id), worst=2,
+                         options_region=world.province.id)
+    assert [d["id"] for d in one.worst] == [depts["yz"].id] and one.departments == 1 and one.rest == 0
+    assert one.by_level == {AlertLevel.OVERDUE: 1}
+    assert {d["id"] for d in one.options} == {depts["jk"].id, depts["yz"].id}
+
+
+@pytest.mark.parametrize("query", ["", "sort=days&dir=asc", "sort=deadline", "sort=deadline&dir=desc",
+                                   "sort=department", "sort=department&dir=desc"])
+def test_pages_read_from_the_end_keep_the_order(app, client: FlaskClient, listed: dict[str, int],  # type: ignore[no-untyped-def]
+                                                query: str) -> None:
+    """Pages past the middle are read backwards from the end: together the pages are the whole list."""
+    login(client, "sup")
+    whole = _rows(client, "?" + query)
+    assert len(whole) == 7
+    app.config["PAGE_SIZE"] = 2
+    paged = [row for n in (1, 2, 3, 4) for row in _rows(client, f"?{query}&page={n}")]
+    assert [r[5] for r in paged] == [r[5] for r in whole]

@@ -42,7 +42,7 @@ from sqlalchemy import create_engine, delete, event, func, select, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 
-from tracker import create_app, timeutil
+from tracker import create_app, freeze_startup_objects, timeutil
 from tracker.alerts.models import Alert, AlertStatus
 from tracker.alerts.services import scan
 from tracker.auth.models import User
@@ -197,6 +197,7 @@ def run(url: str, label: str, instance: Path, runs: int, load_seconds: int, user
     upgrade_database(url)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
                       "INSTANCE_PATH": instance, "UPLOAD_DIR": instance / "uploads", "TESTING": True})
+    freeze_startup_objects()  # as wsgi.py does in each server process
     engine: Engine = app.extensions["tracker.engine"]
     factory = app.extensions["tracker.sessions"]
     figures: dict[str, Figure] = {}

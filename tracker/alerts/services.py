@@ -571,8 +571,14 @@ class OverdueRow:
 @dataclass
 class OverdueCounts:
     by_level: dict[AlertLevel, int] = field(default_factory=dict)
-    by_department: list[dict[str, Any]] = field(default_factory=list)  # most severe first
-    all_departments: list[dict[str, Any]] = field(default_factory=list)  # by region, then the usual order
+    worst: list[dict[str, Any]] = field(default_factory=list)  # the most severe departments first
+    departments: int = 0  # lead departments with alerts in the list
+    options: list[dict[str, Any]] = field(default_factory=list)  # the department filter's choices
+
+    @property
+    def rest(self) -> int:
+        """Alerts of the departments not among ``worst``."""
+        return self.total - sum(d["total"] for d in self.worst)
 
     @property
     def total(self) -> int:
@@ -625,30 +631,38 @@ def _overdue_base(stmt: Select[Any], scope: set[int], filters: OverdueFilters, t
     return stmt
 
 
-def _order(stmt: Select[Any], filters: OverdueFilters) -> Select[Any]:
+def _order(stmt: Select[Any], filters: OverdueFilters, *, reverse: bool = False) -> Select[Any]:
     """Most days overdue = earliest deadline; ties by alert id, so the order is stable across pages
-    (and the partial index on open alerts' due dates serves it)."""
+    (and the partial index on open alerts' due dates serves it). ``reverse`` is the exact opposite order."""
     desc = filters.direction == "desc"
+    keys: list[tuple[Any, bool]]  # (column, ascending)
     if filters.sort == "department":
-        if desc:
-            return stmt.order_by(Department.name.desc(), Department.id.desc(), Alert.due_date, Alert.id)
-        return stmt.order_by(Department.name, Department.id, Alert.due_date, Alert.id)
-    earliest_first = desc if filters.sort == "days" else not desc
-    if earliest_first:
-        return stmt.order_by(Alert.due_date.asc(), Alert.id.asc())
-    return stmt.order_by(Alert.due_date.desc(), Alert.id.desc())
+        keys = [(Department.name, not desc), (Department.id, not desc), (Alert.due_date, True), (Alert.id, True)]
+    else:
+        earliest_first = desc if filters.sort == "days" else not desc
+        keys = [(Alert.due_date, earliest_first), (Alert.id, earliest_first)]
+    return stmt.order_by(*(column.asc() if ascending != reverse else column.desc() for column, ascending in keys))
 
 
 def overdue_rows(session: Session, user: User, filters: OverdueFilters, *, limit: int | None = None,
-                 offset: int = 0, today: date | None = None) -> list[OverdueRow]:
-    """One page of the list: the page's alert ids first (a narrow query), then their rows."""
+                 offset: int = 0, today: date | None = None, total: int | None = None) -> list[OverdueRow]:
+    """One page of the list: the page's alert ids first (a narrow query), then their rows.
+
+    Given the list's ``total``, a page in the second half is read from the end in the opposite order,
+    so the database skips at most half the list to reach any page."""
     today = today or timeutil.today()
     scope = overdue_region_ids(session, user)
-    ids_stmt = _order(_overdue_base(select(Alert.id), scope, filters, today,
-                                    names=filters.sort == "department"), filters)
-    if limit is not None:
+    from_end = limit is not None and total is not None and offset > total // 2
+    base = _overdue_base(select(Alert.id), scope, filters, today, names=filters.sort == "department")
+    ids_stmt = _order(base, filters, reverse=from_end)
+    if limit is not None and total is not None and from_end:
+        limit = max(0, min(limit, total - offset))
+        ids_stmt = ids_stmt.limit(limit).offset(max(0, total - offset - limit))
+    elif limit is not None:
         ids_stmt = ids_stmt.limit(limit).offset(offset)
     ids = list(session.scalars(ids_stmt))
+    if from_end:
+        ids.reverse()
     if not ids:
         return []
     rows = session.execute(
@@ -699,40 +713,62 @@ def iter_export_rows(session: Session, user: User, filters: OverdueFilters,
         yield ExportRow(*row, today)
 
 
-def overdue_counts(session: Session, user: User, filters: OverdueFilters,
-                   today: date | None = None) -> OverdueCounts:
-    """Counts of the filtered list by level, and by lead department and level (one grouped query).
+def overdue_counts(session: Session, user: User, filters: OverdueFilters, today: date | None = None, *,
+                   worst: int = 15, options_region: int | None = None) -> OverdueCounts:
+    """Counts of the filtered list by level, and by lead department, in one grouped query.
 
-    The department filter is applied to the grouped rows rather than in SQL, so ``all_departments``
-    still lists every department the other filters leave (the department filter's choices)."""
+    A province's list spans some two thousand departments, so the database ranks them and returns only
+    the ``worst`` most severe (most 严重逾期, then most alerts), the filtered department, and those of
+    ``options_region`` (the department filter's choices), with the totals over all of them beside each
+    row. The department filter is applied to the ranked rows rather than before grouping, so the choices
+    still list every department the other filters leave."""
     today = today or timeutil.today()
     scope = overdue_region_ids(session, user)
-    others = replace(filters, department_id=None)
+    levels = list(AlertLevel)
     grouped = _overdue_base(
-        select(Task.lead_department_id.label("department_id"), Alert.level.label("level"), func.count().label("n")),
-        scope, others, today,
-    ).group_by(Task.lead_department_id, Alert.level).subquery()
-    stmt = (select(grouped.c.department_id, Department.name, Department.sort_order, Region.id, Region.code,
-                   Region.name, grouped.c.level, grouped.c.n)
-            .outerjoin(Department, Department.id == grouped.c.department_id)
-            .outerjoin(Region, Region.id == Department.region_id))
+        select(Task.lead_department_id.label("department_id"), func.count().label("total"),
+               *(func.sum(case((Alert.level == level, 1), else_=0)).label(level.value) for level in levels)),
+        scope, replace(filters, department_id=None), today,
+    ).group_by(Task.lead_department_id).subquery()
+    region_code = func.coalesce(Region.code, "")
+    sort_order = func.coalesce(Department.sort_order, 0)
+    ranked = (
+        select(grouped, Department.name, Department.region_id, Region.name.label("region"),
+               region_code.label("region_code"), sort_order.label("sort_order"),
+               func.row_number().over(order_by=(grouped.c[AlertLevel.SEVERE.value].desc(), grouped.c.total.desc(),
+                                                region_code, sort_order, grouped.c.department_id)).label("rank"),
+               func.count().over().label("departments"),
+               *(func.sum(grouped.c[level.value]).over().label(f"all_{level.value}") for level in levels))
+        .select_from(grouped)
+        .outerjoin(Department, Department.id == grouped.c.department_id)
+        .outerjoin(Region, Region.id == Department.region_id)
+    ).subquery()
+    wanted = [ranked.c.rank <= (0 if filters.department_id else worst)]
+    if filters.department_id:
+        wanted.append(ranked.c.department_id == filters.department_id)
+    if options_region is not None:
+        wanted.append(ranked.c.region_id == options_region)
+    rows = session.execute(select(ranked).where(or_(*wanted)).order_by(ranked.c.rank)).mappings().all()
+
     counts = OverdueCounts()
-    departments: dict[int | None, dict[str, Any]] = {}
-    for dept_id, dept_name, sort_order, region_id, region_code, region_name, level, n in session.execute(stmt):
-        entry = departments.setdefault(dept_id, {
-            "id": dept_id, "name": dept_name or "（未指定）", "region_id": region_id, "region": region_name or "",
-            "order": (region_code or "", sort_order or 0, dept_id or 0), "total": 0, "levels": {},
-        })
-        entry["levels"][level] = entry["levels"].get(level, 0) + n
-        entry["total"] += n
-    ranked = sorted(departments.values(),
-                    key=lambda d: (-d["levels"].get(AlertLevel.SEVERE, 0), -d["total"], d["order"]))
-    counts.all_departments = sorted(ranked, key=lambda d: d["order"])
-    counts.by_department = [d for d in ranked if not filters.department_id or d["id"] == filters.department_id]
-    for entry in counts.by_department:
-        for level, n in entry["levels"].items():
-            counts.by_level[level] = counts.by_level.get(level, 0) + n
+    entries = [{
+        "id": r["department_id"], "name": r["name"] or "（未指定）", "region_id": r["region_id"],
+        "region": r["region"] or "", "total": r["total"], "rank": r["rank"],
+        "order": (r["region_code"], r["sort_order"], r["department_id"] or 0),
+        "levels": {level: r[level.value] for level in levels if r[level.value]},
+    } for r in rows]
+    if filters.department_id:
+        counts.worst = [e for e in entries if e["id"] == filters.department_id]
+        counts.departments = len(counts.worst)
+        counts.by_level = counts.worst[0]["levels"] if counts.worst else {}
+    elif rows:
+        counts.worst = [e for e in entries if e["rank"] <= worst]
+        counts.departments = rows[0]["departments"]
+        counts.by_level = {level: int(n) for level in levels if (n := rows[0][f"all_{level.value}"])}
     counts.by_level = dict(sorted(counts.by_level.items(), key=lambda kv: -LEVEL_RANK[kv[0]]))
+    counts.options = sorted((e for e in entries if e["id"] and (e["region_id"] == options_region
+                                                                  or e["id"] == filters.department_id)),
+                            key=lambda e: e["order"])
     return counts
 
 

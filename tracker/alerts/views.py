@@ -102,12 +102,17 @@ def _page_number(total: int, size: int) -> int:
 
 def _list_page(session: Any) -> tuple[Any, dict[str, str], Any, list[Any], int, int]:
     """The filtered, counted page of the overdue list that the HTML and the JSON views both show:
-    (filters, filter errors, counts, rows, page number, page size)."""
+    (filters, filter errors, counts, rows, page number, page size).
+
+    The department filter offers the chosen region's departments (the user's own region at first):
+    a province has some two thousand."""
     filters, errors = parse_filters(request.args)
-    counts = overdue_counts(session, current_user, filters)
+    counts = overdue_counts(session, current_user, filters, worst=DEPARTMENT_ROWS,
+                            options_region=filters.region_id or current_user.region_id)
     size = current_app.config["PAGE_SIZE"]
     number = _page_number(counts.total, size)
-    rows = overdue_rows(session, current_user, filters, limit=size, offset=(number - 1) * size)
+    rows = overdue_rows(session, current_user, filters, limit=size, offset=(number - 1) * size,
+                        total=counts.total)
     return filters, errors, counts, rows, number, size
 
 
@@ -117,16 +122,10 @@ def _list_page(session: Any) -> tuple[Any, dict[str, str], Any, list[Any], int, 
 def overdue() -> str:
     session = db_session()
     filters, errors, counts, rows, number, size = _list_page(session)
-    # The department filter offers the chosen region's departments (the user's own region at first):
-    # a province has some two thousand.
-    region_id = filters.region_id or current_user.region_id
-    departments = [d for d in counts.all_departments
-                   if d["id"] and (d["region_id"] == region_id or d["id"] == filters.department_id)]
     return render_template(
         "alerts/overdue.html", page=Page(rows, number, size, counts.total), counts=counts, filters=filters,
-        departments=departments, errors=errors, choices=filter_choices(session, current_user), levels=LEVELS,
+        errors=errors, choices=filter_choices(session, current_user), levels=LEVELS,
         kinds=[AlertTarget.TASK, AlertTarget.MILESTONE], sorts=SORTS, default_direction=DEFAULT_DIRECTION,
-        department_rows=DEPARTMENT_ROWS,
         export_args={k: v for k, v in request.args.items() if k not in ("fmt", "page")},
         open_cases=open_cases_by_task(session, [r.task.id for r in rows]),
         case_form=FromAlertsForm() if current_user.role == Role.SUPERVISOR else None,
