@@ -199,14 +199,16 @@ def overdue_trend(session: Session, plan: Plan, today: date, months: int = 12) -
                literal(cutoff, Date).label("cutoff"))
         for i, (_, first, cutoff) in enumerate(points)
     )).subquery("months")
+    # The plan's leaves once (materialised), not once per month: the leaf test is an anti-join.
+    leaves = (select(t.c.id, t.c.deadline, t.c.completed_on)
+              .where(t.c.plan_id == plan.id, _leaf(t), t.c.status != TaskStatus.SUSPENDED.value)
+              .cte("leaves").prefix_with("MATERIALIZED"))
     one, zero = literal_column("1"), literal_column("0")
-    unfinished = or_(t.c.completed_on.is_(None), t.c.completed_on >= month_rows.c.cutoff)
-    joined = month_rows.outerjoin(t, and_(
-        t.c.plan_id == plan.id, _leaf(t), t.c.status != TaskStatus.SUSPENDED.value,
-        t.c.deadline < month_rows.c.cutoff, unfinished))
+    unfinished = or_(leaves.c.completed_on.is_(None), leaves.c.completed_on >= month_rows.c.cutoff)
+    joined = month_rows.outerjoin(leaves, and_(leaves.c.deadline < month_rows.c.cutoff, unfinished))
     rows = {row.idx: row for row in session.execute(
-        select(month_rows.c.idx, func.count(t.c.id).label("overdue"),
-               func.sum(case((t.c.deadline >= month_rows.c.first, one), else_=zero)).label("new"))
+        select(month_rows.c.idx, func.count(leaves.c.id).label("overdue"),
+               func.sum(case((leaves.c.deadline >= month_rows.c.first, one), else_=zero)).label("new"))
         .select_from(joined).group_by(month_rows.c.idx))}
     return [MonthPoint(label, cutoff, rows[i].overdue if i in rows else 0, (rows[i].new or 0) if i in rows else 0)
             for i, (label, _, cutoff) in enumerate(points)]
