@@ -376,7 +376,7 @@ def report(results: list[dict[str, Any]]) -> bool:
             if "peak_rss_mb" in f:
                 cell += f" {f['peak_rss_mb']:.0f} MB"
             cells.append(cell)
-            ok &= _meets(name, f)
+            ok &= _meets(name, f, r["database"])
         print(f"{name:<40}" + "".join(f"{c:>30}" for c in cells))
     for r in results:
         if "load" in r:
@@ -395,7 +395,11 @@ def report(results: list[dict[str, Any]]) -> bool:
     return ok
 
 
-def _meets(name: str, f: dict[str, Any]) -> bool:
+def _meets(name: str, f: dict[str, Any], database: str) -> bool:
+    """The targets are set for PostgreSQL, as is Redmine's bar (measured on PostgreSQL); SQLite's figures
+    are shown beside them."""
+    if database != "PostgreSQL":
+        return True
     if "export" in name or "workbook" in name:
         return (f["median_ms"] <= min(TARGETS["export_s"] * 1000, REDMINE.get(name, 1e9))
                 and f["peak_rss_mb"] <= TARGETS["export_peak_mb"])
