@@ -50,6 +50,35 @@ def _refuse_delete(*_args: Any) -> None:
     raise AuditImmutable("audit entries cannot be deleted")
 
 
+# What a changed field is called on the pages (history tabs, the lines of a refused stale save).
+FIELD_LABELS = {
+    # tasks, milestones, progress reports
+    "status": "状态", "progress": "进度（%）", "completed_on": "实际完成日期", "status_note": "状态说明",
+    "evidence": "佐证说明", "period": "填报周期", "period_year": "填报年度", "period_no": "期次",
+    "achievements": "完成情况", "problems": "存在问题", "next_steps": "下步打算", "state": "状态",
+    "return_reason": "退回原因", "level": "层级", "code": "编号", "title": "名称", "description": "说明",
+    "kind": "类型", "lead_department": "牵头单位", "lead_department_id": "牵头单位",
+    "responsible_person": "责任人", "start_date": "开始日期", "deadline": "截止日期", "year": "年度",
+    "weight": "权重", "node": "节点", "due_date": "计划完成日期",
+    # plans and indicators
+    "short_name": "简称", "start_year": "起始年份", "end_year": "结束年份", "parent": "上级规划",
+    "issuing_body": "印发机关", "doc_number": "文号", "investment_unit": "投资金额单位", "number": "序号",
+    "category": "类别", "name": "名称", "unit": "单位", "baseline_text": "基期值", "baseline_year": "基期年份",
+    "target_text": "目标值", "target_year": "目标年份", "direction": "方向", "nature": "指标属性",
+    "definition": "指标解释", "data_source": "数据来源", "value_text": "监测值", "source": "数据来源",
+    "note": "说明", "judgement": "评判", "judgement_note": "评判说明",
+    # cases, adjustments, evaluations, accounts
+    "response_deadline": "答复期限", "outcome": "销号结果", "rating": "整改评价", "return_count": "退回次数",
+    "decision_comment": "审核意见", "decided_at": "审核时间", "weights": "权重", "grade_thresholds": "等级分数线",
+    "computed_at": "计算时间", "role": "角色", "department_id": "所在单位", "email": "电子邮箱",
+    "is_active": "启用", "version_id": "版本",
+}
+
+
+def field_label(name: str) -> str:
+    return FIELD_LABELS.get(name, name)
+
+
 def plain(value: Any) -> Any:
     """A JSON-friendly form of a column value."""
     if isinstance(value, Enum):

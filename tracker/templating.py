@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask, request, url_for
 
 from . import timeutil
+from .audit import field_label
 
 
 def label(value: Any) -> str:
@@ -97,6 +98,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["date"] = timeutil.format_date
     app.jinja_env.filters["datetime"] = timeutil.format_datetime
     app.jinja_env.filters["label"] = label
+    app.jinja_env.filters["field_label"] = field_label
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["days_left"] = days_left_text
     app.jinja_env.globals["url_with"] = url_with

@@ -79,7 +79,7 @@ def test_twenty_heads_save_one_task_at_once(demo: Flask) -> None:
         for _, progress, code, body in results:
             if code == 409:
                 assert STALE in body, body[:800]
-                assert f"progress：{previous} → {winner}" in body  # names the change that won
+                assert f"进度（%）：{previous} → {winner}" in body  # names the change that won
                 assert f'value="{progress}"' in body  # the form comes back with what this user typed
 
         with demo.extensions["tracker.sessions"]() as s:

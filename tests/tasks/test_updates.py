@@ -215,8 +215,12 @@ def test_stale_save_is_refused_with_what_changed(demo) -> None:  # type: ignore[
                                                              "version": task.version_id})
     assert response.status_code == 409
     html = response.get_data(as_text=True)
-    assert "已被他人修改" in html and "progress" in html and "70" in html
+    assert "已被他人修改" in html and f"进度（%）：{task.progress} → 70" in html and "progress：" not in html
     assert _get(demo, Task, task.id).progress == 70
+    # the history tab names the fields in Chinese, as the message does
+    page = first.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert f"进度（%）</span>：{task.progress} → 70" in page and "<code>progress</code>" not in page
+    assert "version_id" not in page
 
 
 def _task_where(demo, *, co: str | None = None, not_involved: str | None = None) -> Task:  # type: ignore[no-untyped-def]

@@ -74,7 +74,7 @@ def changes_since(session: Session, obj: Any, version: int) -> list[str]:
         v = entry.changes.get("version_id")
         if v is None or v[1] is None or int(v[1]) <= version:
             continue
-        fields = "；".join(f"{k}：{b if b is not None else '（空）'} → {a if a is not None else '（空）'}"
+        fields = "；".join(f"{audit.field_label(k)}：{b if b is not None else '（空）'} → {a if a is not None else '（空）'}"
                           for k, (b, a) in entry.changes.items() if k != "version_id")
         who = entry.actor.name if entry.actor else "系统"
         lines.append(f"{who} 于 {format_datetime(entry.at)} {entry.summary or entry.action}：{fields}")
