@@ -109,7 +109,7 @@ def _register_request_hooks(app: Flask) -> None:
         )
         return response
 
-    def _database_unavailable() -> tuple[str, int]:
+    def _database_unavailable(exc: BaseException | None = None) -> tuple[str, int]:
         """The 503 page when the database failed mid-request (refused, restarted, connection cut).
 
         The request's session is thrown away (nothing of the request is committed) and the page is drawn
@@ -122,7 +122,7 @@ def _register_request_hooks(app: Flask) -> None:
                 session.rollback()
             session.close()
         g._login_user = login_manager.anonymous_user()  # what Flask-Login's current_user returns
-        return render_error(503)
+        return render_error(503, BUSY_MESSAGE if _contended(exc) else None)
 
     @app.after_request
     def _finish_unit_of_work(response: Any) -> Any:
@@ -134,9 +134,9 @@ def _register_request_hooks(app: Flask) -> None:
                 session.commit()
             else:
                 session.rollback()
-        except (OperationalError, InterfaceError):
+        except (OperationalError, InterfaceError) as exc:
             app.logger.exception("database error at the end of the request")
-            response = make_response(_database_unavailable())
+            response = make_response(_database_unavailable(exc))
         finally:
             session.close()
         return response
@@ -157,9 +157,23 @@ def _register_request_hooks(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
-    def _db_down(_exc: Exception) -> tuple[str, int]:
+    def _db_down(exc: Exception) -> tuple[str, int]:
         app.logger.exception("database error")
-        return _database_unavailable()
+        return _database_unavailable(exc)
+
+
+BUSY_MESSAGE = "其他用户正在同时修改相关数据，请稍后重试。本次操作没有保存；此前已保存的内容不受影响。"
+# PostgreSQL's lock_not_available, deadlock_detected and serialization_failure
+_CONTENTION_STATES = frozenset({"55P03", "40P01", "40001"})
+
+
+def _contended(exc: BaseException | None) -> bool:
+    """The database answered but another transaction was in the way (a lock wait ran out, a deadlock):
+    not an outage, and the page says so."""
+    orig = getattr(exc, "orig", None)
+    if orig is None:
+        return False
+    return getattr(orig, "sqlstate", None) in _CONTENTION_STATES or "database is locked" in str(orig)
 
 
 def _register_template_helpers(app: Flask) -> None:
