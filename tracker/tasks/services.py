@@ -161,7 +161,11 @@ def _recompute(session: Session, parent_ids: set[int], actor: User | None) -> No
     (a parent whose children are all terminated keeps its own figure).
 
     A parent whose figure changes gets an audit entry and a new version, so a form opened on it before the
-    roll-up is refused as stale: one INSERT … SELECT and one UPDATE … WHERE over the changed parents."""
+    roll-up is refused as stale: one INSERT … SELECT and one UPDATE … WHERE over the changed parents.
+
+    The parents are locked first (in id order). Two roll-ups of one parent then queue, and the second reads
+    the children after the first has committed — otherwise it would average the children as they were when
+    it started and write back over the first one's share (SQLite's writers queue anyway)."""
     t = Task.__table__
     child = t.alias("child")
     weighted = (
@@ -171,6 +175,8 @@ def _recompute(session: Session, parent_ids: set[int], actor: User | None) -> No
     )
     rolled = cast(func.coalesce(func.round(weighted), t.c.progress), Integer)
     changed = and_(t.c.id.in_(parent_ids), rolled != t.c.progress)
+    session.flush()  # the change below goes first (the statements here are Core: no autoflush)
+    session.execute(select(t.c.id).where(t.c.id.in_(parent_ids)).order_by(t.c.id).with_for_update())
     at = now()
     session.execute(audit_t.insert().from_select(
         ["at", "actor_id", "object_type", "object_id", "action", "summary", "changes"],
