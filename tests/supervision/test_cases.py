@@ -245,3 +245,26 @@ def test_pages_walk_the_loop(demo) -> None:  # type: ignore[no-untyped-def]
     assert outsider.get(f"/supervision/{case_id}").status_code == 403
     assert head.post("/supervision/new", data={}).status_code == 403
     assert sup.get("/supervision/999999").status_code == 404
+
+
+def test_task_page_shows_a_case_course_only_to_who_may_open_the_case(demo, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """A co-operating department sees that the task is under supervision, not the case's comments."""
+    from tracker.tasks.models import task_co_departments
+
+    users = _users(session)
+    yz = session.scalars(select(Department).where(Department.name == "医政医管处", Department.region_id == 1)).one()
+    task = _task(session)
+    session.execute(task_co_departments.insert().values(task_id=task.id, department_id=yz.id))
+    case = _case_in(session, users, S.ACKNOWLEDGED, task)
+    perform(session, users["head"], case, A.PLAN, version=case.version_id, comment="整改方案：十二月底前补齐台账")
+    session.commit()
+    head, other = demo.test_client(), demo.test_client()
+    login(head, "zj_head_jk")
+    login(other, "zj_head_yz")
+    own = head.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "十二月底前补齐台账" in own and f"/supervision/{case.id}" in own
+    response = other.get(f"/tasks/{task.id}")
+    assert response.status_code == 200 and other.get(f"/supervision/{case.id}").status_code == 403
+    page = response.get_data(as_text=True)
+    assert case.number_label in page and "办理过程仅承办单位和督查部门可见" in page
+    assert "十二月底前补齐台账" not in page and f"/supervision/{case.id}" not in page

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
@@ -27,6 +27,7 @@ from ..permissions import (
 )
 from ..plans.models import Plan
 from ..supervision.models import CaseStep, SupervisionCase
+from ..supervision.services import can_view_case
 from ..timeutil import today
 from ..web import ID, enum_arg, fail_form, form_version, paginate
 from .forms import ActionForm, MilestoneDoneForm, ReportForm, ReviewForm, StatusForm
@@ -89,14 +90,6 @@ def show(task_id: int) -> str:
     while node is not None:
         ancestors.insert(0, node)
         node = node.parent
-    history = list(
-        session.scalars(
-            select(AuditEntry)
-            .where(AuditEntry.object_type == "tasks", AuditEntry.object_id == task.id)
-            .options(selectinload(AuditEntry.actor))
-            .order_by(AuditEntry.id.desc())
-        )
-    )
     attachments = list(session.scalars(
         select(Attachment).where(Attachment.milestone_id.in_([m.id for m in task.milestones])
                                  | Attachment.report_id.in_([r.id for r in task.reports]))
@@ -104,6 +97,14 @@ def show(task_id: int) -> str:
     cases = list(session.scalars(
         select(SupervisionCase).where(SupervisionCase.task_id == task.id)
         .options(selectinload(SupervisionCase.steps).selectinload(CaseStep.actor)).order_by(SupervisionCase.id.desc())))
+    # a case's course (comments, steps) only for those who may open the case itself
+    open_cases = {c.id for c in cases if can_view_case(session, current_user, c)}
+    history_stmt = select(AuditEntry).where(AuditEntry.object_type == "tasks", AuditEntry.object_id == task.id)
+    if len(open_cases) < len(cases):  # the case steps recorded on the task stay with the case
+        history_stmt = history_stmt.where(or_(~AuditEntry.action.startswith("case_", autoescape=True),
+                                              AuditEntry.action == "case_filed"))
+    history = list(session.scalars(history_stmt.options(selectinload(AuditEntry.actor))
+                                   .order_by(AuditEntry.id.desc())))
     adjustments = list(session.scalars(
         select(AdjustmentRequest).where(AdjustmentRequest.task_id == task.id).order_by(AdjustmentRequest.id.desc())))
     return render_template(
@@ -111,6 +112,7 @@ def show(task_id: int) -> str:
         can_update=can_update_task(current_user, task), can_report=can_report_on_task(current_user, task),
         can_request_adjustment=current_user.role == Role.DEPT_HEAD and is_lead(current_user, task),
         cases=cases, adjustments=adjustments, action_form=ActionForm(),
+        open_cases=open_cases,
     )
 
 
