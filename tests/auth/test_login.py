@@ -112,3 +112,58 @@ def test_create_user_command(demo) -> None:  # type: ignore[no-untyped-def]
                                                  "--region", "330000", "--department", "不存在处", "--password",
                                                  "abc12345"])
     assert result.exit_code == 1 and "没有部门" in result.output
+
+
+def _copy(client):  # type: ignore[no-untyped-def]
+    """Another browser holding the same session cookie (a copied or stolen cookie)."""
+    other = client.application.test_client()
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    other.set_cookie("session", cookie.value)
+    return other
+
+
+def test_signing_out_ends_every_copy_of_the_session(demo) -> None:  # type: ignore[no-untyped-def]
+    client = demo.test_client()
+    login(client, "zj_planner")
+    copy, elsewhere = _copy(client), demo.test_client()
+    login(elsewhere, "zj_planner")
+    assert copy.get("/plans").status_code == 200
+    client.post("/logout")
+    for c in (client, copy, elsewhere):
+        response = c.get("/plans")
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+    login(client, "zj_planner")
+    assert client.get("/plans").status_code == 200
+
+
+def test_a_new_password_ends_the_other_sessions_only(demo) -> None:  # type: ignore[no-untyped-def]
+    client, elsewhere = demo.test_client(), demo.test_client()
+    login(client, "zj_head_jk")
+    login(elsewhere, "zj_head_jk")
+    assert client.post("/account/password", data={"old_password": "demo1234", "new_password": "newpass2026",
+                                                   "confirm": "newpass2026"}).status_code == 302
+    assert client.get("/workspace").status_code == 200  # the session that changed it goes on
+    assert elsewhere.get("/workspace").status_code == 302
+
+
+def test_an_administrators_reset_ends_the_users_sessions(demo) -> None:  # type: ignore[no-untyped-def]
+    user_client, admin = demo.test_client(), demo.test_client()
+    login(user_client, "zj_staff_jk")
+    login(admin, "admin")
+    with demo.extensions["tracker.sessions"]() as s:
+        user = s.scalars(select(User).where(User.username == "zj_staff_jk")).one()
+        form = {"name": user.name, "role": user.role.value, "department_id": user.department_id,
+                "email": user.email or "", "is_active": "y", "password": "reset2026x"}
+    assert admin.post(f"/admin/users/{user.id}/edit", data=form).status_code == 302
+    assert user_client.get("/workspace").status_code == 302
+    login(user_client, "zj_staff_jk", "reset2026x")
+    assert user_client.get("/workspace").status_code == 200
+
+
+def test_a_session_id_of_another_form_is_not_a_user(demo) -> None:  # type: ignore[no-untyped-def]
+    from tracker.auth import load_user
+
+    with demo.test_request_context():
+        assert load_user("1") is None and load_user("1.x") is None and load_user("１.0") is None
+        assert load_user("99999999999.0") is None

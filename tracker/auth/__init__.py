@@ -10,10 +10,12 @@ from .models import User
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    if not user_id.isdigit():
+def load_user(session_id: str) -> User | None:
+    """The user of a session cookie ("id.epoch"): none once the account's sessions were ended."""
+    user_id, _, epoch = session_id.partition(".")
+    if not (user_id.isascii() and user_id.isdigit() and epoch.isascii() and epoch.isdigit()) or len(user_id) > 9:
         return None
     user = db_session().get(User, int(user_id), options=[joinedload(User.department)])
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or str(user.session_epoch) != epoch:
         return None
     return user

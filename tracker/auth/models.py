@@ -26,7 +26,8 @@ class User(TimestampMixin, Base):
     """A person who signs in; belongs to one department in one region."""
 
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint("failed_logins >= 0", name="failed_logins_nonnegative"),)
+    __table_args__ = (CheckConstraint("failed_logins >= 0", name="failed_logins_nonnegative"),
+                      CheckConstraint("session_epoch >= 0", name="session_epoch_nonnegative"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(40), unique=True)
@@ -41,6 +42,9 @@ class User(TimestampMixin, Base):
     locked_until: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
     password_changed_at: Mapped[datetime | None]
+    # Part of the id kept in the session cookie: raising it ends every session signed in before
+    # (signing out, a new password, an administrator's reset or deactivation).
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
     department: Mapped[Department] = relationship(back_populates="users")
 
@@ -54,7 +58,11 @@ class User(TimestampMixin, Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        return f"{self.id}.{self.session_epoch}"
+
+    def end_sessions(self) -> None:
+        """Every session cookie issued for this account so far stops working."""
+        self.session_epoch += 1
 
     @property
     def region_id(self) -> int:

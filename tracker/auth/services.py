@@ -89,6 +89,7 @@ def change_password(session: Session, user: User, old_password: str, new_passwor
     validate_password(new_password, field="new_password")
     user.password_hash = generate_password_hash(new_password)
     user.password_changed_at = now()
+    user.end_sessions()  # signed in elsewhere with the old password: signed out there
     audit.record(session, user, user, "change_password", summary="修改密码")
 
 
@@ -106,6 +107,7 @@ def update_user(session: Session, actor: User, user: User, *, name: str, role: R
         user.password_hash = generate_password_hash(new_password)
         user.password_changed_at = now()
         user.failed_logins, user.locked_until = 0, None
+        user.end_sessions()
     session.flush()
     changes = audit.diff(before, audit.snapshot(user, USER_FIELDS))
     if new_password:

@@ -32,6 +32,9 @@ def login() -> str | Response:
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
+    if current_user.is_authenticated:
+        # Not only this browser's cookie: a copy of it (or another device's) stops working too.
+        current_user.end_sessions()
     logout_user()
     flash("您已退出登录。", "info")
     return redirect(url_for("auth.login"))
@@ -47,6 +50,7 @@ def password() -> str | Response:
         except DomainError as exc:
             getattr(form, exc.field or "new_password").errors.append(exc.message)
         else:
+            login_user(current_user._get_current_object())  # this session goes on; the others have ended
             flash("密码已修改。", "success")
             return redirect(url_for("plans.home"))
     return render_template("auth/password.html", form=form)
