@@ -34,10 +34,10 @@ def test_wrong_password_counts_and_locks(demo) -> None:  # type: ignore[no-untyp
         html = client.post("/login", data={"username": "zj_planner", "password": "wrong"}).get_data(as_text=True)
         assert "用户名或密码错误" in html and f"再失败{4 - attempt}次" in html
     html = client.post("/login", data={"username": "zj_planner", "password": "wrong"}).get_data(as_text=True)
-    assert "已锁定" in html
+    assert "已暂停登录" in html
     # even the right password is refused while locked
     html = client.post("/login", data={"username": "zj_planner", "password": "demo1234"}).get_data(as_text=True)
-    assert "已锁定" in html
+    assert "已暂停登录" in html
     with timeutil.frozen(timeutil.now() + timedelta(minutes=16)):
         login(client, "zj_planner")
 
@@ -167,3 +167,18 @@ def test_a_session_id_of_another_form_is_not_a_user(demo) -> None:  # type: igno
     with demo.test_request_context():
         assert load_user("1") is None and load_user("1.x") is None and load_user("１.0") is None
         assert load_user("99999999999.0") is None
+
+
+def test_unknown_and_known_names_are_answered_alike(demo) -> None:  # type: ignore[no-untyped-def]
+    """The countdown and the pause read the same for a name no account has: the page does not tell
+    which usernames exist."""
+    known, unknown = demo.test_client(), demo.test_client()
+
+    def answers(client, name: str) -> list[str]:  # type: ignore[no-untyped-def]
+        pages = [client.post("/login", data={"username": name, "password": "wrong"}).get_data(as_text=True)
+                 for _ in range(6)]
+        return [p.split('class="flash flash-error" role="alert">')[1].split("</div>")[0] for p in pages]
+
+    mine, theirs = answers(known, "zj_planner"), answers(unknown, "no_such_user")
+    assert mine == theirs
+    assert "再失败4次" in mine[0] and "已暂停登录" in mine[4] and "已暂停登录至" in mine[5]

@@ -204,7 +204,7 @@ def _users(rng: random.Random, regions: list[dict[str, Any]], departments: list[
         add(f"staff{len(users) + 1}", "填报员", Role.DEPT_STAFF, rng.choice(departments)["id"])
     hashed = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
     for u in users:
-        u.update(password_hash=hashed, is_active=True, failed_logins=0, created_at=now, updated_at=now,
+        u.update(password_hash=hashed, is_active=True, created_at=now, updated_at=now,
                  email=f"{u['username']}@example.org")
     return users
 

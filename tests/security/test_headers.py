@@ -18,7 +18,7 @@ from werkzeug.test import TestResponse, encode_multipart
 from tracker import timeutil
 from tracker.attachments.models import Attachment
 from tracker.auth.models import User
-from tracker.auth.services import LOCKOUT, MAX_FAILED_LOGINS
+from tracker.auth.services import LOCKOUT, MAX_FAILED_LOGINS, locked_names, throttle_name
 from tracker.tasks.models import Milestone, MilestoneStatus
 
 from ..conftest import PASSWORD, client_for, login, make_test_app
@@ -128,7 +128,7 @@ def test_a_successful_login_starts_the_count_again(demo: Flask) -> None:
     login(client, "zj_planner")
     client.post("/logout")
     html = _fail(client, "zj_planner", MAX_FAILED_LOGINS - 1)
-    assert "已锁定" not in html and "再失败1次" in html
+    assert "已暂停登录" not in html and "再失败1次" in html
     login(client, "zj_planner")
 
 
@@ -136,8 +136,8 @@ def test_spellings_of_a_username_count_against_the_same_account(demo: Flask) -> 
     client = demo.test_client()
     for spelling in ["ZJ_PLANNER", " zj_planner", "Zj_Planner ", "zj_planner", "zj_PLANNER"]:
         html = _fail(client, spelling, 1)
-    assert "已锁定" in html
-    assert "已锁定" in client.post("/login", data={"username": "zj_planner", "password": PASSWORD}
+    assert "已暂停登录" in html
+    assert "已暂停登录" in client.post("/login", data={"username": "zj_planner", "password": PASSWORD}
                                    ).get_data(as_text=True)
 
 
@@ -145,7 +145,7 @@ def test_the_lock_lasts_its_whole_time(demo: Flask) -> None:
     client = demo.test_client()
     _fail(client, "zj_head_jk", MAX_FAILED_LOGINS)
     with timeutil.frozen(timeutil.now() + LOCKOUT - timedelta(minutes=1)):
-        assert "已锁定" in client.post("/login", data={"username": "zj_head_jk", "password": PASSWORD}
+        assert "已暂停登录" in client.post("/login", data={"username": "zj_head_jk", "password": PASSWORD}
                                        ).get_data(as_text=True)
     with timeutil.frozen(timeutil.now() + LOCKOUT + timedelta(seconds=1)):
         login(client, "zj_head_jk")
@@ -155,7 +155,7 @@ def test_an_admin_password_reset_unlocks_the_account(demo: Flask) -> None:
     _fail(demo.test_client(), "zj_head_jk", MAX_FAILED_LOGINS)
     with demo.extensions["tracker.sessions"]() as s:
         user = s.scalars(select(User).where(User.username == "zj_head_jk")).one()
-        assert user.locked_until is not None
+        assert throttle_name(user.username) in locked_names(s)
         form = {"username": user.username, "name": user.name, "role": user.role.value,
                 "department_id": str(user.department_id), "is_active": "y", "password": "reset2026"}
     admin = client_for(demo, "admin")

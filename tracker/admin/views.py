@@ -7,7 +7,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from ..auth.models import Role, User
-from ..auth.services import create_user, update_user
+from ..auth.services import create_user, locked_names, throttle_name, update_user
 from ..db import db_session
 from ..errors import DomainError
 from ..permissions import roles_required
@@ -55,7 +55,7 @@ def users() -> str:
     page = paginate(session, stmt)
     regions = list(session.scalars(select(Region).order_by(Region.code)))
     return render_template("admin/users.html", page=page, roles=Role, role=role, region_id=region_id, q=q,
-                           regions=regions)
+                           regions=regions, locked=locked_names(session), throttle_name=throttle_name)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

@@ -26,8 +26,7 @@ class User(TimestampMixin, Base):
     """A person who signs in; belongs to one department in one region."""
 
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint("failed_logins >= 0", name="failed_logins_nonnegative"),
-                      CheckConstraint("session_epoch >= 0", name="session_epoch_nonnegative"))
+    __table_args__ = (CheckConstraint("session_epoch >= 0", name="session_epoch_nonnegative"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(40), unique=True)
@@ -38,8 +37,6 @@ class User(TimestampMixin, Base):
     email: Mapped[str | None] = mapped_column(String(120))
     phone: Mapped[str | None] = mapped_column(String(30))
     is_active: Mapped[bool] = mapped_column(default=True)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
     password_changed_at: Mapped[datetime | None]
     # Part of the id kept in the session cookie: raising it ends every session signed in before
@@ -70,3 +67,17 @@ class User(TimestampMixin, Base):
 
     def __str__(self) -> str:
         return self.name
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins per username as typed (trimmed, lower case), whether or not an account has it:
+    the answers and the temporary lock are the same for every name, so the login page does not tell
+    which usernames exist."""
+
+    __tablename__ = "login_throttles"
+    __table_args__ = (CheckConstraint("failures >= 0", name="failures_nonnegative"),)
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(index=True)

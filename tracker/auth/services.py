@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -12,10 +13,11 @@ from .. import audit
 from ..errors import DomainError
 from ..regions.models import Department, Region
 from ..timeutil import format_datetime, now
-from .models import Role, User
+from .models import LoginThrottle, Role, User
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
+FORGET_AFTER = timedelta(days=1)
 MIN_PASSWORD_LENGTH = 8
 # Spend the same time on unknown usernames as on wrong passwords.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
@@ -59,28 +61,65 @@ def create_user(session: Session, actor: User | None, *, username: str, name: st
     return user
 
 
+def throttle_name(username: str) -> str:
+    """The key failed sign-ins count against: the name as the login lookup reads it."""
+    return username.strip().lower()[:80]
+
+
 def authenticate(session: Session, username: str, password: str) -> User:
-    """Return the user, or raise LoginFailed with a message; counts failures and locks the account."""
-    user = session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
-    if user is None or not user.is_active:
-        check_password_hash(_DUMMY_HASH, password)
-        raise LoginFailed("用户名或密码错误。")
+    """Return the user, or raise LoginFailed with a message.
+
+    Failures count against the name typed, whether an account has it or not, and lock that name for a
+    while after MAX_FAILED_LOGINS; every answer reads the same for an unknown name as for a known one,
+    and takes as long (a password hash is checked either way)."""
+    name = throttle_name(username)
     current = now()
-    if user.locked_until is not None and user.locked_until > current:
-        raise LoginFailed(f"登录失败次数过多，账户已锁定至{format_datetime(user.locked_until)}。")
-    if not check_password_hash(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until = current + LOCKOUT
-            user.failed_logins = 0
+    throttle = session.get(LoginThrottle, name)
+    if throttle is not None and throttle.locked_until is not None and throttle.locked_until > current:
+        check_password_hash(_DUMMY_HASH, password)
+        raise LoginFailed(f"登录失败次数过多，该用户名已暂停登录至{format_datetime(throttle.locked_until)}。")
+    user = session.scalar(select(User).where(func.lower(User.username) == name))
+    usable = user is not None and user.is_active
+    if usable and check_password_hash(user.password_hash, password):  # type: ignore[union-attr]
+        if throttle is not None:
+            session.delete(throttle)
+        user.last_login_at = current  # type: ignore[union-attr]
+        return user  # type: ignore[return-value]
+    if not usable:
+        check_password_hash(_DUMMY_HASH, password)
+    failures = _count_failure(session, name, current)
+    if failures >= MAX_FAILED_LOGINS:
+        session.execute(update(LoginThrottle).where(LoginThrottle.name == name)
+                        .values(failures=0, locked_until=current + LOCKOUT))
+        if user is not None:
             audit.record(session, None, user, "lock", summary="连续登录失败，账户临时锁定")
-            raise LoginFailed(f"登录失败次数过多，账户已锁定{int(LOCKOUT.total_seconds() // 60)}分钟。")
-        left = MAX_FAILED_LOGINS - user.failed_logins
-        raise LoginFailed(f"用户名或密码错误。再失败{left}次账户将被临时锁定。")
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = current
-    return user
+        raise LoginFailed(f"登录失败次数过多，该用户名已暂停登录{int(LOCKOUT.total_seconds() // 60)}分钟。")
+    left = MAX_FAILED_LOGINS - failures
+    raise LoginFailed(f"用户名或密码错误。再失败{left}次该用户名将暂停登录{int(LOCKOUT.total_seconds() // 60)}分钟。")
+
+
+def _count_failure(session: Session, name: str, at: datetime) -> int:
+    """One more failure for ``name`` (an atomic upsert: concurrent attempts all count); returns the count.
+    Names nobody has tried for a day are forgotten."""
+    session.execute(delete(LoginThrottle).where(
+        LoginThrottle.updated_at < at - FORGET_AFTER,
+        or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until < at)))
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(LoginThrottle)
+    stmt = insert.values(name=name, failures=1, updated_at=at).on_conflict_do_update(
+        index_elements=[LoginThrottle.name],
+        set_={"failures": LoginThrottle.failures + 1, "updated_at": at},
+    ).returning(LoginThrottle.failures)
+    return int(session.execute(stmt).scalar_one())
+
+
+def locked_names(session: Session) -> set[str]:
+    """Names whose sign-in is paused now (the admin page marks their accounts)."""
+    return set(session.scalars(select(LoginThrottle.name).where(LoginThrottle.locked_until > now())))
+
+
+def unlock(session: Session, user: User) -> None:
+    session.execute(delete(LoginThrottle).where(LoginThrottle.name == throttle_name(user.username)))
 
 
 def change_password(session: Session, user: User, old_password: str, new_password: str) -> None:
@@ -106,7 +145,7 @@ def update_user(session: Session, actor: User, user: User, *, name: str, role: R
         validate_password(new_password)
         user.password_hash = generate_password_hash(new_password)
         user.password_changed_at = now()
-        user.failed_logins, user.locked_until = 0, None
+        unlock(session, user)
         user.end_sessions()
     session.flush()
     changes = audit.diff(before, audit.snapshot(user, USER_FIELDS))
