@@ -38,7 +38,7 @@ def _open_task_alert(session: Session, task: Task) -> Alert | None:
                                               Alert.status == AlertStatus.OPEN))
 
 
-def test_approved_extension_resolves_the_overdue_alert_in_the_next_scan(demo, session: Session) -> None:  # type: ignore[no-untyped-def]
+def test_approved_extension_resolves_the_overdue_alert_at_once(demo, session: Session) -> None:  # type: ignore[no-untyped-def]
     task = _overdue_task(session)
     scan(session, date(2026, 11, 22))
     session.commit()
@@ -47,13 +47,16 @@ def test_approved_extension_resolves_the_overdue_alert_in_the_next_scan(demo, se
     req = request_deadline(session, _user(session, "zj_head_jk"), task, date(2027, 3, 31), "设备到货延迟")
     with pytest.raises(DomainError, match="待审批"):
         request_deadline(session, _user(session, "zj_head_jk"), task, date(2027, 4, 30), "再次申请")
+    alert_id = _open_task_alert(session, task).id  # type: ignore[union-attr]
     decide(session, _user(session, "zj_planner"), req, approve=True, comment="同意")
     session.commit()
     assert task.deadline == date(2027, 3, 31) and req.old_date == old
-    scan(session, date(2026, 11, 22))
-    session.commit()
-    alert = _open_task_alert(session, task)
-    assert alert is None or alert.due_date == date(2027, 3, 31)
+    # no scan in between: the approval re-evaluated the task
+    assert _open_task_alert(session, task) is None and task.status == TaskStatus.IN_PROGRESS
+    gone = session.get(Alert, alert_id)
+    assert gone is not None and gone.status == AlertStatus.RESOLVED and gone.resolved_reason == "deadline_changed"
+    changes = scan(session, date(2026, 11, 22))  # and the day's scan finds nothing more to do
+    assert (changes["raised"], changes["resolved"], changes["upgraded"]) == (0, 0, 0)
     history = list(session.scalars(select(AuditEntry).where(AuditEntry.object_type == "tasks",
                                                             AuditEntry.object_id == task.id,
                                                             AuditEntry.action == "adjusted")))

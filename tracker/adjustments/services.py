@@ -1,7 +1,8 @@
 """调整申请: the lead department asks to move a deadline or change an indicator's target;
 the planner of the plan's region approves or rejects. An approved change is applied to the item
-with the old value kept in the request and in the audit trail; the next overdue scan re-evaluates
-the item's alerts against the new deadline."""
+with the old value kept in the request and in the audit trail; an approved deadline is re-evaluated at
+once (the day's overdue scan runs again in the same transaction), so the item leaves the overdue list
+and its status is set back as soon as the approval is saved."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
 from .. import audit
+from ..alerts.services import scan
 from ..attachments.services import save_uploads
 from ..auth.models import Role, User
 from ..errors import DomainError, InvalidTransition, PermissionDenied
@@ -139,6 +141,9 @@ def decide(session: Session, actor: User, req: AdjustmentRequest, *, approve: bo
                  f"{'批准' if approve else '驳回'}调整申请")
     if approve:
         _apply(session, actor, req)
+        if req.kind == AdjustmentKind.DEADLINE:
+            # Idempotent and set-based: on a day already scanned only the moved item changes.
+            scan(session)
 
 
 def _apply(session: Session, actor: User, req: AdjustmentRequest) -> None:

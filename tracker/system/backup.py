@@ -236,6 +236,8 @@ def restore_backup(database_url: str, upload_dir: Path, archive: Path, *, replac
     if not archive.is_file():
         raise BackupError(f"找不到备份文件：{archive}")
     pg_restore = _tool("pg_restore") if kind == "postgresql" else ""
+    if kind == "postgresql":
+        _tool("psql")  # before anything is unpacked: the load below needs it
     _check_layout(upload_dir, _sqlite_path(url) if kind == "sqlite" else None, archive)
     try:
         manifest, upgrade = _restore(database_url, kind, pg_restore, upload_dir, archive, replace)
