@@ -13,18 +13,19 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, object_session
 from sqlalchemy.orm.attributes import flag_modified
 
 from .. import audit
 from ..auth.models import User
-from ..errors import DomainError, StaleObject
+from ..errors import DomainError
 from ..indicators.models import Indicator
 from ..permissions import can_create_plan, can_edit_plan, region_ids_above, require
 from ..plans.models import InvestmentUnit, Plan, PlanLevel, PlanStage, PlanStageEvent
 from ..plans.services import flatten, task_tree
 from ..regions.models import Department, Region
 from ..tasks.models import Task, TaskKind, TaskLevel, TaskStatus
+from ..tasks.services import check_version as tasks_check_version
 from ..timeutil import format_date, today
 
 _UpstreamTask = aliased(Task)
@@ -59,9 +60,13 @@ def child_levels(level: TaskLevel | None) -> list[TaskLevel]:
 
 
 def check_version(obj: Any, version: int | None, what: str) -> None:
-    """Refuse a save whose form was loaded before the record last changed."""
-    if version is None or version != obj.version_id:
-        raise StaleObject(f"该{what}在您打开表单后已被他人修改，您的修改没有保存。")
+    """Refuse a save whose form was loaded before the record last changed. The row is locked first, as
+    for a department's updates, so of two saves at once the second is refused here; the planning pages
+    show what changed beside the form."""
+    session = object_session(obj)
+    assert session is not None, "a stored record"
+    tasks_check_version(session, obj, version, f"该{what}在您打开表单后已被他人修改，您的修改没有保存。",
+                        list_changes=False)
 
 
 def check_open(parent: Task, field_name: str | None = None) -> None:

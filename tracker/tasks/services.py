@@ -81,7 +81,11 @@ def changes_since(session: Session, obj: Any, version: int) -> list[str]:
     return list(reversed(lines))
 
 
-def check_version(session: Session, obj: Any, version: int | None) -> None:
+STALE_MESSAGE = "保存失败：此记录在您打开页面后已被他人修改，您的修改没有保存。请查看最新内容后重新填写。"
+
+
+def check_version(session: Session, obj: Any, version: int | None, message: str = STALE_MESSAGE, *,
+                  list_changes: bool = True) -> None:
     """Refuse a save from a form loaded at another version than the record's.
 
     The row is locked first (FOR UPDATE; SQLite's writers queue anyway): of two saves made from the same
@@ -91,9 +95,9 @@ def check_version(session: Session, obj: Any, version: int | None) -> None:
     model = type(obj)
     current = session.scalar(select(model.version_id).where(model.id == obj.id).with_for_update())
     if version is None or version != current:
-        lines = changes_since(session, obj, version or 0)
+        lines = changes_since(session, obj, version or 0) if list_changes else []
         detail = ("\n" + "\n".join(lines)) if lines else ""
-        raise StaleObject("保存失败：此记录在您打开页面后已被他人修改，您的修改没有保存。请查看最新内容后重新填写。" + detail)
+        raise StaleObject(message + detail)
 
 
 def _audit(session: Session, actor: User | None, obj: Any, action: str, before: dict[str, Any],
