@@ -24,6 +24,7 @@ import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from pathlib import Path
 from typing import Any
 
 import click
@@ -114,6 +115,14 @@ def _deliveries(ctx: JobContext) -> dict[str, Any]:
     from .notifications.services import deliver_pending
 
     return deliver_pending(ctx.session, Channels.from_config(ctx.config))
+
+
+@job("tidy_uploads", "清理未引用的附件文件", daily_at=time(3, 0))
+def _tidy_uploads(ctx: JobContext) -> dict[str, Any]:
+    from .attachments.services import remove_orphans
+
+    counts = remove_orphans(ctx.session, Path(ctx.config["UPLOAD_DIR"]))
+    return {"removed": counts["removed"]}
 
 
 def run_job(app: Flask, name: str, day: date | None = None) -> JobRun:

@@ -86,7 +86,8 @@ def test_the_scheduler_is_set_up_for_shanghai_with_guards(app: Flask) -> None:
     assert str(scheduler.timezone) == "Asia/Shanghai"
     assert scheduler._job_defaults == {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
     jobs = {j.id: j for j in scheduler.get_jobs()}
-    assert set(jobs) == {"scan", "indicator_alerts", "reminders", "case_reminders", "report_reminders", "deliveries"}
+    assert set(jobs) == {"scan", "indicator_alerts", "reminders", "case_reminders", "report_reminders", "deliveries",
+                         "tidy_uploads"}
     assert str(jobs["scan"].trigger) == "cron[hour='1', minute='0']"
     assert str(jobs["reminders"].trigger) == "cron[hour='8', minute='0']"
     assert str(jobs["deliveries"].trigger).startswith("interval[0:10:00]")
@@ -97,7 +98,7 @@ def test_catch_up_runs_todays_missed_daily_jobs_once(app: Flask, session: Sessio
     with timeutil.frozen(datetime(2026, 11, 22, 0, 30, tzinfo=timeutil.LOCAL_TZ)):
         assert catch_up(app) == []  # nothing is due before 01:00
     runs = catch_up(app)  # 09:00
-    assert [r.job for r in runs] == ["scan", "indicator_alerts", "reminders", "deliveries", "case_reminders",
+    assert [r.job for r in runs] == ["scan", "indicator_alerts", "tidy_uploads", "reminders", "deliveries", "case_reminders",
                                      "deliveries",
                                      "report_reminders", "deliveries"]
     assert catch_up(app) == []

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import re
+import time
 import zipfile
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
@@ -133,7 +137,9 @@ def save_uploads(session: Session, actor: User, files: list[FileStorage], **owne
         digest = hashlib.sha256(data).hexdigest()
         key = f"{digest[:2]}/{digest}"
         path = root / key
-        if not path.exists():
+        if path.exists():
+            os.utime(path)  # in use again: the sweep below leaves files touched lately alone
+        else:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".part")
             tmp.write_bytes(data)
@@ -144,6 +150,29 @@ def save_uploads(session: Session, actor: User, files: list[FileStorage], **owne
         saved.append(attachment)
     session.flush()
     return saved
+
+
+ORPHAN_AGE = timedelta(hours=6)
+
+
+def remove_orphans(session: Session, root: Path, *, older_than: timedelta = ORPHAN_AGE) -> dict[str, int]:
+    """Delete stored files no attachment refers to (left by uploads whose transaction rolled back, or
+    half-written ``.part`` files), once they are ``older_than`` old: a file written or reused lately may
+    belong to a transaction still open."""
+    if not root.is_dir():
+        return {"removed": 0, "kept": 0}
+    referenced = set(session.scalars(select(Attachment.storage_key).distinct()))
+    cutoff = time.time() - older_than.total_seconds()
+    removed = kept = 0
+    for path in root.rglob("*"):
+        if not path.is_file():
+            continue
+        if path.relative_to(root).as_posix() in referenced or path.stat().st_mtime >= cutoff:
+            kept += 1
+            continue
+        path.unlink(missing_ok=True)
+        removed += 1
+    return {"removed": removed, "kept": kept}
 
 
 def file_path(attachment: Attachment) -> Path:
