@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -20,7 +21,10 @@ LOCKOUT = timedelta(minutes=15)
 FORGET_AFTER = timedelta(days=1)
 MIN_PASSWORD_LENGTH = 8
 # Spend the same time on unknown usernames as on wrong passwords.
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+@cache
+def _dummy_hash() -> str:
+    """Made on the first failed sign-in, not at import (hashing takes a noticeable time)."""
+    return generate_password_hash("not-a-real-password")
 
 
 class LoginFailed(DomainError):
@@ -76,7 +80,7 @@ def authenticate(session: Session, username: str, password: str) -> User:
     current = now()
     throttle = session.get(LoginThrottle, name)
     if throttle is not None and throttle.locked_until is not None and throttle.locked_until > current:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         raise LoginFailed(f"登录失败次数过多，该用户名已暂停登录至{format_datetime(throttle.locked_until)}。")
     user = session.scalar(select(User).where(func.lower(User.username) == name))
     usable = user is not None and user.is_active
@@ -86,7 +90,7 @@ def authenticate(session: Session, username: str, password: str) -> User:
         user.last_login_at = current  # type: ignore[union-attr]
         return user  # type: ignore[return-value]
     if not usable:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
     failures = _count_failure(session, name, current)
     if failures >= MAX_FAILED_LOGINS:
         session.execute(update(LoginThrottle).where(LoginThrottle.name == name)
