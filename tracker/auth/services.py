@@ -20,10 +20,12 @@ MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
 FORGET_AFTER = timedelta(days=1)
 MIN_PASSWORD_LENGTH = 8
-# Spend the same time on unknown usernames as on wrong passwords.
+
+
 @cache
 def _dummy_hash() -> str:
-    """Made on the first failed sign-in, not at import (hashing takes a noticeable time)."""
+    """Checked against for unknown names, so they take as long as wrong passwords; made on first use,
+    not at import (hashing takes a noticeable time)."""
     return generate_password_hash("not-a-real-password")
 
 
