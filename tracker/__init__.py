@@ -30,6 +30,12 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     Config.finalise(app.config)
     Path(app.config["INSTANCE_PATH"]).mkdir(parents=True, exist_ok=True)
 
+    if app.config["PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)  # type: ignore[method-assign]
+
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["tracker.engine"] = engine
     app.extensions["tracker.sessions"] = make_session_factory(engine)

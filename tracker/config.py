@@ -45,6 +45,9 @@ class Config:
     DISPLAY_TIMEZONE = "Asia/Shanghai"
     SMTP_URL = os.environ.get("TRACKER_SMTP_URL")
     WEBHOOK_URL = os.environ.get("TRACKER_WEBHOOK_URL")
+    # Reverse proxies in front that set X-Forwarded-For/-Proto (nginx: 1). The client's address counts
+    # failed sign-ins; without this every request seems to come from the proxy.
+    PROXIES = int(os.environ.get("TRACKER_PROXIES", "0"))
     TESTING = False
 
     @classmethod

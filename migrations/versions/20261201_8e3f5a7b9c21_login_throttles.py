@@ -1,4 +1,4 @@
-"""failed sign-ins counted per username typed, known or not (login_throttles), instead of on the account
+"""failed sign-ins counted per username typed, known or not, and per address (login_throttles), not on the account
 
 Revision ID: 8e3f5a7b9c21
 Revises: 7d2e4f6a8b10
@@ -21,7 +21,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         'login_throttles',
-        sa.Column('name', sa.String(length=80), nullable=False),
+        sa.Column('name', sa.String(length=100), nullable=False),
         sa.Column('failures', sa.Integer(), nullable=False),
         sa.Column('locked_until', tracker.db.UTCDateTime(), nullable=True),
         sa.Column('updated_at', tracker.db.UTCDateTime(), nullable=False),
@@ -31,8 +31,8 @@ def upgrade() -> None:
     op.create_index(op.f('ix_login_throttles_updated_at'), 'login_throttles', ['updated_at'], unique=False)
     # a lock in force carries over to the name
     op.execute("INSERT INTO login_throttles (name, failures, locked_until, updated_at) "
-               "SELECT lower(username), max(failed_logins), max(locked_until), max(COALESCE(locked_until, updated_at)) "
-               "FROM users WHERE failed_logins > 0 OR locked_until IS NOT NULL GROUP BY lower(username)")
+               "SELECT 'user:' || lower(username), max(failed_logins), max(locked_until), "
+               "max(COALESCE(locked_until, updated_at)) FROM users WHERE failed_logins > 0 OR locked_until IS NOT NULL GROUP BY 'user:' || lower(username)")
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_users_failed_logins_nonnegative'), type_='check')
         batch_op.drop_column('locked_until')

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from tracker import timeutil
-from tracker.auth.models import User
+from tracker.auth.models import LoginThrottle, User
 
 from ..conftest import login
 
@@ -182,3 +182,56 @@ def test_unknown_and_known_names_are_answered_alike(demo) -> None:  # type: igno
     mine, theirs = answers(known, "zj_planner"), answers(unknown, "no_such_user")
     assert mine == theirs
     assert "再失败4次" in mine[0] and "已暂停登录" in mine[4] and "已暂停登录至" in mine[5]
+
+
+def _from(app, address: str):  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def test_many_names_tried_from_one_address_pause_that_address(demo) -> None:  # type: ignore[no-untyped-def]
+    from tracker.auth.services import ADDRESS_LIMIT, LOCKOUT
+
+    guesser = _from(demo, "203.0.113.7")
+    for n in range(ADDRESS_LIMIT):
+        guesser.post("/login", data={"username": f"guess{n}", "password": "wrong"})
+    html = guesser.post("/login", data={"username": "zj_planner", "password": "demo1234"}).get_data(as_text=True)
+    assert "来自您网络地址的登录失败次数过多" in html  # even a right password, from there
+    login(_from(demo, "198.51.100.2"), "zj_planner")  # others are not paused
+    with timeutil.frozen(timeutil.now() + LOCKOUT + timedelta(seconds=1)):
+        login(guesser, "zj_planner")
+
+
+def test_failures_spread_over_time_do_not_pause_an_address(demo) -> None:  # type: ignore[no-untyped-def]
+    from tracker.auth.services import ADDRESS_LIMIT, LOCKOUT
+
+    office = _from(demo, "192.0.2.10")
+    start = timeutil.now()
+    for n in range(ADDRESS_LIMIT + 5):  # one typo every 16 minutes all day
+        with timeutil.frozen(start + n * (LOCKOUT + timedelta(minutes=1))):
+            html = office.post("/login", data={"username": f"typo{n}", "password": "x"}).get_data(as_text=True)
+            assert "网络地址" not in html
+
+
+def test_behind_a_proxy_the_forwarded_address_counts(migrated, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tracker.auth.services import ADDRESS_LIMIT
+
+    from ..conftest import make_test_app
+
+    app = make_test_app(migrated, tmp_path, PROXIES=1)
+    try:
+        client = app.test_client()
+        for n in range(ADDRESS_LIMIT):
+            client.post("/login", data={"username": f"g{n}", "password": "x"},
+                        headers={"X-Forwarded-For": "203.0.113.9"})
+        paused = client.post("/login", data={"username": "g", "password": "x"},
+                             headers={"X-Forwarded-For": "203.0.113.9"})
+        other = client.post("/login", data={"username": "g", "password": "x"},
+                            headers={"X-Forwarded-For": "203.0.113.10"})
+        assert "网络地址" in paused.get_data(as_text=True) and "网络地址" not in other.get_data(as_text=True)
+    finally:
+        with app.extensions["tracker.sessions"]() as s:
+            s.execute(delete(LoginThrottle))
+            s.commit()
+        app.extensions["tracker.engine"].dispose()

@@ -70,14 +70,14 @@ class User(TimestampMixin, Base):
 
 
 class LoginThrottle(Base):
-    """Failed sign-ins per username as typed (trimmed, lower case), whether or not an account has it:
-    the answers and the temporary lock are the same for every name, so the login page does not tell
-    which usernames exist."""
+    """Failed sign-ins per username as typed (``user:`` and the name trimmed, in lower case), whether or
+    not an account has it — the answers and the pause are the same for every name, so the login page does
+    not tell which usernames exist — and per client address (``addr:`` and the address)."""
 
     __tablename__ = "login_throttles"
     __table_args__ = (CheckConstraint("failures >= 0", name="failures_nonnegative"),)
 
-    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
     failures: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(index=True)

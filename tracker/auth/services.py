@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -19,6 +19,7 @@ from .models import LoginThrottle, Role, User
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
 FORGET_AFTER = timedelta(days=1)
+ADDRESS_LIMIT = 30  # failures from one address within LOCKOUT, whatever the names
 MIN_PASSWORD_LENGTH = 8
 
 
@@ -68,53 +69,71 @@ def create_user(session: Session, actor: User | None, *, username: str, name: st
 
 
 def throttle_name(username: str) -> str:
-    """The key failed sign-ins count against: the name as the login lookup reads it."""
+    """The key failed sign-ins with this name count against: the name as the login lookup reads it."""
+    return "user:" + _typed(username)
+
+
+def _typed(username: str) -> str:
     return username.strip().lower()[:80]
 
 
-def authenticate(session: Session, username: str, password: str) -> User:
+def authenticate(session: Session, username: str, password: str, address: str | None = None) -> User:
     """Return the user, or raise LoginFailed with a message.
 
-    Failures count against the name typed, whether an account has it or not, and lock that name for a
-    while after MAX_FAILED_LOGINS; every answer reads the same for an unknown name as for a known one,
-    and takes as long (a password hash is checked either way)."""
-    name = throttle_name(username)
-    current = now()
-    throttle = session.get(LoginThrottle, name)
-    if throttle is not None and throttle.locked_until is not None and throttle.locked_until > current:
+    Failures count against the name typed, whether an account has it or not, and pause that name for
+    LOCKOUT after MAX_FAILED_LOGINS; every answer reads the same for an unknown name as for a known one,
+    and takes as long (a password hash is checked either way). They also count against the client's
+    ``address``: ADDRESS_LIMIT failures within LOCKOUT pause sign-ins from it (trying many names)."""
+    typed, current = _typed(username), now()
+    keys = [throttle_name(username)] + ([f"addr:{address}"[:100]] if address else [])
+    paused = {t.name: t.locked_until for t in session.scalars(
+        select(LoginThrottle).where(LoginThrottle.name.in_(keys), LoginThrottle.locked_until > current))}
+    if paused:
         check_password_hash(_dummy_hash(), password)
-        raise LoginFailed(f"登录失败次数过多，该用户名已暂停登录至{format_datetime(throttle.locked_until)}。")
-    user = session.scalar(select(User).where(func.lower(User.username) == name))
+        if keys[0] in paused:
+            raise LoginFailed(f"登录失败次数过多，该用户名已暂停登录至{format_datetime(paused[keys[0]])}。")
+        raise LoginFailed(f"来自您网络地址的登录失败次数过多，已暂停登录至{format_datetime(paused[keys[1]])}。")
+    user = session.scalar(select(User).where(func.lower(User.username) == typed))
     usable = user is not None and user.is_active
     if usable and check_password_hash(user.password_hash, password):  # type: ignore[union-attr]
-        if throttle is not None:
-            session.delete(throttle)
+        # the name's count starts again; the address's does not (one good account must not clear it)
+        session.execute(delete(LoginThrottle).where(LoginThrottle.name == keys[0]))
         user.last_login_at = current  # type: ignore[union-attr]
         return user  # type: ignore[return-value]
     if not usable:
         check_password_hash(_dummy_hash(), password)
-    failures = _count_failure(session, name, current)
+    minutes = int(LOCKOUT.total_seconds() // 60)
+    failures = _count_failure(session, keys[0], current)
+    from_address = _count_failure(session, keys[1], current, window=LOCKOUT) if address else 0
+    if from_address >= ADDRESS_LIMIT:
+        _pause(session, keys[1], current)
     if failures >= MAX_FAILED_LOGINS:
-        session.execute(update(LoginThrottle).where(LoginThrottle.name == name)
-                        .values(failures=0, locked_until=current + LOCKOUT))
+        _pause(session, keys[0], current)
         if user is not None:
             audit.record(session, None, user, "lock", summary="连续登录失败，账户临时锁定")
-        raise LoginFailed(f"登录失败次数过多，该用户名已暂停登录{int(LOCKOUT.total_seconds() // 60)}分钟。")
-    left = MAX_FAILED_LOGINS - failures
-    raise LoginFailed(f"用户名或密码错误。再失败{left}次该用户名将暂停登录{int(LOCKOUT.total_seconds() // 60)}分钟。")
+        raise LoginFailed(f"登录失败次数过多，该用户名已暂停登录{minutes}分钟。")
+    raise LoginFailed(f"用户名或密码错误。再失败{MAX_FAILED_LOGINS - failures}次该用户名将暂停登录{minutes}分钟。")
 
 
-def _count_failure(session: Session, name: str, at: datetime) -> int:
-    """One more failure for ``name`` (an atomic upsert: concurrent attempts all count); returns the count.
-    Names nobody has tried for a day are forgotten."""
+def _pause(session: Session, key: str, at: datetime) -> None:
+    session.execute(update(LoginThrottle).where(LoginThrottle.name == key)
+                    .values(failures=0, locked_until=at + LOCKOUT))
+
+
+def _count_failure(session: Session, key: str, at: datetime, window: timedelta | None = None) -> int:
+    """One more failure for ``key`` (an atomic upsert: concurrent attempts all count); returns the count.
+    With a ``window``, a count whose last failure is older starts again. Keys nobody has tried for a day
+    are forgotten."""
     session.execute(delete(LoginThrottle).where(
         LoginThrottle.updated_at < at - FORGET_AFTER,
         or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until < at)))
     dialect = session.get_bind().dialect.name
     insert = (postgresql if dialect == "postgresql" else sqlite).insert(LoginThrottle)
-    stmt = insert.values(name=name, failures=1, updated_at=at).on_conflict_do_update(
-        index_elements=[LoginThrottle.name],
-        set_={"failures": LoginThrottle.failures + 1, "updated_at": at},
+    more = LoginThrottle.failures + 1
+    if window is not None:
+        more = case((LoginThrottle.updated_at < at - window, 1), else_=more)
+    stmt = insert.values(name=key, failures=1, updated_at=at).on_conflict_do_update(
+        index_elements=[LoginThrottle.name], set_={"failures": more, "updated_at": at},
     ).returning(LoginThrottle.failures)
     return int(session.execute(stmt).scalar_one())
 

@@ -21,7 +21,8 @@ def login() -> str | Response:
     error = None
     if form.validate_on_submit():
         try:
-            user = authenticate(db_session(), form.username.data or "", form.password.data or "")
+            user = authenticate(db_session(), form.username.data or "", form.password.data or "",
+                                request.remote_addr)
         except LoginFailed as exc:
             error = exc.message
         else:
