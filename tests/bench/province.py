@@ -185,6 +185,21 @@ def _status(name: str) -> float:
     return 0.0
 
 
+def _cpu_ticks() -> list[int]:
+    """The machine's CPU time counters (/proc/stat: user, nice, system, idle, iowait, irq, softirq, steal)."""
+    try:
+        return [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    except (OSError, ValueError):
+        return []
+
+
+def _steal_percent(before: list[int], after: list[int]) -> float | None:
+    if len(before) < 8 or len(after) < 8:
+        return None
+    spent = [b - a for a, b in zip(before, after, strict=True)]
+    return round(100 * spent[7] / max(1, sum(spent)), 1)
+
+
 def settle(engine: Engine) -> None:
     """The state a server is in once the bulk writes above are an hour old: vacuumed and analysed (the
     autovacuum daemon would otherwise be doing it, on one of the two cores, while the pages are timed)."""
@@ -212,6 +227,7 @@ def run(url: str, label: str, instance: Path, runs: int, load_seconds: int, user
     figures: dict[str, Figure] = {}
     out: dict[str, Any] = {"database": label, "date": TODAY.isoformat(), "machine": platform.platform(),
                            "cpus": os.cpu_count(), "load_average_at_start": os.getloadavg()}
+    cpu_at_start = _cpu_ticks()
     recorder = Recorder(engine)
 
     with timeutil.frozen(TODAY):
@@ -340,6 +356,8 @@ def run(url: str, label: str, instance: Path, runs: int, load_seconds: int, user
 
     out["figures"] = {k: f.as_json() for k, f in figures.items()}
     out["load_average_at_end"] = os.getloadavg()  # other work on the machine inflates every figure
+    # On a virtual machine the host can take CPU time away (steal): it slows every figure as load does.
+    out["cpu_steal_percent"] = _steal_percent(cpu_at_start, _cpu_ticks())
     if label == "PostgreSQL" and load_seconds > 0:
         out["load"] = load.run(url, instance, seconds=load_seconds, users=users)
     return out
