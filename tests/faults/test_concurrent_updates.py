@@ -7,17 +7,19 @@ from __future__ import annotations
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from tracker.audit import AuditEntry
 from tracker.plans.models import Plan
 from tracker.tasks.models import Milestone, MilestoneStatus, Task
 
-from ..conftest import client_for
+from ..conftest import client_for, make_test_app
 from .conftest import lead_leaf_task, lock_waiters, require_postgresql, wait_until
 
 CLIENTS = 20
@@ -93,11 +95,11 @@ def test_twenty_heads_save_one_task_at_once(demo: Flask) -> None:
         version, previous = version + 1, winner
 
 
-def test_a_save_overtaken_at_its_update_is_refused_not_a_500(demo: Flask) -> None:
-    """A planner's milestone edit passes the version check, then another transaction saves the milestone
-    before the edit's UPDATE runs: SQLAlchemy's own version check refuses it (the UPDATE … WHERE
-    version_id = N matches no row). The refusal is the 409 page, and the other save stands."""
-    require_postgresql(demo, "a row lock from another connection holds the edit between its check and its UPDATE")
+def test_a_planner_save_overtaken_while_it_waits_is_refused_with_the_conflict(demo: Flask) -> None:
+    """A planner's milestone edit waits for the row another transaction holds; that one saves the milestone
+    first. The edit, once it has the row, finds a newer version and is refused with the conflict page (409);
+    the other save stands and the edit leaves nothing."""
+    require_postgresql(demo, "a row lock from another connection holds the edit before its version check")
     engine = demo.extensions["tracker.engine"]
     with Session(engine) as s:
         milestone = s.scalars(select(Milestone).join(Milestone.task).join(Task.plan).where(
@@ -111,7 +113,7 @@ def test_a_save_overtaken_at_its_update_is_refused_not_a_500(demo: Flask) -> Non
         saving = pool.submit(planner.post, f"/planning/milestones/{milestone.id}/edit", data={
             "title": "规划处的修改", "due_date": milestone.due_date.isoformat(), "node": "",
             "version": milestone.version_id})
-        wait_until(lambda: saving.done() or lock_waiters(engine, "UPDATE milestones%"),
+        wait_until(lambda: saving.done() or lock_waiters(engine, "%milestones%FOR UPDATE%"),
                    "the edit to wait on the milestone's row")
         assert not saving.done(), saving.result().get_data(as_text=True)[:800]
         other.execute(text("UPDATE milestones SET title = '另一处的修改', version_id = version_id + 1 WHERE id = :id"),
@@ -121,8 +123,26 @@ def test_a_save_overtaken_at_its_update_is_refused_not_a_500(demo: Flask) -> Non
 
     body = response.get_data(as_text=True)
     assert response.status_code == 409, body[:800]
-    assert STALE_AT_UPDATE in body and "Traceback" not in body
+    assert "该节点在您打开表单后已被他人修改" in body and "另一处的修改" in body and "Traceback" not in body
     with Session(engine) as s:
         saved = s.get(Milestone, milestone.id)
         assert saved is not None and (saved.title, saved.version_id) == ("另一处的修改", milestone.version_id + 1)
         assert s.scalar(select(func.count()).select_from(AuditEntry)) == audit_before  # the edit left nothing
+
+
+def test_a_stale_update_caught_by_the_orm_is_the_409_page(migrated: str, tmp_path: Path) -> None:
+    """Where a save gets past every check and its UPDATE … WHERE version_id = N matches no row, SQLAlchemy
+    raises StaleDataError: the user gets the 409 page in Chinese, not a 500."""
+    app = make_test_app(migrated, tmp_path)
+
+    @app.route("/stale-at-update")
+    def stale_at_update() -> str:
+        raise StaleDataError("UPDATE statement on table 'milestones' expected to update 1 row(s); 0 were matched.")
+
+    try:
+        response = app.test_client().get("/stale-at-update")
+        assert response.status_code == 409
+        body = response.get_data(as_text=True)
+        assert STALE_AT_UPDATE in body and "Traceback" not in body
+    finally:
+        app.extensions["tracker.engine"].dispose()

@@ -435,16 +435,19 @@ def milestones(task_id: int) -> Page:
 def edit_milestone(milestone_id: int) -> Page:
     milestone = _milestone(milestone_id)
     task = milestone.task
-    initial = {"title": milestone.title, "due_date": milestone.due_date, "node": milestone.node,
-               "version": milestone.version_id}
-    form = EditMilestoneForm(data=initial)
+
+    def initial() -> dict[str, Any]:  # read again after a conflict: the record as saved now
+        return {"title": milestone.title, "due_date": milestone.due_date, "node": milestone.node,
+                "version": milestone.version_id}
+
+    form = EditMilestoneForm(data=initial())
     _node_choices_apply(form, task)
     if form.validate_on_submit():
         try:
             milestone_services.update_milestone(db_session(), current_user, milestone, form.title.data, form.due_date.data,
                                       form.node.data if "node" in form else milestone.node, form.version.data)
         except StaleObject as exc:
-            fresh = EditMilestoneForm(formdata=None, data=initial)
+            fresh = EditMilestoneForm(formdata=None, data=initial())
             _node_choices_apply(fresh, task)
             return render_template("planning/milestone_form.html", form=fresh, task=task, milestone=milestone,
                                    conflict=_conflict(milestone, form, fresh, exc)), 409

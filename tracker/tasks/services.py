@@ -95,6 +95,7 @@ def check_version(session: Session, obj: Any, version: int | None, message: str 
     model = type(obj)
     current = session.scalar(select(model.version_id).where(model.id == obj.id).with_for_update())
     if version is None or version != current:
+        session.refresh(obj)  # loaded before the row was ours: the page shows the record as it is now
         lines = changes_since(session, obj, version or 0) if list_changes else []
         detail = ("\n" + "\n".join(lines)) if lines else ""
         raise StaleObject(message + detail)
