@@ -40,7 +40,7 @@ class User(TimestampMixin, Base):
     last_login_at: Mapped[datetime | None]
     password_changed_at: Mapped[datetime | None]
     # Part of the id kept in the session cookie: raising it ends every session signed in before
-    # (signing out, a new password, an administrator's reset or deactivation).
+    # (signing out, a new password, an administrator's reset; a deactivated account is refused anyway).
     session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
     department: Mapped[Department] = relationship(back_populates="users")
