@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -18,6 +17,7 @@ from wtforms import FieldList, FormField, HiddenField, IntegerField, StringField
 
 from .db import LabeledEnum
 from .errors import DomainError
+from .text import CONTROL_CHARACTERS, clean_value
 
 E = TypeVar("E", bound=LabeledEnum)
 
@@ -66,8 +66,6 @@ def date_arg(name: str) -> date | None:
         abort(400)
 
 
-# C0 control characters but tab and line breaks, and DEL: nothing a person types; PostgreSQL refuses NUL.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 HIDDEN_CONTROL = "提交的内容包含控制字符，未保存。请刷新页面后重试。"
 # The dates any form accepts (the years forms accept are 1990–2100 too); services narrow them further.
 EARLIEST, LATEST = date(1990, 1, 1), date(2100, 12, 31)
@@ -90,6 +88,13 @@ class Form(FlaskForm):
 
     class Meta:
         locales = ("zh",)
+
+        def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
+            """Every text field loses the characters nobody sees (tracker.text) before it is validated."""
+            if issubclass(unbound_field.field_class, StringField):
+                options["filters"] = (clean_value, *unbound_field.kwargs.get("filters", ()),
+                                      *options.get("filters", ()))
+            return unbound_field.bind(form=form, **options)
 
         def get_translations(self, form: Any) -> Any:
             from wtforms.i18n import get_translations

@@ -20,6 +20,7 @@ from werkzeug.datastructures import FileStorage
 
 from ..auth.models import User
 from ..errors import DomainError
+from ..text import clean
 from ..timeutil import now
 from .models import Attachment
 
@@ -47,14 +48,13 @@ OFFICE_PARTS = {"docx": ("word/document.xml", "Word 文档"), "xlsx": ("xl/workb
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024
 
 
-# Control characters, and the bidirectional marks that make "说明\u202efdp.exe" read as "说明exe.pdf".
-_UNSHOWN = re.compile(r"[\x00-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def clean_filename(filename: str | None) -> str:
     """An uploaded file's name as it is kept and shown: without folders, control characters or direction
     marks, at most 200 characters."""
-    name = _UNSHOWN.sub("", (filename or "").replace("\\", "/").rsplit("/", 1)[-1]).strip()
+    name = _CONTROLS.sub("", clean((filename or "").replace("\\", "/").rsplit("/", 1)[-1])).strip()
     return name[-200:] if len(name) > 200 else name or "未命名"
 
 
