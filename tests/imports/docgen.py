@@ -17,6 +17,8 @@ from docx import Document
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 
+from tracker.imports.extract import cn_numeral
+
 CN = "一二三四五六七八九十"
 CHAPTER = re.compile(rf"^([{CN}]{{1,3}})、(.+)$")
 SECTION = re.compile(rf"^（([{CN}]{{1,3}})）(.+)$")
@@ -155,3 +157,89 @@ def build_docx(text: str, *, numbering: bool = False, merge_categories: bool = T
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
+
+
+# ------------------------------------------------------------------------------------------- large documents
+# (for the limits tests and tests/bench/import_extract.py)
+
+REPEATED_LINE = "1. 推进疾控体系建设工作。"
+
+
+def repeated_text(n: int, line: str = REPEATED_LINE) -> bytes:
+    """A .txt of ``n`` identical lines (by default one numbered heading: the worst case for item codes)."""
+    return "\n".join([line] * n).encode()
+
+
+def raw_docx(body_xml: str) -> bytes:
+    """A .docx whose body is the given WordprocessingML (python-docx's own template around it): a document of
+    tens of thousands of paragraphs is written as text, not built paragraph by paragraph."""
+    import zipfile
+
+    template = io.BytesIO()
+    Document().save(template)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(template.getvalue())) as source, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "word/document.xml":
+                xml = data.decode()
+                start = xml.index("<w:body>") + len("<w:body>")
+                end = xml.index("<w:sectPr")
+                data = (xml[:start] + body_xml + xml[end:]).encode()
+            target.writestr(info.filename, data)
+    return out.getvalue()
+
+
+def paragraph_xml(text: str) -> str:
+    from xml.sax.saxutils import escape
+
+    return f"<w:p><w:r><w:t xml:space=\"preserve\">{escape(text)}</w:t></w:r></w:p>"
+
+
+def repeated_docx(n: int, line: str = REPEATED_LINE) -> bytes:
+    """A .docx of ``n`` identical paragraphs (76,000 of them add some 20 KB to the file)."""
+    return raw_docx(paragraph_xml(line) * n)
+
+
+NESTED_MARKERS = ("第{cn}章 ", "{cn}、", "（{cn}）", "{n}．", "（{n}）")
+NESTED_TITLES = ("推进健康浙江建设", "强化公共卫生体系", "完善疾病预防控制网络", "提升县域医疗服务能力",
+                 "加强重点人群健康服务")
+
+
+def nested_plan_lines(n: int) -> list[str]:
+    """About ``n`` lines of a realistic plan: chapters (第X章) of key tasks (一、) of measures (（一）) with
+    items (1．) and sub-items (（1）) below, each heading followed by a body paragraph with a target ("到2025年，
+    …达到…"), a 专栏 after every key task and an indicator table in each chapter (the tab-indented cells of
+    a table saved as text)."""
+    lines = ["浙江省卫生健康事业发展“十四五”规划", "浙江省卫生健康委员会", ""]
+    fan_out = (0, 4, 3, 2, 2)  # children per heading at each level below the chapter (0: chapters go on)
+    box = 0
+
+    def heading(level: int, k: int) -> None:
+        nonlocal box
+        title = NESTED_TITLES[(k + level) % len(NESTED_TITLES)]
+        lines.append(f"{NESTED_MARKERS[level].format(cn=cn_numeral(k), n=k)}{title}。坚持预防为主，推进医防融合。")
+        lines.append(f"到2025年，全省{title}覆盖率达到{80 + k % 20}%以上，服务能力明显提升。")
+        if level == 0:
+            lines.extend(["表1 主要指标", "", "\t序号", "\t指标名称", "\t2020年", "\t2025年目标", "\t属性", ""])
+            for row in range(1, 4):
+                lines.extend([f"\t{row}", f"\t第{k}章指标{row}", "\t78", f"\t{80 + row}", "\t预期性", ""])
+        for child in range(1, fan_out[level + 1] + 1 if level + 1 < len(fan_out) else 1):
+            if len(lines) >= n:
+                return
+            heading(level + 1, child)
+        if level == 1:
+            box += 1
+            lines.extend([f"专栏{box} 重点工程", f"疾控能力提升工程{box}：建设省级疾控中心。",
+                          f"卫生应急体系建设项目{box}：建设紧急医学救援基地。", ""])
+
+    chapter = 0
+    while len(lines) < n:
+        chapter += 1
+        heading(0, chapter)
+    return lines[:max(n, 3)]
+
+
+def nested_plan_text(n: int) -> bytes:
+    return "\n".join(nested_plan_lines(n)).encode()

@@ -11,18 +11,24 @@ A legacy .doc or .wps file is converted to .docx with LibreOffice when it is ins
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
+import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ..attachments.services import check_unpacked_size
 from ..errors import DomainError
 from .extract import Block, Paragraph, Table
+from .limits import MAX_XML_ELEMENTS, Budget
+from .ooxml import check_package
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +116,9 @@ def format_number(n: int, fmt: str) -> str:
             return str(n)
 
 
+LEVELS = 9  # a Word list has levels 0 to 8 (lvlText names them %1 to %9)
+
+
 class Numbering:
     """Word's list numbering: the number each numbered paragraph shows, counted in document order."""
 
@@ -126,6 +135,8 @@ class Numbering:
             levels: dict[int, tuple[str, str, int, bool]] = {}
             for lvl in abstract.findall(f"{W}lvl"):
                 ilvl = int(lvl.get(f"{W}ilvl", "0"))
+                if not 0 <= ilvl < LEVELS:
+                    continue
                 start = _val(lvl, "start")
                 levels[ilvl] = (_val(lvl, "numFmt") or "decimal", _val(lvl, "lvlText") or "",
                                 int(start) if start and start.lstrip("-").isdecimal() else 1,
@@ -170,12 +181,16 @@ class Numbering:
 
 # ------------------------------------------------------------------------------------------- styles
 
+T = TypeVar("T")
+
 
 class _Styles:
     """Heading levels and numbering that paragraphs take from their styles (following basedOn)."""
 
     def __init__(self, document: Any) -> None:
         self.by_id: dict[str, Any] = {}
+        self._levels: dict[str, int | None] = {}
+        self._numbering: dict[str, tuple[str, int] | None] = {}
         try:
             root = document.styles.element
         except AttributeError:
@@ -183,44 +198,64 @@ class _Styles:
         for style in root.findall(f"{W}style"):
             self.by_id[style.get(f"{W}styleId", "")] = style
 
-    def _chain(self, style_id: str | None) -> list[Any]:
-        chain, seen = [], set()
-        while style_id and style_id in self.by_id and style_id not in seen:
-            seen.add(style_id)
+    def _inherited(self, style_id: str | None, own: Callable[[Any], T | None], known: dict[str, T | None]) -> T | None:
+        """The value of the first style along the basedOn chain that has one (each style worked out once:
+        a document of many paragraphs, or of a long chain of styles, does not walk the chain again)."""
+        path: dict[str, None] = {}  # (in order, and looked up in one step)
+        value: T | None = None
+        while style_id and style_id in self.by_id and style_id not in path:
+            if style_id in known:
+                value = known[style_id]
+                break
+            path[style_id] = None
             style = self.by_id[style_id]
-            chain.append(style)
+            value = own(style)
+            if value is not None:
+                break
             style_id = _val(style, "basedOn")
-        return chain
+        for walked in path:
+            known[walked] = value
+        return value
 
     def heading_level(self, style_id: str | None) -> int | None:
-        for style in self._chain(style_id):
-            name = _val(style, "name") or ""
-            if m := _HEADING_STYLE.match(name.strip()):
-                return int(m.group(1))
-            ppr = style.find(f"{W}pPr")
-            outline = _val(ppr, "outlineLvl")
-            if outline is not None and outline.isdecimal() and int(outline) < 9:
-                return int(outline) + 1
-        return None
+        return self._inherited(style_id, _own_heading_level, self._levels)
 
     def numbering(self, style_id: str | None) -> tuple[str, int] | None:
-        for style in self._chain(style_id):
-            num_pr = style.find(f"{W}pPr/{W}numPr")
-            if num_pr is not None:
-                num_id = _val(num_pr, "numId")
-                ilvl = _val(num_pr, "ilvl")
-                if num_id:
-                    return num_id, int(ilvl) if ilvl and ilvl.isdecimal() else 0
-        return None
+        return self._inherited(style_id, _own_numbering, self._numbering)
+
+
+def _own_heading_level(style: Any) -> int | None:
+    name = _val(style, "name") or ""
+    if m := _HEADING_STYLE.match(name.strip()):
+        return int(m.group(1))
+    ppr = style.find(f"{W}pPr")
+    outline = _val(ppr, "outlineLvl")
+    if outline is not None and outline.isdecimal() and int(outline) < 9:
+        return int(outline) + 1
+    return None
+
+
+def _own_numbering(style: Any) -> tuple[str, int] | None:
+    num_pr = style.find(f"{W}pPr/{W}numPr")
+    if num_pr is not None:
+        num_id = _val(num_pr, "numId")
+        ilvl = _val(num_pr, "ilvl")
+        if num_id:
+            return num_id, int(ilvl) if ilvl and ilvl.isdecimal() else 0
+    return None
 
 
 # ------------------------------------------------------------------------------------------- reading
 
 
 class _Reader:
-    def __init__(self, document: Any) -> None:
+    """Blocks of a document, each paragraph's text counted once against the budget where it is read (and
+    again where it is copied: a cell merged down a column, a table inside a cell)."""
+
+    def __init__(self, document: Any, budget: Budget) -> None:
         self.numbering = Numbering(document)
         self.styles = _Styles(document)
+        self.budget = budget
 
     def paragraph(self, p: Any) -> Paragraph:
         ppr = p.find(f"{W}pPr")
@@ -248,6 +283,8 @@ class _Reader:
                 label, bullet = found
                 if label:
                     text = label + text
+        self.budget.text(len(text))
+        self.budget.tick()
         return Paragraph(text, heading=level, bullet=bullet)
 
     def cell_text(self, tc: Any) -> str:
@@ -258,10 +295,12 @@ class _Reader:
             elif child.tag == f"{W}tbl":
                 for row in self.table(child).rows:
                     lines.append(" ".join(c for c in row if c))
+                    self.budget.text(len(lines[-1]))
             elif child.tag == f"{W}sdt":
                 content = child.find(f"{W}sdtContent")
                 if content is not None:
                     lines.append(self.cell_text(content))
+                    self.budget.text(len(lines[-1]))
         return "\n".join(line for line in lines if line is not None).strip("\n")
 
     def table(self, tbl: Any) -> Table:
@@ -277,7 +316,9 @@ class _Reader:
                 vmerge = tcpr.find(f"{W}vMerge") if tcpr is not None else None
                 if vmerge is not None and vmerge.get(f"{W}val") not in ("restart",):
                     text = above.get(column, "")
+                    self.budget.cell(len(text), span=span_n)
                 else:
+                    self.budget.cell(span=span_n)
                     text = self.cell_text(tc)
                 row.append(text)
                 above[column] = text
@@ -292,9 +333,11 @@ class _Reader:
         out: list[Block] = []
         for child in container:
             if child.tag == f"{W}p":
+                self.budget.paragraph()
                 out.append(self.paragraph(child))
                 for box in _text_boxes(child):
                     # A text box (often a 专栏) reads like a one-cell table.
+                    self.budget.cell()
                     out.append(Table([[self.cell_text(box)]]))
             elif child.tag == f"{W}tbl":
                 out.append(self.table(child))
@@ -365,13 +408,15 @@ def _text_boxes(p: Any) -> list[Any]:
 UNREADABLE = "文件无法作为 Word（.docx）文档读取，可能已损坏或不是 Word 文件。"
 
 
-def read_docx(data: bytes) -> list[Block]:
+def read_docx(data: bytes, budget: Budget | None = None) -> list[Block]:
     import docx  # python-docx
 
+    budget = budget or Budget()
     check_unpacked_size("", data)
+    check_package(data, unreadable=UNREADABLE, max_elements=MAX_XML_ELEMENTS, budget=budget)
     try:
         document = docx.Document(io.BytesIO(data))
-        return _Reader(document).blocks(document.element.body)
+        return _Reader(document, budget).blocks(document.element.body)
     except DomainError:
         raise
     except Exception as exc:
@@ -383,7 +428,8 @@ def read_docx(data: bytes) -> list[Block]:
 
 # ------------------------------------------------------------------------------------------- legacy formats
 
-CONVERT_TIMEOUT = 120
+# Well inside the web worker's own timeout (gunicorn --timeout 120), with the extraction's time limit after it.
+CONVERT_TIMEOUT = 60
 
 
 def libreoffice() -> str | None:
@@ -402,16 +448,30 @@ def convert_to_docx(data: bytes, suffix: str) -> bytes:
         source.write_bytes(data)
         profile = (folder / "profile").as_uri()
         try:
-            subprocess.run(  # noqa: S603 (fixed arguments, no shell)
-                [binary, f"-env:UserInstallation={profile}", "--headless", "--norestore", "--convert-to", "docx",
-                 "--outdir", str(folder / "out"), str(source)],
-                check=True, capture_output=True, timeout=CONVERT_TIMEOUT,
-            )
+            _run([binary, f"-env:UserInstallation={profile}", "--headless", "--norestore", "--convert-to", "docx",
+                  "--outdir", str(folder / "out"), str(source)], timeout=CONVERT_TIMEOUT)
         except subprocess.TimeoutExpired as exc:
-            raise DomainError(f".{suffix} 文件转换超时，请另存为 .docx 后上传。", field="file") from exc
+            raise DomainError(f".{suffix} 文件转换超时（超过{CONVERT_TIMEOUT}秒），请另存为 .docx 后上传。",
+                              field="file") from exc
         except (subprocess.CalledProcessError, OSError) as exc:
             raise DomainError(f".{suffix} 文件无法转换，可能已损坏。请另存为 .docx 后上传。", field="file") from exc
         result = folder / "out" / "document.docx"
         if not result.exists():
             raise DomainError(f".{suffix} 文件无法转换，可能已损坏。请另存为 .docx 后上传。", field="file")
         return result.read_bytes()
+
+
+def _run(command: list[str], *, timeout: float) -> None:
+    """Run a command in a process group of its own; on timeout the whole group is killed (soffice starts
+    soffice.bin as a child, which killing soffice alone would leave running)."""
+    with subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,  # noqa: S603 (no shell)
+                          stderr=subprocess.DEVNULL, start_new_session=True) as process:
+        try:
+            returncode = process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            raise
+    if returncode:
+        raise subprocess.CalledProcessError(returncode, command)

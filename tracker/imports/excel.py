@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -41,10 +41,13 @@ from ..plans.models import Plan
 from ..plans.services import flatten, task_tree
 from ..regions.models import Department
 from ..tasks.models import Task, TaskKind, TaskLevel, TaskStatus
+from ..text import clean
 from ..timeutil import format_datetime, now
 from .models import ImportDocument, ImportState
+from .ooxml import open_workbook
 
 SHEET = "任务分解表"
+UNREADABLE = "文件无法作为 Excel（.xlsx）工作簿读取，可能已损坏。"
 HEADER_ROW = 3
 MAX_ROWS = 5000
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -278,7 +281,7 @@ def _cell_text(value: Any) -> str | None:
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = unsafe_text(str(value)).strip()
+    text = clean(unsafe_text(str(value))).strip()
     return text or None
 
 
@@ -297,13 +300,12 @@ def _date(value: Any) -> date | None:
 
 def read_rows(data: bytes) -> tuple[list[tuple[int, dict[str, Any]]], dict[str, str]]:
     """The data rows of the workbook (Excel row number, values by column key) and each key's column label."""
-    try:
-        wb = load_workbook(io.BytesIO(data), data_only=True, read_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise DomainError("文件无法作为 Excel（.xlsx）工作簿读取，可能已损坏。", field="file") from exc
+    wb = open_workbook(data, unreadable=UNREADABLE)
     try:
         ws = wb[SHEET] if SHEET in wb.sheetnames else wb.worksheets[0]
         rows = list(ws.iter_rows(values_only=True, max_row=MAX_ROWS + 20))
+    except SyntaxError as exc:  # (a sheet's XML broken: see open_workbook)
+        raise DomainError(UNREADABLE, field="file") from exc
     finally:
         wb.close()
     header_at, columns = None, {}

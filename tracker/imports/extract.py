@@ -39,6 +39,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..indicators.targets import parse_target
+from ..text import clean
+from .limits import MAX_HEADER_ROWS, MAX_QUOTE_CHARS, Budget
 
 DRAFT_VERSION = 1
 
@@ -69,28 +71,27 @@ CN_DIGITS = "一二三四五六七八九十百零〇两"
 _CN_VALUE = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
              "九": 9}
 
-_BOOKMARK = re.compile(r"\[bookmark:[^\]]*\]|\[\]\{#[^}]*\}|\{#[^}\s]*\}")
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\ufeff\u00ad"), None)
+# (a marker's name stops at the next bracket: "[bookmark:" repeated without a "]" is read once, not once per start)
+_BOOKMARK = re.compile(r"\[bookmark:[^\[\]]*\]|\[\]\{#[^{}]*\}|\{#[^{}\s]*\}")
 _SPACES = re.compile(r"[ \t\u3000\u00a0]+")
 
 
 def clean_text(text: str) -> str:
     """A paragraph without bookmark markers, invisible characters and runs of spaces."""
-    text = _BOOKMARK.sub("", text).translate(_INVISIBLE)
+    text = clean(_BOOKMARK.sub("", text))
     return _SPACES.sub(" ", text).strip()
 
 
 def compact(text: str) -> str:
     """A table cell on one line: Chinese text split over lines is joined without a gap."""
-    parts = [clean_text(p) for p in text.splitlines()]
-    out = ""
-    for part in parts:
+    out: list[str] = []
+    for part in (clean_text(p) for p in text.splitlines()):
         if not part:
             continue
-        if out and out[-1].isascii() and part[0].isascii() and out[-1].isalnum() and part[0].isalnum():
-            out += " "
-        out += part
-    return out
+        if out and out[-1][-1].isascii() and part[0].isascii() and out[-1][-1].isalnum() and part[0].isalnum():
+            out.append(" ")
+        out.append(part)
+    return "".join(out)
 
 
 def cn_number(text: str) -> int | None:
@@ -138,18 +139,20 @@ class Heading:
 _C = CN_DIGITS
 # Units after a figure: "1.5床/万人" and "2.61分钟" are figures, not outline numbers.
 _UNIT_WORDS = "(?:分钟|小时|万|亿|千|百|床|人|岁|个|元|倍|米|张|名|所|家|项|天|年|月|周|次|kg|公斤|平方|亩|户|%|‰)"
+# Where two runs of spaces meet around an optional mark the first is possessive (\s*+): a paragraph that fails
+# after a long run of line breaks is then tried once, not once per way of splitting the run.
 _HEADING_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("part", re.compile(rf"^(第([{_C}\d]{{1,4}})部分)\s*(.*)$")),
     ("chapter", re.compile(rf"^(第([{_C}\d]{{1,4}})章)\s*(.*)$")),
     ("section", re.compile(rf"^(第([{_C}\d]{{1,4}})节)\s*(.*)$")),
     ("cn", re.compile(rf"^(([{_C}]{{1,3}})\s*[、．.])\s*(.+)$")),
-    ("paren_cn", re.compile(rf"^([（(]\s*([{_C}]{{1,3}})\s*[）)]\s*[、．.]?)\s*(.+)$")),
+    ("paren_cn", re.compile(rf"^([（(]\s*+([{_C}]{{1,3}})\s*+[）)]\s*+[、．.]?)\s*(.+)$")),
     ("outline", re.compile(r"^((\d{1,2}(?:[.．]\d{1,2}){1,3})[、．.]?)(?![\d%‰．.])\s*"
                            rf"(?!{_UNIT_WORDS})(\D.*)$")),
     ("num_fw", re.compile(r"^((\d{1,3})．)\s*(.+)$")),
     ("num_dot", re.compile(r"^((\d{1,3})\.)(?![\d%])\s*(.+)$")),
     ("num_dun", re.compile(r"^((\d{1,3})、)\s*(.+)$")),
-    ("paren_num", re.compile(r"^([（(]\s*(\d{1,3})\s*[）)]\s*[、．.]?)\s*(.+)$")),
+    ("paren_num", re.compile(r"^([（(]\s*+(\d{1,3})\s*+[）)]\s*+[、．.]?)\s*(.+)$")),
     ("circle", re.compile(r"^(([①-⑳]))\s*(.+)$")),
     ("paren_circle", re.compile(r"^(([⑴-⒇]))\s*(.+)$")),
 ]
@@ -222,19 +225,39 @@ def reads_like_task(title: str) -> bool:
 
 # ------------------------------------------------------------------------------------------- markers
 
-_BOX = re.compile(rf"^专栏\s*([\d{_C}]{{1,3}})\s*[：:．.、]?\s*(.*)$")
+_BOX = re.compile(rf"^专栏\s*+([\d{_C}]{{1,3}})\s*+[：:．.、]?\s*(.*)$")
 _CAPTION = re.compile(rf"^(?:附\s*表\s*(?:[\d{_C}]{{1,3}}(?:[-－—]\d+)?)?|表\s*[\d{_C}]{{1,3}}(?:[-－—]\d+)?)"
                       r"\s*[：:．.、]?\s*(.*)$")
 _APPENDIX = re.compile(rf"^(附\s*$|附\s*[：:]|附件\s*[\d{_C}]*\s*([：:]|$)|附录|.{{0,30}}名词解释\s*$)")
-_NOTE = re.compile(r"^注\s*\d*\s*[：:．.]")
-_PAGE_NUMBER = re.compile(r"^([-—–－~\s]*\d{1,4}[-—–－~\s]*|第\s*\d+\s*页(\s*[,，/]?\s*共\s*\d+\s*页)?|\d+\s*/\s*\d+)$")
-_DEFINITION = re.compile(rf"^(?:[{_C}]{{1,3}}|\d{{1,3}})\s*[、．.]\s*([^：:]{{2,60}}?)\s*[：:]\s*(.+)$")
+_NOTE = re.compile(r"^注\s*+\d*+\s*+[：:．.]")
+_PAGE_NUMBER = re.compile(r"^([-—–－~\s]*\d{1,4}[-—–－~\s]*|第\s*+\d++\s*+页(\s*+[,，/]?\s*+共\s*+\d++\s*+页)?"
+                          r"|\d+\s*/\s*\d+)$")
+# "1．名称：解释" (the rest is read by _definition, without a pattern that backtracks over runs of spaces)
+_DEFINITION_NUMBER = re.compile(rf"^(?:[{_C}]{{1,3}}|\d{{1,3}})\s*+[、．.]")
 _ISSUER = re.compile(r"(委员会|人民政府|办公室|办公厅|卫生健康局|卫健局|卫生健康委|发展和改革委员会|局|厅|委)$")
 _MARKS = "*＊※△▲"
 
 
 def is_noise(text: str) -> bool:
     return bool(_PAGE_NUMBER.match(text))
+
+
+def _definition(text: str) -> tuple[str, str] | None:
+    """(name, explanation) of a numbered "名称：解释" line: the name is what stands before the first colon
+    (2 to 60 characters with the spaces around it, at most 60 without), the explanation one line after it."""
+    m = _DEFINITION_NUMBER.match(text)
+    if m is None:
+        return None
+    rest = text[m.end():]
+    colon = min((i for i in (rest.find("："), rest.find(":")) if i >= 0), default=-1)
+    if colon < 0:
+        return None
+    name, explanation = rest[:colon], rest[colon + 1:].lstrip()
+    if explanation.endswith("\n"):
+        explanation = explanation[:-1]
+    if len(name) < 2 or len(name.strip()) > 60 or not explanation or "\n" in explanation:
+        return None
+    return name.strip(), explanation.strip()
 
 
 # ------------------------------------------------------------------------------------------- targets in prose
@@ -262,6 +285,7 @@ class _Target:
     name: str
     target: str
     year: int | None
+    at: int = 0  # where in the text the statement names it
 
 
 def _value_target(verb: str, value: str, tail: str | None) -> str:
@@ -283,21 +307,31 @@ def _clean_name(name: str) -> str:
 def find_targets(text: str, *, bullet: bool = False) -> list[_Target]:
     """"…达到…" statements: each clause of the text whose end is a figure (or, in a goal list, a trend)."""
     found: list[_Target] = []
+    sentence_at = 0
     for sentence in re.split(r"[。；;！!\n]", text):
         year = None
         if m := re.search(r"(?:到|至)\s*(20\d\d)\s*年", sentence):
             year = int(m.group(1))
-        for clause in re.split(r"[，,]", sentence):
-            clause = clause.strip()
+        at = sentence_at
+        sentence_at += len(sentence) + 1
+        for raw in re.split(r"[，,]", sentence):
+            clause = raw.strip()
+            clause_at = at + len(raw) - len(raw.lstrip())
+            at += len(raw) + 1
             if len(clause) < 4:
                 continue
+
+            def where(name: str, clause: str = clause, clause_at: int = clause_at) -> int:
+                return clause_at + max(clause.find(name), 0)
+
             if m := _PAIR.match(clause):
                 a, b = _clean_name(m["a"]), m["b"].strip()
                 prefix = next((p for p in _PREFIXES if a.startswith(p)), "")
+                b_at = where(b)
                 if prefix and not b.startswith(prefix):
                     b = prefix + b
-                found.append(_Target(a, m["va"].strip(), year))
-                found.append(_Target(b, m["vb"].strip(), year))
+                found.append(_Target(a, m["va"].strip(), year, where(a)))
+                found.append(_Target(b, m["vb"].strip(), year, b_at))
                 continue
             m = _CLAUSE.match(clause)
             if m is None and bullet:
@@ -306,12 +340,12 @@ def find_targets(text: str, *, bullet: bool = False) -> list[_Target]:
                 name = _clean_name(m["name"])
                 if len(name) >= 2 and not name.endswith(("的", "和", "与")):
                     found.append(_Target(name, _value_target(m["verb"], m["value"], m.groupdict().get("tail")),
-                                         year))
+                                         year, where(name)))
                 continue
             if bullet and (m := _TREND.match(clause)):
                 name = _clean_name(m["name"])
                 if len(name) >= 2:
-                    found.append(_Target(name, m["value"], year))
+                    found.append(_Target(name, m["value"], year, where(name)))
     return found
 
 
@@ -380,14 +414,20 @@ def _year_in(text: str) -> int | None:
 def _strip_marks(value: str) -> tuple[str, str]:
     """('5.99', '*') from '5.99*'."""
     value = value.strip()
-    marks = ""
-    while value and value[-1] in _MARKS:
-        marks += value[-1]
-        value = value[:-1].rstrip()
-    while value and value[0] in _MARKS:
-        marks += value[0]
-        value = value[1:].lstrip()
-    return value, marks
+    marks: list[str] = []
+    end = len(value)
+    while end and value[end - 1] in _MARKS:
+        marks.append(value[end - 1])
+        end -= 1
+        while end and value[end - 1].isspace():
+            end -= 1
+    start = 0
+    while start < end and value[start] in _MARKS:
+        marks.append(value[start])
+        start += 1
+        while start < end and value[start].isspace():
+            start += 1
+    return value[start:end], "".join(marks)
 
 
 _EMPTY_VALUES = {"", "—", "-", "/", "／", "－", "——", "无", "－－", "--"}
@@ -424,10 +464,14 @@ def _unit_from(text: str) -> str | None:
 
 
 class _Ids:
-    def __init__(self) -> None:
+    """The ids of the draft's entries; each new entry counts against the budget."""
+
+    def __init__(self, budget: Budget) -> None:
         self.n = 0
+        self.budget = budget
 
     def __call__(self, prefix: str) -> str:
+        self.budget.item()
         self.n += 1
         return f"{prefix}{self.n}"
 
@@ -514,7 +558,8 @@ def _title(blocks: list[Block]) -> tuple[dict[str, Any], int]:
         first, used = first + second, j + 1
         paragraphs = paragraphs[1:]
     title = first
-    if m := re.search(r"《([^》]{4,})》", first):
+    # (searched up to the last closing mark: from an opening mark after it the search would scan to the end)
+    if m := re.search(r"《([^》]{4,})》", first[:first.rfind("》") + 1]):
         title = m.group(1)
     if not re.search(r"规划|计划|纲要|方案|意见|说明", title):
         return info, 0
@@ -543,22 +588,23 @@ def _period(title: str) -> dict[str, int | None]:
     return {"start_year": None, "end_year": None}
 
 
-def _events(blocks: list[Block]) -> tuple[list[_Event], list[str]]:
+def _events(blocks: list[Block], budget: Budget) -> tuple[list[_Event], list[str]]:
     """Pass one: every block as an event, with noise dropped and appendices and boxes recognised."""
-    texts = Counter(clean_text(b.text) for b in blocks if isinstance(b, Paragraph))
+    cleaned = [clean_text(b.text) if isinstance(b, Paragraph) else "" for b in blocks]
+    texts = Counter(t for b, t in zip(blocks, cleaned, strict=True) if isinstance(b, Paragraph))
     repeated = {t for t, n in texts.items() if n >= 3 and 0 < len(t) <= 40 and not classify_heading(t)}
     dropped: list[str] = []
     events: list[_Event] = []
     in_appendix = False
     box: _Event | None = None
     seen_styles: set[str] = set()
-    for block in blocks:
+    for block, text in zip(blocks, cleaned, strict=True):
+        budget.tick()
         if isinstance(block, Table):
             box = None
             for table in _split_tables(block):
                 events.append(_Event("table", table=table))
             continue
-        text = clean_text(block.text)
         if not text:
             box = None
             events.append(_Event("blank"))
@@ -566,13 +612,13 @@ def _events(blocks: list[Block]) -> tuple[list[_Event], list[str]]:
         if is_noise(text) or text in repeated:
             dropped.append(text)
             continue
-        if _CAPTION.match(text) and len(text) <= 80 and not text.endswith("。"):
+        if len(text) <= 80 and _CAPTION.match(text) and not text.endswith("。"):
             if text.startswith("附"):
                 in_appendix = True
             box = None
             events.append(_Event("caption", text))
             continue
-        if _APPENDIX.match(text) and len(text) <= 60:
+        if len(text) <= 60 and _APPENDIX.match(text):
             in_appendix = True
             box = None
             events.append(_Event("appendix", text))
@@ -650,12 +696,14 @@ def _roles(events: list[_Event]) -> dict[str, str]:
 class _Builder:
     """Pass three: the draft, from the events in order."""
 
-    def __init__(self, roles: dict[str, str], plan: dict[str, Any]) -> None:
-        self.ids = _Ids()
+    def __init__(self, roles: dict[str, str], plan: dict[str, Any], budget: Budget) -> None:
+        self.budget = budget
+        self.ids = _Ids(budget)
         self.roles = roles
         self.rank = {s: i for i, s in enumerate(roles)}
         self.plan = plan
         self.nodes: list[_Node] = []
+        self.by_id: dict[str, _Node] = {}
         self.open: list[tuple[int, _Node]] = []  # (rank, node), outermost first
         self.current: _Node | None = None  # the node body text belongs to
         self.indicators: list[dict[str, Any]] = []
@@ -713,9 +761,13 @@ class _Builder:
             node.doubt("标题较长，可能把正文也当成了标题，请核对")
         if node.type in ("key_task", "measure") and rest:
             self._targets(rest, node)
-        self.nodes.append(node)
+        self._add(node)
         self.open.append((rank, node))
         self.current = node
+
+    def _add(self, node: _Node) -> None:
+        self.nodes.append(node)
+        self.by_id[node.id] = node
 
     def plain_heading(self, event: _Event) -> None:
         self.context_heading = event.text[:40]
@@ -732,7 +784,7 @@ class _Builder:
         for t in find_targets(text):
             self.candidates.append({
                 "id": self.ids("c"), "name": t.name, "target": t.target, "year": t.year,
-                "item": node.id if node else None, "text": text if len(text) <= 200 else _around(text, t.name),
+                "item": node.id if node else None, "text": text if len(text) <= 200 else _around(text, t.at),
                 "unsure": True, "reason": "从正文语句中识别，请确认是否作为指标",
             })
 
@@ -752,7 +804,7 @@ class _Builder:
                 reason = "一句中含多个指标，已按“分别”拆分，请核对"
             self.indicators.append(self._indicator(
                 category=category, number=None, name=t.name, unit=None, baseline=None, baseline_year=None,
-                target=t.target, target_year=t.year, nature=None, source=text, unsure=True, reason=reason))
+                target=t.target, target_year=t.year, nature=None, source=_quote(text), unsure=True, reason=reason))
 
     def box(self, title: str, number: int | None, lines: list[str]) -> None:
         items = []
@@ -767,7 +819,7 @@ class _Builder:
         node.description = items
         holder = self._nearest("key_task", "measure")
         if holder is not None and holder.type == "measure":
-            holder = next((n for n in self.nodes if n.id == holder.parent), holder)
+            holder = self.by_id.get(holder.parent or "", holder)
         if holder is None:
             holder = self._nearest("chapter", "section")
             node.doubt("前面没有重点任务，专栏挂在所在章下，请核对归属")
@@ -779,7 +831,7 @@ class _Builder:
             if last is not None and number != last + 1:
                 node.doubt(f"专栏编号不连续（上一个为专栏{last}）")
             self.last_number["box"] = number
-        self.nodes.append(node)
+        self._add(node)
 
     # -- tables ------------------------------------------------------------------------------------
 
@@ -820,7 +872,9 @@ class _Builder:
             header = [compact(c) for c in rows[header_at]]
             body = rows[header_at + 1:]
             # A second header line (规划目标 / 完成情况 under a merged 2020年) joins the first.
-            while body and _is_header_continuation(body[0], roles):
+            extra = 0
+            while body and extra < MAX_HEADER_ROWS and _is_header_continuation(body[0], roles):
+                extra += 1
                 header = [f"{a}{compact(b)}" if compact(b) and compact(b) not in a else a
                           for a, b in zip(header, list(body[0]) + [""] * (len(header) - len(body[0])), strict=False)]
                 body = body[1:]
@@ -851,24 +905,22 @@ class _Builder:
                    body: list[list[str]]) -> Iterator[tuple[list[str], str | None]]:
         """The data rows of a table, with the category carried down blank or merged cells."""
         category = None
-        # as wide as the widest row or the header's columns, whichever is wider (a header may name more)
-        width = max([len(r) for r in body] + [i + 1 for i in roles.values()])
         for row in body:
-            cells = [compact(c) for c in row] + [""] * (width - len(row))
+            self.budget.tick()
+            cells = [compact(c) for c in row]  # (a row may be narrower than the header: see _at)
             filled = [c for c in cells if c]
             if not filled:
                 continue
             if _NOTE.match(filled[0]):
                 summary["notes"].append(filled[0])
                 continue
-            number_cell = cells[roles["number"]] if "number" in roles else ""
-            name_cell = cells[roles["name"]] if "name" in roles else ""
+            number_cell, name_cell = _at(cells, roles, "number"), _at(cells, roles, "name")
             if len(set(filled)) == 1 and not number_cell.isdigit() and (not name_cell or len(filled) > 1):
                 # One text alone, or the same text across merged cells: a category line.
                 category = filled[0]
                 continue
-            if "category" in roles and cells[roles["category"]]:
-                category = cells[roles["category"]]
+            if _at(cells, roles, "category"):
+                category = _at(cells, roles, "category")
             yield cells, category
 
     def _cell(self, cells: list[str], roles: dict[str, int], role: str) -> str | None:
@@ -959,6 +1011,7 @@ class _Builder:
             for mark, field_name in ((target_mark, "target"), (actual_mark, "actual")):
                 if mark:
                     self.pending_marks.append((row, field_name, mark))
+            self.budget.item()
             table["rows"].append(row)
             summary["rows"] += 1
         self.reviews.append(table)
@@ -1002,8 +1055,8 @@ class _Builder:
             self.notes.append(text)
 
     def appendix(self, text: str) -> None:
-        if m := _DEFINITION.match(text):
-            self.definitions.append((m.group(1).strip(), m.group(2).strip()))
+        if found := _definition(text):
+            self.definitions.append(found)
 
     # -- finishing ---------------------------------------------------------------------------------
 
@@ -1046,11 +1099,16 @@ class _Builder:
 
     def _apply_marks(self) -> None:
         notes = [n for t in self.tables for n in t["notes"]] + self.notes
+        explaining: dict[frozenset[str], str | None] = {}  # the first note that has one of the marks
         for row, field_name, mark in self.pending_marks:
-            explained = next((n for n in notes if any(m in n for m in mark)), None)
+            self.budget.tick()
+            marks = frozenset(mark)
+            if marks not in explaining:
+                explaining[marks] = next((n for n in notes if any(m in n for m in marks)), None)
+            explained = explaining[marks]
             label = {"target": "目标值", "baseline": "基期值", "actual": "完成值"}[field_name]
             if explained:
-                row["notes"].append(f"{label}标有“{mark}”：{explained}")
+                row["notes"].append(f"{label}标有“{mark}”：{_quote(explained)}")
                 year = re.search(r"(19|20)\d\d\s*年", explained)
                 if year and field_name in ("baseline", "actual"):
                     row[f"{field_name}_year" if field_name == "baseline" else "year"] = int(year.group(0)[:4])
@@ -1101,9 +1159,12 @@ class _Builder:
         """Codes the planner can recognise: 一 二 for chapters, the document's numbers below."""
         key_numbers = [n.number for n in self.nodes if n.type == "key_task" and n.number is not None]
         key_unique = len(key_numbers) == len(set(key_numbers))
-        by_id = {n.id: n for n in self.nodes}
+        by_id = self.by_id
         taken: set[str] = set()
         counters: Counter[str] = Counter()
+        # the suffix to try next for a code already taken: every smaller one is taken (and stays taken), so
+        # each suffix is tried once for the whole document instead of from 2 again for each repeat
+        next_suffix: dict[str, int] = {}
 
         def ancestor(node: _Node, *types: str) -> _Node | None:
             parent = by_id.get(node.parent) if node.parent else None
@@ -1112,6 +1173,7 @@ class _Builder:
             return parent
 
         for node in self.nodes:
+            self.budget.tick()
             counters[f"{node.type}:{node.parent}"] += 1
             position = counters[f"{node.type}:{node.parent}"]
             number = node.number if node.number is not None else position
@@ -1132,16 +1194,20 @@ class _Builder:
                 holder = ancestor(node, "key_task")
                 code = f"{holder.code}.{number}" if holder else str(number)
             base, n = code, 1
-            while code in taken:
-                n += 1
+            if code in taken:
+                n = next_suffix.get(base, 2)
                 code = f"{base}-{n}"
+                while code in taken:
+                    n += 1
+                    code = f"{base}-{n}"
+                next_suffix[base] = n + 1
             if n > 1:
                 node.doubt(f"编号“{base}”重复，已改为“{code}”")
             taken.add(code)
             node.code = code
 
     def _empty_chapters(self) -> None:
-        by_id = {n.id: n for n in self.nodes}
+        by_id = self.by_id
         has_work: set[str] = set()
         for node in self.nodes:
             if node.type in ("key_task", "measure", "box"):
@@ -1156,6 +1222,12 @@ class _Builder:
                 node.doubt("本章没有识别出任务（可能是背景、目标等叙述性内容），不需要的话可以删除")
 
 
+def _at(cells: list[str], roles: dict[str, int], role: str) -> str:
+    """The cell of a role's column ("" where the row has no such cell)."""
+    i = roles.get(role)
+    return cells[i] if i is not None and i < len(cells) else ""
+
+
 def _is_header_continuation(row: list[str], roles: dict[str, int]) -> bool:
     cells = [compact(c) for c in row]
     if not any(cells):
@@ -1163,8 +1235,13 @@ def _is_header_continuation(row: list[str], roles: dict[str, int]) -> bool:
     for role in ("number", "name"):
         if role in roles and roles[role] < len(cells) and cells[roles[role]]:
             return False
-    return all(not c or re.fullmatch(r"[^\d]*((19|20)\d\d年?)?[^\d]*", c) for c in cells) and any(
-        re.search("目标|完成|现状|基期|年", c) for c in cells)
+    return all(_no_figure_but_a_year(c) for c in cells) and any(re.search("目标|完成|现状|基期|年", c) for c in cells)
+
+
+def _no_figure_but_a_year(cell: str) -> bool:
+    """No digits in the cell, or only one year ("2020年")."""
+    figures = re.findall(r"\d+", cell)
+    return not figures or (len(figures) == 1 and re.fullmatch(r"(19|20)\d\d", figures[0]) is not None)
 
 
 def _box_kind(title: str, items: list[str]) -> str:
@@ -1182,8 +1259,7 @@ def _item_title(text: str) -> str:
     return title if len(title) <= 40 else text[:60]
 
 
-def _around(text: str, needle: str) -> str:
-    at = max(text.find(needle), 0)
+def _around(text: str, at: int) -> str:
     return ("…" if at > 40 else "") + text[max(at - 40, 0):at + 120] + ("…" if at + 120 < len(text) else "")
 
 
@@ -1191,17 +1267,25 @@ def _join(a: str | None, b: str) -> str:
     return f"{a}；{b}" if a else b
 
 
+def _quote(text: str) -> str:
+    """A text copied into more than one entry, at most MAX_QUOTE_CHARS long."""
+    return text if len(text) <= MAX_QUOTE_CHARS else text[:MAX_QUOTE_CHARS] + "…"
+
+
 # ------------------------------------------------------------------------------------------- entry point
 
 
-def extract(blocks: list[Block]) -> dict[str, Any]:
-    """The draft of a plan document (see the module docstring)."""
+def extract(blocks: list[Block], budget: Budget | None = None) -> dict[str, Any]:
+    """The draft of a plan document (see the module docstring). The budget (by default the limits of
+    :mod:`.limits`) counts the draft's entries and bounds the time; a document over it raises DomainError."""
+    budget = budget or Budget()
     plan, used = _title(blocks)
-    events, dropped = _events(blocks[used:])
+    events, dropped = _events(blocks[used:], budget)
     roles = _roles(events)
-    builder = _Builder(roles, plan)
+    builder = _Builder(roles, plan, budget)
     previous = None
     for event in events:
+        budget.tick()
         match event.kind:
             case "heading":
                 builder.heading(event)

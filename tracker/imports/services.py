@@ -39,6 +39,7 @@ from ..tasks.models import PROJECT_KINDS, Task, TaskKind, TaskLevel
 from ..timeutil import now
 from .docx import convert_to_docx, read_docx
 from .extract import TYPE_LABELS, Block, counts, extract, name_key
+from .limits import TIME_LIMIT_SECONDS, Budget
 from .models import ImportDocument, ImportState, KeywordRule
 from .text import decode, read_text
 
@@ -99,19 +100,24 @@ def check_document(filename: str, data: bytes) -> str:
     return ext
 
 
-def read_document(filename: str, data: bytes) -> list[Block]:
+def read_document(filename: str, data: bytes, budget: Budget | None = None) -> list[Block]:
+    budget = budget or Budget()
     ext = check_document(filename, data)
     if ext == "docx":
-        return read_docx(data)
+        return read_docx(data, budget)
     if ext in ("doc", "wps"):
-        return read_docx(convert_to_docx(data, ext))
-    return read_text(data)
+        converted = convert_to_docx(data, ext)
+        budget.start()
+        return read_docx(converted, budget)
+    return read_text(data, budget)
 
 
-def draft_of(filename: str, data: bytes) -> dict[str, Any]:
-    """The draft of a document (no database): for previews, the command line and tests."""
-    blocks = read_document(filename, data)
-    draft = extract(blocks)
+def draft_of(filename: str, data: bytes, budget: Budget | None = None) -> dict[str, Any]:
+    """The draft of a document (no database): for previews, the command line and tests. The budget (by
+    default the limits of :mod:`.limits`) bounds the reading and the extraction together."""
+    budget = budget or Budget()
+    blocks = read_document(filename, data, budget)
+    draft = extract(blocks, budget)
     for indicator in draft.get("indicators", []):
         if not indicator.get("nature"):
             _doubt_nature(indicator)
@@ -171,8 +177,11 @@ def _imported_plan(session: Session, region_id: int, sha: str) -> Plan | None:
 
 
 def upload_document(session: Session, actor: User | None, filename: str, data: bytes, *,
-                    region_id: int | None = None, plan: Plan | None = None) -> Uploaded:
-    """Read a plan document into a draft for the actor's region (or ``region_id`` for the command line)."""
+                    region_id: int | None = None, plan: Plan | None = None,
+                    time_limit: float | None = TIME_LIMIT_SECONDS) -> Uploaded:
+    """Read a plan document into a draft for the actor's region (or ``region_id`` for the command line).
+    A document over the limits of :mod:`.limits` (or reading longer than ``time_limit`` seconds) is refused
+    and nothing is kept."""
     if actor is not None:
         require(can_import(actor), "只有规划处可以导入规划文档。")
         region_id = actor.region_id
@@ -187,7 +196,7 @@ def upload_document(session: Session, actor: User | None, filename: str, data: b
     existing = _open_draft(session, region_id, sha)
     if existing is not None and existing.draft.get("kind") == "document":
         return Uploaded(existing, "reopened")
-    draft = draft_of(filename, data)
+    draft = draft_of(filename, data, Budget(time_limit))
     outcome = "new"
     if plan is None:
         plan = _imported_plan(session, region_id, sha)

@@ -8,14 +8,18 @@ several lines). Markdown adds ``#`` headings, ``-`` list items and ``|`` pipe ta
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from ..errors import DomainError
 from .extract import Block, Paragraph, Table
+from .limits import Budget
 
-_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+# (the closing #s of a heading are stripped by hand: a pattern for them backtracks on long runs of spaces)
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 _MD_BULLET = re.compile(r"^\s*(?:[-*+•·▪●]|\d{1,2}[)])\s+(.*)$")
 _PIPE_ROW = re.compile(r"^\s*\|.*\|\s*$")
-_PIPE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+# possessive: each run of spaces or dashes is taken once, never split again on a line that fails
+_PIPE_RULE = re.compile(r"^\s*+\|?\s*+:?-{2,}+:?\s*+(?:\|\s*+:?-{2,}+:?\s*+)*+\|?\s*+$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
@@ -39,76 +43,95 @@ def decode(data: bytes) -> str:
     return text
 
 
-def read_text(data: bytes) -> list[Block]:
-    return parse_lines(decode(data).splitlines())
+def read_text(data: bytes, budget: Budget | None = None) -> list[Block]:
+    return parse_lines(decode(data).splitlines(), budget)
 
 
-def parse_lines(lines: list[str]) -> list[Block]:
+def parse_lines(lines: list[str], budget: Budget | None = None) -> list[Block]:
+    """The blocks of a text, line by line (each line once: a cell continued over lines is joined at its end)."""
+    budget = budget or Budget()
     blocks: list[Block] = []
     rows: list[list[str]] | None = None  # the table being read
-    row: list[str] | None = None  # its current row
+    row: list[list[str]] | None = None  # its current row: each cell as its lines
     pipe: list[list[str]] | None = None
     tsv: Table | None = None
 
-    def end_table() -> None:
-        nonlocal rows, row
+    def paragraph(text: str, **kwargs: Any) -> None:
+        budget.paragraph(len(text))
+        blocks.append(Paragraph(text, **kwargs))
+
+    def cells(texts: list[str]) -> list[str]:
+        for text in texts:
+            budget.cell(len(text))
+        return texts
+
+    def end_row() -> None:
+        nonlocal row
         if row is not None and rows is not None:
-            rows.append(row)
+            rows.append(["\n".join(parts) for parts in row])
+        row = None
+
+    def end_table() -> None:
+        nonlocal rows
+        end_row()
         if rows:
             blocks.append(Table(rows))
-        rows = row = None
+        rows = None
+
+    def end_pipe() -> None:
+        nonlocal pipe
+        if pipe is not None:
+            blocks.append(Table(pipe))
+        pipe = None
 
     for raw in lines:
+        budget.tick()
         line = raw.rstrip("\r\n")
         if line.startswith("\t"):
-            if pipe is not None:
-                blocks.append(Table(pipe))
-                pipe = None
+            end_pipe()
             if rows is None:
                 rows = []
             if row is None:
                 row = []
-            row.append(line[1:].strip())
+            first = line[1:].strip()
+            budget.cell(len(first))
+            row.append([first] if first else [])
             continue
         if not line.strip():
             if row is not None and rows is not None:
-                rows.append(row)
-                row = None
+                end_row()
             elif rows is None and pipe is None:
-                blocks.append(Paragraph(""))
-            if pipe is not None:
-                blocks.append(Table(pipe))
-                pipe = None
+                paragraph("")
+            end_pipe()
             continue
         if row is not None:
-            row[-1] = f"{row[-1]}\n{line.strip()}" if row[-1] else line.strip()
+            budget.text(len(line))
+            row[-1].append(line.strip())
             continue
         end_table()
         if _PIPE_ROW.match(line):
             if _PIPE_RULE.match(line):
                 continue
-            cells = [c.strip() for c in line.strip().strip("|").split("|")]
-            pipe = (pipe or []) + [cells]
+            if pipe is None:
+                pipe = []
+            pipe.append(cells([c.strip() for c in line.strip().strip("|").split("|")]))
             continue
-        if pipe is not None:
-            blocks.append(Table(pipe))
-            pipe = None
+        end_pipe()
         if line.strip().count("\t") >= 2:
             # A row of tab-separated cells on one line; consecutive rows of the same width are one table.
-            cells = [c.strip() for c in line.strip().split("\t")]
-            if tsv is not None and blocks and blocks[-1] is tsv and len(tsv.rows[-1]) == len(cells):
-                tsv.rows.append(cells)
+            tsv_cells = cells([c.strip() for c in line.strip().split("\t")])
+            if tsv is not None and blocks and blocks[-1] is tsv and len(tsv.rows[-1]) == len(tsv_cells):
+                tsv.rows.append(tsv_cells)
             else:
-                tsv = Table([cells])
+                tsv = Table([tsv_cells])
                 blocks.append(tsv)
             continue
         if m := _MD_HEADING.match(line):
-            blocks.append(Paragraph(m.group(2), heading=len(m.group(1))))
+            paragraph(m.group(2).rstrip().rstrip("#").rstrip(), heading=len(m.group(1)))
         elif m := _MD_BULLET.match(line):
-            blocks.append(Paragraph(m.group(1), bullet=True))
+            paragraph(m.group(1), bullet=True)
         else:
-            blocks.append(Paragraph(line))
+            paragraph(line)
     end_table()
-    if pipe is not None:
-        blocks.append(Table(pipe))
+    end_pipe()
     return blocks

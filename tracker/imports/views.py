@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
@@ -51,6 +51,7 @@ from .forms import (
     department_choices,
     task_list_apply_form,
 )
+from .limits import TIME_LIMIT_CONFIG, TIME_LIMIT_SECONDS
 from .models import ImportDocument, ImportState, KeywordRule
 
 bp = Blueprint("imports", __name__, static_folder="static", static_url_path="/imports-static")
@@ -154,7 +155,9 @@ def index() -> Page:
     if form.validate_on_submit():
         filename, data = _read_upload(form)
         try:
-            uploaded = services.upload_document(session, current_user, filename, data)
+            uploaded = services.upload_document(
+                session, current_user, filename, data,
+                time_limit=current_app.config.get(TIME_LIMIT_CONFIG, TIME_LIMIT_SECONDS))
         except DomainError as exc:
             fail_form(form, exc, "file")
         else:

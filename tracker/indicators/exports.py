@@ -9,26 +9,27 @@ from __future__ import annotations
 
 import io
 import unicodedata
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 
 from ..attachments.services import check_unpacked_size
 from ..errors import DomainError
+from ..imports.ooxml import open_workbook
 from ..plans.models import Plan
+from ..text import clean
 from ..timeutil import format_datetime
 from .services import YearRow
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 2000
+UNREADABLE = "文件无法打开：不是有效的 Excel（.xlsx）文件。"
 SHEET = "监测值填报"
 META_SHEET = "_meta"
 HEADER_ROW = 3
@@ -137,7 +138,7 @@ def _cell_text(value: Any) -> str | None:
         return text
     if isinstance(value, datetime):
         return value.date().isoformat()
-    text = str(value).strip()
+    text = clean(str(value)).strip()
     if text.startswith("'") and text[1:2] in _FORMULA_STARTS:
         text = text[1:]
     return text or None
@@ -156,9 +157,9 @@ def read_upload(filename: str, data: bytes, plan: Plan, year: int) -> list[Uploa
     except DomainError as exc:
         raise UploadRefused(exc.message) from None
     try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError):
-        raise UploadRefused("文件无法打开：不是有效的 Excel（.xlsx）文件。") from None
+        wb = open_workbook(data, unreadable=UNREADABLE)
+    except DomainError as exc:
+        raise UploadRefused(exc.message) from None
     try:
         if SHEET not in wb.sheetnames:
             raise UploadRefused(f"文件中没有“{SHEET}”工作表，请使用本页下载的模板。")
@@ -203,5 +204,7 @@ def read_upload(filename: str, data: bytes, plan: Plan, year: int) -> list[Uploa
         if not rows:
             raise UploadRefused("模板中没有任何指标行。")
         return rows
+    except SyntaxError:  # (a sheet's XML broken: see open_workbook)
+        raise UploadRefused(UNREADABLE) from None
     finally:
         wb.close()
