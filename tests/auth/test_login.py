@@ -191,16 +191,27 @@ def _from(app, address: str):  # type: ignore[no-untyped-def]
 
 
 def test_many_names_tried_from_one_address_pause_that_address(demo) -> None:  # type: ignore[no-untyped-def]
-    from tracker.auth.services import ADDRESS_LIMIT, LOCKOUT
+    """The pause is proportionate: names that failed from the address are refused there (a right password
+    included); a colleague behind the same address still signs in, one password check per ADDRESS_SLOT."""
+    from tracker.auth.services import ADDRESS_LIMIT, ADDRESS_SLOT, LOCKOUT
 
     guesser = _from(demo, "203.0.113.7")
-    for n in range(ADDRESS_LIMIT):
+    for n in range(ADDRESS_LIMIT - 1):
         guesser.post("/login", data={"username": f"guess{n}", "password": "wrong"})
+    guesser.post("/login", data={"username": "zj_head_jk", "password": "wrong"})  # the 30th failure
+    html = guesser.post("/login", data={"username": "zj_head_jk", "password": "demo1234"}).get_data(as_text=True)
+    assert "该用户名在此地址已暂停登录至" in html  # even a right password, for a name that failed there
     html = guesser.post("/login", data={"username": "zj_planner", "password": "demo1234"}).get_data(as_text=True)
-    assert "来自您网络地址的登录失败次数过多" in html  # even a right password, from there
-    login(_from(demo, "198.51.100.2"), "zj_planner")  # others are not paused
+    assert f"请{int(ADDRESS_SLOT.total_seconds())}秒后再试" in html  # within the slot of the last check
+    login(_from(demo, "198.51.100.2"), "zj_head_jk")  # other addresses are not paused
+    colleague = _from(demo, "203.0.113.7")
+    with timeutil.frozen(timeutil.now() + ADDRESS_SLOT):
+        login(colleague, "zj_planner")  # a name that did not fail there passes, after the slot
+        html = guesser.post("/login", data={"username": "zj_leader", "password": "demo1234"}
+                            ).get_data(as_text=True)
+        assert "秒后再试" in html  # the slot was just taken
     with timeutil.frozen(timeutil.now() + LOCKOUT + timedelta(seconds=1)):
-        login(guesser, "zj_planner")
+        login(guesser, "zj_head_jk")
 
 
 def test_failures_spread_over_time_do_not_pause_an_address(demo) -> None:  # type: ignore[no-untyped-def]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy import and_, case, delete, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -20,6 +20,7 @@ MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
 FORGET_AFTER = timedelta(days=1)
 ADDRESS_LIMIT = 30  # failures from one address within LOCKOUT, whatever the names
+ADDRESS_SLOT = timedelta(seconds=5)  # while an address is paused: one password check from it this often
 MIN_PASSWORD_LENGTH = 8
 
 
@@ -80,62 +81,95 @@ def _typed(username: str) -> str:
 def authenticate(session: Session, username: str, password: str, address: str | None = None) -> User:
     """Return the user, or raise LoginFailed with a message.
 
-    Failures count against the name typed, whether an account has it or not, and pause that name for
-    LOCKOUT after MAX_FAILED_LOGINS; every answer reads the same for an unknown name as for a known one,
-    and takes as long (a password hash is checked either way). They also count against the client's
-    ``address``: ADDRESS_LIMIT failures within LOCKOUT pause sign-ins from it (trying many names)."""
-    typed, current = _typed(username), now()
-    keys = [throttle_name(username)] + ([f"addr:{address}"[:100]] if address else [])
-    paused = {t.name: t.locked_until for t in session.scalars(
-        select(LoginThrottle).where(LoginThrottle.name.in_(keys), LoginThrottle.locked_until > current))}
-    if paused:
+    Every attempt counts against the name typed, whether an account has it or not, *before* its password
+    is checked (one atomic upsert), so however many arrive at once at most MAX_FAILED_LOGINS passwords are
+    checked before the name is paused for LOCKOUT; the count is kept through the pause and starts again
+    after it, or after a correct password. Every answer reads the same for an unknown name as for a known
+    one and takes as long (a password hash is checked either way).
+
+    Failures also count against the client's ``address``. ADDRESS_LIMIT of them within LOCKOUT pause the
+    address in proportion: names that failed from it are refused there until the pause ends, while other
+    names (colleagues behind the same NAT) may still sign in, one password check per ADDRESS_SLOT from that
+    address, so trying many names from it stays slow."""
+    current = now()
+    _forget_old(session, current)
+    name_key = throttle_name(username)
+    address_key = pair_key = None
+    if address:
+        address_key, pair_key = f"addr:{address}"[:100], f"from:{address}|{_typed(username)}"[:100]
+        _check_address(session, address_key, pair_key, current)
+    attempts, paused_until = _count(session, name_key, current, limit=MAX_FAILED_LOGINS)
+    if attempts > MAX_FAILED_LOGINS:  # paused: the pause began at the last attempt allowed a check
         check_password_hash(_dummy_hash(), password)
-        if keys[0] in paused:
-            raise LoginFailed(f"登录失败次数过多，该用户名已暂停登录至{format_datetime(paused[keys[0]])}。")
-        raise LoginFailed(f"来自您网络地址的登录失败次数过多，已暂停登录至{format_datetime(paused[keys[1]])}。")
-    user = session.scalar(select(User).where(func.lower(User.username) == typed))
+        raise LoginFailed(f"登录失败次数过多，该用户名已暂停登录至{format_datetime(paused_until)}。")
+    user = session.scalar(select(User).where(func.lower(User.username) == _typed(username)))
     usable = user is not None and user.is_active
     if usable and check_password_hash(user.password_hash, password):  # type: ignore[union-attr]
         # the name's count starts again; the address's does not (one good account must not clear it)
-        session.execute(delete(LoginThrottle).where(LoginThrottle.name == keys[0]))
+        session.execute(delete(LoginThrottle).where(LoginThrottle.name == name_key))
         user.last_login_at = current  # type: ignore[union-attr]
         return user  # type: ignore[return-value]
     if not usable:
         check_password_hash(_dummy_hash(), password)
+    if address_key and pair_key:
+        _count(session, address_key, current, limit=ADDRESS_LIMIT, window=LOCKOUT)
+        _count(session, pair_key, current, limit=ADDRESS_LIMIT, window=LOCKOUT)
     minutes = int(LOCKOUT.total_seconds() // 60)
-    failures = _count_failure(session, keys[0], current)
-    from_address = _count_failure(session, keys[1], current, window=LOCKOUT) if address else 0
-    if from_address >= ADDRESS_LIMIT:
-        _pause(session, keys[1], current)
-    if failures >= MAX_FAILED_LOGINS:
-        _pause(session, keys[0], current)
+    if attempts == MAX_FAILED_LOGINS:
         if user is not None:
             audit.record(session, None, user, "lock", summary="连续登录失败，账户临时锁定")
         raise LoginFailed(f"登录失败次数过多，该用户名已暂停登录{minutes}分钟。")
-    raise LoginFailed(f"用户名或密码错误。再失败{MAX_FAILED_LOGINS - failures}次该用户名将暂停登录{minutes}分钟。")
+    raise LoginFailed(f"用户名或密码错误。再失败{MAX_FAILED_LOGINS - attempts}次该用户名将暂停登录{minutes}分钟。")
 
 
-def _pause(session: Session, key: str, at: datetime) -> None:
-    session.execute(update(LoginThrottle).where(LoginThrottle.name == key)
-                    .values(failures=0, locked_until=at + LOCKOUT))
+def _check_address(session: Session, address_key: str, pair_key: str, at: datetime) -> None:
+    """Refuse the attempt when its address is paused and this name failed from there, or when another
+    attempt from the paused address had its password checked less than ADDRESS_SLOT ago."""
+    paused_until = session.scalar(select(LoginThrottle.locked_until).where(
+        LoginThrottle.name == address_key, LoginThrottle.locked_until > at))
+    if paused_until is None:
+        return
+    failed_here = session.scalar(select(LoginThrottle.failures).where(
+        LoginThrottle.name == pair_key, LoginThrottle.updated_at >= at - LOCKOUT))
+    if failed_here:
+        raise LoginFailed(f"来自您网络地址的登录失败次数过多，该用户名在此地址已暂停登录至"
+                          f"{format_datetime(paused_until)}。")
+    slot = session.execute(update(LoginThrottle).where(
+        LoginThrottle.name == address_key, LoginThrottle.updated_at <= at - ADDRESS_SLOT).values(updated_at=at))
+    if slot.rowcount != 1:  # type: ignore[attr-defined]
+        seconds = int(ADDRESS_SLOT.total_seconds())
+        raise LoginFailed(f"来自您网络地址的登录失败次数过多，请{seconds}秒后再试。")
 
 
-def _count_failure(session: Session, key: str, at: datetime, window: timedelta | None = None) -> int:
-    """One more failure for ``key`` (an atomic upsert: concurrent attempts all count); returns the count.
-    With a ``window``, a count whose last failure is older starts again. Keys nobody has tried for a day
-    are forgotten."""
+def _count(session: Session, key: str, at: datetime, *, limit: int,
+           window: timedelta | None = None) -> tuple[int, datetime | None]:
+    """One more attempt for ``key`` in one atomic upsert (concurrent attempts each get their own number);
+    the attempt that reaches ``limit`` starts a pause of LOCKOUT. Returns the number and the pause's end.
+    The count starts again once a pause is over, or, with a ``window``, when no attempt came within it."""
+    row = LoginThrottle.__table__.c
+    expired = or_(row.locked_until <= at, and_(row.locked_until.is_(None), row.updated_at < at - window)) \
+        if window is not None else row.locked_until <= at
+    pause_end = literal(at + LOCKOUT, row.locked_until.type)
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(LoginThrottle)
+    stmt = insert.values(name=key, failures=1, updated_at=at).on_conflict_do_update(
+        index_elements=[LoginThrottle.name],
+        set_={
+            "failures": case((expired, 1), else_=row.failures + 1),
+            "locked_until": case((expired, None), (row.failures + 1 >= limit, func.coalesce(row.locked_until, pause_end)),
+                                 else_=row.locked_until),
+            "updated_at": at,
+        },
+    ).returning(LoginThrottle.failures, LoginThrottle.locked_until)
+    failures, locked_until = session.execute(stmt).one()
+    return int(failures), locked_until
+
+
+def _forget_old(session: Session, at: datetime) -> None:
+    """Keys nobody has tried for a day, and not paused, are forgotten."""
     session.execute(delete(LoginThrottle).where(
         LoginThrottle.updated_at < at - FORGET_AFTER,
         or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until < at)))
-    dialect = session.get_bind().dialect.name
-    insert = (postgresql if dialect == "postgresql" else sqlite).insert(LoginThrottle)
-    more = LoginThrottle.failures + 1
-    if window is not None:
-        more = case((LoginThrottle.updated_at < at - window, 1), else_=more)
-    stmt = insert.values(name=key, failures=1, updated_at=at).on_conflict_do_update(
-        index_elements=[LoginThrottle.name], set_={"failures": more, "updated_at": at},
-    ).returning(LoginThrottle.failures)
-    return int(session.execute(stmt).scalar_one())
 
 
 def locked_names(session: Session) -> set[str]:
