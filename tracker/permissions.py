@@ -124,6 +124,12 @@ def can_supervise(user: User) -> bool:
     return user.role == Role.SUPERVISOR
 
 
+def can_supervise_task(session: Session, user: User, task: Task) -> bool:
+    """A supervision office files cases on the tasks of plans of its region and below (not of plans above,
+    which it may read, nor of a sibling region)."""
+    return can_supervise(user) and task.plan.region_id in region_ids_below(session, user.region_id)
+
+
 def can_evaluate(user: User) -> bool:
     return user.role == Role.EVALUATOR
 
@@ -228,8 +234,12 @@ def can_enter_indicator_value(user: User, indicator: Any) -> bool:
 
 
 def can_confirm_indicator_value(user: User, indicator: Any) -> bool:
+    return can_confirm_plan_values(user, indicator.plan)
+
+
+def can_confirm_plan_values(user: User, plan: Plan) -> bool:
     """Planners of the plan's region confirm the values the departments entered."""
-    return user.role in PLANNING_ROLES and indicator.plan.region_id == user.region_id
+    return user.role in PLANNING_ROLES and plan.region_id == user.region_id
 
 
 def can_judge_indicator_value(user: User, indicator: Any) -> bool:

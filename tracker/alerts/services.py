@@ -783,16 +783,20 @@ def filter_choices(session: Session, user: User) -> dict[str, Any]:
     return {"plans": plans, "regions": regions}
 
 
-def describe_filters(session: Session, filters: OverdueFilters) -> list[str]:
-    """The filters in words (the export's title row)."""
-    f = filters
+OUT_OF_SCOPE = "不在您的管辖范围内"
+
+
+def describe_filters(session: Session, user: User, filters: OverdueFilters) -> list[str]:
+    """The filters in words (the export's title row). A plan, region or department outside the user's
+    scope is not named (its rows are not listed either)."""
+    f, scope = filters, overdue_region_ids(session, user)
     parts = []
     if f.plan_id and (plan := session.get(Plan, f.plan_id)):
-        parts.append(f"规划：{plan.short_name}")
+        parts.append(f"规划：{plan.short_name if plan.region_id in scope else OUT_OF_SCOPE}")
     if f.region_id and (region := session.get(Region, f.region_id)):
-        parts.append(f"地区：{region.name}")
+        parts.append(f"地区：{region.name if region.id in scope else OUT_OF_SCOPE}")
     if f.department_id and (dept := session.get(Department, f.department_id)):
-        parts.append(f"牵头单位：{dept.name}")
+        parts.append(f"牵头单位：{dept.name if dept.region_id in scope else OUT_OF_SCOPE}")
     if f.level:
         parts.append(f"预警等级：{f.level.label}")
     if f.target:

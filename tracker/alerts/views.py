@@ -134,7 +134,7 @@ def overdue() -> str:
 
 EXPORT_FORMATS = {
     "xlsx": (overdue_workbook, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    "csv": (overdue_csv, "text/csv; charset=utf-8"),
+    "csv": (overdue_csv, "text/csv"),  # text/* gets "; charset=utf-8" from Werkzeug
 }
 
 
@@ -148,7 +148,7 @@ def export(fmt: str = "xlsx") -> Response:
     region = current_user.department.region.name
     write, mimetype = EXPORT_FORMATS[fmt]
     content = write(iter_export_rows(session, current_user, filters),
-                    describe_filters(session, filters), now(), f"{region}及下辖地区")
+                    describe_filters(session, current_user, filters), now(), f"{region}及下辖地区")
     return send_file(io.BytesIO(content), as_attachment=True, download_name=f"逾期清单_{today():%Y%m%d}.{fmt}",
                      mimetype=mimetype, max_age=0)
 

@@ -23,6 +23,7 @@ from ..auth.models import User
 from ..errors import DomainError, InvalidTransition
 from ..permissions import (
     can_confirm_indicator_value,
+    can_confirm_plan_values,
     can_enter_indicator_value,
     can_judge_indicator_value,
     require,
@@ -410,6 +411,7 @@ def return_value(session: Session, actor: User, value: IndicatorValue, reason: s
 
 def confirm_year(session: Session, actor: User, plan: Plan, year: int) -> int:
     """Confirm every entered value of a plan's year; returns how many."""
+    require(can_confirm_plan_values(actor, plan), "只有本级规划处可以确认监测值。")
     values = session.scalars(
         select(IndicatorValue).join(Indicator)
         .where(Indicator.plan_id == plan.id, IndicatorValue.year == year, IndicatorValue.state == ValueState.ENTERED)

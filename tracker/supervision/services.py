@@ -24,7 +24,7 @@ from ..alerts.models import Alert, AlertLevel, AlertStatus, AlertTarget
 from ..attachments.services import save_uploads
 from ..auth.models import Role, User
 from ..errors import DomainError, InvalidTransition, PermissionDenied
-from ..permissions import region_ids_below
+from ..permissions import can_supervise_task, region_ids_below
 from ..regions.models import Department
 from ..tasks.models import Task
 from ..tasks.services import check_version
@@ -144,6 +144,13 @@ def open_cases_by_task(session: Session, task_ids: list[int]) -> dict[int, Super
     return {c.task_id: c for c in cases if c.task_id is not None}
 
 
+def is_responsible_for(department: Department, task: Task) -> bool:
+    """A case about a task is addressed to a department that answers for the task: its lead or one of its
+    co-operating departments — never another department, of a sibling region or of the task's own: a
+    department not on the task has nothing to rectify, and a case must not open the task to it."""
+    return department.id == task.lead_department_id or any(d.id == department.id for d in task.co_departments)
+
+
 def file_case(session: Session, actor: User, data: CaseInput) -> SupervisionCase:
     if actor.role not in SUPERVISOR:
         raise PermissionDenied("只有督查室可以立案。")
@@ -157,8 +164,11 @@ def file_case(session: Session, actor: User, data: CaseInput) -> SupervisionCase
     if data.source == CaseSource.LEADER and not (data.instruction or "").strip():
         raise DomainError("领导批示件须填写批示内容。", field="instruction")
     if data.task is not None:
-        if data.task.plan.region_id not in region_ids_below(session, actor.region_id):
+        if not can_supervise_task(session, actor, data.task):
             raise PermissionDenied("该任务不在您的管辖范围内。")
+        if not is_responsible_for(data.department, data.task):
+            raise DomainError(f"“{data.department.name}”不是该任务的牵头或配合单位，不能就此任务向其督办。"
+                              "如需其参与，请先由规划处将其列为配合单位。", field="department_id")
         existing = open_case_for_task(session, data.task.id)
         if existing is not None:
             raise DomainError(f"该任务已有未销号的督办件 {existing.number_label}（#{existing.id}），不能重复立案。",

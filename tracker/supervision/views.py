@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 from ..auth.models import Role
 from ..db import db_session
 from ..errors import DomainError
-from ..permissions import region_ids_below, require, roles_required
+from ..permissions import can_supervise_task, region_ids_below, require, roles_required
 from ..regions.models import Department, Region
 from ..tasks.models import Task
 from ..timeutil import today
@@ -119,6 +119,8 @@ def new():  # type: ignore[no-untyped-def]
     task_id = form.task_id.data if request.method == "POST" else int_arg("task")
     if task_id and 0 < task_id <= INTEGER_LIMIT:  # a larger number is refused by the form below
         task = session.get(Task, task_id)
+        if task is not None and not can_supervise_task(session, current_user, task):
+            abort(403)  # before anything of it is read: its plan, title or open case
         if request.method == "GET" and task is not None:
             existing = open_case_for_task(session, task.id)
             if existing is not None:
