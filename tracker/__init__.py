@@ -8,12 +8,12 @@ from importlib import import_module
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, make_response, request
-from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from flask import Flask, abort, g, make_response, request
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
 from .config import PROJECT_ROOT, Config
-from .db import make_engine, make_session_factory
+from .db import duplicate_message, make_engine, make_session_factory
 
 
 def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
@@ -99,8 +99,18 @@ def _register_blueprints(app: Flask) -> None:
 def _register_request_hooks(app: Flask) -> None:
     from .errors import register_error_handlers, render_error
     from .extensions import login_manager
+    from .text import CONTROL_CHARACTERS
 
     register_error_handlers(app)
+
+    @app.before_request
+    def _refuse_control_characters() -> None:
+        """A page asked for with a control character in its query string (a NUL in a filter or a search,
+        which PostgreSQL refuses in text) is a 400 at the door, whatever view it was meant for. (A POST's
+        query carries only where to go next, which `web.local_path` checks.)"""
+        if request.method in ("GET", "HEAD") and any(CONTROL_CHARACTERS.search(k) or CONTROL_CHARACTERS.search(v)
+               for k, v in request.args.items(multi=True)):
+            abort(400)
 
     # Registered first so that it runs last, on whatever response the hooks below settle on.
     @app.after_request
@@ -140,6 +150,8 @@ def _register_request_hooks(app: Flask) -> None:
                 session.commit()
             else:
                 session.rollback()
+        except IntegrityError as exc:
+            response = make_response(_lost_race(exc))
         except (OperationalError, InterfaceError) as exc:
             app.logger.exception("database error at the end of the request")
             response = make_response(_database_unavailable(exc))
@@ -160,6 +172,21 @@ def _register_request_hooks(app: Flask) -> None:
         if session is not None:
             session.rollback()  # the failed flush left the transaction unusable; the page reads the user anew
         return render_error(409, "记录已被他人修改，您的修改没有保存。请刷新页面后重试。")
+
+    @app.errorhandler(IntegrityError)
+    def _lost_race(exc: IntegrityError) -> tuple[str, int]:
+        """A save that lost a race to a unique constraint (a double submission, two people at once): the
+        request's work is rolled back and the person gets the message the form gives for that duplicate.
+        Any other integrity failure is a fault (500)."""
+        session = g.get("db_session")
+        if session is not None:
+            with contextlib.suppress(SQLAlchemyError):
+                session.rollback()
+        message = duplicate_message(exc)
+        if message is None:
+            app.logger.error("integrity error", exc_info=exc)
+            return render_error(500)
+        return render_error(409, message)
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from importlib import import_module
 from typing import Any
 
 from sqlalchemy import (
@@ -17,6 +19,7 @@ from sqlalchemy import (
     Numeric,
     String,
     TypeDecorator,
+    UniqueConstraint,
     create_engine,
     event,
 )
@@ -24,7 +27,8 @@ from sqlalchemy import (
     Enum as SAEnum,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, Session, mapped_column, sessionmaker
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -102,6 +106,42 @@ class Base(DeclarativeBase):
         ident = getattr(self, "id", None)
         return f"<{type(self).__name__} {ident}>"
 
+
+@event.listens_for(Mapper, "before_configured")
+def _import_every_model() -> None:
+    """Relationships name other areas' classes by string (``order_by="Attachment.id"``): every area's
+    models are imported before the mappers are configured, whichever model is used first."""
+    import_module(".models", __package__)
+
+
+# The key of a unique constraint's or index's ``info`` that holds what a person is told when a save loses
+# the race to it (two submissions at once): the message the form gives for the same duplicate.
+DUPLICATE = "duplicate"
+_SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (.+)$")
+_PG_KEY = re.compile(r"Key \((.+?)\)=")
+
+
+def duplicate_message(exc: IntegrityError) -> str | None:
+    """The DUPLICATE message of the unique constraint or index ``exc`` violated, or None (another kind of
+    violation, or a constraint without one). Both databases tell the table and the columns: PostgreSQL in
+    its diagnostics (its constraint names may be shortened), SQLite in the message."""
+    orig = exc.orig
+    diag = getattr(orig, "diag", None)
+    table, columns = None, ()
+    if diag is not None and (m := _PG_KEY.search(diag.message_detail or "")):
+        table, columns = diag.table_name, tuple(c.strip() for c in m.group(1).split(","))
+    elif m := _SQLITE_UNIQUE.search(str(orig)):
+        qualified = [c.strip() for c in m.group(1).split(",")]
+        table = qualified[0].split(".")[0]
+        columns = tuple(c.split(".", 1)[-1] for c in qualified)
+    found = Base.metadata.tables.get(table or "")
+    if found is None:
+        return None
+    for item in [*found.constraints, *found.indexes]:
+        if (isinstance(item, UniqueConstraint) or getattr(item, "unique", False)) \
+                and tuple(c.name for c in item.columns) == columns and DUPLICATE in item.info:
+            return str(item.info[DUPLICATE])
+    return None
 
 
 def enum_type(enum_cls: type[LabeledEnum], name: str) -> SAEnum:

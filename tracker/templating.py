@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Flask, request, url_for
 
@@ -55,7 +57,16 @@ def url_with(**changes: Any) -> str:
             args.pop(key, None)
         else:
             args[key] = value
-    return url_for(request.endpoint or "", **(request.view_args or {}), **args)
+    return url_with_args(request.endpoint or "", args, **(request.view_args or {}))
+
+
+def url_with_args(endpoint: str, args: Mapping[str, Any], **values: Any) -> str:
+    """``url_for(endpoint, **values)`` with the query ``args`` appended as given. What a request carried in
+    its query string never reaches url_for, where names such as ``endpoint``, ``_method`` or a view
+    argument's would change the URL or fail."""
+    url = url_for(endpoint, **values)
+    query = urlencode([(k, str(v)) for k, v in args.items() if v is not None])
+    return f"{url}?{query}" if query else url
 
 
 # (endpoint, text, roles or None for everyone), in menu order
@@ -102,6 +113,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["days_left"] = days_left_text
     app.jinja_env.globals["url_with"] = url_with
+    app.jinja_env.globals["url_with_args"] = url_with_args
     app.jinja_env.globals["today"] = timeutil.today
     app.jinja_env.globals["days_left"] = days_left
     app.jinja_env.trim_blocks = True

@@ -292,10 +292,12 @@ def test_a_county_confirms_its_annual_action_plan(demo: Flask, db: Session) -> N
     province = db.scalar(select(Plan.id).where(Plan.code == "zj-14"))
     rev = db.get(ImportDocument, doc_id).draft["rev"]
     assert county.post(f"/imports/{doc_id}/natures", data={"rev": rev, "nature": "expected"}).status_code == 302
-    response = county.post(f"/imports/{doc_id}/confirm", data={
-        "mode": "new", "title": "温岭市卫生健康2021年“十大行动”计划", "short_name": "温岭十大行动（导入）",
-        "start_year": "2021", "end_year": "2021", "parent_id": str(province), "investment_unit": "wan",
-        "stage": "issued", "default_lead_id": str(lead.id)})
+    form = {"mode": "new", "title": "温岭市卫生健康2021年“十大行动”计划", "short_name": "温岭十大行动（导入）",
+            "start_year": "2021", "end_year": "2021", "parent_id": str(province), "investment_unit": "wan",
+            "stage": "issued", "default_lead_id": str(lead.id)}
+    response = county.post(f"/imports/{doc_id}/confirm", data=form)  # the demo has this plan already
+    assert response.status_code == 422 and "本地区已有同名规划" in response.get_data(as_text=True)
+    response = county.post(f"/imports/{doc_id}/confirm", data=form | {"title": "温岭市卫生健康2021年“十大行动”计划（导入稿）"})
     assert response.status_code == 302, response.get_data(as_text=True)[:1500]
     db.rollback()
     plan = db.scalars(select(Plan).where(Plan.short_name == "温岭十大行动（导入）")).one()

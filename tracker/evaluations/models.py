@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint, event, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import Base, LabeledEnum, enum_type
+from ..db import DUPLICATE, Base, LabeledEnum, enum_type
 from ..errors import DomainError
 from ..indicators.models import Judgement
 
@@ -52,7 +52,8 @@ class Evaluation(Base):
 
     __tablename__ = "evaluations"
     __table_args__ = (
-        UniqueConstraint("plan_id", "kind", "year", "version"),
+        UniqueConstraint("plan_id", "kind", "year", "version",
+                         info={DUPLICATE: "另一位考核人员正在计算同一规划、同一年度的考核，请稍后刷新查看。"}),
         CheckConstraint("(state = 'locked') = (locked_at IS NOT NULL)", name="locked_has_time"),
         CheckConstraint("version >= 1", name="version_positive"),
     )

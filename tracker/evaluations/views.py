@@ -7,7 +7,6 @@ from urllib.parse import quote
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
@@ -114,10 +113,6 @@ def new():  # type: ignore[no-untyped-def]
                                              form.year.data, form.settings())
     except DomainError as exc:
         return _refused("evaluations/new.html", form, exc)
-    except IntegrityError:
-        session.rollback()
-        form.form_errors.append("另一位考核人员正在计算同一规划、同一年度的考核，请稍后刷新查看。")
-        return render_template("evaluations/new.html", form=form), 409
     flash(f"已完成{evaluation.year}年{evaluation.kind.label}计算（第{evaluation.version}版）。请审核部门得分，"
           "确认无误后锁定。", "success")
     return redirect(url_for("evaluations.show", evaluation_id=evaluation.id))
@@ -158,12 +153,7 @@ def recompute(evaluation_id: int) -> Response:
     require(can_run_evaluation(current_user, evaluation.plan), "只有本级考核组可以重新计算考核结果。")
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        result = services.recompute(session, current_user, evaluation)
-    except IntegrityError:
-        session.rollback()
-        flash("另一位考核人员正在计算同一考核，请稍后刷新查看。", "error")
-        return redirect(url_for("evaluations.show", evaluation_id=evaluation.id))
+    result = services.recompute(session, current_user, evaluation)  # a lost race: a 409 at the boundary
     if result.id != evaluation.id:
         flash(f"原结果已锁定，已按当前数据生成第{result.version}版（草稿）。", "success")
     else:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import Base, LabeledEnum, TimestampMixin, enum_type
+from ..db import DUPLICATE, Base, LabeledEnum, TimestampMixin, enum_type
 
 if TYPE_CHECKING:
     from ..auth.models import User
@@ -94,7 +94,8 @@ class IndicatorValue(TimestampMixin, Base):
 
     __tablename__ = "indicator_values"
     __table_args__ = (
-        UniqueConstraint("indicator_id", "year"),
+        UniqueConstraint("indicator_id", "year",
+                         info={DUPLICATE: "该指标本年度的监测值刚刚已由他人填报，您的填写没有保存。请刷新页面后在原值上修改。"}),
         CheckConstraint("state <> 'confirmed' OR confirmed_at IS NOT NULL", name="confirmed_has_time"),
         CheckConstraint("state <> 'returned' OR (return_reason IS NOT NULL AND returned_at IS NOT NULL)",
                         name="returned_has_reason"),

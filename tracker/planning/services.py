@@ -137,6 +137,22 @@ def parent_plan_options(session: Session, actor: User, plan: Plan | None = None)
     return list(session.scalars(stmt))
 
 
+def _check_not_duplicate(session: Session, region: Region, data: PlanData, plan: Plan | None) -> None:
+    """No second plan of the region and level with the same title or short name over an overlapping period
+    (unique constraints catch two exact submissions at once; this names the plan already there)."""
+    title, short_name = (data.title or "").strip(), (data.short_name or "").strip()
+    stmt = select(Plan).where(Plan.region_id == region.id, Plan.level == data.level,
+                              or_(Plan.title == title, Plan.short_name == short_name),
+                              Plan.start_year <= data.end_year, Plan.end_year >= data.start_year)
+    if plan is not None:
+        stmt = stmt.where(Plan.id != plan.id)
+    existing = session.scalars(stmt.order_by(Plan.id).limit(1)).first()
+    if existing is not None:
+        same = "title" if existing.title == title else "short_name"
+        raise DomainError(f"本地区已有{'同名' if same == 'title' else '同简称'}规划《{existing.title}》"
+                          f"（{existing.period_label}，编号 {existing.code}），规划期重叠，不能重复。", field=same)
+
+
 def _check_plan(session: Session, region: Region, data: PlanData, plan: Plan | None) -> Plan | None:
     required_text(data.title, "title", "请填写规划名称。")
     required_text(data.short_name, "short_name", "请填写规划简称。")
@@ -145,6 +161,7 @@ def _check_plan(session: Session, region: Region, data: PlanData, plan: Plan | N
                           field="level")
     if data.end_year < data.start_year:
         raise DomainError("结束年份不能早于起始年份。", field="end_year")
+    _check_not_duplicate(session, region, data, plan)
     if data.parent_id is None:
         return None
     parent = session.get(Plan, data.parent_id)

@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import Base, LabeledEnum, TimestampMixin, enum_type
+from ..db import DUPLICATE, Base, LabeledEnum, TimestampMixin, enum_type
 
 if TYPE_CHECKING:
     from ..auth.models import User
@@ -39,6 +39,9 @@ class InvestmentUnit(LabeledEnum):
     YI = "yi", "亿元"
 
 
+DUPLICATE_PLAN = "本地区已有同名（或同简称）、同层级、规划期重叠的规划，不能重复新建。"
+
+
 class Plan(TimestampMixin, Base):
     """规划: a five-year (or any period) plan of one region."""
 
@@ -47,10 +50,15 @@ class Plan(TimestampMixin, Base):
         CheckConstraint("end_year >= start_year", name="period_ordered"),
         CheckConstraint("start_year BETWEEN 1990 AND 2100", name="start_year_sane"),
         Index("ix_plans_region_level", "region_id", "level"),
+        UniqueConstraint("code", info={DUPLICATE: "同一时间另有一份本地区、同一规划期的规划正在新建，本次没有保存。"
+                                               "请刷新规划列表查看后重试。"}),
+        UniqueConstraint("region_id", "level", "title", "start_year", "end_year", info={DUPLICATE: DUPLICATE_PLAN}),
+        UniqueConstraint("region_id", "level", "short_name", "start_year", "end_year",
+                         info={DUPLICATE: DUPLICATE_PLAN}),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(40), unique=True)
+    code: Mapped[str] = mapped_column(String(40))
     title: Mapped[str] = mapped_column(String(200))
     short_name: Mapped[str] = mapped_column(String(60))
     level: Mapped[PlanLevel] = mapped_column(enum_type(PlanLevel, "plan_level"))

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import Base, LabeledEnum, TimestampMixin, enum_type
+from ..db import DUPLICATE, Base, LabeledEnum, TimestampMixin, enum_type
 
 if TYPE_CHECKING:
     from ..alerts.models import Alert
@@ -76,6 +76,7 @@ class SupervisionCase(TimestampMixin, Base):
             "uq_supervision_cases_open_task", "task_id", unique=True,
             sqlite_where=text("state <> 'closed' AND task_id IS NOT NULL"),
             postgresql_where=text("state <> 'closed' AND task_id IS NOT NULL"),
+            info={DUPLICATE: "该任务已有未销号的督办件，不能重复立案。请刷新页面查看。"},
         ),
         Index("ix_supervision_cases_department_state", "department_id", "state"),
     )

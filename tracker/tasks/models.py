@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import Base, LabeledEnum, TimestampMixin, enum_type
+from ..db import DUPLICATE, Base, LabeledEnum, TimestampMixin, enum_type
 
 if TYPE_CHECKING:
     from ..auth.models import User
@@ -210,7 +210,8 @@ class ProgressReport(TimestampMixin, Base):
 
     __tablename__ = "progress_reports"
     __table_args__ = (
-        UniqueConstraint("task_id", "department_id", "period", "period_year", "period_no"),
+        UniqueConstraint("task_id", "department_id", "period", "period_year", "period_no",
+                         info={DUPLICATE: "本单位该期的填报已存在，请打开原填报修改。"}),
         CheckConstraint("progress BETWEEN 0 AND 100", name="progress_range"),
         CheckConstraint(
             "(period = 'month' AND period_no BETWEEN 1 AND 12)"
