@@ -46,6 +46,7 @@ from .tasks.models import (
     TaskLevel,
     TaskStatus,
 )
+from .tasks.services import roll_up_all
 from .timeutil import now
 
 
@@ -173,6 +174,7 @@ def _items(ctx: _Ctx, data: dict[str, Any], key: str) -> list[dict[str, Any]]:
 def load_seeds(session: Session, root: Path) -> dict[str, int]:
     with session.no_autoflush:
         counts = _load_all(_Ctx(session), root)
+    roll_up_all(session)  # the seeds give the leaves' progress; every parent is their weighted roll-up
     counts.update(_load_evaluations(session, root))
     return counts
 
@@ -254,7 +256,6 @@ def _load_departments(ctx: _Ctx, data: dict[str, Any]) -> None:
 
 
 def _load_users(ctx: _Ctx, data: dict[str, Any]) -> None:
-    hashes: dict[str, str] = {}
     for item in _items(ctx, data, "users"):
         ctx.record = f"用户 {item.get('username')}"
         username = ctx.text(item, "username", required=True, max_len=40)
@@ -262,11 +263,10 @@ def _load_users(ctx: _Ctx, data: dict[str, Any]) -> None:
             continue
         region = _region(ctx, item)
         dept = _department(ctx, region, item.get("department"), "department")
-        password = str(ctx.req(item, "password"))
-        if password not in hashes:
-            hashes[password] = generate_password_hash(password)
+        password = str(ctx.req(item, "password"))  # each hash its own salt: equal passwords look unequal
         ctx.session.add(User(username=username, name=ctx.text(item, "name", required=True, max_len=40),
-                             role=ctx.enum(item, "role", Role), department=dept, password_hash=hashes[password],
+                             role=ctx.enum(item, "role", Role), department=dept,
+                             password_hash=generate_password_hash(password),
                              email=ctx.text(item, "email"), password_changed_at=now()))
         ctx.created("用户")
     ctx.session.flush()

@@ -36,6 +36,7 @@ from ..projects import amounts
 from ..projects.models import KeyProject, ProjectKind, ProjectStatus
 from ..regions.models import Department
 from ..tasks.models import PROJECT_KINDS, Task, TaskKind, TaskLevel
+from ..tasks.services import roll_up_plan
 from ..timeutil import now
 from .docx import convert_to_docx, read_docx
 from .extract import TYPE_LABELS, Block, counts, extract, name_key
@@ -868,6 +869,7 @@ def confirm(session: Session, actor: User, document: ImportDocument, data: Confi
     _confirm_projects(session, actor, document, plan, departments, default_lead, result)
     _confirm_indicators(session, actor, document, plan, planning_indicators, result)
 
+    roll_up_plan(session, plan.id, actor)  # parents from the children just made or changed
     document.state = ImportState.CONFIRMED
     document.plan_id = plan.id
     document.confirmed_at = now()

@@ -251,7 +251,22 @@ def restore_backup(database_url: str, upload_dir: Path, archive: Path, *, replac
         except Exception as exc:
             raise BackupError(f"数据已恢复，但升级数据库结构失败：{exc}。请检查后执行 tracker init-db。") from exc
         revision = _head()
+    _roll_up(database_url)
     return RestoreResult(manifest, revision, upgrade)
+
+
+def _roll_up(database_url: str) -> None:
+    """Every parent task from its children: a backup from a version that left them apart is mended here
+    (on a backup of this version nothing changes)."""
+    from ..db import make_engine, make_session_factory, unit_of_work
+    from ..tasks.services import roll_up_all
+
+    engine = make_engine(database_url, poolclass=NullPool)
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            roll_up_all(session)
+    finally:
+        engine.dispose()
 
 
 def _restore(database_url: str, kind: str, pg_restore: str, upload_dir: Path, archive: Path,

@@ -212,6 +212,12 @@ def roll_up_plan(session: Session, plan_id: int, actor: User | None = None) -> N
     session.expire_all()
 
 
+def roll_up_all(session: Session) -> None:
+    """Every plan's parents from their children (after the seeds are loaded, or a backup restored)."""
+    for plan_id in session.scalars(select(Task.plan_id).distinct().order_by(Task.plan_id)).all():
+        roll_up_plan(session, plan_id)
+
+
 # ---------------------------------------------------------------- milestones
 
 
