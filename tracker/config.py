@@ -35,7 +35,9 @@ class Config:
     PRODUCTION = _bool("TRACKER_PRODUCTION", False)
     UPLOAD_DIR = Path(os.environ.get("TRACKER_UPLOAD_DIR", INSTANCE_PATH / "uploads"))
     MAX_CONTENT_LENGTH = int(os.environ.get("TRACKER_MAX_UPLOAD_MB", "20")) * 1024 * 1024
-    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    # Secure (HTTPS only) in production unless switched off explicitly with SESSION_COOKIE_SECURE=0.
+    SESSION_COOKIE_SECURE: bool | None = (_bool("SESSION_COOKIE_SECURE", False)
+                                          if os.environ.get("SESSION_COOKIE_SECURE") is not None else None)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
@@ -53,6 +55,8 @@ class Config:
     @classmethod
     def finalise(cls, config: dict) -> None:
         """Fill in what depends on other settings."""
+        if config.get("SESSION_COOKIE_SECURE") is None:
+            config["SESSION_COOKIE_SECURE"] = bool(config.get("PRODUCTION"))
         if not config.get("SECRET_KEY"):
             if config.get("PRODUCTION"):
                 raise RuntimeError("SECRET_KEY must be set in production")

@@ -59,5 +59,6 @@ def download(attachment_id: int) -> Response:
     path = file_path(attachment)
     if not path.exists():
         abort(404)
-    return send_file(path, mimetype=attachment.content_type, as_attachment=True,
+    # the type without its parameters: Werkzeug adds "; charset=utf-8" to text types itself
+    return send_file(path, mimetype=attachment.content_type.split(";")[0], as_attachment=True,
                      download_name=attachment.filename, max_age=0)
