@@ -10,6 +10,7 @@ from ..imports.docgen import build_docx
 from .conftest import login_as, shot
 
 TITLE = "浙江省卫生健康事业发展“十四五”规划"
+IMPORTED = TITLE + "（导入稿）"
 
 
 def test_planner_imports_the_provincial_plan(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -77,8 +78,13 @@ def test_planner_imports_the_provincial_plan(page, tmp_path: Path) -> None:  # t
     page.fill("input[name=stage_date]", "2021-05-08")
     shot(page, "plan-import-05-confirm")
     page.get_by_role("button", name="确认导入").click()
-    page.wait_for_selector(f"text=已导入《{TITLE}》")
-    assert page.get_by_role("heading", name=TITLE).count() == 1
+    # the demo holds this plan already: a second one of the same name and period is refused, named
+    page.wait_for_selector("text=本地区已有同名规划")
+    shot(page, "plan-import-05b-duplicate")
+    page.fill("input[name=title]", IMPORTED)
+    page.get_by_role("button", name="确认导入").click()
+    page.wait_for_selector(f"text=已导入《{IMPORTED}》")
+    assert page.get_by_role("heading", name=IMPORTED).count() == 1
     tree = page.locator("table.tree")
     assert tree.get_by_role("link", name="统筹安全与发展，建设强大公共卫生体系").is_visible()
     assert "疾控处" in tree.locator("tr", has_text="强化公共卫生安全防控体系建设").first.inner_text()
@@ -88,7 +94,7 @@ def test_planner_imports_the_provincial_plan(page, tmp_path: Path) -> None:  # t
     page.get_by_role("link", name="主要指标（20）").click()
     assert page.get_by_text("卫生健康数字化改革综合指数").is_visible()
     shot(page, "plan-import-07-indicators")
-    assert errors == []
+    assert [e for e in errors if "status of 422" not in e] == []  # the refused duplicate is a 422 page
 
 
 def test_planner_round_trips_the_task_list_and_reads_the_coverage(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
