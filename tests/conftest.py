@@ -18,9 +18,9 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 
 from tracker import create_app, timeutil
-from tracker.cli import upgrade_database
 from tracker.config import PROJECT_ROOT, TestConfig
 from tracker.db import Base, make_engine, make_session_factory, unit_of_work
+from tracker.schema import upgrade_database
 from tracker.seeding import load_seeds
 
 # Property tests draw the same examples on every CI run (CI sets CI=true); locally they explore.

@@ -11,9 +11,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from tracker.cli import alembic_config
 from tracker.db import make_engine
 from tracker.models import Base
+from tracker.schema import alembic_config
 
 
 @pytest.fixture

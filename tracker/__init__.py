@@ -146,7 +146,8 @@ def _register_request_hooks(app: Flask) -> None:
         if session is None:
             return response
         try:
-            if request.method not in ("GET", "HEAD", "OPTIONS") and response.status_code < 400:
+            if request.method not in ("GET", "HEAD", "OPTIONS") and response.status_code < 400 \
+                    and not g.pop("rollback_only", False):
                 session.commit()
             else:
                 session.rollback()

@@ -7,23 +7,12 @@ from pathlib import Path
 
 import click
 from alembic import command as alembic_command
-from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from .config import PROJECT_ROOT
 from .imports.cli import import_plan_command
-
-
-def alembic_config(database_url: str) -> AlembicConfig:
-    cfg = AlembicConfig(str(PROJECT_ROOT / "migrations" / "alembic.ini"))
-    cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
-    cfg.attributes["database_url"] = database_url
-    return cfg
-
-
-def upgrade_database(database_url: str, revision: str = "head") -> None:
-    alembic_command.upgrade(alembic_config(database_url), revision)
+from .schema import alembic_config, upgrade_database
 
 
 def register_commands(app: Flask) -> None:

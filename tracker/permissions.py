@@ -9,17 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from .auth.models import Role, User
 from .errors import PermissionDenied
-from .plans.models import Plan
 from .regions.models import Region
-from .tasks.models import ProgressReport, Task
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from .adjustments.models import AdjustmentRequest
+    from .plans.models import Plan
+    from .supervision.models import SupervisionCase
+    from .tasks.models import ProgressReport, Task
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -292,3 +297,63 @@ def can_cascade_from(session: Session, user: User, parent: Plan) -> bool:
 def can_view_coverage(session: Session, user: User, plan: Plan) -> bool:
     """How the regions below implement a plan: for the offices of the plan's region and the regions above."""
     return user.role in COVERAGE_ROLES and plan.region_id in region_ids_below(session, user.region_id)
+
+
+# --- supervision cases and adjustment requests ---------------------------------------------------------
+
+
+def can_view_case(session: Session, user: User, case: SupervisionCase) -> bool:
+    """Departments see their own cases; everyone else the cases of departments in their region and below.
+    The case list filters by the same rule in SQL; this one answers for a case's page and its files."""
+    if user.role in DEPARTMENT_ROLES:
+        return case.department_id == user.department_id
+    return case.department.region_id in region_ids_below(session, user.region_id)
+
+
+def request_region_id(req: AdjustmentRequest) -> int:
+    """The region of the plan an adjustment request is about."""
+    if req.task is not None:
+        return req.task.plan.region_id
+    if req.indicator is not None:
+        return req.indicator.plan.region_id
+    assert req.project is not None
+    return req.project.task.plan.region_id
+
+
+def can_view_request(user: User, req: AdjustmentRequest) -> bool:
+    """Departments see their own requests; everyone else the deadline and target requests about plans of
+    their own region. The request list filters by the same rule in SQL; this one answers for a request's
+    page and its files."""
+    if user.role in DEPARTMENT_ROLES:
+        return req.department_id == user.department_id
+    if req.task is not None:
+        return req.task.plan.region_id == user.region_id
+    if req.indicator is not None:
+        return req.indicator.plan.region_id == user.region_id
+    return False
+
+
+def can_decide_request(user: User, req: AdjustmentRequest) -> bool:
+    """The planners of the plan's region approve or reject a request."""
+    return user.role in PLANNING_ROLES and request_region_id(req) == user.region_id
+
+
+# --- the menu: which roles see each entry (each page still checks its own rule) ----------------------
+
+MENU_ROLES: dict[str, frozenset[Role] | None] = {
+    "workspace.index": DEPARTMENT_ROLES,
+    "plans.index": None,
+    "alerts.overdue": OVERDUE_LIST_ROLES,
+    "supervision.index": frozenset({Role.SUPERVISOR, Role.DEPT_HEAD, Role.DEPT_STAFF, Role.LEADER, Role.PLANNER}),
+    "tasks.reports": PLANNING_ROLES,
+    "adjustments.index": frozenset({Role.PLANNER, Role.DEPT_HEAD}),
+    "indicators.index": frozenset({Role.DEPT_HEAD, Role.DEPT_STAFF, Role.PLANNER, Role.EVALUATOR, Role.LEADER}),
+    "evaluations.index": EVALUATION_VIEW_ROLES,
+    "dashboard.index": DASHBOARD_ROLES,
+    "admin.index": frozenset({Role.ADMIN}),
+}
+
+
+def sees_menu_entry(user: User, endpoint: str) -> bool:
+    roles = MENU_ROLES[endpoint]
+    return roles is None or getattr(user, "role", None) in roles

@@ -69,18 +69,18 @@ def url_with_args(endpoint: str, args: Mapping[str, Any], **values: Any) -> str:
     return f"{url}?{query}" if query else url
 
 
-# (endpoint, text, roles or None for everyone), in menu order
-NAV_ITEMS: list[tuple[str, str, frozenset[str] | None]] = [
-    ("workspace.index", "我的工作台", frozenset({"dept_head", "dept_staff"})),
-    ("plans.index", "规划", None),
-    ("alerts.overdue", "逾期清单", frozenset({"supervisor", "planner", "leader", "admin"})),
-    ("supervision.index", "督查督办", frozenset({"supervisor", "dept_head", "dept_staff", "leader", "planner"})),
-    ("tasks.reports", "进展填报", frozenset({"planner"})),
-    ("adjustments.index", "调整申请", frozenset({"planner", "dept_head"})),
-    ("indicators.index", "指标监测", frozenset({"dept_head", "dept_staff", "planner", "evaluator", "leader"})),
-    ("evaluations.index", "考核评估", frozenset({"evaluator", "planner", "leader"})),
-    ("dashboard.index", "领导驾驶舱", frozenset({"leader", "evaluator", "planner", "supervisor", "admin"})),
-    ("admin.index", "系统管理", frozenset({"admin"})),
+# (endpoint, text) in menu order; who sees which entry is permissions.MENU_ROLES
+NAV_ITEMS: list[tuple[str, str]] = [
+    ("workspace.index", "我的工作台"),
+    ("plans.index", "规划"),
+    ("alerts.overdue", "逾期清单"),
+    ("supervision.index", "督查督办"),
+    ("tasks.reports", "进展填报"),
+    ("adjustments.index", "调整申请"),
+    ("indicators.index", "指标监测"),
+    ("evaluations.index", "考核评估"),
+    ("dashboard.index", "领导驾驶舱"),
+    ("admin.index", "系统管理"),
 ]
 
 
@@ -89,12 +89,10 @@ def nav_items() -> list[tuple[str, str]]:
     from flask import current_app
     from flask_login import current_user
 
-    role = getattr(current_user, "role", None)
-    return [
-        (endpoint, text)
-        for endpoint, text, roles in NAV_ITEMS
-        if endpoint in current_app.view_functions and (roles is None or (role is not None and role.value in roles))
-    ]
+    from .permissions import sees_menu_entry
+
+    return [(endpoint, text) for endpoint, text in NAV_ITEMS
+            if endpoint in current_app.view_functions and sees_menu_entry(current_user, endpoint)]
 
 
 def has_endpoint(name: str) -> bool:
@@ -106,6 +104,9 @@ def has_endpoint(name: str) -> bool:
 def register(app: Flask) -> None:
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.globals["has_endpoint"] = has_endpoint
+    from .permissions import can_update_task
+
+    app.jinja_env.globals["can_update_task"] = can_update_task  # per row of the workspace
     app.jinja_env.filters["date"] = timeutil.format_date
     app.jinja_env.filters["datetime"] = timeutil.format_datetime
     app.jinja_env.filters["label"] = label

@@ -9,14 +9,14 @@ from datetime import date
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import abort, request
+from flask import abort, flash, g, request
 from flask_wtf import FlaskForm
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 from wtforms import FieldList, FormField, HiddenField, IntegerField, StringField
 
 from .db import LabeledEnum
-from .errors import DomainError
+from .errors import DomainError, StaleObject
 from .text import CONTROL_CHARACTERS, clean_value
 
 E = TypeVar("E", bound=LabeledEnum)
@@ -54,16 +54,6 @@ def local_path(target: str | None) -> str | None:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
     return target
-
-
-def date_arg(name: str) -> date | None:
-    value = request.args.get(name) or None
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        abort(400)
 
 
 HIDDEN_CONTROL = "提交的内容包含控制字符，未保存。请刷新页面后重试。"
@@ -127,6 +117,34 @@ def form_version(form: FlaskForm) -> int | None:
         return int(raw) if raw not in (None, "") else None
     except (TypeError, ValueError):
         return None
+
+
+def rollback_request() -> None:
+    """Undo what this request wrote so far and have the request boundary commit nothing more: the page
+    then shows what is stored, and a redirect after a refusal saves nothing half-done."""
+    g.rollback_only = True
+    session = g.get("db_session")
+    if session is not None:
+        session.rollback()
+
+
+def refuse(form: FlaskForm | None, exc: DomainError, default_field: str | None = None) -> int:
+    """The one way a view answers a refused save: the request is rolled back (rollback_request), the
+    message goes next to its field on ``form`` (above it without a field; flashed when there is no form),
+    and the status to send the page with is returned: 409 for a stale save, else 422.
+
+    Not a form's error, so raised for the error page: a refusal of access (403, 404), and a conflict with
+    no field (409: the record's state has moved on, so the form no longer applies) — except a stale save
+    on a form, which keeps what was typed beside what changed."""
+    rollback_request()
+    stale_form = form is not None and isinstance(exc, StaleObject)
+    if exc.status_code in (403, 404) or (exc.status_code == 409 and exc.field is None and not stale_form):
+        raise exc
+    if form is None:
+        flash(exc.message, "error")
+    else:
+        fail_form(form, exc, default_field)
+    return 409 if exc.status_code == 409 else 422
 
 
 def fail_form(form: FlaskForm, exc: DomainError, default_field: str | None = None) -> None:

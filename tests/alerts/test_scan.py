@@ -25,6 +25,7 @@ from tracker.audit import AuditEntry
 from tracker.config import PROJECT_ROOT
 from tracker.plans.models import PlanStage
 from tracker.scheduler import run_job
+from tracker.system import calendar as workdays
 from tracker.system.models import CalendarYear, JobRun, JobStatus
 from tracker.system.services import load_library_year, update_settings
 from tracker.tasks.models import MilestoneStatus, TaskLevel, TaskStatus
@@ -81,7 +82,7 @@ def test_due_soon_counts_working_days_across_the_national_day_holiday(session: S
 
 def test_a_make_up_saturday_counts_as_a_working_day(session: Session, world: World, run_scan) -> None:
     load_library_year(session, None, 2025)
-    calendar = timeutil.work_calendar(session)
+    calendar = workdays.work_calendar(session)
     assert calendar.is_working_day(date(2025, 10, 11))  # Saturday, 调休上班
     assert not calendar.is_working_day(date(2025, 10, 8))  # Wednesday, 国庆节
     assert calendar.add_working_days(date(2025, 10, 3), 3) == date(2025, 10, 11)
@@ -206,7 +207,7 @@ def test_a_deadline_on_a_holiday_rolls_forward_only_when_the_setting_says_so(ses
 
 
 def test_thresholds_with_rolling_deadlines() -> None:
-    calendar = timeutil.WorkCalendar(holidays={date(2025, 10, d) for d in range(1, 9)},
+    calendar = workdays.WorkCalendar(holidays={date(2025, 10, d) for d in range(1, 9)},
                                      workdays={date(2025, 9, 28), date(2025, 10, 11)}, known_years={2025})
     th = thresholds(calendar, AlertRules(holiday_rolls_forward=True, severe_after_days=30), date(2025, 10, 9))
     assert th.overdue_before == date(2025, 10, 1)  # 10-01 … 10-08 all count from 10-09

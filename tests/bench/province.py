@@ -47,13 +47,13 @@ from tracker import create_app, freeze_startup_objects, timeutil
 from tracker.alerts.models import Alert, AlertStatus
 from tracker.alerts.services import scan
 from tracker.auth.models import User
-from tracker.cli import upgrade_database
 from tracker.evaluations.models import EvaluationKind
 from tracker.evaluations.services import run_evaluation
 from tracker.notifications.channels import Channels
 from tracker.notifications.models import Notification
 from tracker.notifications.services import compose_digests
 from tracker.plans.models import Plan
+from tracker.schema import upgrade_database
 from tracker.tasks.models import Task, TaskLevel, task_co_departments
 
 from . import dataset, load

@@ -36,10 +36,10 @@ from tracker import create_app, timeutil
 from tracker.alerts.models import Alert, AlertLevel, AlertRule, AlertStatus, AlertTarget, ResolveReason
 from tracker.alerts.services import ACTIVE_STAGES, AlertRules, level_of, prepare_calendar, scan
 from tracker.audit import AuditEntry
-from tracker.cli import upgrade_database
 from tracker.notifications.channels import Channels
 from tracker.notifications.models import Notification
 from tracker.notifications.services import compose_digests
+from tracker.schema import upgrade_database
 from tracker.tasks.models import Milestone, MilestoneStatus, Task, TaskLevel, TaskStatus
 
 from .dataset import PASSWORD, TODAY, analyze, generate

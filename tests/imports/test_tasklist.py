@@ -14,9 +14,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tracker.audit import AuditEntry
-from tracker.imports.excel import COLUMNS, HEADER_ROW, SHEET, safe_text, unsafe_text
+from tracker.imports.excel import COLUMNS, HEADER_ROW, SHEET
 from tracker.imports.models import ImportDocument, ImportState
 from tracker.plans.models import Plan
+from tracker.spreadsheets import safe_text
 from tracker.tasks.models import Task, TaskLevel, TaskStatus
 
 from .conftest import client_for, plan_by_code
@@ -211,8 +212,6 @@ def test_updates_new_rows_and_rows_that_disappeared(demo: Flask, db: Session) ->
 
 
 def test_formula_like_text_survives_the_round_trip(demo: Flask, db: Session) -> None:
-    assert safe_text("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")" and unsafe_text("'=1+1") == "=1+1"
-    assert unsafe_text("'引号开头") == "'引号开头"
     plan = plan_by_code(db, "zj-14")
     client = client_for(demo, "zj_planner")
     wb = export(client, plan.id)

@@ -31,8 +31,9 @@ from tracker.supervision.services import (
     perform,
     suggested_alerts,
 )
+from tracker.system.calendar import add_working_days
 from tracker.tasks.models import Task
-from tracker.timeutil import add_working_days, today
+from tracker.timeutil import today
 
 from ..conftest import client_for
 from .test_cases import PATH, _case_in, _kwargs, _users

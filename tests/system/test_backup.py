@@ -23,8 +23,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from tracker.attachments.models import Attachment
-from tracker.cli import alembic_config, upgrade_database
 from tracker.regions.models import Department
+from tracker.schema import alembic_config, upgrade_database
 from tracker.system.backup import BackupError, create_backup, restore_backup
 from tracker.tasks.models import Milestone, MilestoneStatus, Task
 

@@ -1,4 +1,4 @@
-"""The working-day calendar: timeutil's functions over the admin-edited table, seeded from chinese-calendar."""
+"""The working-day calendar: the working-day functions (tracker.system.calendar) over the admin-edited table, seeded from chinese-calendar."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker import timeutil
 from tracker.audit import AuditEntry
 from tracker.errors import DomainError
+from tracker.system import calendar as workdays
 from tracker.system.models import CalendarDay, CalendarYear, DayKind
 from tracker.system.services import (
     calendar_warnings,
@@ -33,7 +33,7 @@ def world(session: Session) -> World:
 
 
 def test_weekdays_are_working_days_when_a_year_has_no_data(session: Session) -> None:
-    calendar = timeutil.work_calendar(session)
+    calendar = workdays.work_calendar(session)
     assert calendar.is_working_day(date(2026, 11, 20))  # Friday
     assert not calendar.is_working_day(date(2026, 11, 21))  # Saturday
     assert calendar.consulted_missing == {2026}
@@ -44,21 +44,21 @@ def test_weekdays_are_working_days_when_a_year_has_no_data(session: Session) -> 
 
 def test_the_functions_read_the_table(session: Session) -> None:
     assert load_library_year(session, None, 2025) == 33
-    assert timeutil.is_working_day(session, date(2025, 9, 28))  # make-up Sunday
-    assert not timeutil.is_working_day(session, date(2025, 10, 1))
-    assert timeutil.next_working_day(session, date(2025, 10, 1)) == date(2025, 10, 9)
-    assert timeutil.add_working_days(session, date(2025, 9, 26), 5) == date(2025, 10, 10)
+    assert workdays.is_working_day(session, date(2025, 9, 28))  # make-up Sunday
+    assert not workdays.is_working_day(session, date(2025, 10, 1))
+    assert workdays.next_working_day(session, date(2025, 10, 1)) == date(2025, 10, 9)
+    assert workdays.add_working_days(session, date(2025, 9, 26), 5) == date(2025, 10, 10)
     # (9-26, 10-12]: 9-28, 9-29, 9-30, 10-9, 10-10, 10-11
-    assert timeutil.working_days_between(session, date(2025, 9, 26), date(2025, 10, 12)) == 6
-    assert timeutil.working_days_between(session, date(2025, 10, 12), date(2025, 9, 26)) == -6
-    assert timeutil.work_calendar(session).consulted_missing == set()
+    assert workdays.working_days_between(session, date(2025, 9, 26), date(2025, 10, 12)) == 6
+    assert workdays.working_days_between(session, date(2025, 10, 12), date(2025, 9, 26)) == -6
+    assert workdays.work_calendar(session).consulted_missing == set()
     # 2025 had 248 working days (chinese-calendar agrees)
-    assert timeutil.working_days_between(session, date(2024, 12, 31), date(2025, 12, 31)) == 248
+    assert workdays.working_days_between(session, date(2024, 12, 31), date(2025, 12, 31)) == 248
 
 
 def test_chinese_calendar_seeds_known_years_and_warns_about_the_rest(session: Session) -> None:
-    assert timeutil.chinese_calendar_year(2027) is None
-    days = timeutil.chinese_calendar_year(2025)
+    assert workdays.chinese_calendar_year(2027) is None
+    days = workdays.chinese_calendar_year(2025)
     assert days is not None and (date(2025, 10, 1), "holiday", "国庆节") in days
     assert (date(2025, 10, 11), "workday", "国庆节") in days
     warnings = ensure_calendar_years(session, [2025, 2026, 2027])
@@ -72,7 +72,7 @@ def test_admin_edits_survive_and_an_entered_year_counts_as_known(session: Sessio
     admin = world.users["admin"]
     set_calendar_day(session, admin, date(2027, 1, 1), DayKind.HOLIDAY, "元旦")
     set_calendar_day(session, admin, date(2027, 2, 20), DayKind.WORKDAY, "春节")
-    calendar = timeutil.work_calendar(session)
+    calendar = workdays.work_calendar(session)
     assert 2027 in calendar.known_years
     assert not calendar.is_working_day(date(2027, 1, 1)) and calendar.is_working_day(date(2027, 2, 20))
     assert session.get(CalendarYear, 2027).source == "manual"
@@ -80,7 +80,7 @@ def test_admin_edits_survive_and_an_entered_year_counts_as_known(session: Sessio
     with pytest.raises(DomainError, match="调休上班日应为周六或周日"):
         set_calendar_day(session, admin, date(2027, 3, 3), DayKind.WORKDAY, None)
     remove_calendar_day(session, admin, date(2027, 2, 20))
-    assert not timeutil.work_calendar(session).is_working_day(date(2027, 2, 20))
+    assert not workdays.work_calendar(session).is_working_day(date(2027, 2, 20))
     with pytest.raises(DomainError):
         remove_calendar_day(session, admin, date(2027, 2, 20))
     entries = session.scalars(select(AuditEntry).where(AuditEntry.object_type == "calendar_days")).all()

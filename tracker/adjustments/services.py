@@ -20,6 +20,7 @@ from ..auth.models import Role, User
 from ..errors import DomainError, InvalidTransition, PermissionDenied
 from ..indicators.models import Indicator
 from ..indicators.targets import parse_target
+from ..permissions import can_decide_request
 from ..tasks.models import Milestone, Task
 from ..timeutil import format_date, now
 from .models import AdjustmentKind, AdjustmentRequest, AdjustmentState
@@ -38,19 +39,6 @@ def _require_reason(reason: str | None) -> str:
     if not reason:
         raise DomainError("请写明调整理由。", field="reason")
     return reason
-
-
-def can_view_request(user: User, req: AdjustmentRequest) -> bool:
-    """Departments see their own requests; everyone else the deadline and target requests about plans of
-    their own region. The request list filters by the same rule in SQL; this one answers for a request's
-    page and its files."""
-    if user.role in (Role.DEPT_HEAD, Role.DEPT_STAFF):
-        return req.department_id == user.department_id
-    if req.task is not None:
-        return req.task.plan.region_id == user.region_id
-    if req.indicator is not None:
-        return req.indicator.plan.region_id == user.region_id
-    return False
 
 
 def _attach(session: Session, actor: User, req: AdjustmentRequest, files: Sequence[FileStorage]) -> None:
@@ -116,17 +104,8 @@ def request_target(session: Session, actor: User, indicator: Indicator, new_targ
     return req
 
 
-def _plan_region(req: AdjustmentRequest) -> int:
-    if req.task is not None:
-        return req.task.plan.region_id
-    if req.indicator is not None:
-        return req.indicator.plan.region_id
-    assert req.project is not None
-    return req.project.task.plan.region_id
-
-
 def decide(session: Session, actor: User, req: AdjustmentRequest, *, approve: bool, comment: str | None) -> None:
-    if actor.role != Role.PLANNER or _plan_region(req) != actor.region_id:
+    if not can_decide_request(actor, req):
         raise PermissionDenied("只有本级规划处可以审批调整申请。")
     if req.state != AdjustmentState.PENDING:
         raise InvalidTransition(f"该申请已{req.state.label}，不能再审批。")

@@ -10,24 +10,16 @@ from ..auth.models import Role
 from ..db import db_session
 from ..errors import DomainError
 from ..indicators.models import Indicator
-from ..permissions import can_view_plan, require
+from ..permissions import can_decide_request, can_view_plan, can_view_request, require
 from ..plans.models import Plan
 from ..tasks.models import Task
 from ..tasks.views import load_task
-from ..web import ID, enum_arg, fail_form, paginate
+from ..web import ID, enum_arg, paginate, refuse
 from .forms import DeadlineRequestForm, DecisionForm, TargetRequestForm
 from .models import AdjustmentRequest, AdjustmentState
-from .services import can_view_request, decide, request_deadline, request_target, withdraw
+from .services import decide, request_deadline, request_target, withdraw
 
 bp = Blueprint("adjustments", __name__, url_prefix="/adjustments")
-
-
-def _refused(form, exc: DomainError, template: str, **context):  # type: ignore[no-untyped-def]
-    if exc.status_code in (403, 409) and exc.field is None:
-        raise exc
-    db_session().rollback()
-    fail_form(form, exc, "reason")
-    return render_template(template, form=form, **context), 422
 
 
 @bp.route(f"/task/<{ID}:task_id>/new", methods=["GET", "POST"])
@@ -46,7 +38,8 @@ def new_deadline(task_id: int):  # type: ignore[no-untyped-def]
             request_deadline(session, current_user, task, form.new_date.data, form.reason.data, milestone,
                              files=request.files.getlist(form.files.name))
         except DomainError as exc:
-            return _refused(form, exc, "adjustments/new.html", task=task, indicator=None)
+            status = refuse(form, exc, "reason")
+            return render_template("adjustments/new.html", form=form, task=task, indicator=None), status
         flash("调整申请已提交，等待规划处审批。", "success")
         return redirect(url_for("tasks.show", task_id=task.id))
     status = 422 if request.method == "POST" else 200
@@ -69,7 +62,8 @@ def new_target(indicator_id: int):  # type: ignore[no-untyped-def]
             request_target(session, current_user, indicator, form.new_value.data, form.reason.data,
                            files=request.files.getlist(form.files.name))
         except DomainError as exc:
-            return _refused(form, exc, "adjustments/new.html", task=None, indicator=indicator)
+            status = refuse(form, exc, "reason")
+            return render_template("adjustments/new.html", form=form, task=None, indicator=indicator), status
         flash("调整申请已提交，等待规划处审批。", "success")
         return redirect(url_for("adjustments.index"))
     status = 422 if request.method == "POST" else 200
@@ -120,11 +114,14 @@ def show(request_id: int):  # type: ignore[no-untyped-def]
         try:
             decide(session, current_user, req, approve=form.decision.data == "approve", comment=form.comment.data)
         except DomainError as exc:
-            return _refused(form, exc, "adjustments/show.html", req=req)
+            status = refuse(form, exc, "reason")
+            return render_template("adjustments/show.html", form=form, req=req,
+                                   can_decide=can_decide_request(current_user, req)), status
         flash("已批准，调整已生效。" if req.state == AdjustmentState.APPROVED else "已驳回。", "success")
         return redirect(url_for("adjustments.show", request_id=req.id))
     status = 422 if request.method == "POST" else 200
-    return render_template("adjustments/show.html", form=form, req=req), status
+    return render_template("adjustments/show.html", form=form, req=req,
+                           can_decide=can_decide_request(current_user, req)), status
 
 
 @bp.route(f"/<{ID}:request_id>/withdraw", methods=["POST"])

@@ -13,7 +13,7 @@ from ..errors import DomainError
 from ..permissions import roles_required
 from ..regions.models import Department, DepartmentKind, Region
 from ..regions.services import create_department, update_department
-from ..web import ID, enum_arg, fail_form, int_arg, paginate
+from ..web import ID, enum_arg, int_arg, paginate, refuse
 from .forms import DepartmentForm, UserForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -94,9 +94,8 @@ def user_form(user_id: int | None = None):  # type: ignore[no-untyped-def]
                             new_password=form.password.data or None)
                 flash(f"已保存用户 {user.username}。", "success")
         except DomainError as exc:
-            fail_form(form, exc, "username")
-            session.rollback()
-            return render_template("admin/user_form.html", form=form, user=user), 422
+            status = refuse(form, exc, "username")
+            return render_template("admin/user_form.html", form=form, user=user), status
         return redirect(url_for("admin.users"))
     status = 422 if request.method == "POST" else 200
     return render_template("admin/user_form.html", form=form, user=user), status
@@ -134,9 +133,8 @@ def department_form(region_id: int | None = None, department_id: int | None = No
                 update_department(session, current_user, dept, form.name.data or "", DepartmentKind(form.kind.data),
                                   form.is_active.data)
         except DomainError as exc:
-            fail_form(form, exc)
-            session.rollback()
-            return render_template("admin/department_form.html", form=form, dept=dept, region=region), 422
+            status = refuse(form, exc)
+            return render_template("admin/department_form.html", form=form, dept=dept, region=region), status
         flash("部门已保存。", "success")
         return redirect(url_for("admin.departments", region=region.id))
     status = 422 if request.method == "POST" else 200

@@ -38,9 +38,9 @@ from ..auth.models import User
 from ..permissions import overdue_region_ids
 from ..plans.models import Plan, PlanStage
 from ..regions.models import Department, Region
+from ..system.calendar import WorkCalendar, work_calendar
 from ..system.services import all_settings, ensure_calendar_years, job_lock
 from ..tasks.models import OPEN_STATUSES, Milestone, MilestoneStatus, Task, TaskLevel, TaskStatus
-from ..timeutil import WorkCalendar
 from .models import LEVEL_RANK, Alert, AlertLevel, AlertRule, AlertStatus, AlertTarget, ResolveReason
 
 # Plans whose tasks are being carried out; drafts and archived plans raise no alerts.
@@ -160,12 +160,12 @@ def prepare_calendar(session: Session, rules: AlertRules, today: date) -> tuple[
     """Seed the calendar years the scan needs, compute the thresholds, and collect warnings."""
     years = calendar_years_for(today)
     warnings = ensure_calendar_years(session, years)
-    calendar = timeutil.work_calendar(session)
+    calendar = work_calendar(session)
     th = thresholds(calendar, rules, today)
     extra = calendar.consulted_missing - years
     if extra:  # the window reached a year not prepared yet (e.g. late December)
         warnings += ensure_calendar_years(session, extra)
-        calendar = timeutil.work_calendar(session)
+        calendar = work_calendar(session)
         th = thresholds(calendar, rules, today)
     for year in sorted(calendar.consulted_missing):
         message = f"{year}年节假日数据缺失，本次扫描按周一至周五计算该年工作日。"

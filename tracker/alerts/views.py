@@ -1,18 +1,18 @@
 from __future__ import annotations
 
-import io
 import math
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, render_template, request, send_file
+from flask import Blueprint, current_app, jsonify, render_template, request
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from ..auth.models import Role
 from ..db import db_session
-from ..permissions import roles_required
+from ..permissions import OVERDUE_LIST_ROLES, roles_required
+from ..spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, download
 from ..supervision.forms import FromAlertsForm
 from ..supervision.services import open_cases_by_task
 from ..timeutil import format_date, now, today
@@ -33,7 +33,6 @@ from .services import (
 
 bp = Blueprint("alerts", __name__)
 
-OVERDUE_ROLES = (Role.SUPERVISOR, Role.PLANNER, Role.LEADER, Role.ADMIN)
 LEVELS = [AlertLevel.SEVERE, AlertLevel.OVERDUE, AlertLevel.DUE_SOON, AlertLevel.LAGGING]
 MAX_DAYS = 100_000
 DEPARTMENT_ROWS = 15  # the department counts table shows the worst ones
@@ -118,7 +117,7 @@ def _list_page(session: Any) -> tuple[Any, dict[str, str], Any, list[Any], int, 
 
 @bp.route("/alerts/overdue")
 @login_required
-@roles_required(*OVERDUE_ROLES)
+@roles_required(*OVERDUE_LIST_ROLES)
 def overdue() -> str:
     session = db_session()
     filters, errors, counts, rows, number, size = _list_page(session)
@@ -133,14 +132,14 @@ def overdue() -> str:
 
 
 EXPORT_FORMATS = {
-    "xlsx": (overdue_workbook, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    "csv": (overdue_csv, "text/csv"),  # text/* gets "; charset=utf-8" from Werkzeug
+    "xlsx": (overdue_workbook, XLSX_MIMETYPE),
+    "csv": (overdue_csv, CSV_MIMETYPE),
 }
 
 
 @bp.route("/alerts/overdue/export.<any(xlsx, csv):fmt>")
 @login_required
-@roles_required(*OVERDUE_ROLES)
+@roles_required(*OVERDUE_LIST_ROLES)
 def export(fmt: str = "xlsx") -> Response:
     """The list exactly as filtered, every row, as an Excel workbook or CSV."""
     session = db_session()
@@ -149,13 +148,12 @@ def export(fmt: str = "xlsx") -> Response:
     write, mimetype = EXPORT_FORMATS[fmt]
     content = write(iter_export_rows(session, current_user, filters),
                     describe_filters(session, current_user, filters), now(), f"{region}及下辖地区")
-    return send_file(io.BytesIO(content), as_attachment=True, download_name=f"逾期清单_{today():%Y%m%d}.{fmt}",
-                     mimetype=mimetype, max_age=0)
+    return download(content, f"逾期清单_{today():%Y%m%d}.{fmt}", mimetype)
 
 
 @bp.route("/alerts/overdue.json")
 @login_required
-@roles_required(*OVERDUE_ROLES)
+@roles_required(*OVERDUE_LIST_ROLES)
 def overdue_json() -> Response:
     """The same list for other systems: one page of rows and the counts."""
     session = db_session()

@@ -1,18 +1,17 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, send_file
+from flask import Blueprint, abort
 from flask_login import current_user, login_required
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
+from .. import spreadsheets
 from ..adjustments.models import AdjustmentRequest
-from ..adjustments.services import can_view_request
 from ..auth.models import User
 from ..db import db_session
-from ..permissions import can_view_task, require
+from ..permissions import can_view_case, can_view_request, can_view_task, require
 from ..projects.models import ProjectInvestment
 from ..supervision.models import CaseStep
-from ..supervision.services import can_view_case
 from ..tasks.models import Milestone, ProgressReport, Task
 from ..web import ID
 from .models import Attachment
@@ -59,6 +58,4 @@ def download(attachment_id: int) -> Response:
     path = file_path(attachment)
     if not path.exists():
         abort(404)
-    # the type without its parameters: Werkzeug adds "; charset=utf-8" to text types itself
-    return send_file(path, mimetype=attachment.content_type.split(";")[0], as_attachment=True,
-                     download_name=attachment.filename, max_age=0)
+    return spreadsheets.download(path, attachment.filename, attachment.content_type)

@@ -3,21 +3,28 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.orm import Session
 
-from ..indicators.exports import display_width, safe_text
 from ..plans.models import InvestmentUnit
 from ..projects.amounts import from_wan
+from ..spreadsheets import (
+    DATE_FORMAT,
+    append_header,
+    append_title,
+    print_setup,
+    safe_text,
+    widen,
+    workbook_bytes,
+)
 from ..supervision.models import CaseOutcome
 from ..timeutil import format_datetime, to_local
 from .models import DepartmentScore, Evaluation, IndicatorResult
@@ -37,13 +44,10 @@ from .services import (
     totals,
 )
 
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DATE_FORMAT = 'yyyy"年"m"月"d"日"'
 PERCENT = "0.0%"
 SCORE = "0.00"
 MONEY = "#,##0.####"
-THIN = Side(style="thin", color="BBBBBB")
-HEADER_FILL = PatternFill("solid", fgColor="F3F4F6")
+
 
 def department_columns(unit: InvestmentUnit) -> list[str]:
     """The 部门考核 sheet's columns; investment in the plan's unit, completed as confirmed by the planner."""
@@ -88,37 +92,12 @@ def _write_row(ws: Worksheet, values: Sequence[Any], formats: dict[int, str] | N
     return r
 
 
-def _header(ws: Worksheet, headers: Sequence[str], widths: Sequence[int] | None = None) -> int:
-    ws.append(list(headers))
-    r = ws.max_row
-    for i, header in enumerate(headers, start=1):
-        cell = ws.cell(r, i)
-        cell.font = Font(bold=True)
-        cell.fill = HEADER_FILL
-        cell.border = Border(bottom=THIN)
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        width = widths[i - 1] if widths else 0
-        current = ws.column_dimensions[get_column_letter(i)].width or 0
-        ws.column_dimensions[get_column_letter(i)].width = max(current, width, display_width(header) + 2)
-    return r
-
-
-def _title(ws: Worksheet, text: str, sub: str | None = None) -> None:
-    ws.append([safe_text(text)])
-    ws.cell(ws.max_row, 1).font = Font(bold=True, size=14)
-    if sub:
-        ws.append([safe_text(sub)])
-        ws.cell(ws.max_row, 1).font = Font(color="555555")
-
-
-def _printable(ws: Worksheet) -> None:
-    """Print on A4 landscape, every column on one page width."""
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_options.horizontalCentered = True
+def _header(ws: Worksheet, headers: Sequence[str], widths: Sequence[int]) -> int:
+    """A header row; each column at least as wide as ``widths`` says and as its header. Returns its row."""
+    append_header(ws, headers)
+    for i, (header, width) in enumerate(zip(headers, widths, strict=True), start=1):
+        widen(ws, i, width, header)
+    return ws.max_row
 
 
 def evaluation_workbook(session: Session, evaluation: Evaluation, exported_at: datetime) -> bytes:
@@ -128,11 +107,7 @@ def evaluation_workbook(session: Session, evaluation: Evaluation, exported_at: d
     task_sheet(wb.create_sheet("任务完成情况"), session, evaluation)
     indicator_sheet(wb.create_sheet("指标完成情况"), evaluation, indicator_rows(session, evaluation))
     supervision_sheet(wb.create_sheet("督办情况"), session, evaluation)
-    for ws in wb.worksheets:
-        _printable(ws)
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(wb)
 
 
 def summary_sheet(ws: Worksheet, session: Session, evaluation: Evaluation, exported_at: datetime) -> None:
@@ -140,7 +115,7 @@ def summary_sheet(ws: Worksheet, session: Session, evaluation: Evaluation, expor
     tot: Totals = totals(session, evaluation)
     settings = Settings.of(evaluation)
     unit = evaluation.plan.investment_unit
-    _title(ws, title_of(evaluation), f"导出时间：{format_datetime(exported_at)}")
+    append_title(ws, title_of(evaluation), f"导出时间：{format_datetime(exported_at)}")
     ws.append([])
     rows: list[tuple[str, Any, str | None]] = [
         ("规划", evaluation.plan.title, None),
@@ -184,6 +159,7 @@ def summary_sheet(ws: Worksheet, session: Session, evaluation: Evaluation, expor
     ws.row_dimensions[r].height = 15 * max(3, len(evaluation.summary or "") // 45 + 1)
     ws.column_dimensions["A"].width = 22
     ws.column_dimensions["B"].width = 90
+    print_setup(ws)
 
 
 def department_row(s: DepartmentScore, unit: InvestmentUnit) -> list[Any]:
@@ -197,7 +173,7 @@ def department_row(s: DepartmentScore, unit: InvestmentUnit) -> list[Any]:
 
 
 def department_sheet(ws: Worksheet, scores: Sequence[DepartmentScore], unit: InvestmentUnit) -> None:
-    _title(ws, "部门考核结果", "按最终得分排名；最终得分为调整后得分（无调整时为计算得分）。"
+    append_title(ws, "部门考核结果", "按最终得分排名；最终得分为调整后得分（无调整时为计算得分）。"
            "完成投资为规划处已确认的数额。")
     columns = department_columns(unit)
     widths = [6, 22, 8, 8, 8, 9, 9, 10, 9, 10, 12, 8, 8, 8, 14, 16, 10, 9, 10, 30, 9, 10]
@@ -207,11 +183,12 @@ def department_sheet(ws: Worksheet, scores: Sequence[DepartmentScore], unit: Inv
         _write_row(ws, department_row(s, unit), formats)
     ws.freeze_panes = f"C{header + 1}"
     ws.auto_filter.ref = f"A{header}:{get_column_letter(len(columns))}{max(ws.max_row, header + 1)}"
+    print_setup(ws, header)
 
 
 def task_sheet(ws: Worksheet, session: Session, evaluation: Evaluation) -> None:
     window = evaluation_window(evaluation)
-    _title(ws, f"任务完成情况（截止日期在{window.label}之间的任务）",
+    append_title(ws, f"任务完成情况（截止日期在{window.label}之间的任务）",
            "部门汇总数为考核计算时冻结的数据；任务明细按导出时的任务数据列出。")
     header = _header(ws, ["序号", "任务编号", "任务名称", "层级", "牵头单位", "截止日期", "完成日期", "考核结果",
                           "当前状态"], [6, 10, 50, 10, 22, 14, 14, 10, 10])
@@ -225,11 +202,12 @@ def task_sheet(ws: Worksheet, session: Session, evaluation: Evaluation) -> None:
         _write_row(ws, ["考核期内没有到期任务。"])
     ws.freeze_panes = f"A{header + 1}"
     ws.auto_filter.ref = f"A{header}:I{max(ws.max_row, header + 1)}"
+    print_setup(ws, header)
 
 
 def indicator_sheet(ws: Worksheet, evaluation: Evaluation, results: Sequence[IndicatorResult]) -> None:
     """Like 表1: category, number, name, unit, target, value, judgement (categories merged down)."""
-    _title(ws, f"主要指标完成情况（{evaluation.year}年）")
+    append_title(ws, f"主要指标完成情况（{evaluation.year}年）")
     header = _header(ws, INDICATOR_COLUMNS, [14, 6, 34, 9, 14, 14, 10, 8, 20, 40])
     first_of_category = None
     previous = object()
@@ -247,11 +225,12 @@ def indicator_sheet(ws: Worksheet, evaluation: Evaluation, results: Sequence[Ind
     if first_of_category is not None and ws.max_row > first_of_category and previous:
         ws.merge_cells(start_row=first_of_category, start_column=1, end_row=ws.max_row, end_column=1)
     ws.freeze_panes = f"A{header + 1}"
+    print_setup(ws, header)
 
 
 def supervision_sheet(ws: Worksheet, session: Session, evaluation: Evaluation) -> None:
     window = evaluation_window(evaluation)
-    _title(ws, f"督办情况（{window.label}立案的督办件）")
+    append_title(ws, f"督办情况（{window.label}立案的督办件）")
     outcomes = case_outcomes(session, evaluation)
     header_labels = ["责任单位", "立案", "销号", "退回", *[o.label for o in CaseOutcome]]
     _header(ws, header_labels, [22, 8, 8, 8, 10, 10, 12, 8])
@@ -269,6 +248,7 @@ def supervision_sheet(ws: Worksheet, session: Session, evaluation: Evaluation) -
         _write_row(ws, [c.number_label, c.title, c.department.name, c.source.label, c.state.label, c.return_count,
                         c.outcome.label if c.outcome else "", to_local(c.created_at).date(),
                         to_local(c.closed_at).date() if c.closed_at else None])
+    print_setup(ws)
 
 
 def filename_of(evaluation: Evaluation, extension: str) -> str:

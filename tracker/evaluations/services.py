@@ -149,11 +149,6 @@ def evaluation_window(evaluation: Evaluation) -> Window:
                      evaluation.computed_at.astimezone(LOCAL_TZ).date())
 
 
-def investment_years(evaluation: Evaluation) -> tuple[int, int]:
-    w = evaluation_window(evaluation)
-    return w.start.year, w.end.year
-
-
 # ---------------------------------------------------------------------------------------------------
 # Running, recomputing, adjusting, locking
 # ---------------------------------------------------------------------------------------------------

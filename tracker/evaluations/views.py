@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -12,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from ..audit import AuditEntry
 from ..db import db_session
-from ..errors import DomainError, StaleObject
+from ..errors import DomainError
 from ..permissions import (
     can_run_evaluation,
     can_view_evaluation,
@@ -21,17 +19,17 @@ from ..permissions import (
     visible_region_ids,
 )
 from ..plans.models import Plan
+from ..spreadsheets import DOCX_MIMETYPE, XLSX_MIMETYPE, download
 from ..timeutil import now, today
-from ..web import ID, enum_arg, fail_form, int_arg, paginate
+from ..web import ID, enum_arg, int_arg, paginate, refuse
 from . import services
-from .exports import XLSX_MIMETYPE, evaluation_workbook, filename_of
+from .exports import evaluation_workbook, filename_of
 from .forms import ActionForm, AdjustForm, RunForm, SettingsForm
 from .models import DepartmentScore, Evaluation, EvaluationKind, EvaluationState
 from .report import evaluation_report
 
 bp = Blueprint("evaluations", __name__, url_prefix="/evaluations")
 
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 NOT_FOR_YOU = "考核评估仅对考核组、规划处和领导开放。"
 
 
@@ -42,19 +40,6 @@ def _evaluation(evaluation_id: int) -> Evaluation:
         abort(404)
     require(can_view_evaluation(session, current_user, evaluation.plan), "该考核不在您的管辖范围内。")
     return evaluation
-
-
-def _refused(template: str, form: object, exc: DomainError, **context: object) -> tuple[str, int]:
-    db_session().rollback()
-    fail_form(form, exc)  # type: ignore[arg-type]
-    return render_template(template, form=form, **context), exc.status_code if exc.status_code in (403, 409) else 422
-
-
-def _download(data: bytes, mimetype: str, name: str, fallback: str) -> Response:
-    return Response(data, mimetype=mimetype, headers={
-        "Content-Disposition": f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}",
-        "Cache-Control": "no-store",
-    })
 
 
 @bp.route("")
@@ -112,7 +97,8 @@ def new():  # type: ignore[no-untyped-def]
         evaluation = services.run_evaluation(session, current_user, plan, EvaluationKind(form.kind.data),
                                              form.year.data, form.settings())
     except DomainError as exc:
-        return _refused("evaluations/new.html", form, exc)
+        status = refuse(form, exc)
+        return render_template("evaluations/new.html", form=form), status
     flash(f"已完成{evaluation.year}年{evaluation.kind.label}计算（第{evaluation.version}版）。请审核部门得分，"
           "确认无误后锁定。", "success")
     return redirect(url_for("evaluations.show", evaluation_id=evaluation.id))
@@ -177,7 +163,8 @@ def settings(evaluation_id: int):  # type: ignore[no-untyped-def]
     try:
         services.change_settings(session, current_user, evaluation, form.settings())
     except DomainError as exc:
-        return _refused("evaluations/settings.html", form, exc, evaluation=evaluation)
+        status = refuse(form, exc)
+        return render_template("evaluations/settings.html", form=form, evaluation=evaluation), status
     flash("已按新的权重和分数线重新计算得分和等次。", "success")
     return redirect(url_for("evaluations.show", evaluation_id=evaluation.id))
 
@@ -204,12 +191,9 @@ def adjust(score_id: int):  # type: ignore[no-untyped-def]
     try:
         services.adjust_score(session, current_user, score, services.parse_score(form.adjusted_score.data),
                               form.reason.data, form.seen.data)
-    except StaleObject as exc:
-        db_session().rollback()
-        form.form_errors.append(exc.message)
-        return render_template("evaluations/adjust.html", form=form, **context), 409
     except DomainError as exc:
-        return _refused("evaluations/adjust.html", form, exc, **context)
+        status = refuse(form, exc)
+        return render_template("evaluations/adjust.html", form=form, **context), status
     flash(f"已调整{score.department.name}的得分。", "success")
     return redirect(url_for("evaluations.show", evaluation_id=evaluation.id))
 
@@ -230,7 +214,7 @@ def lock(evaluation_id: int) -> Response:
 def export(evaluation_id: int) -> Response:
     evaluation = _evaluation(evaluation_id)
     data = evaluation_workbook(db_session(), evaluation, now())
-    return _download(data, XLSX_MIMETYPE, filename_of(evaluation, "xlsx"), f"evaluation-{evaluation.id}.xlsx")
+    return download(data, filename_of(evaluation, "xlsx"), XLSX_MIMETYPE, f"evaluation-{evaluation.id}.xlsx")
 
 
 @bp.route(f"/<{ID}:evaluation_id>/report.docx")
@@ -238,4 +222,4 @@ def export(evaluation_id: int) -> Response:
 def report(evaluation_id: int) -> Response:
     evaluation = _evaluation(evaluation_id)
     data = evaluation_report(db_session(), evaluation, now())
-    return _download(data, DOCX, filename_of(evaluation, "docx"), f"evaluation-{evaluation.id}.docx")
+    return download(data, filename_of(evaluation, "docx"), DOCX_MIMETYPE, f"evaluation-{evaluation.id}.docx")

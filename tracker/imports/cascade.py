@@ -166,12 +166,6 @@ def _namesake(departments: dict[str, Department], dept: Department | None) -> De
 
 
 @dataclass
-class Implementation:
-    plan: Plan
-    tasks: list[Task]
-
-
-@dataclass
 class TaskCoverage:
     task: Task
     depth: int

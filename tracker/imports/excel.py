@@ -25,7 +25,7 @@ from datetime import date, datetime
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import select
@@ -40,6 +40,7 @@ from ..permissions import can_import_task_list, require
 from ..plans.models import Plan
 from ..plans.services import flatten, task_tree
 from ..regions.models import Department
+from ..spreadsheets import HEADER_ROW, safe_text, start_table, unsafe_text, workbook_bytes
 from ..tasks.models import Task, TaskKind, TaskLevel, TaskStatus
 from ..text import clean
 from ..timeutil import format_datetime, now
@@ -48,9 +49,7 @@ from .ooxml import open_workbook
 
 SHEET = "任务分解表"
 UNREADABLE = "文件无法作为 Excel（.xlsx）工作簿读取，可能已损坏。"
-HEADER_ROW = 3
 MAX_ROWS = 5000
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 _SEPARATORS = re.compile(r"[、,，;；/／\n]+")
 
 
@@ -58,42 +57,32 @@ _SEPARATORS = re.compile(r"[、,，;；/／\n]+")
 class Column:
     key: str
     header: str
-    width: int
+    width: int  # in Chinese characters
     note: str = ""
     read_only: bool = False
 
 
 COLUMNS = [
-    Column("code", "编号", 10, "必填，本规划内唯一，如 一、1、1.1、1.1.1"),
-    Column("parent", "上级编号", 10, "章和顶层重点任务留空"),
-    Column("level", "层级", 10, "章 / 重点任务 / 工作举措 / 年度任务"),
-    Column("title", "任务名称", 40, "必填"),
-    Column("description", "任务描述", 50),
-    Column("kind", "类型", 10, "任务 / 重大工程 / 重大项目 / 重大改革 / 重大政策 / 民生实事，空为任务"),
-    Column("lead", "牵头单位", 18, "章以外必填，须为本地区的单位名称"),
-    Column("co", "配合单位", 30, "多个用顿号“、”分隔"),
-    Column("responsible", "责任人", 10),
-    Column("start", "开始日期", 12, "如 2025-01-01"),
-    Column("deadline", "截止日期", 12, "章以外必填"),
-    Column("year", "年度", 8, "年度任务必填"),
-    Column("weight", "权重", 6, "1–100，空为 1"),
-    Column("indicators", "关联指标", 12, "本规划指标的序号，多个用顿号分隔"),
-    Column("upstream", "上位任务编号", 12, "上位规划中所落实任务的编号"),
-    Column("status", "状态（只读）", 10, "导入时不读取", read_only=True),
-    Column("progress", "进度（只读）", 8, "导入时不读取", read_only=True),
+    Column("code", "编号", 8, "必填，本规划内唯一，如 一、1、1.1、1.1.1"),
+    Column("parent", "上级编号", 8, "章和顶层重点任务留空"),
+    Column("level", "层级", 8, "章 / 重点任务 / 工作举措 / 年度任务"),
+    Column("title", "任务名称", 32, "必填"),
+    Column("description", "任务描述", 40),
+    Column("kind", "类型", 8, "任务 / 重大工程 / 重大项目 / 重大改革 / 重大政策 / 民生实事，空为任务"),
+    Column("lead", "牵头单位", 14, "章以外必填，须为本地区的单位名称"),
+    Column("co", "配合单位", 24, "多个用顿号“、”分隔"),
+    Column("responsible", "责任人", 8),
+    Column("start", "开始日期", 10, "如 2025-01-01"),
+    Column("deadline", "截止日期", 10, "章以外必填"),
+    Column("year", "年度", 6, "年度任务必填"),
+    Column("weight", "权重", 5, "1–100，空为 1"),
+    Column("indicators", "关联指标", 10, "本规划指标的序号，多个用顿号分隔"),
+    Column("upstream", "上位任务编号", 10, "上位规划中所落实任务的编号"),
+    Column("status", "状态（只读）", 8, "导入时不读取", read_only=True),
+    Column("progress", "进度（只读）", 6, "导入时不读取", read_only=True),
 ]
 BY_KEY = {c.key: c for c in COLUMNS}
 REQUIRED_HEADERS = ("code", "level", "title")
-
-
-def safe_text(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
-
-def unsafe_text(text: str) -> str:
-    """What :func:`safe_text` wrote, read back."""
-    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_STARTS) else text
 
 
 # ------------------------------------------------------------------------------------------- writing
@@ -139,20 +128,14 @@ def workbook(session: Session, plan: Plan, *, with_tasks: bool) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = SHEET
-    title = f"《{plan.title}》任务分解表" + ("" if with_tasks else "（模板）")
-    ws.cell(row=1, column=1, value=safe_text(title)).font = Font(bold=True, size=14)
-    ws.cell(row=2, column=1, value=safe_text(
+    cells = start_table(
+        ws, f"《{plan.title}》任务分解表" + ("" if with_tasks else "（模板）"),
         f"{plan.region.name} · {plan.period_label} · 导出时间 {format_datetime(now())}。按编号与系统中的任务对应："
-        "改了的行更新，新编号新建；表中没有的任务在导入时选择保留、终止或删除。带“（只读）”的列导入时不读取。"
-    )).font = Font(color="555555")
-    header_fill = PatternFill("solid", fgColor="F3F4F6")
-    for i, column in enumerate(COLUMNS, start=1):
-        cell = ws.cell(row=HEADER_ROW, column=i, value=column.header)
-        cell.font = Font(bold=True, color="888888" if column.read_only else "000000")
-        cell.fill = header_fill
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        ws.column_dimensions[get_column_letter(i)].width = column.width * 1.6 + 2
-    ws.freeze_panes = f"A{HEADER_ROW + 1}"
+        "改了的行更新，新编号新建；表中没有的任务在导入时选择保留、终止或删除。带“（只读）”的列导入时不读取。",
+        [column.header for column in COLUMNS], [column.width for column in COLUMNS])
+    for column, cell in zip(COLUMNS, cells, strict=True):
+        if column.read_only:
+            cell.font = Font(bold=True, color="888888")
     for r, task in enumerate(tasks, start=HEADER_ROW + 1):
         row = task_row(task)
         for c, column in enumerate(COLUMNS, start=1):
@@ -194,9 +177,7 @@ def workbook(session: Session, plan: Plan, *, with_tasks: bool) -> bytes:
         notes.append([column.header, column.note])
     notes.column_dimensions["A"].width = 16
     notes.column_dimensions["B"].width = 70
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return workbook_bytes(wb)
 
 
 def _index(key: str) -> int:

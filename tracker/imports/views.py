@@ -11,27 +11,28 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from ..attachments.services import MAX_FILE_BYTES
 from ..db import db_session
-from ..errors import DomainError, StaleObject
+from ..errors import DomainError
 from ..indicators.models import IndicatorNature
 from ..permissions import (
     can_cascade_from,
     can_import,
     can_import_task_list,
     can_view_coverage,
-    can_view_plan,
     require,
 )
 from ..plans.models import InvestmentUnit, Plan, PlanStage
+from ..plans.views import load_plan
+from ..spreadsheets import XLSX_MIMETYPE, download
 from ..tasks.models import TaskKind, TaskLevel
 from ..timeutil import today
-from ..web import fail_form, paginate
+from ..web import ID, paginate, refuse
 from . import cascade, excel, services
 from .extract import STYLE_LABELS, TYPE_LABELS, counts, tree
 from .forms import (
@@ -56,9 +57,7 @@ from .models import ImportDocument, ImportState, KeywordRule
 
 bp = Blueprint("imports", __name__, static_folder="static", static_url_path="/imports-static")
 
-ID = "int(max=2147483647)"
 Page = str | tuple[str, int] | Response
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _DRAFT_ID = re.compile(r"^[a-z]\d{1,9}$")
 ROLE_LABELS = {"chapter": "章", "section": "节（分组）", "key_task": "重点任务", "measure": "工作举措",
                "deep": "工作举措（更深层级）"}
@@ -77,13 +76,6 @@ def _document(document_id: int, kind: str | None = "document") -> ImportDocument
     return document
 
 
-def _plan(plan_id: int) -> Plan:
-    session = db_session()
-    plan = session.get(Plan, plan_id)
-    if plan is None:
-        abort(404)
-    require(can_view_plan(session, current_user, plan), "该规划不在您的管辖范围内。")
-    return plan
 
 
 def _draft_id(value: str) -> str:
@@ -99,11 +91,6 @@ def _rev(form: Any) -> int | None:
 
 def _status() -> int:
     return 422 if request.method == "POST" else 200
-
-
-def _refused(form: Any, exc: DomainError) -> int:
-    fail_form(form, exc)
-    return 409 if isinstance(exc, StaleObject) else 422
 
 
 def _departments(document: ImportDocument) -> list[Any]:
@@ -159,7 +146,7 @@ def index() -> Page:
                 session, current_user, filename, data,
                 time_limit=current_app.config.get(TIME_LIMIT_CONFIG, TIME_LIMIT_SECONDS))
         except DomainError as exc:
-            fail_form(form, exc, "file")
+            refuse(form, exc, "file")
         else:
             document = uploaded.document
             if uploaded.outcome == "reopened":
@@ -250,7 +237,7 @@ def edit_item(document_id: int, item_id: str) -> Page:
                 kind=form.kind.data, parent=form.parent.data or None, lead=form.lead.data, co=form.co.data or []),
                 _rev(form))
         except DomainError as exc:
-            status = _refused(form, exc)
+            status = refuse(form, exc)
         else:
             flash(f"已保存 {form.code.data} {form.title.data}。", "success")
             return _back(document, f"item-{item_id}")
@@ -320,7 +307,7 @@ def edit_indicator(document_id: int, indicator_id: str) -> Page:
                 baseline_year=form.baseline_year.data, target_year=form.target_year.data,
                 nature=form.nature.data or None, lead=form.lead.data, definition=form.definition.data), _rev(form))
         except DomainError as exc:
-            status = _refused(form, exc)
+            status = refuse(form, exc)
         else:
             flash(f"已保存指标 {form.number.data}. {form.name.data}。", "success")
             return _back(document, f"indicator-{indicator_id}")
@@ -339,7 +326,7 @@ def set_natures(document_id: int) -> Page:
         except DomainError as exc:
             if exc.status_code in (403, 409):
                 raise
-            fail_form(form, exc, "nature")
+            refuse(form, exc, "nature")
         else:
             flash(f"已把 {n} 项未注明属性的指标设为{IndicatorNature(form.nature.data).label}指标。", "success")
             return _back(document, "indicators")
@@ -398,7 +385,7 @@ def edit_project(document_id: int, project_id: str) -> Page:
                 period=form.period.data, owner=form.owner.data, remarks=form.remarks.data,
                 start_year=form.start_year.data, end_year=form.end_year.data, lead=form.lead.data), _rev(form))
         except DomainError as exc:
-            status = _refused(form, exc)
+            status = refuse(form, exc)
         else:
             flash(f"已保存项目“{form.name.data}”。", "success")
             return _back(document, "projects")
@@ -427,7 +414,7 @@ def add_rule(document_id: int) -> Page:
         try:
             rule = services.save_rule(db_session(), current_user, form.keyword.data, form.department_id.data)
         except DomainError as exc:
-            fail_form(form, exc, "keyword")
+            refuse(form, exc, "keyword")
         else:
             flash(f"已保存规则：含“{rule.keyword}”的任务由{rule.department.name}牵头。", "success")
             return _back(document, "rules")
@@ -487,7 +474,7 @@ def bulk(document_id: int) -> Page:
         except DomainError as exc:
             if exc.status_code in (403, 409):
                 raise
-            fail_form(form, exc, "lead")
+            refuse(form, exc, "lead")
         else:
             flash(f"已为 {n} 项指定牵头单位。", "success")
             return _back(document, "tree")
@@ -539,7 +526,7 @@ def confirm(document_id: int) -> Page:
                 stage_date=form.stage_date.data, default_lead_id=form.default_lead_id.data,
                 update=form.mode.data == "update" and document.plan is not None))
         except DomainError as exc:
-            status = _refused(form, exc)
+            status = refuse(form, exc)
         else:
             created = "，".join(f"{k} {v} 项" for k, v in result.created.items() if v)
             updated = "，".join(f"{k} {v} 项" for k, v in result.updated.items() if v)
@@ -567,28 +554,23 @@ def _unassigned(document: ImportDocument) -> int:
 @bp.route(f"/plans/<{ID}:plan_id>/tasklist.xlsx")
 @login_required
 def export_tasklist(plan_id: int) -> Response:
-    plan = _plan(plan_id)
+    plan = load_plan(plan_id)
     data = excel.workbook(db_session(), plan, with_tasks=True)
-    return _xlsx(data, f"{plan.short_name}-任务分解表-{today():%Y%m%d}.xlsx")
+    return download(data, f"{plan.short_name}-任务分解表-{today():%Y%m%d}.xlsx", XLSX_MIMETYPE)
 
 
 @bp.route(f"/plans/<{ID}:plan_id>/tasklist-template.xlsx")
 @login_required
 def tasklist_template(plan_id: int) -> Response:
-    plan = _plan(plan_id)
-    return _xlsx(excel.workbook(db_session(), plan, with_tasks=False), f"{plan.short_name}-任务分解表模板.xlsx")
-
-
-def _xlsx(data: bytes, filename: str) -> Response:
-    from io import BytesIO
-
-    return send_file(BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=filename, max_age=0)
+    plan = load_plan(plan_id)
+    return download(excel.workbook(db_session(), plan, with_tasks=False), f"{plan.short_name}-任务分解表模板.xlsx",
+                    XLSX_MIMETYPE)
 
 
 @bp.route(f"/plans/<{ID}:plan_id>/tasklist/import", methods=["GET", "POST"])
 @login_required
 def import_tasklist(plan_id: int) -> Page:
-    plan = _plan(plan_id)
+    plan = load_plan(plan_id)
     require(can_import_task_list(current_user, plan), "只有本地区的规划处可以导入该规划的任务分解表。")
     form = TaskListUploadForm()
     problems: list[excel.Problem] = []
@@ -598,9 +580,9 @@ def import_tasklist(plan_id: int) -> Page:
             document = excel.stage(db_session(), current_user, plan, filename, data)
         except excel.TaskListInvalid as exc:
             problems = exc.problems
-            fail_form(form, exc, "file")
+            refuse(form, exc, "file")
         except DomainError as exc:
-            fail_form(form, exc, "file")
+            refuse(form, exc, "file")
         else:
             return redirect(url_for("imports.show", document_id=document.id))
     return render_template("imports/tasklist_upload.html", plan=plan, form=form, problems=problems), _status()
@@ -642,9 +624,9 @@ def apply_tasklist(document_id: int) -> Page:
         return render_template("imports/tasklist_preview.html", document=document, plan=plan, diff=diff, form=form,
                                levels=TaskLevel, action_form=RevForm(), problems=exc.problems), 422
     except DomainError as exc:
-        fail_form(form, exc)
+        status = refuse(form, exc)
         return render_template("imports/tasklist_preview.html", document=document, plan=plan, diff=diff, form=form,
-                               levels=TaskLevel, action_form=RevForm()), 409 if exc.status_code == 409 else 422
+                               levels=TaskLevel, action_form=RevForm()), status
     flash(f"任务分解表已导入：新建 {result.created} 项，更新 {result.updated} 项，终止 {result.closed} 项，"
           f"删除 {result.deleted} 项，保留 {result.kept} 项。", "success")
     return redirect(url_for("plans.show", plan_id=plan.id))
@@ -657,7 +639,7 @@ def apply_tasklist(document_id: int) -> Page:
 @login_required
 def cascade_plan(plan_id: int) -> Page:
     session = db_session()
-    parent = _plan(plan_id)
+    parent = load_plan(plan_id)
     require(can_cascade_from(session, current_user, parent), "只能从上级地区的规划分解本地区的规划（仅限规划处）。")
     region = current_user.department.region
     choices = cascade.cascade_choices(session, parent)
@@ -681,7 +663,7 @@ def cascade_plan(plan_id: int) -> Page:
                 issuing_body=form.issuing_body.data, investment_unit=InvestmentUnit(form.investment_unit.data),
                 stage=PlanStage(form.stage.data), stage_date=form.stage_date.data))
         except DomainError as exc:
-            status = _refused(form, exc)
+            status = refuse(form, exc)
         else:
             flash(f"已依据《{parent.title}》建立《{result.plan.title}》：落实任务 {result.tasks} 项、指标 {result.indicators} 项"
                   + (f"；{len(result.defaulted)} 项任务在本地区没有同名牵头单位，已设为默认牵头单位" if result.defaulted else "")
@@ -695,7 +677,7 @@ def cascade_plan(plan_id: int) -> Page:
 @login_required
 def coverage(plan_id: int) -> str:
     session = db_session()
-    plan = _plan(plan_id)
+    plan = load_plan(plan_id)
     require(can_view_coverage(session, current_user, plan), "覆盖情况仅对本级及上级的规划、督查、考核和领导开放。")
     report = cascade.coverage(session, plan)
     return render_template("imports/coverage.html", plan=plan, report=report)

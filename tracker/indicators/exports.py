@@ -7,8 +7,6 @@ the file and every row, and names the row in each message; the caller saves noth
 
 from __future__ import annotations
 
-import io
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,13 +14,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
-from openpyxl.utils import get_column_letter
+from openpyxl.styles import PatternFill, Protection
 
 from ..attachments.services import check_unpacked_size
 from ..errors import DomainError
 from ..imports.ooxml import open_workbook
 from ..plans.models import Plan
+from ..spreadsheets import HEADER_ROW, safe_text, start_table, unsafe_text, workbook_bytes
 from ..text import clean
 from ..timeutil import format_datetime
 from .services import YearRow
@@ -32,7 +30,6 @@ MAX_ROWS = 2000
 UNREADABLE = "文件无法打开：不是有效的 Excel（.xlsx）文件。"
 SHEET = "监测值填报"
 META_SHEET = "_meta"
-HEADER_ROW = 3
 
 # (header, width in Chinese characters, filled in by the department)
 COLUMNS: list[tuple[str, int, bool]] = [
@@ -41,40 +38,15 @@ COLUMNS: list[tuple[str, int, bool]] = [
 ]
 VALUE_COLUMN = 7  # 1-based: 监测值
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
-
-
-def safe_text(value: Any) -> str:
-    """Text that a spreadsheet will not run as a formula (OWASP CSV/formula injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
-
-def display_width(text: str) -> int:
-    """Columns a text takes in Excel: CJK and full-width characters count double."""
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
-
-
-def _header_style(cell: Any) -> None:
-    cell.font = Font(bold=True)
-    cell.fill = PatternFill("solid", fgColor="F3F4F6")
-    cell.border = Border(bottom=Side(style="thin", color="BBBBBB"))
-    cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-
 
 def template_workbook(plan: Plan, year: int, rows: Sequence[YearRow], exported_at: datetime) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = SHEET
-    ws.append([safe_text(f"{plan.title} {year}年主要指标监测值填报表")])
-    ws["A1"].font = Font(bold=True, size=14)
-    ws.append([safe_text(f"请在“监测值”“数据来源”“备注”三列填写，其他列请勿修改。监测值按数字填写，如 79.47、"
-                         f"110以下、1:1.15；定性指标可填文字。导出时间：{format_datetime(exported_at)}")])
-    ws["A2"].font = Font(color="555555")
-    ws.append([header for header, _, _ in COLUMNS])
-    for i, (header, chars, _) in enumerate(COLUMNS, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = max(chars * 2, display_width(header)) + 2
-        _header_style(ws.cell(HEADER_ROW, i))
+    start_table(ws, f"{plan.title} {year}年主要指标监测值填报表",
+                f"请在“监测值”“数据来源”“备注”三列填写，其他列请勿修改。监测值按数字填写，如 79.47、"
+                f"110以下、1:1.15；定性指标可填文字。导出时间：{format_datetime(exported_at)}",
+                [header for header, _, _ in COLUMNS], [chars for _, chars, _ in COLUMNS])
     fill = PatternFill("solid", fgColor="FFFBEB")
     for row in rows:
         ind, value = row.indicator, row.value
@@ -91,16 +63,12 @@ def template_workbook(plan: Plan, year: int, rows: Sequence[YearRow], exported_a
                 cell.fill = fill
                 cell.number_format = "@"  # typed text stays text: 110以下, 1:1.15
                 cell.protection = Protection(locked=False)
-    ws.freeze_panes = f"A{HEADER_ROW + 1}"
-    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
 
     meta = wb.create_sheet(META_SHEET)
     meta.append(["plan", plan.code])
     meta.append(["year", year])
     meta.sheet_state = "hidden"
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(wb)
 
 
 @dataclass
@@ -138,9 +106,7 @@ def _cell_text(value: Any) -> str | None:
         return text
     if isinstance(value, datetime):
         return value.date().isoformat()
-    text = clean(str(value)).strip()
-    if text.startswith("'") and text[1:2] in _FORMULA_STARTS:
-        text = text[1:]
+    text = unsafe_text(clean(str(value)).strip())
     return text or None
 
 

@@ -29,8 +29,8 @@ from ..permissions import (
     require,
 )
 from ..plans.models import Plan, PlanStage
-from ..tasks.services import check_version
 from ..timeutil import now, today
+from ..versioning import check_version
 from .models import Indicator, IndicatorNature, IndicatorValue, Judgement, ValueState
 from .targets import Reading, Start, TargetRule, expected_at, judge, meets, parse_target, read_value
 

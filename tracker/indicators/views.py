@@ -4,7 +4,6 @@ confirmation by the planner and an evaluator's judgement."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -24,8 +23,10 @@ from ..permissions import (
     visible_region_ids,
 )
 from ..plans.models import Plan
+from ..plans.views import load_plan
+from ..spreadsheets import XLSX_MIMETYPE, download
 from ..timeutil import now, today
-from ..web import ID, fail_form, form_version, int_arg
+from ..web import ID, form_version, int_arg, refuse, rollback_request
 from . import services
 from .exports import UploadRefused, read_upload, template_workbook
 from .forms import VALUE_HINT, ActionForm, BulkValuesForm, JudgeForm, ReturnForm, UploadForm, ValueForm
@@ -34,8 +35,6 @@ from .services import Row, RowsRefused, ValueInput
 
 bp = Blueprint("indicators", __name__, url_prefix="/indicators")
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
 
 @bp.app_template_filter("figure")
 def figure(value: Any) -> str:
@@ -43,12 +42,6 @@ def figure(value: Any) -> str:
     return services.figure(value)
 
 
-def _plan(plan_id: int) -> Plan:
-    plan = db_session().get(Plan, plan_id)
-    if plan is None:
-        abort(404)
-    require(can_view_plan(db_session(), current_user, plan), "该规划不在您的管辖范围内。")
-    return plan
 
 
 def _indicator(indicator_id: int) -> Indicator:
@@ -114,7 +107,7 @@ def index() -> str:
 @login_required
 def plan_year(plan_id: int) -> str:
     session = db_session()
-    plan = _plan(plan_id)
+    plan = load_plan(plan_id)
     year = _year(plan)
     rows = services.plan_year(session, plan, year)
     editable = _editable(rows)
@@ -141,7 +134,7 @@ def _bulk_page(plan: Plan, year: int, form: BulkValuesForm, rows: list[services.
 def entry(plan_id: int):  # type: ignore[no-untyped-def]
     """One year's values of every indicator the person may fill in, on one page; all saved or none."""
     session = db_session()
-    plan = _plan(plan_id)
+    plan = load_plan(plan_id)
     year = _year(plan)
     rows = services.plan_year(session, plan, year)
     editable = _editable(rows)
@@ -170,7 +163,7 @@ def entry(plan_id: int):  # type: ignore[no-untyped-def]
     try:
         changed = services.save_values(session, current_user, plan, year, batch)
     except RowsRefused as exc:
-        session.rollback()
+        rollback_request()
         form.form_errors.append(exc.message)
         return _bulk_page(plan, year, form, services.plan_year(session, plan, year), exc.errors, exc.status_code)
     flash(f"已保存 {changed} 项{year}年监测值，等待规划处确认。" if changed else "没有需要保存的修改。", "success")
@@ -181,23 +174,20 @@ def entry(plan_id: int):  # type: ignore[no-untyped-def]
 @login_required
 def template(plan_id: int) -> Response:
     session = db_session()
-    plan = _plan(plan_id)
+    plan = load_plan(plan_id)
     year = _year(plan)
     rows = _enterable(services.plan_year(session, plan, year))
     require(bool(rows), "您没有可以填报的指标：监测值由指标的牵头单位填报，规划处确认。")
     data = template_workbook(plan, year, rows, now())
     name = f"{plan.short_name}{year}年监测值填报模板.xlsx"
-    return Response(data, mimetype=XLSX, headers={
-        "Content-Disposition": f"attachment; filename=\"indicator-values-{year}.xlsx\"; filename*=UTF-8''{quote(name)}",
-        "Cache-Control": "no-store",
-    })
+    return download(data, name, XLSX_MIMETYPE, f"indicator-values-{year}.xlsx")
 
 
 @bp.route(f"/plans/<{ID}:plan_id>/upload", methods=["GET", "POST"])
 @login_required
 def upload(plan_id: int):  # type: ignore[no-untyped-def]
     session = db_session()
-    plan = _plan(plan_id)
+    plan = load_plan(plan_id)
     year = _year(plan)
     rows = services.plan_year(session, plan, year)
     require(bool(_enterable(rows)), "您没有可以填报的指标：监测值由指标的牵头单位填报，规划处确认。")
@@ -221,11 +211,10 @@ def upload(plan_id: int):  # type: ignore[no-untyped-def]
                      for u in uploaded]
             changed = services.save_values(session, current_user, plan, year, batch)
         except UploadRefused as exc:
-            session.rollback()
-            fail_form(form, exc)
+            refuse(form, exc)
             errors = exc.errors
         except RowsRefused as exc:
-            session.rollback()
+            rollback_request()
             form.file.errors = [exc.message]
             numbers = {u.key: u for u in uploaded}
             errors = [f"{key}（序号 {numbers[key].number}）：{message}" for key, (_, message) in exc.errors.items()]
@@ -249,7 +238,7 @@ def _upload_input(session: Any, indicator: Indicator, year: int, u: Any) -> Valu
 @bp.route(f"/plans/<{ID}:plan_id>/confirm", methods=["POST"])
 @login_required
 def confirm_year(plan_id: int) -> Response:
-    plan = _plan(plan_id)
+    plan = load_plan(plan_id)
     year = _year(plan)
     if not ActionForm().validate_on_submit():
         abort(400)
@@ -299,11 +288,9 @@ def edit_value(indicator_id: int, year: int):  # type: ignore[no-untyped-def]
             services.save_value(session, current_user, indicator, year, ValueInput(
                 form.value_text.data, form.source.data, form.note.data, form_version(form)))
         except DomainError as exc:
-            session.rollback()
-            fail_form(form, exc, "value_text")
-            code = exc.status_code if exc.status_code in (403, 409) else 422
+            status = refuse(form, exc, "value_text")
             return render_template("indicators/value_form.html", form=form, indicator=indicator, year=year,
-                                   stored=stored, hint=VALUE_HINT), code
+                                   stored=stored, hint=VALUE_HINT), status
         flash(f"已保存{indicator.name}{year}年监测值，等待规划处确认。", "success")
         return redirect(url_for("indicators.show", indicator_id=indicator.id))
     else:
@@ -344,10 +331,7 @@ def return_value(value_id: int) -> Response:
         except StaleObject:
             raise
         except DomainError as exc:
-            if exc.status_code in (403, 409):
-                raise
-            session.rollback()
-            flash(exc.message, "error")
+            refuse(None, exc)
         else:
             flash(f"已退回{value.indicator.name}{value.year}年监测值。", "success")
     if request.args.get("back") == "plan":
@@ -374,9 +358,7 @@ def judge_value(value_id: int):  # type: ignore[no-untyped-def]
         except StaleObject:
             raise
         except DomainError as exc:
-            session.rollback()
-            fail_form(form, exc, "note")
-            status = exc.status_code if exc.status_code in (403, 409) else 422
+            status = refuse(form, exc, "note")
         else:
             flash(f"已评判{indicator.name}{value.year}年监测值。", "success")
             return redirect(url_for("indicators.show", indicator_id=indicator.id))

@@ -25,6 +25,7 @@ from ..auth.models import Role, User
 from ..errors import NotFound
 from ..plans.models import Plan
 from ..regions.models import Department
+from ..system.calendar import WorkCalendar, work_calendar
 from ..system.models import JobRun, JobStatus
 from ..system.services import all_settings, ensure_calendar_years
 from ..tasks.models import (
@@ -325,7 +326,7 @@ def reporting_period(period: ReportPeriod, day: date) -> ReportingPeriod:
     return ReportingPeriod(period, day.year, number, start, end)
 
 
-def reminder_periods(calendar: timeutil.WorkCalendar, period: ReportPeriod, remind_before: int, due_after: int,
+def reminder_periods(calendar: WorkCalendar, period: ReportPeriod, remind_before: int, due_after: int,
                      day: date) -> list[tuple[ReportingPeriod, date]]:
     """The periods whose reminder window holds ``day``, with each one's report due date."""
     current = reporting_period(period, day)
@@ -368,7 +369,7 @@ def compose_report_reminders(session: Session, day: date, channels: Channels) ->
     settings = all_settings(session)
     period = ReportPeriod(settings["reports.period"])
     warnings = ensure_calendar_years(session, calendar_years_for(day))
-    calendar = timeutil.work_calendar(session)
+    calendar = work_calendar(session)
     windows = reminder_periods(calendar, period, int(settings["reports.remind_working_days"]),
                                int(settings["reports.due_working_days"]), day)
     counts: dict[str, Any] = {"periods": [p.label for p, _ in windows], "messages": 0, "departments": 0}

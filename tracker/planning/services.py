@@ -16,7 +16,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased, object_session
 from sqlalchemy.orm.attributes import flag_modified
 
-from .. import audit
+from .. import audit, versioning
 from ..auth.models import User
 from ..errors import DomainError
 from ..indicators.models import Indicator
@@ -25,7 +25,6 @@ from ..plans.models import InvestmentUnit, Plan, PlanLevel, PlanStage, PlanStage
 from ..plans.services import flatten, task_tree
 from ..regions.models import Department, Region
 from ..tasks.models import Task, TaskKind, TaskLevel, TaskStatus
-from ..tasks.services import check_version as tasks_check_version
 from ..timeutil import format_date, today
 
 _UpstreamTask = aliased(Task)
@@ -65,7 +64,7 @@ def check_version(obj: Any, version: int | None, what: str) -> None:
     show what changed beside the form."""
     session = object_session(obj)
     assert session is not None, "a stored record"
-    tasks_check_version(session, obj, version, f"该{what}在您打开表单后已被他人修改，您的修改没有保存。",
+    versioning.check_version(session, obj, version, f"该{what}在您打开表单后已被他人修改，您的修改没有保存。",
                         list_changes=False)
 
 

@@ -24,7 +24,7 @@ from ..projects.models import KeyProject
 from ..projects.services import ensure_project
 from ..tasks.models import PROJECT_KINDS, Milestone, Task, TaskLevel
 from ..timeutil import format_date, today
-from ..web import fail_form
+from ..web import ID, refuse
 from . import indicators as indicator_services
 from . import milestones as milestone_services
 from . import services, tree
@@ -51,7 +51,6 @@ from .forms import (
 
 bp = Blueprint("planning", __name__, url_prefix="/planning")
 
-ID = "int(max=2147483647)"
 Page = str | tuple[str, int] | Response
 
 
@@ -91,12 +90,6 @@ def _indicator(indicator_id: int) -> Indicator:
         abort(404)
     require(can_edit_plan(current_user, indicator.plan), services.NOT_YOURS)
     return indicator
-
-
-def _refused(form: FlaskForm, exc: DomainError) -> int:
-    """Show the refusal on the form; the status to send it back with."""
-    fail_form(form, exc)
-    return 409 if isinstance(exc, StaleObject) else 422
 
 
 def _status() -> int:
@@ -180,7 +173,7 @@ def new_plan() -> Page:
             plan = services.create_plan(db_session(), current_user, form.to_data(), stage=form.stage.data,
                                         stage_date=form.stage_date.data, stage_note=form.stage_note.data)
         except DomainError as exc:
-            fail_form(form, exc)
+            refuse(form, exc)
         else:
             flash(f"已新建规划《{plan.title}》。下一步：添加章和重点任务。", "success")
             return redirect(url_for("plans.show", plan_id=plan.id))
@@ -204,7 +197,7 @@ def edit_plan(plan_id: int) -> Page:
             return render_template("planning/plan_form.html", form=fresh, plan=plan, region=plan.region,
                                    conflict=conflict), 409
         except DomainError as exc:
-            fail_form(form, exc)
+            refuse(form, exc)
         else:
             flash("规划信息已保存。", "success")
             return redirect(url_for("plans.show", plan_id=plan.id))
@@ -221,7 +214,7 @@ def record_stage(plan_id: int) -> Page:
             event = services.record_stage(db_session(), current_user, plan, form.stage.data, form.on_date.data,
                                           form.note.data)
         except DomainError as exc:
-            fail_form(form, exc)
+            refuse(form, exc)
         else:
             message = f"已记录阶段“{event.stage.label}”（{format_date(event.on_date)}）。"
             if plan.stage != event.stage:
@@ -258,7 +251,7 @@ def new_task(plan_id: int) -> Page:
             task = services.create_task(session, current_user, plan, form.parent_id.data, form.to_data())
             project = ensure_project(session, current_user, task)
         except DomainError as exc:
-            fail_form(form, exc)
+            refuse(form, exc)
         else:
             flash(f"已新建{task.level.label} {task.code} {task.title}。", "success")
             if project is not None:
@@ -285,7 +278,7 @@ def edit_task(task_id: int) -> Page:
             return _task_page(form=fresh, plan=task.plan, task=task,
                                    conflict=_conflict(task, form, fresh, exc)), 409
         except DomainError as exc:
-            fail_form(form, exc)
+            refuse(form, exc)
         else:
             flash("任务已保存。", "success")
             if project is not None:
@@ -314,7 +307,7 @@ def split_task(task_id: int) -> Page:
         try:
             created = tree.split_into_annual_tasks(db_session(), current_user, task, form.to_data())
         except DomainError as exc:
-            fail_form(form, exc)
+            refuse(form, exc)
         else:
             flash(f"已拆分为 {len(created)} 项年度任务：" + "、".join(t.code for t in created) + "。", "success")
             return redirect(url_for("tasks.show", task_id=task.id))
@@ -332,7 +325,7 @@ def link_upstream(task_id: int) -> Page:
         try:
             tree.link_upstream(db_session(), current_user, task, form.upstream_task_id.data, form.version.data)
         except DomainError as exc:
-            status = _refused(form, exc)
+            status = refuse(form, exc)
         else:
             flash("已关联上位任务。" if task.upstream else "已解除上位任务关联。", "success")
             return redirect(url_for("tasks.show", task_id=task.id))
@@ -352,7 +345,7 @@ def move_task(task_id: int) -> Page:
         try:
             tree.move_task(db_session(), current_user, task, form.parent_id.data, form.version.data)
         except DomainError as exc:
-            status = _refused(form, exc)
+            status = refuse(form, exc)
         else:
             flash("任务已移动。", "success")
             return redirect(url_for("tasks.show", task_id=task.id))
@@ -377,7 +370,7 @@ def delete_task(task_id: int) -> Page:
         try:
             tree.delete_task(db_session(), current_user, task, form.version.data)
         except DomainError as exc:
-            status = _refused(form, exc)
+            status = refuse(form, exc)
         else:
             flash(f"已删除任务 {label}。", "success")
             return redirect(url_for("plans.show", plan_id=plan_id))
@@ -395,7 +388,7 @@ def close_task(task_id: int) -> Page:
         try:
             closed = tree.close_task(db_session(), current_user, task, form.reason.data or "", form.version.data)
         except DomainError as exc:
-            status = _refused(form, exc)
+            status = refuse(form, exc)
         else:
             extra = f"（含 {len(closed) - 1} 项下级任务）" if len(closed) > 1 else ""
             flash(f"任务已终止{extra}。", "success")
@@ -422,7 +415,7 @@ def milestones(task_id: int) -> Page:
             milestone = milestone_services.add_milestone(db_session(), current_user, task, form.title.data,
                                                form.due_date.data, form.node.data if "node" in form else None)
         except DomainError as exc:
-            fail_form(form, exc)
+            refuse(form, exc)
         else:
             flash(f"已添加节点“{milestone.title}”。", "success")
             return redirect(url_for("planning.milestones", task_id=task.id))
@@ -452,7 +445,7 @@ def edit_milestone(milestone_id: int) -> Page:
             return render_template("planning/milestone_form.html", form=fresh, task=task, milestone=milestone,
                                    conflict=_conflict(milestone, form, fresh, exc)), 409
         except DomainError as exc:
-            fail_form(form, exc)
+            refuse(form, exc)
         else:
             flash("节点已保存。", "success")
             return redirect(url_for("planning.milestones", task_id=task.id))
@@ -502,7 +495,7 @@ def new_indicator(plan_id: int) -> Page:
         try:
             indicator = indicator_services.create_indicator(db_session(), current_user, plan, form.to_data())
         except DomainError as exc:
-            fail_form(form, exc)
+            refuse(form, exc)
         else:
             flash(f"已新增指标 {indicator.number}. {indicator.name}。系统理解的目标："
                   + indicator_services.explain_json(indicator.target_rule, indicator.unit), "success")
@@ -528,7 +521,7 @@ def edit_indicator(indicator_id: int) -> Page:
             return _indicator_page(form=fresh, plan=plan, indicator=indicator,
                                    explained=_explain_form(fresh), conflict=_conflict(indicator, form, fresh, exc)), 409
         except DomainError as exc:
-            fail_form(form, exc)
+            refuse(form, exc)
         else:
             flash("指标已保存。系统理解的目标：" + indicator_services.explain_json(indicator.target_rule, indicator.unit),
                   "success")

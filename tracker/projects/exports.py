@@ -4,39 +4,24 @@ the plan's unit; 待定 is written as text and left out of the totals, with the 
 
 from __future__ import annotations
 
-import io
-import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Border, Font
 from openpyxl.utils import get_column_letter
 
 from ..plans.models import Plan
+from ..spreadsheets import HEADER_ROW, THIN, fit_columns, safe_text, start_table, widen, workbook_bytes
 from ..timeutil import format_datetime
 from . import amounts
 from .models import FundingSource, KeyProject
 from .services import Summary, figures
 
-HEADER_ROW = 3
 AMOUNT_FORMAT = "#,##0.00##"
 RATE_FORMAT = "0.0%"
-
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
-
-
-def safe_text(value: Any) -> str:
-    """Text a spreadsheet will show as text and never run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
-
-def display_width(text: str) -> int:
-    """Columns a text takes in Excel: CJK and full-width characters count double."""
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
 def years_text(project: KeyProject) -> str:
@@ -71,19 +56,9 @@ def register_workbook(plan: Plan, projects: Sequence[KeyProject], summary: Summa
     wb = Workbook()
     ws = wb.active
     ws.title = "重大项目库"
-    ws.append([safe_text(f"{plan.short_name}重大项目库（金额单位：{ul}）")])
-    ws["A1"].font = Font(bold=True, size=14)
-    ws.append([safe_text("规划：" + plan.title + "　筛选条件：" + ("；".join(filters_text) or "全部")
-                         + f"　导出时间：{format_datetime(exported_at)}")])
-    ws["A2"].font = Font(color="555555")
-    ws.append(headers)
-
-    thin = Side(style="thin", color="BBBBBB")
-    for cell in ws[HEADER_ROW]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="F3F4F6")
-        cell.border = Border(bottom=thin)
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    start_table(ws, f"{plan.short_name}重大项目库（金额单位：{ul}）",
+                "规划：" + plan.title + "　筛选条件：" + ("；".join(filters_text) or "全部")
+                + f"　导出时间：{format_datetime(exported_at)}", headers, freeze="C")
 
     for p in projects:
         f = figures(p)
@@ -122,7 +97,7 @@ def register_workbook(plan: Plan, projects: Sequence[KeyProject], summary: Summa
     last = ws.max_row
     for cell in ws[last]:
         cell.font = Font(bold=True)
-        cell.border = Border(top=thin)
+        cell.border = Border(top=THIN)
     if summary.note:
         ws.append([safe_text(f"注：{summary.note}。累计完成投资和年度完成投资为规划处已确认的数额。")])
     else:
@@ -140,17 +115,8 @@ def register_workbook(plan: Plan, projects: Sequence[KeyProject], summary: Summa
             elif cell.column in amount_columns and cell.value == amounts.TBD:
                 cell.alignment = Alignment(horizontal="right")
 
-    for i, header in enumerate(headers, start=1):
-        letter = get_column_letter(i)
-        longest = max([display_width(header) // 2 + 2] + [
-            display_width(str(c.value)) for (c,) in ws.iter_rows(min_row=HEADER_ROW + 1, max_row=last,
-                                                                  min_col=i, max_col=i) if c.value is not None])
-        ws.column_dimensions[letter].width = min(max(longest + 2, 8), 60)
-    ws.column_dimensions["B"].width = max(ws.column_dimensions["B"].width, 36)
+    fit_columns(ws, HEADER_ROW, last)
+    widen(ws, 2, 36)
     ws.row_dimensions[HEADER_ROW].height = 32
-    ws.freeze_panes = f"C{HEADER_ROW + 1}"
     ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(headers))}{last - 1}"
-
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(wb)

@@ -49,9 +49,10 @@ from ..tasks.models import (
     TaskLevel,
     TaskStatus,
 )
-from ..tasks.services import check_version, complete_milestone
+from ..tasks.services import complete_milestone
 from ..templating import money
 from ..timeutil import now, today
+from ..versioning import check_version
 from . import amounts
 from .amounts import Entered
 from .models import FundingSource, KeyProject, ProjectFunding, ProjectInvestment, ProjectKind, ProjectStatus

@@ -10,11 +10,9 @@ someone else saved comes back with what changed (409).
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -32,16 +30,17 @@ from ..permissions import (
     can_review_investment,
     can_submit_investment,
     can_update_task,
-    can_view_plan,
     can_view_task,
     region_ids_below,
     require,
 )
 from ..planning.services import department_options
 from ..plans.models import Plan
+from ..plans.views import load_plan
 from ..regions.models import Region
+from ..spreadsheets import XLSX_MIMETYPE, download
 from ..timeutil import now, today
-from ..web import Page, enum_arg, fail_form, form_version, int_arg
+from ..web import ID, Page, enum_arg, form_version, int_arg, refuse
 from . import amounts, charts, exports, services
 from .forms import (
     AdjustmentForm,
@@ -57,7 +56,6 @@ from .models import FundingSource, KeyProject, ProjectInvestment, ProjectKind, P
 
 bp = Blueprint("projects", __name__, static_folder="static", static_url_path="/projects-static")
 
-ID = "int(max=2147483647)"
 YEAR = "int(min=1990, max=2100)"
 PAGE_SIZE = 50
 View = str | tuple[str, int] | Response
@@ -75,13 +73,6 @@ HISTORY_LABELS = {
 # ------------------------------------------------------------------------------------------ helpers
 
 
-def _plan(plan_id: int) -> Plan:
-    session = db_session()
-    plan = session.get(Plan, plan_id)
-    if plan is None:
-        abort(404)
-    require(can_view_plan(session, current_user, plan), "该规划不在您的管辖范围内。")
-    return plan
 
 
 def _project(project_id: int) -> KeyProject:
@@ -99,13 +90,6 @@ def _investment(investment_id: int) -> ProjectInvestment:
         abort(404)
     _project(inv.project_id)
     return inv
-
-
-def _refused(form: FlaskForm, exc: DomainError) -> int:
-    """Show the refusal on the form; the status to send it back with (nothing was saved)."""
-    fail_form(form, exc)
-    db_session().rollback()
-    return exc.status_code if exc.status_code in (403, 404, 409) else 422
 
 
 def _filters() -> services.RegisterFilters:
@@ -141,7 +125,7 @@ def project_totals(projects: list[KeyProject]) -> services.Summary:
 @login_required
 def index(plan_id: int) -> str:
     session = db_session()
-    plan = _plan(plan_id)
+    plan = load_plan(plan_id)
     filters = _filters()
     projects = services.register(session, plan, filters)
     number = int_arg("page", 1, lo=1) or 1
@@ -159,15 +143,14 @@ def index(plan_id: int) -> str:
 @login_required
 def export(plan_id: int) -> Response:
     session = db_session()
-    plan = _plan(plan_id)
+    plan = load_plan(plan_id)
     filters = _filters()
     projects = services.register(session, plan, filters)
     data = exports.register_workbook(plan, projects, services.summarize(projects),
                                      services.register_years(projects, plan),
                                      _filters_text(filters, services.filter_choices(session, plan)), now())
     filename = f"{plan.short_name}重大项目库_{today():%Y%m%d}.xlsx"
-    return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", headers={
-        "Content-Disposition": f"attachment; filename=projects.xlsx; filename*=UTF-8''{quote(filename)}"})
+    return download(data, filename, XLSX_MIMETYPE, "projects.xlsx")
 
 
 # ------------------------------------------------------------------------------------------ the project page
@@ -265,7 +248,7 @@ def edit(project_id: int) -> View:
         try:
             services.update_register(session, current_user, project, _register_input(form), form_version(form))
         except DomainError as exc:
-            status = _refused(form, exc)
+            status = refuse(form, exc)
         else:
             flash("项目库信息已保存。", "success")
             return redirect(url_for("projects.show", project_id=project.id))
@@ -280,7 +263,7 @@ def edit(project_id: int) -> View:
 def new(plan_id: int) -> View:
     """新增项目: the project's task and its register entry, with the register form's own fields and rules."""
     session = db_session()
-    plan = _plan(plan_id)
+    plan = load_plan(plan_id)
     require(can_keep_project_register(current_user, plan), "只有本级规划处可以维护项目库。")
     form = register_form(list(range(plan.start_year, plan.end_year + 1)), NewProjectForm)()
     form.bind_unit(plan.investment_unit)
@@ -293,7 +276,7 @@ def new(plan_id: int) -> View:
         try:
             project = services.create_project(session, current_user, plan, form.task_input(), _register_input(form))
         except DomainError as exc:
-            status = _refused(form, exc)
+            status = refuse(form, exc)
         else:
             flash(f"已新增项目 {project.task.code} {project.task.title}。", "success")
             return redirect(url_for("projects.show", project_id=project.id))
@@ -332,7 +315,7 @@ def entry(project_id: int, year: int) -> View:
             saved = services.save_investment(session, current_user, project, year, completed=form.completed.entered.wan,
                                              note=form.note.data, version=form_version(form), submit=submit)
         except DomainError as exc:
-            status = _refused(form, exc)
+            status = refuse(form, exc)
         else:
             flash(f"{year}年完成投资已提交，等待规划处确认。" if submit else
                   f"{year}年完成投资已保存为草稿。" + ("请确认无误后提交。" if can_submit_investment(current_user, project.task)
@@ -382,9 +365,7 @@ def investment_action(investment_id: int, action: str) -> View:
         services.transition_investment(session, current_user, inv, action, reason=form.reason.data,
                                        version=form_version(form))
     except DomainError as exc:
-        if exc.status_code == 403:
-            raise
-        return _investment_page(inv, form, _refused(form, exc))
+        return _investment_page(inv, form, refuse(form, exc))
     flash({"submit": f"{inv.year}年完成投资已提交，等待规划处确认。", "confirm": f"{inv.year}年完成投资已确认。",
            "return": f"{inv.year}年完成投资已退回。"}[action], "success")
     return redirect(url_for("projects.show", project_id=inv.project_id, _anchor=f"year-{inv.year}"))
@@ -413,7 +394,7 @@ def node_done(project_id: int, milestone_id: int) -> View:
                                    evidence=form.evidence.data or "", version=form_version(form))
             save_uploads(session, current_user, request.files.getlist(form.files.name), milestone_id=milestone.id)
         except DomainError as exc:
-            status = _refused(form, exc)
+            status = refuse(form, exc)
         else:
             flash(f"节点“{milestone.title}”已办结。", "success")
             return redirect(url_for("projects.show", project_id=project.id, _anchor="nodes"))
@@ -442,7 +423,7 @@ def new_adjustment(project_id: int) -> View:
                 services.request_total_change(session, current_user, project, new_total=form.new_total.entered.wan,
                                               reason=form.reason.data)
             except DomainError as exc:
-                status = _refused(form, exc)
+                status = refuse(form, exc)
             else:
                 flash("投资调整申请已提交，等待规划处审批。", "success")
                 return redirect(url_for("projects.show", project_id=project.id, _anchor="adjustments"))
@@ -473,9 +454,7 @@ def decide(request_id: int, action: str) -> View:
     except StaleObject:
         raise
     except DomainError as exc:
-        if exc.status_code == 403:
-            raise
-        status = _refused(form, exc)
+        status = refuse(form, exc)
         project = _project(req.project_id)
         return render_template("projects/show.html", **_page_context(project, decision_form=form)), status
     flash({"approve": "已批准投资调整申请，总投资已更新。", "reject": "已驳回投资调整申请。",

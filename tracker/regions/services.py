@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from .. import audit
-from ..auth.models import User
 from ..errors import DomainError
 from .models import Department, DepartmentKind, Region
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from ..auth.models import User
 
 DEPARTMENT_FIELDS = ["name", "kind", "is_active"]
 

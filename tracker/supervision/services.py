@@ -26,9 +26,10 @@ from ..auth.models import Role, User
 from ..errors import DomainError, InvalidTransition, PermissionDenied
 from ..permissions import can_supervise_task, region_ids_below
 from ..regions.models import Department
+from ..system.calendar import add_working_days
 from ..tasks.models import Task
-from ..tasks.services import check_version
-from ..timeutil import add_working_days, format_date, now, today
+from ..timeutil import format_date, now, today
+from ..versioning import check_version
 from .models import (
     CaseAction,
     CaseNumberSequence,
@@ -91,14 +92,6 @@ def _may(user: User, case: SupervisionCase, t: Transition) -> bool:
 
 
 def _office_scope_ok(session: Session, user: User, case: SupervisionCase) -> bool:
-    return case.department.region_id in region_ids_below(session, user.region_id)
-
-
-def can_view_case(session: Session, user: User, case: SupervisionCase) -> bool:
-    """Departments see their own cases; everyone else the cases of departments in their region and below.
-    The case list filters by the same rule in SQL; this one answers for a case's page and its files."""
-    if user.role in DEPARTMENT:
-        return case.department_id == user.department_id
     return case.department.region_id in region_ids_below(session, user.region_id)
 
 

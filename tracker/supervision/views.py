@@ -9,11 +9,19 @@ from sqlalchemy.orm import selectinload
 from ..auth.models import Role
 from ..db import db_session
 from ..errors import DomainError
-from ..permissions import can_supervise_task, region_ids_below, require, roles_required
+from ..permissions import (
+    can_supervise,
+    can_supervise_task,
+    can_view_case,
+    region_ids_below,
+    require,
+    roles_required,
+)
 from ..regions.models import Department, Region
+from ..spreadsheets import DOCX_MIMETYPE, download
 from ..tasks.models import Task
 from ..timeutil import today
-from ..web import ID, INTEGER_LIMIT, enum_arg, fail_form, form_version, int_arg, local_path, paginate
+from ..web import ID, INTEGER_LIMIT, enum_arg, form_version, int_arg, local_path, paginate, refuse
 from .documents import notice_docx, notice_fields
 from .forms import ActionForm, CaseForm, FromAlertsForm
 from .models import CaseAction, CaseOutcome, CaseSource, CaseState, CaseStep, SupervisionCase
@@ -22,7 +30,6 @@ from .services import (
     COLOUR_LABELS,
     CaseInput,
     allowed_actions,
-    can_view_case,
     cases_from_alerts,
     colour,
     colour_condition,
@@ -97,7 +104,8 @@ def index() -> str:
         "supervision/index.html", page=page, counts=counts, states=CaseState, sources=CaseSource,
         colours=COLOUR_LABELS, colour=colour, filters={"state": state, "source": source, "colour": colour_name,
                                                         "department": department_id, "year": year},
-        departments=departments, suggestions=suggestions, from_alerts_form=FromAlertsForm(), day=day)
+        departments=departments, suggestions=suggestions, from_alerts_form=FromAlertsForm(), day=day,
+        can_file=can_supervise(current_user))
 
 
 def _department_choices() -> list[tuple[int, str]]:
@@ -143,11 +151,8 @@ def new():  # type: ignore[no-untyped-def]
             perform(session, current_user, case, CaseAction.ISSUE, version=case.version_id,
                     response_days=form.response_days.data)
         except DomainError as exc:
-            if exc.status_code == 403:
-                raise
-            fail_form(form, exc)
-            session.rollback()
-            return render_template("supervision/new.html", form=form, task=task), 422
+            status = refuse(form, exc)
+            return render_template("supervision/new.html", form=form, task=task), status
         flash(f"已立案并下发督办单 {case.number_label}。", "success")
         return redirect(url_for("supervision.show", case_id=case.id))
     status = 422 if request.method == "POST" else 200
@@ -169,10 +174,7 @@ def from_alerts():  # type: ignore[no-untyped-def]
         result = cases_from_alerts(session, current_user, ids, requirements=form.requirements.data,
                                    response_days=form.response_days.data or 10)
     except DomainError as exc:
-        if exc.status_code == 403:
-            raise
-        session.rollback()
-        flash(exc.message, "error")
+        refuse(None, exc)
         return redirect(back)
     if result.created:
         flash(f"已立案并下发 {len(result.created)} 件督办单：" + "、".join(c.number_label for c in result.created), "success")
@@ -214,13 +216,10 @@ def act(case_id: int, action: str):  # type: ignore[no-untyped-def]
                 else None, rating=int(form.rating.data) if form.rating.data else None,
                 files=request.files.getlist(form.files.name))
     except DomainError as exc:
-        if exc.status_code in (403, 409) and exc.field is None:
-            raise
-        session.rollback()
-        fail_form(form, exc, "comment")
+        status = refuse(form, exc, "comment")
         return render_template("supervision/show.html", case=case, form=form, failed_action=case_action,
                                actions=allowed_actions(case, current_user), colour=colour(case),
-                               colour_labels=COLOUR_LABELS, outcomes=CaseOutcome, CaseAction=CaseAction), 422
+                               colour_labels=COLOUR_LABELS, outcomes=CaseOutcome, CaseAction=CaseAction), status
     flash(f"已{case_action.label}。", "success")
     return redirect(url_for("supervision.show", case_id=case.id))
 
@@ -242,11 +241,7 @@ def notice_document(case_id: int) -> Response:
     if case.number_seq is None:
         abort(404)
     data = notice_docx(case, _issuer(case))
-    from urllib.parse import quote
-
-    name = f"督办单{case.number_year}-{case.number_seq}.docx"
-    return Response(data, mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                    headers={"Content-Disposition": f"attachment; filename=notice.docx; filename*=UTF-8''{quote(name)}"})
+    return download(data, f"督办单{case.number_year}-{case.number_seq}.docx", DOCX_MIMETYPE, "notice.docx")
 
 
 def _issuer(case: SupervisionCase) -> str:

@@ -36,8 +36,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from ..cli import alembic_config, upgrade_database
 from ..errors import DomainError
+from ..schema import alembic_config, upgrade_database
 from ..timeutil import now, to_local
 
 FORMAT = 1

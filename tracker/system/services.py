@@ -20,7 +20,8 @@ from ..auth.models import User
 from ..errors import DomainError
 from ..permissions import can_administer, require
 from ..tasks.models import ReportPeriod
-from ..timeutil import chinese_calendar_year, forget_calendar, now, work_calendar
+from ..timeutil import now
+from .calendar import chinese_calendar_year, forget_calendar, work_calendar
 from .models import CalendarDay, CalendarYear, DayKind, JobRun, JobStatus, Setting
 
 # ---------------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from ..errors import DomainError
 from ..permissions import roles_required
 from ..scheduler import JOBS, run_chain
 from ..timeutil import today
-from ..web import fail_form
+from ..web import refuse, rollback_request
 from .forms import CalendarDayForm, ConfirmForm, LoadYearForm, SettingsForm, field_name
 from .models import DayKind, JobStatus
 from .services import (
@@ -60,8 +60,8 @@ def settings():  # type: ignore[no-untyped-def]
         try:
             changes = update_settings(session, current_user, values)
         except DomainError as exc:
-            fail_form(form, exc)
-            return _settings_page(form), 422
+            status = refuse(form, exc)
+            return _settings_page(form), status
         flash("已保存：" + "、".join(SETTINGS[k].label for k in changes) if changes else "设置没有变化。",
               "success" if changes else "info")
         return redirect(url_for("system.settings"))
@@ -115,7 +115,7 @@ def calendar_day():  # type: ignore[no-untyped-def]
         try:
             row = set_calendar_day(session, current_user, form.day.data, DayKind(form.kind.data), form.name.data)
         except DomainError as exc:
-            fail_form(form, exc, "day")
+            refuse(form, exc, "day")
         else:
             flash(f"已将{row.day.isoformat()}设为{row.kind.label}。", "success")
             return redirect(url_for("system.calendar", year=row.day.year))
@@ -135,7 +135,7 @@ def calendar_remove(day: str) -> Response:
         try:
             remove_calendar_day(session, current_user, when)
         except DomainError as exc:
-            flash(exc.message, "error")
+            refuse(None, exc)
         else:
             flash(f"已删除{when.isoformat()}。", "success")
     return redirect(url_for("system.calendar", year=when.year))
@@ -149,7 +149,7 @@ def calendar_load():  # type: ignore[no-untyped-def]
         try:
             n = load_library_year(session, current_user, form.year.data)
         except DomainError as exc:
-            fail_form(form, exc, "year")
+            refuse(form, exc, "year")
         else:
             flash(f"已从 chinese-calendar 载入{form.year.data}年的节假日和调休上班日（{n}天）。", "success")
             return redirect(url_for("system.calendar", year=form.year.data))
@@ -186,7 +186,7 @@ def run_job_now(name: str) -> Response:
         return redirect(url_for("system.jobs"))
     # Each run is its own transaction. This request has nothing to save, so end its transaction
     # first: on SQLite a POST's transaction holds the write lock the job needs.
-    db_session().rollback()
+    rollback_request()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     for run in run_chain(app, name):
         label = JOBS[run.job].label

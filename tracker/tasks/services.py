@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from .. import audit
 from ..auth.models import User
-from ..errors import DomainError, InvalidTransition, StaleObject
+from ..errors import DomainError, InvalidTransition
 from ..permissions import (
     can_edit_report,
     can_report_on_task,
@@ -25,7 +25,8 @@ from ..permissions import (
     can_update_task,
     require,
 )
-from ..timeutil import format_datetime, now, today
+from ..timeutil import now, today
+from ..versioning import check_version
 from .models import (
     Milestone,
     MilestoneStatus,
@@ -56,49 +57,6 @@ REPORT_TRANSITIONS: dict[tuple[ReportState, str], ReportState] = {
 }
 EDITABLE_REPORT_STATES = frozenset({ReportState.DRAFT, ReportState.RETURNED})
 ACTION_LABELS = {"submit": "提交", "confirm": "确认", "return": "退回"}
-
-
-# ---------------------------------------------------------------- optimistic locking
-
-
-def changes_since(session: Session, obj: Any, version: int) -> list[str]:
-    """Human-readable lines for the changes others saved after ``version`` (from the audit trail)."""
-    entries = session.scalars(
-        select(audit.AuditEntry)
-        .where(audit.AuditEntry.object_type == obj.__tablename__, audit.AuditEntry.object_id == obj.id)
-        .order_by(audit.AuditEntry.id.desc())
-        .limit(20)
-    )
-    lines = []
-    for entry in entries:
-        v = entry.changes.get("version_id")
-        if v is None or v[1] is None or int(v[1]) <= version:
-            continue
-        fields = "；".join(f"{audit.field_label(k)}：{b if b is not None else '（空）'} → {a if a is not None else '（空）'}"
-                          for k, (b, a) in entry.changes.items() if k != "version_id")
-        who = entry.actor.name if entry.actor else "系统"
-        lines.append(f"{who} 于 {format_datetime(entry.at)} {entry.summary or entry.action}：{fields}")
-    return list(reversed(lines))
-
-
-STALE_MESSAGE = "保存失败：此记录在您打开页面后已被他人修改，您的修改没有保存。请查看最新内容后重新填写。"
-
-
-def check_version(session: Session, obj: Any, version: int | None, message: str = STALE_MESSAGE, *,
-                  list_changes: bool = True) -> None:
-    """Refuse a save from a form loaded at another version than the record's.
-
-    The row is locked first (FOR UPDATE; SQLite's writers queue anyway): of two saves made from the same
-    version at once, the second waits for the first to commit and is then refused here with what
-    changed, rather than failing later at the UPDATE's own version check with nothing to show.
-    """
-    model = type(obj)
-    current = session.scalar(select(model.version_id).where(model.id == obj.id).with_for_update())
-    if version is None or version != current:
-        session.refresh(obj)  # loaded before the row was ours: the page shows the record as it is now
-        lines = changes_since(session, obj, version or 0) if list_changes else []
-        detail = ("\n" + "\n".join(lines)) if lines else ""
-        raise StaleObject(message + detail)
 
 
 def _audit(session: Session, actor: User | None, obj: Any, action: str, before: dict[str, Any],

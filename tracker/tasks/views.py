@@ -12,13 +12,15 @@ from ..attachments.services import save_uploads
 from ..audit import AuditEntry
 from ..auth.models import Role
 from ..db import db_session
-from ..errors import DomainError, StaleObject
+from ..errors import DomainError
 from ..permissions import (
     can_edit_report,
     can_report_on_task,
     can_review_report,
     can_submit_report,
+    can_supervise_task,
     can_update_task,
+    can_view_case,
     can_view_task,
     is_lead,
     require,
@@ -27,9 +29,8 @@ from ..permissions import (
 )
 from ..plans.models import Plan
 from ..supervision.models import CaseStep, SupervisionCase
-from ..supervision.services import can_view_case
 from ..timeutil import today
-from ..web import ID, enum_arg, fail_form, form_version, paginate
+from ..web import ID, enum_arg, form_version, paginate, refuse
 from .forms import ActionForm, MilestoneDoneForm, ReportForm, ReviewForm, StatusForm
 from .models import Milestone, ProgressReport, ReportPeriod, ReportState, Task, TaskStatus
 from .services import (
@@ -74,12 +75,6 @@ def load_report(report_id: int) -> ProgressReport:
     return report
 
 
-def _refused(form, exc: DomainError, template: str, **context):  # type: ignore[no-untyped-def]
-    """Re-show the form with the refusal (409 for a stale save, 422 for bad input; nothing is saved)."""
-    fail_form(form, exc)
-    return render_template(template, form=form, **context), exc.status_code if exc.status_code in (403, 409) else 422
-
-
 @bp.route(f"/tasks/<{ID}:task_id>")
 @login_required
 def show(task_id: int) -> str:
@@ -111,6 +106,7 @@ def show(task_id: int) -> str:
         "tasks/show.html", task=task, ancestors=ancestors, history=history, attachments=attachments,
         can_update=can_update_task(current_user, task), can_report=can_report_on_task(current_user, task),
         can_request_adjustment=current_user.role == Role.DEPT_HEAD and is_lead(current_user, task),
+        can_file_case=can_supervise_task(session, current_user, task),
         cases=cases, adjustments=adjustments, action_form=ActionForm(),
         open_cases=open_cases,
     )
@@ -134,7 +130,8 @@ def status(task_id: int):  # type: ignore[no-untyped-def]
                 status=TaskStatus(form.status.data), progress=form.progress.data or 0, note=form.note.data,
                 version=form_version(form)))
         except DomainError as exc:
-            return _refused(form, exc, "tasks/status.html", task=task)
+            status = refuse(form, exc)
+            return render_template("tasks/status.html", form=form, task=task), status
         flash("已更新状态和进度。", "success")
         back = request.args.get("back")
         return redirect(url_for("workspace.index") if back == "workspace" else url_for("tasks.show", task_id=task.id))
@@ -162,7 +159,8 @@ def complete(milestone_id: int):  # type: ignore[no-untyped-def]
                                evidence=form.evidence.data or "", version=form_version(form))
             save_uploads(session, current_user, request.files.getlist(form.files.name), milestone_id=milestone.id)
         except DomainError as exc:
-            return _refused(form, exc, "tasks/milestone_done.html", task=task, milestone=milestone)
+            status = refuse(form, exc)
+            return render_template("tasks/milestone_done.html", form=form, task=task, milestone=milestone), status
         flash(f"节点“{milestone.title}”已办结。", "success")
         return redirect(url_for("tasks.show", task_id=task.id))
     else:
@@ -195,7 +193,8 @@ def new_report(task_id: int):  # type: ignore[no-untyped-def]
             report = create_report(session, current_user, task, _report_input(form))
             save_uploads(session, current_user, request.files.getlist(form.files.name), report_id=report.id)
         except DomainError as exc:
-            return _refused(form, exc, "tasks/report_form.html", task=task, report=None)
+            status = refuse(form, exc)
+            return render_template("tasks/report_form.html", form=form, task=task, report=None), status
         flash("进展填报已保存为草稿。" + ("请确认无误后提交。" if current_user.role == Role.DEPT_HEAD
                                           else "请本单位负责人审阅后提交。"), "success")
         return redirect(url_for("tasks.report", report_id=report.id))
@@ -237,7 +236,8 @@ def edit_report(report_id: int):  # type: ignore[no-untyped-def]
             update_report(session, current_user, report, _report_input(form), form_version(form))
             save_uploads(session, current_user, request.files.getlist(form.files.name), report_id=report.id)
         except DomainError as exc:
-            return _refused(form, exc, "tasks/report_form.html", task=report.task, report=report)
+            status = refuse(form, exc)
+            return render_template("tasks/report_form.html", form=form, task=report.task, report=report), status
         flash("填报已保存。", "success")
         return redirect(url_for("tasks.report", report_id=report.id))
     else:
@@ -256,13 +256,8 @@ def report_action(report_id: int, action: str) -> Response:
     try:
         transition_report(session, current_user, report, action, reason=form.reason.data,
                           version=form_version(form))
-    except StaleObject:
-        raise
     except DomainError as exc:
-        if exc.status_code in (403, 409):
-            raise
-        flash(exc.message, "error")
-        session.rollback()
+        refuse(None, exc)
         return redirect(url_for("tasks.report", report_id=report.id))
     flash({"submit": "填报已提交，等待规划处审核。", "confirm": "填报已确认。", "return": "填报已退回。"}[action],
           "success")
