@@ -3,6 +3,8 @@ co-operating departments, splits it into annual tasks, adds a milestone and sees
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from .conftest import login_as, shot
 
 PLAN = "浙江省卫生健康事业发展“十五五”规划"
@@ -39,7 +41,7 @@ def test_planner_decomposes_a_new_plan(page) -> None:  # type: ignore[no-untyped
     # a chapter
     page.get_by_role("link", name="新增章").click()
     assert page.input_value("input[name=code]") == "一"
-    assert page.locator("[data-annual-only]").is_hidden()
+    expect(page.locator("[data-annual-only]")).to_be_hidden()  # the page's script hides it once it has run
     page.fill("input[name=title]", CHAPTER)
     page.get_by_role("button", name="保存").click()
     page.wait_for_selector(f"text=已新建章 一 {CHAPTER}")
