@@ -347,13 +347,22 @@ def expected_at(start: Start, target: Decimal, target_year: int, year: int) -> D
     return start.value + (target - start.value) * Decimal(year - start.year) / Decimal(target_year - start.year)
 
 
+def _beyond(rule: TargetRule, r: Reading, *, above: bool) -> bool:
+    """Does the reading lie wholly beyond the range's upper end (``above``) or its lower end? ``21以上`` does for
+    ``15-20``; ``20以上`` may be 20 itself."""
+    assert rule.low is not None and rule.high is not None
+    if above:
+        return r.op in ("eq", "ge") and (r.value > rule.high or (r.op == "ge" and r.strict and r.value == rule.high))
+    return r.op in ("eq", "le") and (r.value < rule.low or (r.op == "le" and r.strict and r.value == rule.low))
+
+
 def _meets(rule: TargetRule, r: Reading) -> bool | None:
     """Does the reading meet the target? None when a bound cannot tell."""
     if rule.op == "between":
         assert rule.low is not None and rule.high is not None
         if r.op == "eq":
             return rule.low <= r.value <= rule.high
-        return None
+        return False if _beyond(rule, r, above=True) or _beyond(rule, r, above=False) else None
     target = rule.figure
     assert target is not None
     if rule.direction == Direction.HIGHER:
@@ -421,9 +430,7 @@ def judge(rule: TargetRule, reading: Reading | None, *, year: int, target_year: 
             direction, target = Direction.LOWER, rule.high
         else:
             return Verdict(Judgement.LAGGING, "监测值超出目标区间。")
-        overshoot = reading.op == "eq" and (reading.value > rule.high if direction == Direction.HIGHER
-                                            else reading.value < rule.low)
-        if overshoot:
+        if _beyond(rule, reading, above=direction == Direction.HIGHER):
             return Verdict(Judgement.LAGGING, "监测值越过了目标区间。")
     else:
         target = rule.figure  # type: ignore[assignment]
