@@ -129,16 +129,21 @@ def run(name: str, target: Target, only: set[str] | None, tests: tuple[str, ...]
     equivalent = EQUIVALENT.get(name, {})
     stale = sorted(set(equivalent) - {m.key for m in found})
     if only:
+        missing = sorted(only - {m.key for m in found})
+        if missing:
+            raise SystemExit(f"no such mutant of {target.path}: {', '.join(missing)}")
         found = [m for m in found if m.key in only]
     copy = _copy_project()
     copied = copy / target.path
     results: dict[str, Outcome] = {}
     try:
+        copied.write_bytes(source)  # the version the mutants were made from, whatever changed since
         _check_imports_the_copy(copy, target)
         print(f"== {name}: {target.path} — {len(found)} mutants; tests: {' '.join(tests)}", flush=True)
         baseline = _pytest(copy, tests, None)
         if baseline.status != "survived":
-            raise SystemExit(f"the tests fail without any mutant ({baseline.by}); see {copy.parent / 'pytest.log'}")
+            tail = "\n".join((copy.parent / "pytest.log").read_text(errors="replace").splitlines()[-30:])
+            raise SystemExit(f"the tests fail without any mutant ({baseline.by}):\n{tail}")
         timeout = baseline.seconds * 3 + 30
         print(f"   baseline passes in {baseline.seconds:.0f} s; timeout per mutant {timeout:.0f} s", flush=True)
         for i, m in enumerate(found, 1):
