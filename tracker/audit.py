@@ -105,22 +105,44 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
 def record(
     session: Session,
     actor: User | None,
-    obj: Base,
+    obj: Base | tuple[str, int],
     action: str,
     changes: dict[str, list[Any]] | None = None,
     summary: str | None = None,
 ) -> AuditEntry:
-    """Append an audit entry for ``obj`` (which must have been flushed so it has an id)."""
-    if inspect(obj).identity is None:
-        session.flush()
+    """Append an audit entry — the one way anything is audited.
+
+    ``obj`` is a record (flushed here if it has no id yet) or, for what is keyed by something other than a
+    row id (a setting, a calendar day), the pair (object type, object id)."""
+    if isinstance(obj, tuple):
+        object_type, object_id = obj
+    else:
+        if inspect(obj).identity is None:
+            session.flush()
+        object_type, object_id = obj.__tablename__, obj.id  # type: ignore[attr-defined]
     entry = AuditEntry(
         at=now(),
         actor_id=actor.id if actor is not None else None,
-        object_type=obj.__tablename__,
-        object_id=obj.id,  # type: ignore[attr-defined]
+        object_type=object_type,
+        object_id=object_id,
         action=action,
         summary=summary,
         changes=changes or {},
     )
     session.add(entry)
     return entry
+
+
+def record_change(
+    session: Session,
+    actor: User | None,
+    obj: Base,
+    action: str,
+    before: dict[str, Any],
+    fields: list[str],
+    summary: str | None = None,
+) -> AuditEntry:
+    """Audit what changed on ``obj`` since ``before`` (a ``snapshot`` of the same fields): flushes first, so
+    that the version counter and defaults the database sets are in the after-image."""
+    session.flush()
+    return record(session, actor, obj, action, diff(before, snapshot(obj, fields)), summary)

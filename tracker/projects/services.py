@@ -585,15 +585,11 @@ def save_investment(session: Session, actor: User, project: KeyProject, year: in
     else:
         before = audit.snapshot(inv, INVESTMENT_FIELDS)
         inv.completed, inv.note, inv.entered_by_id = completed, note, actor.id
-        _audit(session, actor, inv, "update", before, f"修改{year}年完成投资")
+        audit.record_change(session, actor, inv, "update", before, INVESTMENT_FIELDS, f"修改{year}年完成投资")
     if submit:
         transition_investment(session, actor, inv, "submit", version=inv.version_id)
     return inv
 
-
-def _audit(session: Session, actor: User | None, obj: Any, action: str, before: dict[str, Any], summary: str) -> None:
-    session.flush()
-    audit.record(session, actor, obj, action, audit.diff(before, audit.snapshot(obj, INVESTMENT_FIELDS)), summary)
 
 
 def transition_investment(session: Session, actor: User, inv: ProjectInvestment, action: str, *,
@@ -627,7 +623,7 @@ def transition_investment(session: Session, actor: User, inv: ProjectInvestment,
         inv.return_reason = None
     unit = unit_of(project)
     amount = shown(inv.completed, unit) if inv.completed is not None else ""
-    _audit(session, actor, inv, action, before,
+    audit.record_change(session, actor, inv, action, before, INVESTMENT_FIELDS,
            f"{ACTION_LABELS[action]}{inv.year}年完成投资{amount}" + (f"：{reason}" if reason else ""))
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import delete, false, select, text, update
 from sqlalchemy.orm import Session
 
-from ..audit import AuditEntry
+from .. import audit
 from ..auth.models import User
 from ..errors import DomainError
 from ..permissions import can_administer, require
@@ -121,17 +121,11 @@ def update_settings(session: Session, actor: User, values: dict[str, Any]) -> di
         row.updated_by_id = actor.id
         changes[key] = [current[key], value]
     if changes:
-        _audit(session, actor, "settings", 0, "update",
-               "修改系统设置：" + "、".join(SETTINGS[k].label for k in changes), changes)
+        audit.record(session, actor, ("settings", 0), "update", changes,
+                     "修改系统设置：" + "、".join(SETTINGS[k].label for k in changes))
         session.flush()
     return changes
 
-
-def _audit(session: Session, actor: User | None, object_type: str, object_id: int, action: str, summary: str,
-           changes: dict[str, list[Any]]) -> None:
-    """Audit a record keyed by something other than an integer id (a setting, a calendar day, a year)."""
-    session.add(AuditEntry(at=now(), actor_id=actor.id if actor else None, object_type=object_type,
-                           object_id=object_id, action=action, summary=summary, changes=changes))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -168,8 +162,8 @@ def load_library_year(session: Session, actor: User | None, year: int) -> int:
         session.add(CalendarYear(year=year, source=SOURCE_LIBRARY, loaded_at=now()))
     else:
         row.source, row.loaded_at = SOURCE_LIBRARY, now()
-    _audit(session, actor, "calendar_years", year, "load", f"从 chinese-calendar 载入{year}年节假日（{len(days)}天）",
-           {"source": [None, SOURCE_LIBRARY]})
+    audit.record(session, actor, ("calendar_years", year), "load", {"source": [None, SOURCE_LIBRARY]},
+                 f"从 chinese-calendar 载入{year}年节假日（{len(days)}天）")
     session.flush()
     forget_calendar(session)
     return len(days)
@@ -249,9 +243,8 @@ def set_calendar_day(session: Session, actor: User, day: date, kind: DayKind, na
         row.kind, row.name = kind, name
     if session.get(CalendarYear, day.year) is None:
         session.add(CalendarYear(year=day.year, source=SOURCE_MANUAL, loaded_at=now()))
-    _audit(session, actor, "calendar_days", _day_key(day), "set",
-           f"设置{day.isoformat()}为{kind.label}" + (f"（{name}）" if name else ""),
-           {"day": [before, [kind.label, name]]})
+    audit.record(session, actor, ("calendar_days", _day_key(day)), "set", {"day": [before, [kind.label, name]]},
+                 f"设置{day.isoformat()}为{kind.label}" + (f"（{name}）" if name else ""))
     session.flush()
     forget_calendar(session)
     return row
@@ -262,8 +255,8 @@ def remove_calendar_day(session: Session, actor: User, day: date) -> None:
     row = session.get(CalendarDay, day)
     if row is None:
         raise DomainError(f"{day.isoformat()}不在节假日日历中。", field="day")
-    _audit(session, actor, "calendar_days", _day_key(day), "remove", f"删除{day.isoformat()}（{row.kind.label}）",
-           {"day": [[row.kind.label, row.name], None]})
+    audit.record(session, actor, ("calendar_days", _day_key(day)), "remove",
+                 {"day": [[row.kind.label, row.name], None]}, f"删除{day.isoformat()}（{row.kind.label}）")
     session.delete(row)
     session.flush()
     forget_calendar(session)

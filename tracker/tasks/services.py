@@ -59,12 +59,6 @@ EDITABLE_REPORT_STATES = frozenset({ReportState.DRAFT, ReportState.RETURNED})
 ACTION_LABELS = {"submit": "提交", "confirm": "确认", "return": "退回"}
 
 
-def _audit(session: Session, actor: User | None, obj: Any, action: str, before: dict[str, Any],
-           fields: list[str], summary: str) -> None:
-    session.flush()
-    after = audit.snapshot(obj, fields)
-    audit.record(session, actor, obj, action, audit.diff(before, after), summary)
-
 
 # ---------------------------------------------------------------- status and progress
 
@@ -101,7 +95,7 @@ def update_task_status(session: Session, actor: User, task: Task, change: Status
     task.status = change.status
     task.progress = change.progress
     task.status_note = note
-    _audit(session, actor, task, "update_status", before, TASK_FIELDS, "更新状态和进度")
+    audit.record_change(session, actor, task, "update_status", before, TASK_FIELDS, "更新状态和进度")
     roll_up(session, [task.parent_id] if task.parent_id else [], actor)
 
 
@@ -199,7 +193,7 @@ def complete_milestone(session: Session, actor: User, milestone: Milestone, *, c
     milestone.status = MilestoneStatus.DONE
     milestone.completed_on = completed_on
     milestone.evidence = evidence
-    _audit(session, actor, milestone, "complete", before, MILESTONE_FIELDS, f"办结节点“{milestone.title}”")
+    audit.record_change(session, actor, milestone, "complete", before, MILESTONE_FIELDS, f"办结节点“{milestone.title}”")
     audit.record(session, actor, task, "milestone_done", {}, f"办结节点“{milestone.title}”：{evidence[:100]}")
 
 
@@ -268,7 +262,7 @@ def update_report(session: Session, actor: User, report: ProgressReport, data: R
     before = audit.snapshot(report, REPORT_FIELDS)
     for key, value in _report_values(data).items():
         setattr(report, key, value)
-    _audit(session, actor, report, "update", before, REPORT_FIELDS, "修改进展填报")
+    audit.record_change(session, actor, report, "update", before, REPORT_FIELDS, "修改进展填报")
 
 
 def transition_report(session: Session, actor: User, report: ProgressReport, action: str, *,
@@ -296,6 +290,6 @@ def transition_report(session: Session, actor: User, report: ProgressReport, act
         report.reviewed_at, report.reviewed_by_id = current, actor.id
         report.return_reason = reason if action == "return" else None
     label = ACTION_LABELS[action]
-    _audit(session, actor, report, action, before, REPORT_FIELDS, f"{label}{report.period_label}进展填报")
+    audit.record_change(session, actor, report, action, before, REPORT_FIELDS, f"{label}{report.period_label}进展填报")
     audit.record(session, actor, report.task, f"report_{action}", {},
                  f"{label}{report.department.name}{report.period_label}进展填报" + (f"：{reason}" if reason else ""))
