@@ -136,10 +136,6 @@ def test_a_user_sees_their_region_the_regions_below_and_the_plans_above_never_a_
     assert w.allowed(lambda u: p.can_view_plan(s, u, w.plans["p"])) == ALL
     assert w.allowed(lambda u: p.can_view_plan(s, u, w.plans["a"])) == ALL - {"h_planner"}
     assert w.allowed(lambda u: p.can_view_task(s, u, w.tasks["c"])) == ALL - {"h_planner"}
-    assert w.allowed(lambda u: p.can_view_indicator(s, u, _indicator(w, "c", "c_jk"))) == ALL - {"h_planner"}
-    assert w.allowed(lambda u: p.can_view_indicator(s, u, _indicator(w, "h", "h_gh"))) == \
-        {"p_planner", "p_head", "p_staff", "p_supervisor", "p_evaluator", "p_leader", "p_admin", "gh_planner",
-         "yz_head", "yz_staff", "h_planner"}
 
 
 # -------------------------------------------------------------------------------- roles alone
@@ -149,9 +145,7 @@ ROLE_RULES: list[tuple[Callable[[User], bool], set[str]]] = [
     (p.can_create_plan, PLANNERS),
     (p.can_import, PLANNERS),
     (p.can_supervise, {"p_supervisor", "c_supervisor"}),
-    (p.can_evaluate, {"p_evaluator", "c_evaluator"}),
     (p.can_administer, {"p_admin"}),
-    (p.can_view_overdue_list, PLANNERS | {"p_supervisor", "c_supervisor", "p_leader", "p_admin"}),
     (p.can_view_evaluations, PLANNERS | {"p_evaluator", "c_evaluator", "p_leader"}),
     (p.can_view_dashboard, ALL - {"p_head", "p_staff", "yz_head", "yz_staff", "c_head", "c_staff", "a_head"}),
 ]

@@ -135,10 +135,6 @@ def can_supervise_task(session: Session, user: User, task: Task) -> bool:
     return can_supervise(user) and task.plan.region_id in region_ids_below(session, user.region_id)
 
 
-def can_evaluate(user: User) -> bool:
-    return user.role == Role.EVALUATOR
-
-
 def can_administer(user: User) -> bool:
     return user.role == Role.ADMIN
 
@@ -166,10 +162,6 @@ def roles_required(*roles: Role) -> Callable[[F], F]:
 # --- the overdue list (逾期清单) -------------------------------------------------------------------
 
 OVERDUE_LIST_ROLES = frozenset({Role.SUPERVISOR, Role.PLANNER, Role.LEADER, Role.ADMIN})
-
-
-def can_view_overdue_list(user: User) -> bool:
-    return user.role in OVERDUE_LIST_ROLES
 
 
 def overdue_region_ids(session: Session, user: User) -> set[int]:
@@ -223,10 +215,6 @@ def can_decide_investment_adjustment(user: User, task: Task) -> bool:
 
 EVALUATION_VIEW_ROLES = frozenset({Role.EVALUATOR, Role.PLANNER, Role.LEADER})
 DASHBOARD_ROLES = frozenset({Role.LEADER, Role.EVALUATOR, Role.PLANNER, Role.SUPERVISOR, Role.ADMIN})
-
-
-def can_view_indicator(session: Session, user: User, indicator: Any) -> bool:
-    return can_view_plan(session, user, indicator.plan)
 
 
 def can_enter_indicator_value(user: User, indicator: Any) -> bool:
