@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from tracker.alerts.models import AlertLevel
-from tracker.alerts.services import OverdueFilters, overdue_counts
+from tracker.alerts.overdue import OverdueFilters, overdue_counts
 
 from ..conftest import login
 from .html import overdue_rows, table_rows

@@ -13,7 +13,7 @@ from openpyxl.utils import get_column_letter
 
 from ..spreadsheets import DATE_FORMAT, HEADER_ROW, csv_bytes, safe_text, start_table, workbook_bytes
 from ..timeutil import format_datetime
-from .services import ExportRow
+from .overdue import ExportRow
 
 # (header, width in Chinese characters)
 COLUMNS: list[tuple[str, int]] = [

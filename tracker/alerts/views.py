@@ -19,7 +19,7 @@ from ..timeutil import format_date, now, today
 from ..web import Page
 from .exports import overdue_csv, overdue_workbook
 from .models import AlertLevel, AlertTarget
-from .services import (
+from .overdue import (
     DEFAULT_DIRECTION,
     SORTS,
     OverdueFilters,
@@ -28,8 +28,8 @@ from .services import (
     iter_export_rows,
     overdue_counts,
     overdue_rows,
-    task_alerts,
 )
+from .services import task_alerts
 
 bp = Blueprint("alerts", __name__)
 

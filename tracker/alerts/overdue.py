@@ -1,0 +1,319 @@
+"""The overdue list (逾期清单): the rows, counts, filters and export rows behind the page, its JSON and its
+spreadsheets — one set of functions, so the page and the export never disagree on what is overdue."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from typing import Any, NamedTuple
+
+from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from .. import timeutil
+from ..auth.models import User
+from ..permissions import overdue_region_ids
+from ..plans.models import Plan
+from ..regions.models import Department, Region
+from ..tasks.models import OPEN_STATUSES, Milestone, Task, TaskStatus
+from .models import LEVEL_RANK, Alert, AlertLevel, AlertStatus, AlertTarget
+from .services import ACTIVE_STAGES, OPEN_MILESTONE_STATUSES
+
+SORTS = {"days": "逾期天数", "department": "责任单位", "deadline": "截止日期"}
+DEFAULT_DIRECTION = {"days": "desc", "department": "asc", "deadline": "asc"}
+
+
+@dataclass
+class OverdueFilters:
+    plan_id: int | None = None
+    region_id: int | None = None
+    department_id: int | None = None
+    level: AlertLevel | None = None
+    target: AlertTarget | None = None
+    days_min: int | None = None
+    days_max: int | None = None
+    due_from: date | None = None
+    due_to: date | None = None
+    sort: str = "days"
+    direction: str = "desc"
+
+    def __post_init__(self) -> None:
+        if self.sort not in SORTS:
+            self.sort = "days"
+        if self.direction not in ("asc", "desc"):
+            self.direction = DEFAULT_DIRECTION[self.sort]
+
+
+@dataclass
+class OverdueRow:
+    alert: Alert
+    task: Task
+    plan: Plan
+    region: Region
+    department: Department | None
+    milestone: Milestone | None
+    today: date
+
+    @property
+    def days_overdue(self) -> int:
+        """Calendar days past the deadline (negative: days left)."""
+        return (self.today - self.alert.due_date).days if self.alert.due_date else 0
+
+    @property
+    def days_text(self) -> str:
+        n = self.days_overdue
+        if n > 0:
+            return f"逾期{n}天"
+        if n == 0:
+            return "今日到期"
+        return f"剩{-n}天"
+
+    @property
+    def deadline(self) -> date | None:
+        return self.alert.due_date
+
+
+@dataclass
+class OverdueCounts:
+    by_level: dict[AlertLevel, int] = field(default_factory=dict)
+    worst: list[dict[str, Any]] = field(default_factory=list)  # the most severe departments first
+    departments: int = 0  # lead departments with alerts in the list
+    options: list[dict[str, Any]] = field(default_factory=list)  # the department filter's choices
+
+    @property
+    def rest(self) -> int:
+        """Alerts of the departments not among ``worst``."""
+        return self.total - sum(d["total"] for d in self.worst)
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_level.values())
+
+
+def _overdue_base(stmt: Select[Any], scope: set[int], filters: OverdueFilters, today: date, *,
+                  names: bool = False) -> Select[Any]:
+    """Joins and filters shared by the list, its counts and the export.
+
+    Only open alerts of items that are still open count (an item finished since the last scan drops
+    out at once). ``names`` adds the region and lead department rows for display."""
+    stmt = (
+        stmt.select_from(Alert)
+        .join(Task, Task.id == Alert.task_id)
+        .join(Plan, Plan.id == Task.plan_id)
+        .outerjoin(Milestone, Milestone.id == Alert.milestone_id)
+        .where(
+            Alert.status == AlertStatus.OPEN,
+            Alert.target.in_([AlertTarget.TASK, AlertTarget.MILESTONE]),
+            Task.status.in_(OPEN_STATUSES),
+            or_(Alert.milestone_id.is_(None), Milestone.status.in_(OPEN_MILESTONE_STATUSES)),
+        )
+    )
+    if names:
+        stmt = (stmt.join(Region, Region.id == Plan.region_id)
+                .outerjoin(Department, Department.id == Task.lead_department_id))
+    f = filters
+    if f.region_id:
+        stmt = stmt.where(Plan.region_id == (f.region_id if f.region_id in scope else -1))
+    else:
+        stmt = stmt.where(Plan.region_id.in_(scope))
+    if f.plan_id:
+        stmt = stmt.where(Task.plan_id == f.plan_id)
+    if f.department_id:
+        stmt = stmt.where(Task.lead_department_id == f.department_id)
+    if f.level:
+        stmt = stmt.where(Alert.level == f.level)
+    if f.target:
+        stmt = stmt.where(Alert.target == f.target)
+    # days overdue = today - due date, so a range of days is a range of due dates
+    if f.days_min is not None:
+        stmt = stmt.where(Alert.due_date <= today - timedelta(days=f.days_min))
+    if f.days_max is not None:
+        stmt = stmt.where(Alert.due_date >= today - timedelta(days=f.days_max))
+    if f.due_from:
+        stmt = stmt.where(Alert.due_date >= f.due_from)
+    if f.due_to:
+        stmt = stmt.where(Alert.due_date <= f.due_to)
+    return stmt
+
+
+def _order(stmt: Select[Any], filters: OverdueFilters, *, reverse: bool = False) -> Select[Any]:
+    """Most days overdue = earliest deadline; ties by alert id, so the order is stable across pages
+    (and the partial index on open alerts' due dates serves it). ``reverse`` is the exact opposite order."""
+    desc = filters.direction == "desc"
+    keys: list[tuple[Any, bool]]  # (column, ascending)
+    if filters.sort == "department":
+        keys = [(Department.name, not desc), (Department.id, not desc), (Alert.due_date, True), (Alert.id, True)]
+    else:
+        earliest_first = desc if filters.sort == "days" else not desc
+        keys = [(Alert.due_date, earliest_first), (Alert.id, earliest_first)]
+    return stmt.order_by(*(column.asc() if ascending != reverse else column.desc() for column, ascending in keys))
+
+
+def overdue_rows(session: Session, user: User, filters: OverdueFilters, *, limit: int | None = None,
+                 offset: int = 0, today: date | None = None, total: int | None = None) -> list[OverdueRow]:
+    """One page of the list: the page's alert ids first (a narrow query), then their rows.
+
+    Given the list's ``total``, a page in the second half is read from the end in the opposite order,
+    so the database skips at most half the list to reach any page."""
+    today = today or timeutil.today()
+    scope = overdue_region_ids(session, user)
+    from_end = limit is not None and total is not None and offset > total // 2
+    base = _overdue_base(select(Alert.id), scope, filters, today, names=filters.sort == "department")
+    ids_stmt = _order(base, filters, reverse=from_end)
+    if limit is not None and total is not None and from_end:
+        limit = max(0, min(limit, total - offset))
+        ids_stmt = ids_stmt.limit(limit).offset(max(0, total - offset - limit))
+    elif limit is not None:
+        ids_stmt = ids_stmt.limit(limit).offset(offset)
+    ids = list(session.scalars(ids_stmt))
+    if from_end:
+        ids.reverse()
+    if not ids:
+        return []
+    rows = session.execute(
+        select(Alert, Task, Plan, Region, Department, Milestone).select_from(Alert)
+        .join(Task, Task.id == Alert.task_id).join(Plan, Plan.id == Task.plan_id)
+        .join(Region, Region.id == Plan.region_id)
+        .outerjoin(Department, Department.id == Task.lead_department_id)
+        .outerjoin(Milestone, Milestone.id == Alert.milestone_id)
+        .where(Alert.id.in_(ids))
+    ).all()
+    position = {alert_id: i for i, alert_id in enumerate(ids)}
+    return [OverdueRow(*row, today=today) for row in sorted(rows, key=lambda r: position[r[0].id])]
+
+
+class ExportRow(NamedTuple):
+    """One row of the export: plain column values, no ORM objects (tens of thousands of rows)."""
+
+    level: AlertLevel
+    target: AlertTarget
+    plan: str
+    region: str
+    code: str
+    title: str
+    milestone: str | None
+    department: str | None
+    responsible: str | None
+    deadline: date | None
+    status: TaskStatus
+    progress: int
+    raised_on: date
+    today: date
+
+    @property
+    def days_overdue(self) -> int:
+        return (self.today - self.deadline).days if self.deadline else 0
+
+
+def iter_export_rows(session: Session, user: User, filters: OverdueFilters,
+                     today: date | None = None, batch: int = 2000) -> Iterable[ExportRow]:
+    """Every row of the filtered list in the list's order, as plain values fetched in batches."""
+    today = today or timeutil.today()
+    scope = overdue_region_ids(session, user)
+    stmt = _order(_overdue_base(select(
+        Alert.level, Alert.target, Plan.short_name, Region.name, Task.code, Task.title, Milestone.title,
+        Department.name, Task.responsible_person, Alert.due_date, Task.status, Task.progress, Alert.raised_on,
+    ), scope, filters, today, names=True), filters).execution_options(yield_per=batch)
+    for row in session.execute(stmt):
+        yield ExportRow(*row, today)
+
+
+def overdue_counts(session: Session, user: User, filters: OverdueFilters, today: date | None = None, *,
+                   worst: int = 15, options_region: int | None = None) -> OverdueCounts:
+    """Counts of the filtered list by level, and by lead department, in one grouped query.
+
+    A province's list spans some two thousand departments, so the database ranks them and returns only
+    the ``worst`` most severe (most 严重逾期, then most alerts), the filtered department, and those of
+    ``options_region`` (the department filter's choices), with the totals over all of them beside each
+    row. The department filter is applied to the ranked rows rather than before grouping, so the choices
+    still list every department the other filters leave."""
+    today = today or timeutil.today()
+    scope = overdue_region_ids(session, user)
+    levels = list(AlertLevel)
+    grouped = _overdue_base(
+        select(Task.lead_department_id.label("department_id"), func.count().label("total"),
+               *(func.sum(case((Alert.level == level, 1), else_=0)).label(level.value) for level in levels)),
+        scope, replace(filters, department_id=None), today,
+    ).group_by(Task.lead_department_id).subquery()
+    region_code = func.coalesce(Region.code, "")
+    sort_order = func.coalesce(Department.sort_order, 0)
+    ranked = (
+        select(grouped, Department.name, Department.region_id, Region.name.label("region"),
+               region_code.label("region_code"), sort_order.label("sort_order"),
+               func.row_number().over(order_by=(grouped.c[AlertLevel.SEVERE.value].desc(), grouped.c.total.desc(),
+                                                region_code, sort_order, grouped.c.department_id)).label("rank"),
+               func.count().over().label("departments"),
+               *(func.sum(grouped.c[level.value]).over().label(f"all_{level.value}") for level in levels))
+        .select_from(grouped)
+        .outerjoin(Department, Department.id == grouped.c.department_id)
+        .outerjoin(Region, Region.id == Department.region_id)
+    ).subquery()
+    wanted = [ranked.c.rank <= (0 if filters.department_id else worst)]
+    if filters.department_id:
+        wanted.append(ranked.c.department_id == filters.department_id)
+    if options_region is not None:
+        wanted.append(ranked.c.region_id == options_region)
+    rows = session.execute(select(ranked).where(or_(*wanted)).order_by(ranked.c.rank)).mappings().all()
+
+    counts = OverdueCounts()
+    entries = [{
+        "id": r["department_id"], "name": r["name"] or "（未指定）", "region_id": r["region_id"],
+        "region": r["region"] or "", "total": r["total"], "rank": r["rank"],
+        "order": (r["region_code"], r["sort_order"], r["department_id"] or 0),
+        "levels": {level: r[level.value] for level in levels if r[level.value]},
+    } for r in rows]
+    if filters.department_id:
+        counts.worst = [e for e in entries if e["id"] == filters.department_id]
+        counts.departments = len(counts.worst)
+        counts.by_level = counts.worst[0]["levels"] if counts.worst else {}
+    elif rows:
+        counts.worst = [e for e in entries if e["rank"] <= worst]
+        counts.departments = rows[0]["departments"]
+        counts.by_level = {level: int(n) for level in levels if (n := rows[0][f"all_{level.value}"])}
+    counts.by_level = dict(sorted(counts.by_level.items(), key=lambda kv: -LEVEL_RANK[kv[0]]))
+    counts.options = sorted((e for e in entries if e["id"] and (e["region_id"] == options_region
+                                                                  or e["id"] == filters.department_id)),
+                            key=lambda e: e["order"])
+    return counts
+
+
+def filter_choices(session: Session, user: User) -> dict[str, Any]:
+    """Plans and regions the filters offer (those in the user's scope)."""
+    scope = overdue_region_ids(session, user)
+    plans = list(session.scalars(
+        select(Plan).where(Plan.region_id.in_(scope), Plan.stage.in_(ACTIVE_STAGES))
+        .order_by(Plan.level, Plan.region_id, Plan.start_year.desc(), Plan.id)
+    ))
+    regions = list(session.scalars(select(Region).where(Region.id.in_(scope)).order_by(Region.code)))
+    return {"plans": plans, "regions": regions}
+
+
+OUT_OF_SCOPE = "不在您的管辖范围内"
+
+
+def describe_filters(session: Session, user: User, filters: OverdueFilters) -> list[str]:
+    """The filters in words (the export's title row). A plan, region or department outside the user's
+    scope is not named (its rows are not listed either)."""
+    f, scope = filters, overdue_region_ids(session, user)
+    parts = []
+    if f.plan_id and (plan := session.get(Plan, f.plan_id)):
+        parts.append(f"规划：{plan.short_name if plan.region_id in scope else OUT_OF_SCOPE}")
+    if f.region_id and (region := session.get(Region, f.region_id)):
+        parts.append(f"地区：{region.name if region.id in scope else OUT_OF_SCOPE}")
+    if f.department_id and (dept := session.get(Department, f.department_id)):
+        parts.append(f"牵头单位：{dept.name if dept.region_id in scope else OUT_OF_SCOPE}")
+    if f.level:
+        parts.append(f"预警等级：{f.level.label}")
+    if f.target:
+        parts.append(f"类型：{f.target.label}")
+    if f.days_min is not None or f.days_max is not None:
+        lo = "" if f.days_min is None else f"{f.days_min}天"
+        hi = "" if f.days_max is None else f"{f.days_max}天"
+        parts.append(f"逾期天数：{lo}至{hi}" if lo and hi else f"逾期天数：{'不少于' + lo if lo else '不超过' + hi}")
+    if f.due_from or f.due_to:
+        parts.append(f"截止日期：{timeutil.format_date(f.due_from) or '不限'}至{timeutil.format_date(f.due_to) or '不限'}")
+    direction = "从多到少" if f.sort == "days" and f.direction == "desc" else (
+        "从少到多" if f.sort == "days" else ("降序" if f.direction == "desc" else "升序"))
+    parts.append(f"排序：{SORTS[f.sort]}{direction}")
+    return parts
