@@ -46,7 +46,7 @@ TARGETS = {
     # The scan's level and status rules, not the whole file (the list queries below them have their own tests).
     "alerts": Target("tracker/alerts/services.py", (
         "tests/alerts/test_level_rules.py", "tests/alerts/test_scan_versions.py", "tests/alerts/test_scan.py"),
-        frozenset({"thresholds", "level_of", "_level_case", "_sync_statuses", "_task_candidate",
+        frozenset({"thresholds", "level_rules", "level_of", "_level_case", "_sync_statuses", "_task_candidate",
                    "_milestone_candidate"})),
 }
 

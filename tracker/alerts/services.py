@@ -9,7 +9,8 @@ before", "severe before", "due soon until"); the database compares deadlines wit
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import operator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -123,27 +124,29 @@ def thresholds(calendar: WorkCalendar, rules: AlertRules, today: date) -> Thresh
     )
 
 
+def level_rules(th: Thresholds) -> list[tuple[AlertLevel, Callable[[Any, Any], Any], date]]:
+    """The deadline rule, most severe first: (level, comparison, bound) — a deadline ``d`` is at the first
+    level whose ``comparison(d, bound)`` holds. ``level_of`` asks it of a date in Python and ``_level_case``
+    of a column in SQL, so the two cannot drift apart."""
+    rules: list[tuple[AlertLevel, Callable[[Any, Any], Any], date]] = [
+        (AlertLevel.SEVERE, operator.lt, th.severe_before),
+        (AlertLevel.OVERDUE, operator.lt, th.overdue_before),
+    ]
+    if th.due_soon_until is not None:
+        rules.append((AlertLevel.DUE_SOON, operator.le, th.due_soon_until))
+    return rules
+
+
 def level_of(deadline: date | None, th: Thresholds) -> AlertLevel | None:
     """The deadline-rule level of one open item (the scan does the same in SQL)."""
     if deadline is None:
         return None
-    if deadline < th.severe_before:
-        return AlertLevel.SEVERE
-    if deadline < th.overdue_before:
-        return AlertLevel.OVERDUE
-    if th.due_soon_until is not None and deadline <= th.due_soon_until:
-        return AlertLevel.DUE_SOON
-    return None
+    return next((level for level, compare, bound in level_rules(th) if compare(deadline, bound)), None)
 
 
 def _level_case(column: Any, th: Thresholds) -> ColumnElement[Any]:
-    whens: list[tuple[Any, Any]] = [
-        (column < literal(th.severe_before, Date), literal(AlertLevel.SEVERE.value)),
-        (column < literal(th.overdue_before, Date), literal(AlertLevel.OVERDUE.value)),
-    ]
-    if th.due_soon_until is not None:
-        whens.append((column <= literal(th.due_soon_until, Date), literal(AlertLevel.DUE_SOON.value)))
-    return case(*whens, else_=null())
+    return case(*[(compare(column, literal(bound, Date)), literal(level.value))
+                  for level, compare, bound in level_rules(th)], else_=null())
 
 
 def calendar_years_for(today: date) -> set[int]:
