@@ -1,15 +1,19 @@
-"""调整申请: the lead department asks to move a deadline or change an indicator's target;
-the planner of the plan's region approves or rejects. An approved change is applied to the item
-with the old value kept in the request and in the audit trail; an approved deadline is re-evaluated at
-once (the day's overdue scan runs again in the same transaction), so the item leaves the overdue list
-and its status is set back as soon as the approval is saved."""
+"""调整申请: the lead department asks to move a deadline or change an indicator's target (and a project's
+owner unit to change its total investment, asked for in :mod:`tracker.projects.services`); the planner of
+the plan's region approves or rejects. One `decide` and one `withdraw` serve every kind; KINDS says what
+an approval applies for each. An approved change is applied to the item with the old value kept in the
+request and in the audit trail; an approved deadline is re-evaluated at once (the day's overdue scan runs
+again in the same transaction), so the item leaves the overdue list and its status is set back as soon as
+the approval is saved."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
@@ -20,12 +24,16 @@ from ..auth.models import Role, User
 from ..errors import DomainError, InvalidTransition, PermissionDenied
 from ..indicators.models import Indicator
 from ..indicators.targets import parse_target
-from ..permissions import can_decide_request
+from ..permissions import (
+    can_decide_investment_adjustment,
+    can_decide_request,
+    can_request_investment_adjustment,
+    require,
+)
+from ..projects import services as projects
 from ..tasks.models import Milestone, Task
 from ..timeutil import format_date, now
 from .models import AdjustmentKind, AdjustmentRequest, AdjustmentState
-
-REQUEST_FIELDS = ["state", "decision_comment", "decided_at"]
 
 
 def _pending(session: Session, **item: int) -> AdjustmentRequest | None:
@@ -104,60 +112,125 @@ def request_target(session: Session, actor: User, indicator: Indicator, new_targ
     return req
 
 
-def decide(session: Session, actor: User, req: AdjustmentRequest, *, approve: bool, comment: str | None) -> None:
-    if not can_decide_request(actor, req):
-        raise PermissionDenied("只有本级规划处可以审批调整申请。")
-    if req.state != AdjustmentState.PENDING:
-        raise InvalidTransition(f"该申请已{req.state.label}，不能再审批。")
-    comment = (comment or "").strip() or None
-    if not approve and not comment:
-        raise DomainError("驳回须写明理由。", field="comment")
-    before = audit.snapshot(req, REQUEST_FIELDS)
-    req.state = AdjustmentState.APPROVED if approve else AdjustmentState.REJECTED
-    req.decided_by_id, req.decided_at, req.decision_comment = actor.id, now(), comment
-    session.flush()
-    audit.record(session, actor, req, req.state.value, audit.diff(before, audit.snapshot(req, REQUEST_FIELDS)),
-                 f"{'批准' if approve else '驳回'}调整申请")
-    if approve:
-        _apply(session, actor, req)
-        if req.kind == AdjustmentKind.DEADLINE:
-            # Idempotent and set-based: on a day already scanned only the moved item changes.
-            scan(session)
+# ---------------------------------------------------------------- deciding and withdrawing
 
 
-def _apply(session: Session, actor: User, req: AdjustmentRequest) -> None:
+def _apply_deadline(session: Session, actor: User, req: AdjustmentRequest) -> None:
+    """The task's deadline, or the milestone's planned date, moves; the item is re-evaluated at once
+    (idempotent and set-based: on a day already scanned only the moved item changes)."""
     note = f"经批准的调整申请 #{req.id}：{req.reason}"
-    if req.kind == AdjustmentKind.DEADLINE and req.milestone is not None:
+    assert req.new_date is not None
+    if req.milestone is not None:
         m = req.milestone
-        changes = {"due_date": [m.due_date.isoformat(), req.new_date.isoformat()]}  # type: ignore[union-attr]
-        m.due_date = req.new_date  # type: ignore[assignment]
+        changes = {"due_date": [m.due_date.isoformat(), req.new_date.isoformat()]}
+        m.due_date = req.new_date
         session.flush()
         audit.record(session, actor, m, "adjusted", changes, note)
         audit.record(session, actor, m.task, "adjusted", {f"节点“{m.title}”计划日期": changes["due_date"]}, note)
-    elif req.kind == AdjustmentKind.DEADLINE:
+    else:
         task = req.task
-        assert task is not None and req.new_date is not None
+        assert task is not None
         changes = {"deadline": [task.deadline.isoformat() if task.deadline else None, req.new_date.isoformat()]}
         task.deadline = req.new_date
         session.flush()
         audit.record(session, actor, task, "adjusted", changes, note)
-    elif req.kind == AdjustmentKind.TARGET:
-        ind = req.indicator
-        assert ind is not None and req.new_value is not None
-        rule = parse_target(req.new_value, ind.name)
-        changes = {"target_text": [ind.target_text, req.new_value]}
-        ind.target_text, ind.target_rule, ind.direction = req.new_value, rule.to_json(), rule.direction
-        session.flush()
-        audit.record(session, actor, ind, "adjusted", changes, note)
-    else:
-        raise InvalidTransition("投资调整请在重大项目页面办理。")
+    scan(session)
+
+
+def _apply_target(session: Session, actor: User, req: AdjustmentRequest) -> None:
+    """The indicator's target (as written and as understood) becomes the requested one."""
+    ind = req.indicator
+    assert ind is not None and req.new_value is not None
+    rule = parse_target(req.new_value, ind.name)
+    changes = {"target_text": [ind.target_text, req.new_value]}
+    ind.target_text, ind.target_rule, ind.direction = req.new_value, rule.to_json(), rule.direction
+    session.flush()
+    audit.record(session, actor, ind, "adjusted", changes, f"经批准的调整申请 #{req.id}：{req.reason}")
+
+
+@dataclass(frozen=True)
+class KindRules:
+    """What deciding and withdrawing a request of one kind means."""
+
+    noun: str  # what the audit summaries call the request
+    may_decide: Callable[[User, AdjustmentRequest], bool]
+    decide_denied: str
+    may_withdraw: Callable[[User, AdjustmentRequest], bool]
+    withdraw_denied: str
+    apply: Callable[[Session, User, AdjustmentRequest], None]  # what an approval changes
+    check: Callable[[Session, AdjustmentRequest], None] | None = None  # refuses an approval (DomainError)
+    # How a refusal names a request that is no longer pending ("{state}" is the state's label, e.g. 已批准).
+    settled: str = "该申请{state}，不能{what}。"
+
+
+def _project_task(req: AdjustmentRequest) -> Task:
+    assert req.project is not None
+    return req.project.task
+
+
+def _own_request(user: User, req: AdjustmentRequest) -> bool:
+    return req.requested_by_id == user.id
+
+
+KINDS: dict[AdjustmentKind, KindRules] = {
+    AdjustmentKind.DEADLINE: KindRules(
+        "调整申请", can_decide_request, "只有本级规划处可以审批调整申请。",
+        _own_request, "只能撤回自己提交的申请。", _apply_deadline),
+    AdjustmentKind.TARGET: KindRules(
+        "调整申请", can_decide_request, "只有本级规划处可以审批调整申请。",
+        _own_request, "只能撤回自己提交的申请。", _apply_target),
+    # The owner unit's head may withdraw a request another head of the unit made.
+    AdjustmentKind.INVESTMENT: KindRules(
+        "投资调整申请",
+        lambda user, req: can_decide_investment_adjustment(user, _project_task(req)),
+        "只有本级规划处可以审批投资调整申请。",
+        lambda user, req: _own_request(user, req) or can_request_investment_adjustment(user, _project_task(req)),
+        "只有申请单位可以撤回申请。",
+        projects.apply_total_change, projects.check_total_change),
+}
+DECIDED_MEANWHILE = "该申请刚刚已被他人审批，请刷新页面查看结果。"
+
+
+def _settle(session: Session, req: AdjustmentRequest, state: AdjustmentState, **values: Any) -> None:
+    """Move a pending request on — only if it is still pending: of two decisions (or a decision and a
+    withdrawal) made at once, the second finds it settled and is refused, whichever database."""
+    done = session.execute(
+        update(AdjustmentRequest)
+        .where(AdjustmentRequest.id == req.id, AdjustmentRequest.state == AdjustmentState.PENDING)
+        .values(state=state, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        raise InvalidTransition(DECIDED_MEANWHILE)
+    session.refresh(req)
+
+
+def decide(session: Session, actor: User, req: AdjustmentRequest, *, approve: bool, comment: str | None) -> None:
+    """The planner approves (the kind's change is applied once) or rejects (with a reason) a pending request."""
+    rules = KINDS[req.kind]
+    require(rules.may_decide(actor, req), rules.decide_denied)
+    if req.state != AdjustmentState.PENDING:
+        raise InvalidTransition(rules.settled.format(state=req.state.label, what="再审批"))
+    comment = (comment or "").strip() or None
+    if not approve and not comment:
+        raise DomainError("驳回须写明理由。", field="comment")
+    if approve and rules.check is not None:
+        rules.check(session, req)
+    state = AdjustmentState.APPROVED if approve else AdjustmentState.REJECTED
+    _settle(session, req, state, decided_by_id=actor.id, decided_at=now(), decision_comment=comment)
+    audit.record(session, actor, req, "approve" if approve else "reject",
+                 {"state": [AdjustmentState.PENDING.label, state.label]},
+                 f"{'批准' if approve else '驳回'}{rules.noun}" + (f"：{comment}" if comment else ""))
+    if approve:
+        rules.apply(session, actor, req)
 
 
 def withdraw(session: Session, actor: User, req: AdjustmentRequest) -> None:
-    if req.requested_by_id != actor.id:
-        raise PermissionDenied("只能撤回自己提交的申请。")
+    """The requesting unit takes back a request that is still pending."""
+    rules = KINDS[req.kind]
+    require(rules.may_withdraw(actor, req), rules.withdraw_denied)
     if req.state != AdjustmentState.PENDING:
-        raise InvalidTransition(f"该申请已{req.state.label}，不能撤回。")
-    req.state = AdjustmentState.WITHDRAWN
-    session.flush()
-    audit.record(session, actor, req, "withdraw", {"state": ["待审批", "已撤回"]}, "撤回调整申请")
+        raise InvalidTransition(rules.settled.format(state=req.state.label, what="撤回"))
+    _settle(session, req, AdjustmentState.WITHDRAWN)
+    audit.record(session, actor, req, "withdraw", {"state": [AdjustmentState.PENDING.label, req.state.label]},
+                 f"撤回{rules.noun}")

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Date, and_, exists, func, literal, select, text, update
 from sqlalchemy.orm import Session, selectinload
 
-from .. import audit
+from .. import audit, review
 from ..alerts.models import Alert, AlertLevel, AlertRule, AlertStatus, AlertTarget
 from ..auth.models import User
 from ..errors import DomainError, InvalidTransition
@@ -366,47 +366,54 @@ def save_values(session: Session, actor: User, plan: Plan, year: int, rows: Sequ
     return changed
 
 
+def _check_reason_length(session: Session, value: IndicatorValue, action: str, reason: str | None) -> None:
+    if reason is not None and len(reason) > NOTE_MAX:
+        raise DomainError(f"退回原因不能超过{NOTE_MAX}字。", field="reason")
+
+
+# Why a value cannot be confirmed or returned, in its own words (the table refuses the rest).
+VALUE_REFUSALS = {
+    (ValueState.CONFIRMED, review.CONFIRM): "该监测值已经确认。",
+    (ValueState.RETURNED, review.CONFIRM): "该监测值已退回，须由牵头单位修改并重新提交后才能确认。",
+    (ValueState.CONFIRMED, review.RETURN): "该监测值已经确认，不能退回；如需更正请直接修改。",
+    (ValueState.RETURNED, review.RETURN): "该监测值已经退回，等待牵头单位修改。",
+}
+
+# An indicator value goes round the review lifecycle without a draft: entering it (已填报) submits it, and
+# saving a returned value submits it again (`save_value`, which also empties the review's stamps). The
+# planner of the plan's region confirms it or returns it; each is stamped in its own columns
+# (confirmed_at / returned_at), and neither empties the other's.
+VALUE_REVIEW = review.Reviewed(
+    states={review.Stage.SUBMITTED: ValueState.ENTERED, review.Stage.CONFIRMED: ValueState.CONFIRMED,
+            review.Stage.RETURNED: ValueState.RETURNED},
+    may={
+        review.CONFIRM: (lambda user, value: can_confirm_indicator_value(user, value.indicator),
+                         "只有本级规划处可以确认监测值。"),
+        review.RETURN: (lambda user, value: can_confirm_indicator_value(user, value.indicator),
+                        "只有本级规划处可以退回监测值。"),
+    },
+    stamps={
+        review.CONFIRM: review.Stamp("confirmed_at", "confirmed_by_id"),
+        review.RETURN: review.Stamp("returned_at", "returned_by_id"),
+    },
+    fields=VALUE_FIELDS,
+    refused=lambda value, action: VALUE_REFUSALS.get(
+        (value.state, action), f"该监测值当前为“{value.state.label}”，不能{review.action_label(action)}。"),
+    summary=lambda value, label, reason: (f"{label}{value.indicator.name}{value.year}年监测值"
+                                          + (f"：{reason}" if reason else "")),
+    check=_check_reason_length,
+)
+
+
 def confirm_value(session: Session, actor: User, value: IndicatorValue, version: int | None) -> None:
-    indicator = value.indicator
-    require(can_confirm_indicator_value(actor, indicator), "只有本级规划处可以确认监测值。")
-    check_version(session, value, version)
-    if value.state == ValueState.CONFIRMED:
-        raise InvalidTransition("该监测值已经确认。")
-    if value.state == ValueState.RETURNED:
-        raise InvalidTransition("该监测值已退回，须由牵头单位修改并重新提交后才能确认。")
-    before = audit.snapshot(value, VALUE_FIELDS)
-    value.state = ValueState.CONFIRMED
-    value.confirmed_by_id = actor.id
-    value.confirmed_at = now()
-    session.flush()
-    audit.record(session, actor, value, "confirm", audit.diff(before, audit.snapshot(value, VALUE_FIELDS)),
-                 f"确认{indicator.name}{value.year}年监测值")
+    review.move(session, actor, VALUE_REVIEW, value, review.CONFIRM, version=version)
 
 
 def return_value(session: Session, actor: User, value: IndicatorValue, reason: str | None,
                  version: int | None) -> None:
     """退回: the planner sends an entered value back to the lead department with a reason; the department
     corrects it and saves it again, which re-submits it as 已填报."""
-    indicator = value.indicator
-    require(can_confirm_indicator_value(actor, indicator), "只有本级规划处可以退回监测值。")
-    check_version(session, value, version)
-    if value.state == ValueState.CONFIRMED:
-        raise InvalidTransition("该监测值已经确认，不能退回；如需更正请直接修改。")
-    if value.state == ValueState.RETURNED:
-        raise InvalidTransition("该监测值已经退回，等待牵头单位修改。")
-    reason = _clean(reason)
-    if reason is None:
-        raise DomainError("退回须写明原因。", field="reason")
-    if len(reason) > NOTE_MAX:
-        raise DomainError(f"退回原因不能超过{NOTE_MAX}字。", field="reason")
-    before = audit.snapshot(value, VALUE_FIELDS)
-    value.state = ValueState.RETURNED
-    value.return_reason = reason
-    value.returned_by_id = actor.id
-    value.returned_at = now()
-    session.flush()
-    audit.record(session, actor, value, "return", audit.diff(before, audit.snapshot(value, VALUE_FIELDS)),
-                 f"退回{indicator.name}{value.year}年监测值：{reason}")
+    review.move(session, actor, VALUE_REVIEW, value, review.RETURN, reason=reason, version=version)
 
 
 def confirm_year(session: Session, actor: User, plan: Plan, year: int) -> int:
@@ -447,8 +454,7 @@ def judge_by_hand(session: Session, actor: User, value: IndicatorValue, judgemen
         value.judged_by_id = actor.id
         value.judged_at = now()
         summary = f"评判{indicator.name}{value.year}年监测值为“{judgement.label}”"
-    session.flush()
-    audit.record(session, actor, value, "judge", audit.diff(before, audit.snapshot(value, VALUE_FIELDS)), summary)
+    audit.record_change(session, actor, value, "judge", before, VALUE_FIELDS, summary)
 
 
 # ---------------------------------------------------------------------------------------------------

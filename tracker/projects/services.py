@@ -15,17 +15,16 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
-from .. import audit
+from .. import audit, review
 from ..adjustments.models import AdjustmentKind, AdjustmentRequest, AdjustmentState
 from ..auth.models import User
 from ..errors import DomainError, InvalidTransition, NotFound, StaleObject
 from ..permissions import (
-    can_decide_investment_adjustment,
     can_edit_project_register,
     can_enter_investment,
     can_keep_project_register,
@@ -62,16 +61,6 @@ ZERO = Decimal(0)
 PROJECT_FIELDS = ["kind", "status", "region", "content", "total_investment", "total_tbd", "period_investment",
                   "period_tbd", "start_year", "end_year", "version_id"]
 INVESTMENT_FIELDS = ["year", "planned", "completed", "note", "state", "return_reason", "version_id"]
-
-# (state, action) -> new state: a year's completed investment goes round like a progress report.
-INVESTMENT_TRANSITIONS: dict[tuple[ReportState, str], ReportState] = {
-    (ReportState.DRAFT, "submit"): ReportState.SUBMITTED,
-    (ReportState.RETURNED, "submit"): ReportState.SUBMITTED,
-    (ReportState.SUBMITTED, "confirm"): ReportState.CONFIRMED,
-    (ReportState.SUBMITTED, "return"): ReportState.RETURNED,
-}
-EDITABLE_STATES = frozenset({ReportState.DRAFT, ReportState.RETURNED})
-ACTION_LABELS = {"submit": "提交", "confirm": "确认", "return": "退回"}
 
 # Finishing these nodes moves the project on (never back): 开工 → 在建, 竣工验收 → 已竣工, 投入使用 → 已投用.
 NODE_MOVES_STATUS = {
@@ -591,40 +580,49 @@ def save_investment(session: Session, actor: User, project: KeyProject, year: in
     return inv
 
 
+def _check_submitted_figure(session: Session, inv: ProjectInvestment, action: str, reason: str | None) -> None:
+    """A figure is sent or confirmed only when there is one, and only within the project's total."""
+    if action in (review.SUBMIT, review.CONFIRM):
+        if inv.completed is None:
+            raise DomainError("该年度尚未填写完成投资。", field="completed")
+        _check_ceiling(inv.project, inv.year, inv.completed)
+
+
+def _investment_summary(inv: ProjectInvestment, label: str, reason: str | None) -> str:
+    amount = shown(inv.completed, unit_of(inv.project)) if inv.completed is not None else ""
+    return f"{label}{inv.year}年完成投资{amount}" + (f"：{reason}" if reason else "")
+
+
+# A year's completed investment goes round the review lifecycle like a progress report: the owner unit's
+# head submits it, the planner of the plan's region confirms or returns it. Only the confirmation is
+# stamped (confirmed_at), and a return takes it away again; there is no submission stamp.
+INVESTMENT_REVIEW = review.Reviewed(
+    states={stage: ReportState(stage.value) for stage in review.Stage},
+    may={
+        review.SUBMIT: (lambda user, inv: can_submit_investment(user, inv.project.task),
+                        "完成投资须由责任单位负责人提交。"),
+        review.CONFIRM: (lambda user, inv: can_review_investment(user, inv.project.task),
+                         "只有本级规划处可以确认或退回完成投资。"),
+        review.RETURN: (lambda user, inv: can_review_investment(user, inv.project.task),
+                        "只有本级规划处可以确认或退回完成投资。"),
+    },
+    stamps={
+        review.SUBMIT: review.Stamp(clear=("return_reason",)),
+        review.CONFIRM: review.Stamp("confirmed_at", "confirmed_by_id", clear=("return_reason",)),
+        review.RETURN: review.Stamp(clear=("confirmed_at", "confirmed_by_id")),
+    },
+    fields=INVESTMENT_FIELDS,
+    refused=lambda inv, action: f"{inv.year}年完成投资当前为“{inv.state.label}”，不能{review.action_label(action)}。",
+    summary=_investment_summary,
+    check=_check_submitted_figure,
+)
+EDITABLE_STATES = INVESTMENT_REVIEW.editable
+
 
 def transition_investment(session: Session, actor: User, inv: ProjectInvestment, action: str, *,
                           reason: str | None = None, version: int | None = None) -> None:
     """submit (the owner unit's head), confirm or return with a reason (the planner of the plan's region)."""
-    target = INVESTMENT_TRANSITIONS.get((inv.state, action))
-    if target is None:
-        raise InvalidTransition(f"{inv.year}年完成投资当前为“{inv.state.label}”，不能{ACTION_LABELS.get(action, action)}。")
-    project = inv.project
-    if action == "submit":
-        require(can_submit_investment(actor, project.task), "完成投资须由责任单位负责人提交。")
-    else:
-        require(can_review_investment(actor, project.task), "只有本级规划处可以确认或退回完成投资。")
-    check_version(session, inv, version)
-    reason = (reason or "").strip() or None
-    if action == "return" and not reason:
-        raise DomainError("退回须写明原因。", field="reason")
-    if action in ("submit", "confirm"):
-        if inv.completed is None:
-            raise DomainError("该年度尚未填写完成投资。", field="completed")
-        _check_ceiling(project, inv.year, inv.completed)
-    before = audit.snapshot(inv, INVESTMENT_FIELDS)
-    inv.state = target
-    if action == "confirm":
-        inv.confirmed_at, inv.confirmed_by_id = now(), actor.id
-        inv.return_reason = None
-    elif action == "return":
-        inv.return_reason = reason
-        inv.confirmed_at = inv.confirmed_by_id = None
-    else:
-        inv.return_reason = None
-    unit = unit_of(project)
-    amount = shown(inv.completed, unit) if inv.completed is not None else ""
-    audit.record_change(session, actor, inv, action, before, INVESTMENT_FIELDS,
-           f"{ACTION_LABELS[action]}{inv.year}年完成投资{amount}" + (f"：{reason}" if reason else ""))
+    review.move(session, actor, INVESTMENT_REVIEW, inv, action, reason=reason, version=version)
 
 
 # ------------------------------------------------------------------------------------------ construction nodes
@@ -703,58 +701,45 @@ def request_total_change(session: Session, actor: User, project: KeyProject, *, 
     return req
 
 
+def check_total_change(session: Session, req: AdjustmentRequest) -> None:
+    """Before an investment adjustment is approved: the new total may not fall below what is entered."""
+    project = req.project
+    assert project is not None
+    entered = _sum(i.completed for i in project.investments)
+    if Decimal(req.new_value or "0") < entered:
+        raise DomainError(f"调整后的总投资低于已填报的累计完成投资（{shown(entered, unit_of(project))}），不能批准。",
+                          field="comment")
+
+
+def apply_total_change(session: Session, actor: User, req: AdjustmentRequest) -> None:
+    """An approved investment adjustment: the project's total becomes the requested one."""
+    project = req.project
+    assert project is not None
+    new_total = Decimal(req.new_value or "0")
+    before = audit.snapshot(project, PROJECT_FIELDS)
+    project.total_investment, project.total_tbd = new_total, False
+    audit.record_change(session, actor, project, "adjust_total", before, PROJECT_FIELDS,
+                        f"批准投资调整申请 #{req.id}，总投资调整为{shown(new_total, unit_of(project))}")
+
+
+def _investment_request(req: AdjustmentRequest) -> AdjustmentRequest:
+    if req.kind != AdjustmentKind.INVESTMENT or req.project is None:
+        raise NotFound("该申请不是投资调整申请。")
+    return req
+
+
 def decide_adjustment(session: Session, actor: User, req: AdjustmentRequest, *, approve: bool,
                       comment: str | None) -> None:
     """The planner approves (the new total takes effect) or rejects (with a reason) a pending request."""
-    if req.kind != AdjustmentKind.INVESTMENT or req.project is None:
-        raise NotFound("该申请不是投资调整申请。")
-    project = req.project
-    require(can_decide_investment_adjustment(actor, project.task), "只有本级规划处可以审批投资调整申请。")
-    if req.state != AdjustmentState.PENDING:
-        raise InvalidTransition(f"该申请{req.state.label}，不能再审批。")
-    comment = (comment or "").strip() or None
-    if not approve and not comment:
-        raise DomainError("驳回须写明理由。", field="comment")
-    new_total = Decimal(req.new_value or "0")
-    unit = unit_of(project)
-    if approve:
-        entered = _sum(i.completed for i in project.investments)
-        if new_total < entered:
-            raise DomainError(f"调整后的总投资低于已填报的累计完成投资（{shown(entered, unit)}），不能批准。",
-                              field="comment")
-    state = AdjustmentState.APPROVED if approve else AdjustmentState.REJECTED
-    at = now()
-    done = session.execute(
-        update(AdjustmentRequest)
-        .where(AdjustmentRequest.id == req.id, AdjustmentRequest.state == AdjustmentState.PENDING)
-        .values(state=state, decided_by_id=actor.id, decided_at=at, decision_comment=comment)
-        .execution_options(synchronize_session=False)
-    )
-    if done.rowcount != 1:  # type: ignore[attr-defined]
-        raise InvalidTransition("该申请刚刚已被他人审批，请刷新页面查看结果。")
-    session.refresh(req)
-    label = "批准" if approve else "驳回"
-    audit.record(session, actor, req, "approve" if approve else "reject", {"state": ["待审批", state.label]},
-                 f"{label}投资调整申请" + (f"：{comment}" if comment else ""))
-    if approve:
-        before = audit.snapshot(project, PROJECT_FIELDS)
-        project.total_investment, project.total_tbd = new_total, False
-        session.flush()
-        audit.record(session, actor, project, "adjust_total",
-                     audit.diff(before, audit.snapshot(project, PROJECT_FIELDS)),
-                     f"批准投资调整申请 #{req.id}，总投资调整为{shown(new_total, unit)}")
+    from ..adjustments import services as adjustments  # which imports this module for the rules above
+
+    adjustments.decide(session, actor, _investment_request(req), approve=approve, comment=comment)
 
 
 def withdraw_adjustment(session: Session, actor: User, req: AdjustmentRequest) -> None:
-    if req.project is None or req.kind != AdjustmentKind.INVESTMENT:
-        raise NotFound("该申请不是投资调整申请。")
-    require(req.requested_by_id == actor.id or can_request_investment_adjustment(actor, req.project.task),
-            "只有申请单位可以撤回申请。")
-    if req.state != AdjustmentState.PENDING:
-        raise InvalidTransition(f"该申请{req.state.label}，不能撤回。")
-    req.state = AdjustmentState.WITHDRAWN
-    session.flush()
-    audit.record(session, actor, req, "withdraw", {"state": ["待审批", req.state.label]}, "撤回投资调整申请")
+    from ..adjustments import services as adjustments
+
+    adjustments.withdraw(session, actor, _investment_request(req))
 
 
 # ------------------------------------------------------------------------------------------ history

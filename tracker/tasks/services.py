@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Integer, and_, cast, func, literal, literal_column, null, select, update
 from sqlalchemy.orm import Session
 
-from .. import audit
+from .. import audit, review
 from ..auth.models import User
 from ..errors import DomainError, InvalidTransition
 from ..permissions import (
@@ -47,17 +47,6 @@ REPORT_FIELDS = ["period", "period_year", "period_no", "progress", "achievements
 SETTABLE_STATUSES = (TaskStatus.NOT_STARTED, TaskStatus.IN_PROGRESS, TaskStatus.DONE, TaskStatus.SUSPENDED,
                      TaskStatus.TERMINATED)
 STATUSES_NEEDING_NOTE = frozenset({TaskStatus.SUSPENDED, TaskStatus.TERMINATED})
-
-# (state, action) -> new state: the progress report's lifecycle.
-REPORT_TRANSITIONS: dict[tuple[ReportState, str], ReportState] = {
-    (ReportState.DRAFT, "submit"): ReportState.SUBMITTED,
-    (ReportState.RETURNED, "submit"): ReportState.SUBMITTED,
-    (ReportState.SUBMITTED, "confirm"): ReportState.CONFIRMED,
-    (ReportState.SUBMITTED, "return"): ReportState.RETURNED,
-}
-EDITABLE_REPORT_STATES = frozenset({ReportState.DRAFT, ReportState.RETURNED})
-ACTION_LABELS = {"submit": "提交", "confirm": "确认", "return": "退回"}
-
 
 
 # ---------------------------------------------------------------- status and progress
@@ -200,6 +189,37 @@ def complete_milestone(session: Session, actor: User, milestone: Milestone, *, c
 # ---------------------------------------------------------------- progress reports
 
 
+def _announce_on_task(session: Session, actor: User, report: ProgressReport, action: str, reason: str | None) -> None:
+    """A report's review shows in its task's history too."""
+    audit.record(session, actor, report.task, f"report_{action}", {},
+                 f"{review.ACTION_LABELS[action]}{report.department.name}{report.period_label}进展填报"
+                 + (f"：{reason}" if reason else ""))
+
+
+# A progress report goes round the review lifecycle: the department head submits it, the planner of the
+# plan's region confirms it or returns it with a reason; a review stamps reviewed_at and a new submission
+# empties it again.
+REPORT_REVIEW = review.Reviewed(
+    states={stage: ReportState(stage.value) for stage in review.Stage},
+    may={
+        review.SUBMIT: (can_submit_report, "填报须由本单位负责人提交。"),
+        review.CONFIRM: (can_review_report, "只有本级规划处可以审核填报。"),
+        review.RETURN: (can_review_report, "只有本级规划处可以审核填报。"),
+    },
+    stamps={
+        review.SUBMIT: review.Stamp("submitted_at", "submitted_by_id",
+                                    clear=("return_reason", "reviewed_at", "reviewed_by_id")),
+        review.CONFIRM: review.Stamp("reviewed_at", "reviewed_by_id", clear=("return_reason",)),
+        review.RETURN: review.Stamp("reviewed_at", "reviewed_by_id"),
+    },
+    fields=REPORT_FIELDS,
+    refused=lambda report, action: f"填报当前为“{report.state.label}”，不能{review.action_label(action)}。",
+    summary=lambda report, label, _reason: f"{label}{report.period_label}进展填报",
+    after=_announce_on_task,
+)
+EDITABLE_REPORT_STATES = REPORT_REVIEW.editable
+
+
 @dataclass
 class ReportInput:
     period: ReportPeriod
@@ -268,28 +288,4 @@ def update_report(session: Session, actor: User, report: ProgressReport, data: R
 def transition_report(session: Session, actor: User, report: ProgressReport, action: str, *,
                       reason: str | None = None, version: int | None = None) -> None:
     """submit (department head), confirm or return with a reason (planner of the plan's region)."""
-    target = REPORT_TRANSITIONS.get((report.state, action))
-    if target is None:
-        raise InvalidTransition(f"填报当前为“{report.state.label}”，不能{ACTION_LABELS.get(action, action)}。")
-    if action == "submit":
-        require(can_submit_report(actor, report), "填报须由本单位负责人提交。")
-    else:
-        require(can_review_report(actor, report), "只有本级规划处可以审核填报。")
-    check_version(session, report, version)
-    reason = (reason or "").strip() or None
-    if action == "return" and not reason:
-        raise DomainError("退回须写明原因。", field="reason")
-    before = audit.snapshot(report, REPORT_FIELDS)
-    report.state = target
-    current = now()
-    if action == "submit":
-        report.submitted_at, report.submitted_by_id = current, actor.id
-        report.return_reason = None
-        report.reviewed_at = report.reviewed_by_id = None
-    else:
-        report.reviewed_at, report.reviewed_by_id = current, actor.id
-        report.return_reason = reason if action == "return" else None
-    label = ACTION_LABELS[action]
-    audit.record_change(session, actor, report, action, before, REPORT_FIELDS, f"{label}{report.period_label}进展填报")
-    audit.record(session, actor, report.task, f"report_{action}", {},
-                 f"{label}{report.department.name}{report.period_label}进展填报" + (f"：{reason}" if reason else ""))
+    review.move(session, actor, REPORT_REVIEW, report, action, reason=reason, version=version)
