@@ -62,7 +62,7 @@ def measure(filename: str, data: bytes, *, caps: bool, runs: int) -> tuple[float
         except DomainError as refused:
             outcome = f"refused: {refused.message.split('，无法导入')[0]}"
         else:
-            outcome = str(len(draft["items"]))
+            outcome = str(len(draft.items))
         times.append(time.perf_counter() - start)
     return statistics.median(times), outcome
 

@@ -100,7 +100,7 @@ def test_planner_imports_the_provincial_plan(page, tmp_path: Path) -> None:  # t
 def test_planner_round_trips_the_task_list_and_reads_the_coverage(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from openpyxl import load_workbook
 
-    from tracker.imports.excel import COLUMNS, HEADER_ROW, SHEET
+    from tracker.imports.tasklist import COLUMNS, HEADER_ROW, SHEET
 
     column = {c.key: i for i, c in enumerate(COLUMNS, start=1)}
     login_as(page, "zj_planner")

@@ -13,7 +13,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from tracker.audit import AuditEntry
-from tracker.imports.models import ImportDocument, ImportState, KeywordRule
+from tracker.imports.models import ImportDocument, ImportKind, ImportState, KeywordRule
 from tracker.indicators.models import Indicator, IndicatorNature
 from tracker.plans.models import Plan, PlanStage
 from tracker.projects.models import KeyProject
@@ -71,7 +71,7 @@ def test_upload_preview_and_confirm_the_provincial_plan(planner, db: Session, pr
     assert "人均预期寿命" in html and "“十三五”规划主要指标完成情况" in html
 
     document = latest(db)
-    assert document.state == ImportState.DRAFT and document.draft["kind"] == "document"
+    assert document.state == ImportState.DRAFT and document.kind == ImportKind.DOCUMENT
     # fix a doubted item: the background chapter becomes a checked chapter
     chapter = item(document, "发展背景")
     assert chapter["unsure"]

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracker.imports.extract import Paragraph, Table, classify_heading, counts, extract, find_targets, tree
+from tracker.imports.draft import Draft
+from tracker.imports.extract import Paragraph, Table, classify_heading, extract, find_targets
 
 from .conftest import file_draft, seed, text_draft
 
@@ -96,7 +97,7 @@ def assert_provincial_plan(draft: dict[str, Any]) -> None:
     assert len(reviews) == 1
     assert [(r["category"], r["number"], r["name"], r["unit"], r["target"], r["actual"])
             for r in reviews[0]["rows"]] == TABLE_1
-    counted = counts(draft)
+    counted = Draft.from_json(draft).counts()
     assert (counted["章"], counted["重点任务"], counted["专栏"], counted["指标"], counted["回顾表行"]) == (11, 33, 17, 20, 16)
 
 
@@ -284,7 +285,7 @@ def test_a_document_with_no_recognisable_structure_gives_an_empty_draft() -> Non
     draft = text_draft("会议纪要\n\n今天开会讨论了很多事情，大家畅所欲言。\n会议很成功。\n")
     assert draft["items"] == [] and draft["indicators"] == []
     assert "没有识别出章节、任务、专栏或指标表" in draft["message"]
-    assert counts(extract([]))["章"] == 0
+    assert Draft.from_json(extract([])).counts()["章"] == 0
     assert extract([])["message"]
 
 
@@ -331,7 +332,7 @@ def test_targets_in_prose() -> None:
 
 def test_the_tree_order_and_depths() -> None:
     draft = file_draft(seed("003"))
-    depths = {item["title"]: depth for depth, item in tree(draft)}
+    depths = {item.title: depth for depth, item in Draft.from_json(draft).tree()}
     assert depths["发展背景"] == 0 and depths["现实基础"] == 1
     assert depths["强化公共卫生安全防控体系建设"] == 1 and depths["公共卫生体系建设"] == 2
 
@@ -345,7 +346,7 @@ def test_the_tree_order_and_depths() -> None:
 ), max_size=40))
 def test_the_extractor_never_fails_on_odd_input(lines: list[str]) -> None:
     draft = text_draft("\n".join(lines))
-    counted = counts(draft)
+    counted = Draft.from_json(draft).counts()
     assert counted["待核对"] >= 0
     ids = [i["id"] for i in draft["items"]]
     assert len(ids) == len(set(ids))
@@ -356,4 +357,4 @@ def test_the_extractor_never_fails_on_odd_input(lines: list[str]) -> None:
 def test_a_table_row_narrower_than_its_header_is_read() -> None:
     """Found by the property above: a header naming more columns than the rows have crashed with IndexError."""
     draft = text_draft("\n".join(["\t目标", "\t指标", "", "\t0"]))
-    assert counts(draft)["待核对"] >= 0
+    assert Draft.from_json(draft).counts()["待核对"] >= 0

@@ -24,9 +24,10 @@ from sqlalchemy.orm import Session
 from tracker.audit import AuditEntry
 from tracker.errors import DomainError
 from tracker.imports import docx as reader
-from tracker.imports import excel, limits
+from tracker.imports import limits, tasklist
 from tracker.imports.docx import read_docx
-from tracker.imports.extract import Paragraph, Table, cn_numeral, extract, tree
+from tracker.imports.draft import Draft
+from tracker.imports.extract import Paragraph, Table, cn_numeral, extract
 from tracker.imports.limits import Budget
 from tracker.imports.models import ImportDocument
 from tracker.imports.ooxml import DTD_REFUSED
@@ -213,8 +214,8 @@ def test_a_document_over_a_cap_is_refused(case: tuple[str, Callable[[], bytes], 
 
 def test_documents_at_the_caps_are_read() -> None:
     assert len(read_text("正文段落。\n".encode() * limits.MAX_PARAGRAPHS)) == limits.MAX_PARAGRAPHS
-    assert len(draft_of("规划.txt", repeated_text(limits.MAX_PARAGRAPHS))["items"]) == limits.MAX_PARAGRAPHS
-    assert len(draft_of("规划.txt", _targets(limits.MAX_ITEMS))["candidates"]) == limits.MAX_ITEMS
+    assert len(draft_of("规划.txt", repeated_text(limits.MAX_PARAGRAPHS)).items) == limits.MAX_PARAGRAPHS
+    assert len(draft_of("规划.txt", _targets(limits.MAX_ITEMS)).candidates) == limits.MAX_ITEMS
     assert read_docx(_cells_docx(limits.MAX_CELLS))[0].rows[0][0] == ""  # type: ignore[union-attr]
 
 
@@ -251,8 +252,8 @@ def test_reading_stops_at_the_deadline() -> None:
     assert refused.value.message.startswith("文档过于复杂，解析超过30秒，已停止。")
     assert refused.value.field == "file"
     # a clock that stands still never reaches the deadline; no deadline at all never refuses
-    assert draft_of("规划.txt", data, Budget(30, clock=lambda: 0.0))["items"]
-    assert draft_of("规划.txt", data, Budget(None, clock=FakeClock()))["items"]
+    assert draft_of("规划.txt", data, Budget(30, clock=lambda: 0.0)).items
+    assert draft_of("规划.txt", data, Budget(None, clock=FakeClock())).items
 
 
 def test_the_deadline_covers_reading_a_word_file() -> None:
@@ -374,7 +375,7 @@ def test_a_broken_sheet_is_refused_not_a_server_error(demo: Flask, db: Session) 
             target.writestr(info, content[:len(content) // 2] if info.filename == PARTS[0] else content)
     response = send(planner, plan, out.getvalue())
     assert response.status_code == 422
-    assert field_errors(response.get_data(as_text=True)) == [excel.UNREADABLE]
+    assert field_errors(response.get_data(as_text=True)) == [tasklist.UNREADABLE]
 
 
 # ------------------------------------------------------------------------------------------- property
@@ -409,7 +410,7 @@ def _check(draft: dict[str, Any], budget: Budget) -> None:
     codes = codes_of(draft)
     assert len(codes) == len(set(codes))
     assert all(i["parent"] is None or i["parent"] in ids for i in items)
-    assert len(tree(draft)) == len(items)
+    assert len(Draft.from_json(draft).tree()) == len(items)
     entries = (len(items) + len(draft["indicators"]) + len(draft["projects"]) + len(draft["candidates"])
                + len(draft["tables"]) + sum(len(t["rows"]) for t in draft["reviews"]))
     assert entries <= budget.items <= _small_budget().max_items
@@ -461,7 +462,7 @@ def test_the_generated_documents_reach_both_sides_of_the_caps() -> None:
     budget = _small_budget()
     draft = extract(read_text("\n".join(lines * 10).encode(), budget), budget)
     _check(draft, budget)
-    assert max(depth for depth, _item in tree(draft)) >= 2
+    assert max(depth for depth, _item in Draft.from_json(draft).tree()) >= 2
     with pytest.raises(DomainError, match="超过400段"):
         read_text("\n".join(lines * 100).encode(), _small_budget())
 

@@ -7,7 +7,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tracker.imports.services import NATURE_MISSING
+from tracker.imports.draft import NATURE_MISSING
 from tracker.indicators.models import Indicator, IndicatorNature
 from tracker.plans.models import Plan
 

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tracker.audit import AuditEntry
-from tracker.imports.excel import COLUMNS, HEADER_ROW, SHEET
 from tracker.imports.models import ImportDocument, ImportState
+from tracker.imports.tasklist import COLUMNS, HEADER_ROW, SHEET
 from tracker.plans.models import Plan
 from tracker.spreadsheets import safe_text
 from tracker.tasks.models import Task, TaskLevel, TaskStatus

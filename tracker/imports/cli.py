@@ -9,45 +9,44 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from .draft import TYPE_LABELS, Draft
 
-def _print_draft(draft: dict[str, Any], *, verbose: bool) -> None:
-    from .extract import TYPE_LABELS, counts, tree
 
-    plan = draft.get("plan") or {}
-    if plan.get("title"):
-        period = f"（{plan['start_year']}—{plan['end_year']}年）" if plan.get("start_year") else ""
-        click.echo(f"《{plan['title']}》{period}")
-    if draft.get("message"):
-        click.echo(f"提示：{draft['message']}")
-    for depth, item in tree(draft):
-        flag = f"  ？{item['reason']}" if item.get("unsure") else ""
-        click.echo(f"{'  ' * depth}[{TYPE_LABELS[item['type']]}] {item['code']} {item['title']}{flag}")
-        if verbose and item.get("box_items"):
-            for line in item["box_items"]:
+def _print_draft(draft: Draft, *, verbose: bool) -> None:
+    plan = draft.plan
+    if plan.title:
+        period = f"（{plan.start_year}—{plan.end_year}年）" if plan.start_year else ""
+        click.echo(f"《{plan.title}》{period}")
+    if draft.message:
+        click.echo(f"提示：{draft.message}")
+    for depth, item in draft.tree():
+        flag = f"  ？{item.reason}" if item.unsure else ""
+        click.echo(f"{'  ' * depth}[{TYPE_LABELS[item.type]}] {item.code} {item.title}{flag}")
+        if verbose and item.box_items:
+            for line in item.box_items:
                 click.echo(f"{'  ' * (depth + 1)}· {line}")
-    if draft.get("indicators"):
+    if draft.indicators:
         click.echo("指标：")
-        for i in draft["indicators"]:
-            flag = f"  ？{i['reason']}" if i.get("unsure") else ""
-            baseline = f"，基期 {i['baseline']}" if i.get("baseline") else ""
-            click.echo(f"  {i['number']}. {i['name']}（{i.get('category') or '—'}）{i.get('unit') or ''}"
-                       f"{baseline}，目标 {i.get('target') or '—'}{flag}")
-    for table in draft.get("reviews", []):
+        for i in draft.indicators:
+            flag = f"  ？{i.reason}" if i.unsure else ""
+            baseline = f"，基期 {i.baseline}" if i.baseline else ""
+            click.echo(f"  {i.number}. {i.name}（{i.category or '—'}）{i.unit or ''}"
+                       f"{baseline}，目标 {i.target or '—'}{flag}")
+    for table in draft.reviews:
         click.echo(f"{table['caption'] or '回顾表'}：")
         for r in table["rows"]:
             click.echo(f"  {r['number'] or ''}. {r['name']}：目标 {r['target'] or '—'}，完成 {r['actual'] or '—'}")
-    for project in draft.get("projects", []):
-        click.echo(f"项目：{project['name']}（总投资 {project.get('total') or '—'} {project['unit']}）")
+    for project in draft.projects:
+        click.echo(f"项目：{project.name}（总投资 {project.total or '—'} {project.unit}）")
     if verbose:
-        for candidate in draft.get("candidates", []):
-            click.echo(f"候选目标：{candidate['name']} {candidate.get('target') or ''}")
-    click.echo("合计：" + "，".join(f"{k} {v}" for k, v in counts(draft).items()))
+        for candidate in draft.candidates:
+            click.echo(f"候选目标：{candidate.name} {candidate.target or ''}")
+    click.echo("合计：" + "，".join(f"{k} {v}" for k, v in draft.counts().items()))
 
 
 @click.command("import-plan", help="识别规划文档（.docx/.doc/.wps/.txt/.md），打印识别出的任务树和数量。")
@@ -91,7 +90,7 @@ def import_plan_command(file: Path, plan_id: int | None, region_code: str | None
                 raise DomainError("保存草稿须指定 --region 或 --plan-id；只想查看识别结果请加 --dry-run。")
             uploaded = services.upload_document(session, None, file.name, data, region_id=region_id, plan=plan)
             document = uploaded.document
-            _print_draft(document.draft, verbose=verbose)
+            _print_draft(Draft.from_json(document.draft), verbose=verbose)
             note = {"new": "已保存草稿", "reopened": "该文件已有未确认的草稿", "update": "已保存草稿（确认时可更新原规划）"}
             click.echo(f"{note[uploaded.outcome]}：导入编号 {document.id}，请规划处在 /imports/{document.id} 核对后确认。")
     except DomainError as exc:

@@ -24,7 +24,7 @@ from ..plans.models import InvestmentUnit, PlanStage
 from ..regions.models import Department
 from ..tasks.models import TaskKind
 from ..web import Form
-from .extract import TYPE_LABELS
+from .draft import TYPE_LABELS
 
 YEARS = NumberRange(1990, 2100, "年份须在1990到2100之间。")
 NUMBER = "请输入整数。"

@@ -20,6 +20,14 @@ class ImportState(LabeledEnum):
     DISCARDED = "discarded", "已放弃"
 
 
+class ImportKind(LabeledEnum):
+    """What was uploaded: a plan document (its draft is :class:`.draft.Draft`) or a task list (its draft holds
+    the checked rows, see :mod:`.tasklist`)."""
+
+    DOCUMENT = "document", "规划文档"
+    TASKLIST = "tasklist", "任务分解表"
+
+
 class ImportDocument(Base):
     """An uploaded plan document or task list and the draft extracted from it."""
 
@@ -30,6 +38,7 @@ class ImportDocument(Base):
     filename: Mapped[str] = mapped_column(String(255))
     region_id: Mapped[int] = mapped_column(ForeignKey("regions.id", ondelete="CASCADE"))
     plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id", ondelete="SET NULL"))
+    kind: Mapped[ImportKind] = mapped_column(enum_type(ImportKind, "import_kind"))
     state: Mapped[ImportState] = mapped_column(enum_type(ImportState, "import_state"), default=ImportState.DRAFT)
     draft: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

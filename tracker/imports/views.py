@@ -4,6 +4,11 @@
 Every route: load or 404 → permission (403) → validate the form → one service → flash → redirect. A refused
 form comes back with the message next to its field (422); a draft changed by someone else since the page
 was loaded is refused with 409.
+
+(Over 600 lines because it is the one ``imports`` blueprint: every route here is a thin one, and the
+endpoint names the other areas' templates link to — ``imports.cascade_plan``, ``imports.coverage``,
+``imports.export_tasklist`` — stay with it. The work is in :mod:`.services`, :mod:`.draft`,
+:mod:`.confirm`, :mod:`.tasklist` and :mod:`tracker.planning.cascade`.)
 """
 
 from __future__ import annotations
@@ -27,14 +32,17 @@ from ..permissions import (
     can_view_coverage,
     require,
 )
+from ..planning import cascade
 from ..plans.models import InvestmentUnit, Plan, PlanStage
 from ..plans.views import load_plan
 from ..spreadsheets import XLSX_MIMETYPE, download
 from ..tasks.models import TaskKind, TaskLevel
 from ..timeutil import today
 from ..web import ID, paginate, refuse
-from . import cascade, excel, services
-from .extract import STYLE_LABELS, TYPE_LABELS, counts, tree
+from . import confirm as confirming
+from . import services, tasklist
+from .draft import TYPE_LABELS, Draft, DraftIndicator, IndicatorInput, Item, ItemInput, ProjectInput
+from .extract import STYLE_LABELS
 from .forms import (
     ApplyRulesForm,
     BulkAssignForm,
@@ -53,7 +61,7 @@ from .forms import (
     task_list_apply_form,
 )
 from .limits import TIME_LIMIT_CONFIG, TIME_LIMIT_SECONDS
-from .models import ImportDocument, ImportState, KeywordRule
+from .models import ImportDocument, ImportKind, ImportState, KeywordRule
 
 bp = Blueprint("imports", __name__, static_folder="static", static_url_path="/imports-static")
 
@@ -66,11 +74,11 @@ ROLE_LABELS = {"chapter": "章", "section": "节（分组）", "key_task": "重�
 # ------------------------------------------------------------------------------------------ helpers
 
 
-def _document(document_id: int, kind: str | None = "document") -> ImportDocument:
+def _document(document_id: int, kind: ImportKind | None = ImportKind.DOCUMENT) -> ImportDocument:
     # A write locks the row, so two saves of one draft run one after the other (and the second sees the
     # first's revision).
     document = db_session().get(ImportDocument, document_id, with_for_update=request.method == "POST")
-    if document is None or (kind is not None and document.draft.get("kind") != kind):
+    if document is None or (kind is not None and document.kind != kind):
         abort(404)
     require(services.can_work_on_import(current_user, document), services.NOT_YOURS)
     return document
@@ -155,20 +163,24 @@ def index() -> Page:
                 flash(f"该文件已导入过《{document.plan.title if document.plan else ''}》，确认时可以选择更新原规划而不是新建。",
                       "warning")
             else:
-                found = counts(document.draft)
+                found = Draft.from_json(document.draft).counts()
                 flash("已读取文档，识别出：" + "，".join(f"{k} {v}" for k, v in found.items() if v and k != "待核对")
                       + "。请核对标记为“待核对”的条目后确认。", "success")
             return redirect(url_for("imports.show", document_id=document.id))
     page = paginate(session, services.imports_of_region(current_user.region_id).options(
         selectinload(ImportDocument.plan)), size=20)
-    return render_template("imports/index.html", form=form, page=page, counts=counts), _status()
+    return render_template("imports/index.html", form=form, page=page, counts=_counts), _status()
+
+
+def _counts(stored: dict[str, Any]) -> dict[str, int]:
+    return Draft.from_json(stored).counts()
 
 
 @bp.route(f"/imports/<{ID}:document_id>")
 @login_required
 def show(document_id: int) -> Page:
     document = _document(document_id, kind=None)
-    if document.draft.get("kind") == "tasklist":
+    if document.kind == ImportKind.TASKLIST:
         return _tasklist_preview(document)
     return _preview(document)
 
@@ -179,10 +191,11 @@ def _preview(document: ImportDocument, *, rule_form: RuleForm | None = None,
     session = db_session()
     departments = _departments(document)
     only_unsure = request.args.get("only") == "unsure"
-    rows = tree(document.draft)
+    draft = Draft.from_json(document.draft)
+    rows = draft.tree()
     if only_unsure:
-        rows = [(d, i) for d, i in rows if i.get("unsure")]
-    rev = document.draft.get("rev", 0)
+        rows = [(d, i) for d, i in rows if i.unsure]
+    rev = draft.rev
     if rule_form is None:
         rule_form = RuleForm(formdata=None)
     rule_form.department_id.choices = department_choices(departments, "（选择单位）")
@@ -192,32 +205,31 @@ def _preview(document: ImportDocument, *, rule_form: RuleForm | None = None,
     if nature_form is None:
         nature_form = NatureForm(formdata=None, rev=rev)
     return render_template(
-        "imports/show.html", document=document, draft=document.draft, rows=rows,
-        names={d.id: d.name for d in departments}, found=counts(document.draft),
+        "imports/show.html", document=document, draft=draft, rows=rows,
+        names={d.id: d.name for d in departments}, found=draft.counts(),
         rules=services.keyword_rules(session, document.region_id), rule_form=rule_form,
         apply_form=ApplyRulesForm(formdata=None, rev=rev), bulk_form=bulk_form, rev=rev,
         type_labels=TYPE_LABELS, kinds={k.value: k.label for k in TaskKind},
         natures={n.value: n.label for n in IndicatorNature}, only_unsure=only_unsure,
         editable=document.state == ImportState.DRAFT, style_labels=STYLE_LABELS, role_labels=ROLE_LABELS,
-        nature_form=nature_form, missing_natures=len(services.missing_natures(document.draft)),
+        nature_form=nature_form, missing_natures=len(draft.missing_natures()),
     )
 
 
-def _item_form(document: ImportDocument, item: dict[str, Any] | None = None) -> ItemForm:
-    draft = document.draft
-    form = ItemForm(data={"rev": draft.get("rev", 0), **({
-        "type": item["type"], "code": item["code"], "title": item["title"], "description": item.get("description"),
-        "kind": item.get("kind") or TaskKind.TASK.value, "parent": item.get("parent") or "",
-        "lead": item.get("lead"), "co": item.get("co") or []} if item else {})} if request.method == "GET" else None)
+def _item_form(document: ImportDocument, draft: Draft, item: Item | None = None) -> ItemForm:
+    form = ItemForm(data={"rev": draft.rev, **({
+        "type": item.type, "code": item.code, "title": item.title, "description": item.description,
+        "kind": item.kind or TaskKind.TASK.value, "parent": item.parent or "",
+        "lead": item.lead, "co": item.co} if item else {})} if request.method == "GET" else None)
     departments = _departments(document)
     form.lead.choices = department_choices(departments, "（未分配）")
     form.co.choices = [(d.id, d.name) for d in departments]
     excluded = set()
     if item is not None:
-        excluded = {item["id"]} | services._descendants(draft["items"], item["id"])
+        excluded = {item.id} | draft.descendants(item.id)
     form.parent.choices = [("", "（顶层）")] + [
-        (i["id"], f"{'　' * depth}{TYPE_LABELS[i['type']]} {i['code']} {i['title'][:30]}")
-        for depth, i in tree(draft) if i["id"] not in excluded and i["type"] in ("chapter", "section", "key_task")]
+        (i.id, f"{'　' * depth}{TYPE_LABELS[i.type]} {i.code} {i.title[:30]}")
+        for depth, i in draft.tree() if i.id not in excluded and i.type in ("chapter", "section", "key_task")]
     return form
 
 
@@ -225,14 +237,15 @@ def _item_form(document: ImportDocument, item: dict[str, Any] | None = None) -> 
 @login_required
 def edit_item(document_id: int, item_id: str) -> Page:
     document = _document(document_id)
-    item = next((i for i in document.draft["items"] if i["id"] == _draft_id(item_id)), None)
+    draft = Draft.from_json(document.draft)
+    item = next((i for i in draft.items if i.id == _draft_id(item_id)), None)
     if item is None:
         abort(404)
-    form = _item_form(document, item)
+    form = _item_form(document, draft, item)
     status = _status()
     if form.validate_on_submit():
         try:
-            services.update_item(db_session(), current_user, document, item_id, services.ItemInput(
+            services.update_item(db_session(), current_user, document, item_id, ItemInput(
                 type=form.type.data, code=form.code.data, title=form.title.data, description=form.description.data,
                 kind=form.kind.data, parent=form.parent.data or None, lead=form.lead.data, co=form.co.data or []),
                 _rev(form))
@@ -277,14 +290,14 @@ def merge_item(document_id: int, item_id: str) -> Response:
             raise
         flash(exc.message, "error")
         return _back(document)
-    flash(f"已并入 {target['code']} {target['title']}。", "success")
-    return _back(document, f"item-{target['id']}")
+    flash(f"已并入 {target.code} {target.title}。", "success")
+    return _back(document, f"item-{target.id}")
 
 
-def _indicator_form(document: ImportDocument, item: dict[str, Any]) -> IndicatorForm:
-    form = IndicatorForm(data={"rev": document.draft.get("rev", 0), **{
-        k: item.get(k) for k in ("number", "category", "name", "unit", "baseline", "baseline_year", "target",
-                                 "target_year", "lead", "definition")}, "nature": item.get("nature") or ""}
+def _indicator_form(document: ImportDocument, draft: Draft, item: DraftIndicator) -> IndicatorForm:
+    form = IndicatorForm(data={"rev": draft.rev, **{
+        k: getattr(item, k) for k in ("number", "category", "name", "unit", "baseline", "baseline_year", "target",
+                                      "target_year", "lead", "definition")}, "nature": item.nature or ""}
                          if request.method == "GET" else None)
     form.lead.choices = department_choices(_departments(document), "（未分配）")
     return form
@@ -294,14 +307,15 @@ def _indicator_form(document: ImportDocument, item: dict[str, Any]) -> Indicator
 @login_required
 def edit_indicator(document_id: int, indicator_id: str) -> Page:
     document = _document(document_id)
-    item = next((i for i in document.draft["indicators"] if i["id"] == _draft_id(indicator_id)), None)
+    draft = Draft.from_json(document.draft)
+    item = next((i for i in draft.indicators if i.id == _draft_id(indicator_id)), None)
     if item is None:
         abort(404)
-    form = _indicator_form(document, item)
+    form = _indicator_form(document, draft, item)
     status = _status()
     if form.validate_on_submit():
         try:
-            services.update_indicator(db_session(), current_user, document, indicator_id, services.IndicatorInput(
+            services.update_indicator(db_session(), current_user, document, indicator_id, IndicatorInput(
                 number=form.number.data or 0, name=form.name.data, target=form.target.data,
                 category=form.category.data, unit=form.unit.data, baseline=form.baseline.data,
                 baseline_year=form.baseline_year.data, target_year=form.target_year.data,
@@ -356,8 +370,8 @@ def candidate(document_id: int, candidate_id: str, action: str) -> Response:
         if action == "promote":
             indicator = services.promote_candidate(db_session(), current_user, document, _draft_id(candidate_id),
                                                    _rev(form))
-            flash(f"已转为指标 {indicator['number']}. {indicator['name']}，请核对。", "success")
-            return _back(document, f"indicator-{indicator['id']}")
+            flash(f"已转为指标 {indicator.number}. {indicator.name}，请核对。", "success")
+            return _back(document, f"indicator-{indicator.id}")
         services.delete_candidate(db_session(), current_user, document, _draft_id(candidate_id), _rev(form))
     except DomainError as exc:
         if exc.status_code in (403, 409):
@@ -370,17 +384,18 @@ def candidate(document_id: int, candidate_id: str, action: str) -> Response:
 @login_required
 def edit_project(document_id: int, project_id: str) -> Page:
     document = _document(document_id)
-    item = next((p for p in document.draft.get("projects", []) if p["id"] == _draft_id(project_id)), None)
+    draft = Draft.from_json(document.draft)
+    item = next((p for p in draft.projects if p.id == _draft_id(project_id)), None)
     if item is None:
         abort(404)
-    form = ProjectForm(data={"rev": document.draft.get("rev", 0), **{
-        k: item.get(k) for k in ("name", "unit", "total", "period", "start_year", "end_year", "owner", "lead",
+    form = ProjectForm(data={"rev": draft.rev, **{
+        k: getattr(item, k) for k in ("name", "unit", "total", "period", "start_year", "end_year", "owner", "lead",
                                  "content", "remarks")}} if request.method == "GET" else None)
     form.lead.choices = department_choices(_departments(document), "（按建设单位匹配或默认）")
     status = _status()
     if form.validate_on_submit():
         try:
-            services.update_project(db_session(), current_user, document, project_id, services.ProjectInput(
+            services.update_project(db_session(), current_user, document, project_id, ProjectInput(
                 name=form.name.data, unit=form.unit.data, content=form.content.data, total=form.total.data,
                 period=form.period.data, owner=form.owner.data, remarks=form.remarks.data,
                 start_year=form.start_year.data, end_year=form.end_year.data, lead=form.lead.data), _rev(form))
@@ -501,13 +516,14 @@ def confirm(document_id: int) -> Page:
     if document.state != ImportState.DRAFT:
         flash(f"该导入{document.state.label}。", "info")
         return _back(document)
-    plan_info = document.draft.get("plan") or {}
-    title = plan_info.get("title") or document.filename.rsplit(".", 1)[0]
+    draft = Draft.from_json(document.draft)
+    plan_info = draft.plan
+    title = plan_info.title or document.filename.rsplit(".", 1)[0]
     form = ConfirmForm(data={
         "mode": "update" if document.plan else "new", "title": title,
-        "short_name": services.suggested_short_name(title), "start_year": plan_info.get("start_year"),
-        "end_year": plan_info.get("end_year"), "issuing_body": plan_info.get("issuing_body"),
-        "investment_unit": _unit_of(document).value, "stage_date": today(),
+        "short_name": confirming.suggested_short_name(title), "start_year": plan_info.start_year,
+        "end_year": plan_info.end_year, "issuing_body": plan_info.issuing_body,
+        "investment_unit": draft.investment_unit().value, "stage_date": today(),
     } if request.method == "GET" else None)
     departments = _departments(document)
     form.default_lead_id.choices = department_choices(departments, "（不设默认）")
@@ -518,7 +534,7 @@ def confirm(document_id: int) -> Page:
     status = _status()
     if form.validate_on_submit():
         try:
-            result = services.confirm(session, current_user, document, services.ConfirmInput(
+            result = confirming.confirm(session, current_user, document, confirming.ConfirmInput(
                 title=form.title.data, short_name=form.short_name.data, start_year=form.start_year.data or 0,
                 end_year=form.end_year.data or 0, parent_id=form.parent_id.data,
                 issuing_body=form.issuing_body.data, doc_number=form.doc_number.data,
@@ -533,19 +549,8 @@ def confirm(document_id: int) -> Page:
             flash(f"已导入《{result.plan.title}》：新建{created or '0 项'}" + (f"；更新{updated}" if updated else "")
                   + (f"；{result.defaulted} 项使用了默认牵头单位" if result.defaulted else "") + "。", "success")
             return redirect(url_for("plans.show", plan_id=result.plan.id))
-    return render_template("imports/confirm.html", document=document, form=form, found=counts(document.draft),
-                           unassigned=_unassigned(document),
-                           missing_natures=services.missing_natures(document.draft)), status
-
-
-def _unit_of(document: ImportDocument) -> InvestmentUnit:
-    units = [p.get("unit") for p in document.draft.get("projects", []) if p.get("unit")]
-    return InvestmentUnit.YI if units and units[0] == "亿元" else InvestmentUnit.WAN
-
-
-def _unassigned(document: ImportDocument) -> int:
-    return sum(1 for i in document.draft["items"] if i["type"] in ("key_task", "measure", "box") and not i.get("lead")) \
-        + sum(1 for p in document.draft.get("projects", []) if not p.get("lead"))
+    return render_template("imports/confirm.html", document=document, form=form, found=draft.counts(),
+                           unassigned=draft.unassigned(), missing_natures=draft.missing_natures()), status
 
 
 # ------------------------------------------------------------------------------------------ task list (Excel)
@@ -555,7 +560,7 @@ def _unassigned(document: ImportDocument) -> int:
 @login_required
 def export_tasklist(plan_id: int) -> Response:
     plan = load_plan(plan_id)
-    data = excel.workbook(db_session(), plan, with_tasks=True)
+    data = tasklist.workbook(db_session(), plan, with_tasks=True)
     return download(data, f"{plan.short_name}-任务分解表-{today():%Y%m%d}.xlsx", XLSX_MIMETYPE)
 
 
@@ -563,7 +568,7 @@ def export_tasklist(plan_id: int) -> Response:
 @login_required
 def tasklist_template(plan_id: int) -> Response:
     plan = load_plan(plan_id)
-    return download(excel.workbook(db_session(), plan, with_tasks=False), f"{plan.short_name}-任务分解表模板.xlsx",
+    return download(tasklist.workbook(db_session(), plan, with_tasks=False), f"{plan.short_name}-任务分解表模板.xlsx",
                     XLSX_MIMETYPE)
 
 
@@ -573,12 +578,12 @@ def import_tasklist(plan_id: int) -> Page:
     plan = load_plan(plan_id)
     require(can_import_task_list(current_user, plan), "只有本地区的规划处可以导入该规划的任务分解表。")
     form = TaskListUploadForm()
-    problems: list[excel.Problem] = []
+    problems: list[tasklist.Problem] = []
     if form.validate_on_submit():
         filename, data = _read_upload(form)
         try:
-            document = excel.stage(db_session(), current_user, plan, filename, data)
-        except excel.TaskListInvalid as exc:
+            document = tasklist.stage(db_session(), current_user, plan, filename, data)
+        except tasklist.TaskListInvalid as exc:
             problems = exc.problems
             refuse(form, exc, "file")
         except DomainError as exc:
@@ -593,8 +598,8 @@ def _tasklist_preview(document: ImportDocument) -> Page:
     if plan is None:
         abort(404)
     session = db_session()
-    rows = excel.staged_rows(document)
-    diff = excel.changes(session, plan, rows) if document.state == ImportState.DRAFT else None
+    rows = tasklist.staged_rows(document)
+    diff = tasklist.changes(session, plan, rows) if document.state == ImportState.DRAFT else None
     form_class = task_list_apply_form([m.task.id for m in diff.missing] if diff else [])
     form = form_class()
     return render_template("imports/tasklist_preview.html", document=document, plan=plan, diff=diff, form=form,
@@ -605,22 +610,22 @@ def _tasklist_preview(document: ImportDocument) -> Page:
 @login_required
 def apply_tasklist(document_id: int) -> Page:
     session = db_session()
-    document = _document(document_id, kind="tasklist")
+    document = _document(document_id, kind=ImportKind.TASKLIST)
     plan = document.plan
     if plan is None:
         abort(404)
     if document.state != ImportState.DRAFT:
         flash(f"该任务分解表{document.state.label}。", "info")
         return redirect(url_for("plans.show", plan_id=plan.id))
-    diff = excel.changes(session, plan, excel.staged_rows(document))
+    diff = tasklist.changes(session, plan, tasklist.staged_rows(document))
     form = task_list_apply_form([m.task.id for m in diff.missing])()
     if not form.validate_on_submit():
         return render_template("imports/tasklist_preview.html", document=document, plan=plan, diff=diff, form=form,
                                levels=TaskLevel, action_form=RevForm()), 422
     choices = {m.task.id: getattr(form, f"choice_{m.task.id}").data for m in diff.missing}
     try:
-        result = excel.apply(session, current_user, document, choices, form.reason.data)
-    except excel.TaskListInvalid as exc:
+        result = tasklist.apply(session, current_user, document, choices, form.reason.data)
+    except tasklist.TaskListInvalid as exc:
         return render_template("imports/tasklist_preview.html", document=document, plan=plan, diff=diff, form=form,
                                levels=TaskLevel, action_form=RevForm(), problems=exc.problems), 422
     except DomainError as exc:

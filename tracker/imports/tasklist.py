@@ -1,13 +1,12 @@
-"""The task list (任务分解表): template, export, and import with row-by-row checks.
+"""The task list (任务分解表) round trip: the workbook's layout, its template and export, and the import.
 
 One workbook layout serves all three: the template is the export of a plan with no rows. An uploaded
-workbook is read and every row checked — department names in the plan's region, dates, levels, parent
-codes, duplicate codes, indicator numbers, upstream codes — and every problem is listed with its row and
-column; nothing is saved while any row is wrong. A valid upload is kept as an ImportDocument (kind
-``tasklist``) and shown as the changes it would make: rows matched to tasks by code are updated or
-created, and for each task of the plan missing from the file the planner chooses to keep it, close it
-(已终止) or delete it (only where nothing depends on it). Exporting a plan and importing the file
-unchanged changes nothing.
+workbook is read and every row checked (the rules are in :mod:`.tasklist_checks`); every problem is
+listed with its row and column, and nothing is saved while any row is wrong. A valid upload is kept as an
+ImportDocument (kind ``tasklist``) and shown as the changes it would make: rows matched to tasks by code
+are updated or created, and for each task of the plan missing from the file the planner chooses to keep
+it, close it (已终止) or delete it (only where nothing depends on it). Exporting a plan and importing the
+file unchanged changes nothing.
 
 Text cells that a spreadsheet would run as formulas are written with a leading apostrophe (as the other
 exports do) and read back without it.
@@ -19,9 +18,8 @@ import hashlib
 import io
 import re
 import zipfile
-from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from openpyxl import Workbook
@@ -37,20 +35,24 @@ from ..auth.models import User
 from ..errors import DomainError, InvalidTransition
 from ..indicators.models import Indicator
 from ..permissions import can_import_task_list, require
+from ..planning import services as planning
+from ..planning.tree import close_task, delete_task, deletion_blockers
 from ..plans.models import Plan
 from ..plans.services import flatten, task_tree
 from ..regions.models import Department
-from ..spreadsheets import HEADER_ROW, safe_text, start_table, unsafe_text, workbook_bytes
+from ..spreadsheets import HEADER_ROW, safe_text, start_table, workbook_bytes
 from ..tasks.models import Task, TaskKind, TaskLevel, TaskStatus
-from ..text import clean
+from ..tasks.services import roll_up_plan
 from ..timeutil import format_datetime, now
-from .models import ImportDocument, ImportState
+from .models import ImportDocument, ImportKind, ImportState
 from .ooxml import open_workbook
+from .tasklist_checks import Problem, Row, TaskListInvalid, check_rows
+
+__all__ = ["HEADER_ROW", "Problem", "Row", "TaskListInvalid", "check_rows"]  # (what the pages and tests use)
 
 SHEET = "任务分解表"
 UNREADABLE = "文件无法作为 Excel（.xlsx）工作簿读取，可能已损坏。"
 MAX_ROWS = 5000
-_SEPARATORS = re.compile(r"[、,，;；/／\n]+")
 
 
 @dataclass(frozen=True)
@@ -192,91 +194,8 @@ def _validation(ws: Any, key: str, options: list[str], last: int) -> None:
     dv.add(f"{col}{HEADER_ROW + 1}:{col}{last}")
 
 
+
 # ------------------------------------------------------------------------------------------- reading
-
-
-@dataclass
-class Problem:
-    row: int | None
-    column: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = []
-        if self.row is not None:
-            where.append(f"第{self.row}行")
-        if self.column:
-            where.append(self.column)
-        return ("，".join(where) + "：" if where else "") + self.message
-
-
-class TaskListInvalid(DomainError):
-    """The workbook has problems; ``problems`` lists every one (nothing was saved)."""
-
-    status_code = 422
-
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__(f"任务分解表有 {len(problems)} 处问题，未导入任何内容。请修改后重新上传。", field="file")
-        self.problems = problems
-
-
-@dataclass
-class Row:
-    """One checked row of an uploaded task list."""
-
-    number: int  # the Excel row
-    code: str
-    parent: str | None
-    level: TaskLevel
-    title: str
-    description: str | None
-    kind: TaskKind
-    lead_id: int | None
-    co_ids: list[int]
-    responsible: str | None
-    start: date | None
-    deadline: date | None
-    year: int | None
-    weight: int
-    indicator_ids: list[int]
-    upstream_id: int | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {**self.__dict__, "level": self.level.value, "kind": self.kind.value,
-                "start": self.start.isoformat() if self.start else None,
-                "deadline": self.deadline.isoformat() if self.deadline else None}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Row:
-        return cls(**{**data, "level": TaskLevel(data["level"]), "kind": TaskKind(data["kind"]),
-                      "start": date.fromisoformat(data["start"]) if data["start"] else None,
-                      "deadline": date.fromisoformat(data["deadline"]) if data["deadline"] else None})
-
-
-def _cell_text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = clean(unsafe_text(str(value))).strip()
-    return text or None
-
-
-def _date(value: Any) -> date | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = str(value).strip()
-    if m := re.fullmatch(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?", text):
-        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    raise ValueError(text)
 
 
 def read_rows(data: bytes) -> tuple[list[tuple[int, dict[str, Any]]], dict[str, str]]:
@@ -315,210 +234,6 @@ def read_rows(data: bytes) -> tuple[list[tuple[int, dict[str, Any]]], dict[str, 
         raise TaskListInvalid([Problem(None, None, f"行数超过 {MAX_ROWS} 行，请分批导入。")])
     return out, labels
 
-
-# ------------------------------------------------------------------------------------------- checking
-
-LEVEL_PARENTS: dict[TaskLevel, frozenset[TaskLevel | None]] = {
-    TaskLevel.CHAPTER: frozenset({None}),
-    TaskLevel.KEY_TASK: frozenset({None, TaskLevel.CHAPTER}),
-    TaskLevel.MEASURE: frozenset({TaskLevel.KEY_TASK}),
-    TaskLevel.ANNUAL: frozenset({TaskLevel.KEY_TASK, TaskLevel.MEASURE}),
-}
-PLACEMENT = {
-    TaskLevel.CHAPTER: "章只能在顶层，上级编号应留空",
-    TaskLevel.KEY_TASK: "重点任务的上级须为章或留空",
-    TaskLevel.MEASURE: "工作举措的上级须为重点任务",
-    TaskLevel.ANNUAL: "年度任务的上级须为重点任务或工作举措",
-}
-
-
-def check_rows(session: Session, plan: Plan, raw: list[tuple[int, dict[str, Any]]],
-               labels: dict[str, str]) -> tuple[list[Row], list[Problem]]:
-    """Every row checked against the plan; all problems, not just the first."""
-    problems: list[Problem] = []
-    departments = {d.name: d for d in session.scalars(select(Department).where(Department.region_id == plan.region_id))}
-    indicators = {i.number: i for i in _indicators(session, plan)}
-    existing = {t.code: t for t in session.scalars(select(Task).where(Task.plan_id == plan.id)
-                                                   .options(selectinload(Task.milestones)))}
-    upstream_tasks = {t.code: t for t in session.scalars(select(Task).where(Task.plan_id == plan.parent_id))} \
-        if plan.parent_id else {}
-    levels = {lv.label: lv for lv in TaskLevel}
-    kinds = {k.label: k for k in TaskKind}
-
-    def problem(row: int, key: str | None, message: str) -> None:
-        problems.append(Problem(row, labels.get(key or ""), message))
-
-    codes = Counter(_cell_text(v.get("code")) for _n, v in raw)
-    first_row: dict[str, int] = {}
-    rows: list[Row] = []
-    for number, values in raw:
-        text = {k: _cell_text(v) for k, v in values.items()}
-        ok = True
-        code = text.get("code")
-        if not code:
-            problem(number, "code", "编号不能为空")
-            ok = False
-        elif len(code) > 40:
-            problem(number, "code", "编号不能超过40个字符")
-            ok = False
-        elif codes[code] > 1:
-            if code in first_row:
-                problem(number, "code", f"编号“{code}”与第{first_row[code]}行重复")
-                ok = False
-            else:
-                first_row[code] = number
-        level = levels.get(text.get("level") or "")
-        if level is None:
-            problem(number, "level", f"层级“{text.get('level') or '（空）'}”无效，应为 章 / 重点任务 / 工作举措 / 年度任务")
-            ok = False
-        title = text.get("title")
-        if not title:
-            problem(number, "title", "任务名称不能为空")
-            ok = False
-        elif len(title) > 300:
-            problem(number, "title", "任务名称不能超过300字")
-            ok = False
-        kind = kinds.get(text.get("kind") or TaskKind.TASK.label)
-        if kind is None:
-            problem(number, "kind", f"类型“{text['kind']}”无效，应为 " + " / ".join(kinds))
-            ok = False
-        lead = None
-        if text.get("lead"):
-            lead = departments.get(text["lead"])
-            if lead is None:
-                problem(number, "lead", f"{plan.region.name}没有单位“{text['lead']}”（名称须与系统中一致）")
-                ok = False
-        elif level is not None and level != TaskLevel.CHAPTER:
-            problem(number, "lead", "牵头单位不能为空（章以外的任务有且只有一个牵头单位）")
-            ok = False
-        co_ids: list[int] = []
-        for name in _SEPARATORS.split(text.get("co") or ""):
-            name = name.strip()
-            if not name:
-                continue
-            dept = departments.get(name)
-            if dept is None:
-                problem(number, "co", f"{plan.region.name}没有单位“{name}”")
-                ok = False
-            elif dept is not lead and dept.id not in co_ids:
-                co_ids.append(dept.id)
-        responsible = text.get("responsible")
-        if responsible and len(responsible) > 60:
-            problem(number, "responsible", "责任人不能超过60字")
-            ok = False
-        dates: dict[str, date | None] = {}
-        for key in ("start", "deadline"):
-            try:
-                dates[key] = _date(values.get(key))
-            except ValueError:
-                problem(number, key, f"“{text.get(key)}”不是日期（应为 2025-12-31 这样的格式）")
-                dates[key] = None
-                ok = False
-        if level is not None and level != TaskLevel.CHAPTER and dates["deadline"] is None and \
-                not problems_at(problems, number, labels.get("deadline")) and level != TaskLevel.ANNUAL:
-            problem(number, "deadline", "截止日期不能为空")
-            ok = False
-        if dates["start"] and dates["deadline"] and dates["deadline"] < dates["start"]:
-            problem(number, "deadline", "截止日期不能早于开始日期")
-            ok = False
-        year = None
-        if text.get("year"):
-            if not re.fullmatch(r"\d{4}", text["year"]):
-                problem(number, "year", f"年度“{text['year']}”应为四位数字年份")
-                ok = False
-            else:
-                year = int(text["year"])
-        if level == TaskLevel.ANNUAL:
-            current = existing.get(code or "")
-            if year is None and not problems_at(problems, number, labels.get("year")):
-                problem(number, "year", "年度任务须填写年度")
-                ok = False
-            elif year is not None and not plan.start_year <= year <= plan.end_year and \
-                    not (current is not None and current.year == year):
-                problem(number, "year", f"年度须在规划期（{plan.period_label}）内")
-                ok = False
-            if year is not None:
-                dates["start"] = dates["start"] or date(year, 1, 1)
-                dates["deadline"] = dates["deadline"] or date(year, 12, 31)
-        elif year is not None:
-            problem(number, "year", "只有年度任务填写年度")
-            ok = False
-        weight = 1
-        if text.get("weight"):
-            if not re.fullmatch(r"\d{1,3}", text["weight"]) or not 1 <= int(text["weight"]) <= 100:
-                problem(number, "weight", "权重须为1到100之间的整数")
-                ok = False
-            else:
-                weight = int(text["weight"])
-        indicator_ids: list[int] = []
-        for part in _SEPARATORS.split(text.get("indicators") or ""):
-            part = part.strip()
-            if not part:
-                continue
-            if not part.isdecimal() or int(part) not in indicators:
-                problem(number, "indicators", f"本规划没有序号为“{part}”的指标")
-                ok = False
-            elif indicators[int(part)].id not in indicator_ids:
-                indicator_ids.append(indicators[int(part)].id)
-        upstream_id = None
-        if text.get("upstream"):
-            if plan.parent_id is None:
-                problem(number, "upstream", "本规划没有上位规划，不能填写上位任务编号")
-                ok = False
-            elif text["upstream"] not in upstream_tasks:
-                problem(number, "upstream", f"上位规划中没有编号为“{text['upstream']}”的任务")
-                ok = False
-            else:
-                upstream_id = upstream_tasks[text["upstream"]].id
-        current = existing.get(code or "")
-        if current is not None and dates["deadline"] is not None:
-            late = next((m for m in current.milestones if m.due_date > dates["deadline"]), None)
-            if late is not None:
-                problem(number, "deadline", f"该任务的节点“{late.title}”计划于 {late.due_date.isoformat()}，"
-                                            "晚于新的截止日期")
-                ok = False
-        if ok and code and level is not None and title and kind is not None:
-            rows.append(Row(number, code, text.get("parent"), level, title, text.get("description"), kind,
-                            lead.id if lead else None, co_ids, responsible, dates["start"], dates["deadline"], year,
-                            weight, indicator_ids, upstream_id))
-    # the tree: parents exist, fit the level, no loops, nothing under a terminated task
-    by_code = {r.code: r for r in rows}
-    all_codes = {_cell_text(v.get("code")) for _n, v in raw}
-    for row in rows:
-        if row.parent is None:
-            parent_level = None
-        elif row.parent == row.code:
-            problem(row.number, "parent", "上级编号不能是本行自己的编号")
-            continue
-        elif row.parent in by_code:
-            parent_level = by_code[row.parent].level
-        elif row.parent in all_codes:
-            continue  # that row has its own problem
-        elif row.parent in existing:
-            parent_level = existing[row.parent].level
-            if existing[row.parent].status == TaskStatus.TERMINATED:
-                problem(row.number, "parent", f"上级任务“{row.parent}”已终止，不能在其下安排任务")
-                continue
-        else:
-            problem(row.number, "parent", f"上级编号“{row.parent}”在表中和本规划中都不存在")
-            continue
-        if parent_level not in LEVEL_PARENTS[row.level]:
-            problem(row.number, "parent", PLACEMENT[row.level])
-    for row in rows:
-        seen = {row.code}
-        parent = row.parent
-        while parent is not None and parent in by_code:
-            if parent in seen:
-                problem(row.number, "parent", "上级编号形成了循环")
-                break
-            seen.add(parent)
-            parent = by_code[parent].parent
-    problems.sort(key=lambda p: (p.row or 0, p.column or ""))
-    return rows, problems
-
-
-def problems_at(problems: list[Problem], row: int, column: str | None) -> bool:
-    return any(p.row == row and p.column == column for p in problems)
 
 
 # ------------------------------------------------------------------------------------------- the changes
@@ -581,8 +296,6 @@ def _differences(row: Row, task: Task) -> list[str]:
 
 
 def changes(session: Session, plan: Plan, rows: list[Row]) -> TaskListChanges:
-    from ..planning.tree import deletion_blockers
-
     tasks = list(session.scalars(select(Task).where(Task.plan_id == plan.id).options(
         selectinload(Task.parent), selectinload(Task.co_departments), selectinload(Task.indicators))))
     by_code = {t.code: t for t in tasks}
@@ -661,7 +374,7 @@ def stage(session: Session, actor: User, plan: Plan, filename: str, data: bytes)
         raise TaskListInvalid(problems)
     document = ImportDocument(
         sha256=hashlib.sha256(data).hexdigest(), filename=filename[:200], region_id=plan.region_id, plan_id=plan.id,
-        state=ImportState.DRAFT, draft={"kind": "tasklist", "rows": [r.to_json() for r in rows], "labels": labels},
+        kind=ImportKind.TASKLIST, state=ImportState.DRAFT, draft={"rows": [r.to_json() for r in rows], "labels": labels},
         created_by_id=actor.id, created_at=now())
     session.add(document)
     session.flush()
@@ -690,12 +403,8 @@ def apply(session: Session, actor: User, document: ImportDocument, choices: dict
           reason: str | None = None) -> Applied:
     """Apply a staged task list: create and update by code, and for tasks missing from the file do what
     the planner chose (keep, close as 已终止, delete). All or nothing."""
-    from ..planning import services as planning
-    from ..planning.tree import close_task, delete_task
-    from ..tasks.services import roll_up_plan
-
     plan = document.plan
-    if plan is None or document.draft.get("kind") != "tasklist":
+    if plan is None or document.kind != ImportKind.TASKLIST:
         raise DomainError("该导入不是任务分解表。")
     require(can_import_task_list(actor, plan), "只有本地区的规划处可以导入该规划的任务分解表。")
     if document.state != ImportState.DRAFT:
@@ -710,7 +419,7 @@ def apply(session: Session, actor: User, document: ImportDocument, choices: dict
     result = Applied()
     by_code = {t.code: t for t in session.scalars(select(Task).where(Task.plan_id == plan.id))}
 
-    def data_of(row: Row) -> Any:
+    def data_of(row: Row) -> planning.TaskData:
         return planning.TaskData(
             level=row.level, code=row.code, title=row.title, description=row.description, kind=row.kind,
             lead_department_id=row.lead_id, co_department_ids=row.co_ids, responsible_person=row.responsible,
@@ -729,7 +438,7 @@ def apply(session: Session, actor: User, document: ImportDocument, choices: dict
         if change.row.parent:
             ensure(change.row.parent)
         try:
-            _apply_row(session, actor, plan, change, by_code, data_of(change.row), planning)
+            _apply_row(session, actor, plan, change, by_code, data_of(change.row))
         except DomainError as exc:
             raise TaskListInvalid([Problem(change.row.number, None, exc.message)]) from None
         if change.task is None:
@@ -805,8 +514,8 @@ def _raw(session: Session, row: Row) -> dict[str, Any]:
     }
 
 
-def _apply_row(session: Session, actor: User, plan: Plan, change: Change, by_code: dict[str, Task], data: Any,
-               planning: Any) -> None:
+def _apply_row(session: Session, actor: User, plan: Plan, change: Change, by_code: dict[str, Task],
+               data: planning.TaskData) -> None:
     row = change.row
     parent = by_code.get(row.parent) if row.parent else None
     if change.task is None:

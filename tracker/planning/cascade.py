@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 from .. import audit
 from ..auth.models import User
 from ..errors import DomainError
+from ..imports.extract import name_key
 from ..indicators.models import Direction, Indicator
 from ..indicators.targets import TargetRule, normalise, parse_target
 from ..permissions import can_cascade_from, region_ids_below, require
@@ -30,7 +31,8 @@ from ..plans.models import InvestmentUnit, Plan, PlanLevel, PlanStage
 from ..plans.services import flatten, task_tree
 from ..regions.models import Department, Region
 from ..tasks.models import Task, TaskLevel
-from .extract import name_key
+from . import indicators as planning_indicators
+from . import services as planning
 
 CASCADE_LEVELS = (TaskLevel.CHAPTER, TaskLevel.KEY_TASK, TaskLevel.MEASURE)
 
@@ -65,9 +67,6 @@ def cascade_choices(session: Session, parent: Plan) -> list[Task]:
 
 def create_from_parent(session: Session, actor: User, parent: Plan, data: CascadeInput) -> Cascaded:
     """A plan of the actor's region implementing the chosen tasks and indicators of ``parent``."""
-    from ..planning import indicators as planning_indicators
-    from ..planning import services as planning
-
     require(can_cascade_from(session, actor, parent), "只能从上级地区的规划分解本地区的规划（仅限规划处）。")
     chosen = set(data.task_ids)
     candidates = cascade_choices(session, parent)
