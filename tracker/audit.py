@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, event, inspect
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import ForeignKey, Index, String, Text, and_, event, inspect, or_, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
 from .db import Base
-from .timeutil import now
+from .timeutil import format_date, format_datetime, now
 
 if TYPE_CHECKING:
     from .auth.models import User
@@ -50,33 +52,128 @@ def _refuse_delete(*_args: Any) -> None:
     raise AuditImmutable("audit entries cannot be deleted")
 
 
-# What a changed field is called on the pages (history tabs, the lines of a refused stale save).
-FIELD_LABELS = {
+# What an audited field is called on the pages (history tabs, the lines of a refused stale save): every key
+# written into ``AuditEntry.changes`` has its label here (tests/test_audit_labels.py walks them). A field
+# whose name means different things on different records maps object types (table names) to labels, ""
+# being the label elsewhere.
+FIELD_LABELS: dict[str, str | dict[str, str]] = {
     # tasks, milestones, progress reports
     "status": "状态", "progress": "进度（%）", "completed_on": "实际完成日期", "status_note": "状态说明",
     "evidence": "佐证说明", "period": "填报周期", "period_year": "填报年度", "period_no": "期次",
     "achievements": "完成情况", "problems": "存在问题", "next_steps": "下步打算", "state": "状态",
     "return_reason": "退回原因", "level": "层级", "code": "编号", "title": "名称", "description": "说明",
-    "kind": "类型", "lead_department": "牵头单位", "lead_department_id": "牵头单位",
+    "kind": {"key_projects": "建设性质", "departments": "单位类型", "": "类型"},
+    "lead_department": "牵头单位", "lead_department_id": "牵头单位", "co_departments": "配合单位",
     "responsible_person": "责任人", "start_date": "开始日期", "deadline": "截止日期", "year": "年度",
-    "weight": "权重", "node": "节点", "due_date": "计划完成日期",
+    "weight": "权重", "node": "节点", "due_date": "计划完成日期", "indicators": "关联指标",
+    "upstream": "承接的上级规划任务", "children": "下级任务", "milestones": "节点",
+    "parent": {"tasks": "上级任务", "plans": "上级规划", "import_documents": "上级条目", "": "上级"},
     # plans and indicators
-    "short_name": "简称", "start_year": "起始年份", "end_year": "结束年份", "parent": "上级规划",
+    "short_name": "简称", "start_year": {"key_projects": "开工年份", "": "起始年份"},
+    "end_year": {"key_projects": "建成年份", "": "结束年份"}, "stage": "阶段",
     "issuing_body": "印发机关", "doc_number": "文号", "investment_unit": "投资金额单位", "number": "序号",
-    "category": "类别", "name": "名称", "unit": "单位", "baseline_text": "基期值", "baseline_year": "基期年份",
-    "target_text": "目标值", "target_year": "目标年份", "direction": "方向", "nature": "指标属性",
-    "definition": "指标解释", "data_source": "数据来源", "value_text": "监测值", "source": "数据来源",
-    "note": "说明", "judgement": "评判", "judgement_note": "评判说明",
-    # cases, adjustments, evaluations, accounts
+    "category": "类别", "name": {"users": "姓名", "": "名称"}, "unit": "单位", "baseline_text": "基期值",
+    "baseline_year": "基期年份", "target_text": "目标值", "target_year": "目标年份", "direction": "方向",
+    "nature": "指标属性", "definition": "指标解释", "data_source": "数据来源", "value_text": "监测值",
+    "source": "数据来源", "note": "说明", "judgement": "评判", "judgement_note": "评判说明",
+    # key projects and their yearly investment (amounts in 万元; planned.2026, funding.fiscal by rule below)
+    "region": "建设地点", "content": "建设内容", "items": "建设内容及规模", "total_investment": "总投资（万元）",
+    "total_tbd": "总投资待定", "period_investment": "期内计划投资（万元）", "period_tbd": "期内投资待定",
+    "planned": "计划投资（万元）", "completed": "完成投资（万元）", "new_value": "调整后总投资（万元）",
+    "funding.fiscal": "财政资金（万元）", "funding.special_bond": "专项债资金（万元）",
+    "funding.self": "自筹资金（万元）", "funding.social": "社会资本资金（万元）", "funding.other": "其他资金（万元）",
+    # cases, adjustments, evaluations, accounts, departments
     "response_deadline": "答复期限", "outcome": "销号结果", "rating": "整改评价", "return_count": "退回次数",
     "decision_comment": "审核意见", "decided_at": "审核时间", "weights": "权重", "grade_thresholds": "等级分数线",
-    "computed_at": "计算时间", "role": "角色", "department_id": "所在单位", "email": "电子邮箱",
-    "is_active": "启用", "version_id": "版本",
+    "weights.completion": "任务完成率", "weights.on_time": "按期完成率", "weights.indicators": "指标达成率",
+    "weights.supervision": "督办办结率", "grade_thresholds.excellent": "优秀", "grade_thresholds.good": "良好",
+    "grade_thresholds.pass": "合格", "computed_at": "计算时间", "adjusted_score": "调整后得分",
+    "adjust_reason": "调整理由", "role": "角色", "department_id": "所在单位", "email": "电子邮箱",
+    "is_active": "启用", "password": "密码", "version_id": "版本",
+    # document imports: the draft's items and indicators, keyword rules
+    "type": "条目类型", "lead": "牵头单位", "co": "配合单位", "target": "目标值", "baseline": "基期值",
+    "keyword": "关键词", "department": "责任单位",
+    # system settings (their keys, as tracker.system.services.SETTINGS) and the working-day calendar
+    "alerts.due_soon_working_days": "临期预警（工作日）", "alerts.severe_after_days": "严重逾期（自然日）",
+    "alerts.holiday_rolls_forward": "截止日遇节假日顺延", "alerts.pace_enabled": "进度滞后预警",
+    "alerts.pace_threshold": "进度滞后阈值（百分点）", "reports.period": "进展填报周期",
+    "reports.remind_working_days": "期末前提前提醒（工作日）",
+    "reports.due_working_days": "填报截止（期末后第 N 个工作日）", "day": "日历安排",
 }
+# Keys made of a prefix and a year: {prefix: label with {} for the year}.
+YEAR_FIELD_LABELS = {"planned.": "{}年计划投资（万元）"}
+# Amounts (stored as the text of a Decimal: "5000.0000") shown as people write them: 5000.
+DECIMAL_FIELDS = frozenset({"total_investment", "period_investment", "planned", "completed", "new_value",
+                            "adjusted_score"})
+DECIMAL_PREFIXES = ("planned.", "funding.")
+
+
+def label_of(name: str, object_type: str | None = None) -> str:
+    """The Chinese name of an audited field of a record of ``object_type`` (a table name); the key itself
+    when it has none (keys already in Chinese, such as "节点“…”计划日期")."""
+    label = FIELD_LABELS.get(name)
+    if isinstance(label, dict):
+        return label.get(object_type or "", label[""])
+    if label is not None:
+        return label
+    for prefix, pattern in YEAR_FIELD_LABELS.items():
+        year = name.removeprefix(prefix)
+        if name.startswith(prefix) and year.isascii() and year.isdigit():
+            return pattern.format(year)
+    return name
 
 
 def field_label(name: str) -> str:
-    return FIELD_LABELS.get(name, name)
+    """The table's label of ``name`` without the object type and the year rule: what the lines of a refused
+    stale save (tracker.versioning) still show. Pages use ``label_of``."""
+    label = FIELD_LABELS.get(name, name)
+    return label[""] if isinstance(label, dict) else label
+
+
+EMPTY = "（空）"
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?")
+
+
+def display_value(value: Any, field: str | None = None) -> str:
+    """An audited value for people: 是/否, amounts without trailing zeros (5000.0000 → 5000), dates in
+    Chinese (2025-12-31 → 2025年12月31日, times in Asia/Shanghai), lists joined with "、", nothing as （空）."""
+    if value is None or value == "" or value == [] or value == {}:
+        return EMPTY
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, Enum):
+        return str(getattr(value, "label", value.value))
+    if isinstance(value, Decimal):
+        return _decimal_text(value)
+    if isinstance(value, datetime):
+        return format_datetime(value)
+    if isinstance(value, date):
+        return format_date(value)
+    if isinstance(value, list | tuple):
+        return "、".join(display_value(v) for v in value)
+    if isinstance(value, dict):
+        return "；".join(f"{label_of(f'{field}.{k}' if field else str(k))} {display_value(v)}"
+                        for k, v in value.items())
+    if isinstance(value, str):
+        if field is not None and (field in DECIMAL_FIELDS or field.startswith(DECIMAL_PREFIXES)):
+            try:
+                return _decimal_text(Decimal(value))
+            except ArithmeticError:
+                return value  # 待定 and other words
+        if _ISO_DATE.fullmatch(value):
+            return format_date(date.fromisoformat(value))
+        if _ISO_DATETIME.fullmatch(value):
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            return format_datetime(moment) if moment.tzinfo else format_date(moment.date())
+    return str(value)
+
+
+def _decimal_text(value: Decimal) -> str:
+    if not value.is_finite():
+        return str(value)
+    text = f"{value.normalize():f}"
+    return "0" if text in ("-0", "0") else text
 
 
 def plain(value: Any) -> Any:
@@ -146,3 +243,31 @@ def record_change(
     that the version counter and defaults the database sets are in the after-image."""
     session.flush()
     return record(session, actor, obj, action, diff(before, snapshot(obj, fields)), summary)
+
+
+def history(
+    session: Session,
+    *objects: tuple[str, int | Iterable[int]],
+    hide_actions: str | None = None,
+    except_actions: Iterable[str] = (),
+    limit: int | None = None,
+) -> list[AuditEntry]:
+    """The audit entries of some records, newest first, with their actors loaded — what every history tab
+    shows. Each of ``objects`` is (object type, id or ids). Actions starting with ``hide_actions`` are left
+    out, but for those named in ``except_actions``."""
+    conditions = []
+    for object_type, ids in objects:
+        id_list = [ids] if isinstance(ids, int) else list(ids)
+        if id_list:
+            conditions.append(and_(AuditEntry.object_type == object_type, AuditEntry.object_id.in_(id_list)))
+    if not conditions:
+        return []
+    stmt = select(AuditEntry).where(or_(*conditions))
+    if hide_actions:
+        kept = list(except_actions)
+        hidden = AuditEntry.action.startswith(hide_actions, autoescape=True)
+        stmt = stmt.where(or_(~hidden, AuditEntry.action.in_(kept)) if kept else ~hidden)
+    stmt = stmt.options(selectinload(AuditEntry.actor)).order_by(AuditEntry.id.desc())
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(session.scalars(stmt))

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from flask import Flask, request, url_for
 
 from . import timeutil
-from .audit import field_label
+from .audit import display_value, label_of
 
 
 def label(value: Any) -> str:
@@ -110,7 +110,8 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["date"] = timeutil.format_date
     app.jinja_env.filters["datetime"] = timeutil.format_datetime
     app.jinja_env.filters["label"] = label
-    app.jinja_env.filters["field_label"] = field_label
+    app.jinja_env.filters["field_label"] = label_of
+    app.jinja_env.filters["audit_value"] = display_value
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["days_left"] = days_left_text
     app.jinja_env.globals["url_with"] = url_with

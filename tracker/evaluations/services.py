@@ -35,6 +35,7 @@ from typing import Any
 
 from sqlalchemy import (
     Integer,
+    Select,
     and_,
     case,
     delete,
@@ -55,7 +56,7 @@ from ..auth.models import User
 from ..errors import DomainError, InvalidTransition, StaleObject
 from ..indicators.models import Indicator, IndicatorValue, Judgement
 from ..indicators.services import rejudge_plan
-from ..permissions import can_run_evaluation, require
+from ..permissions import can_run_evaluation, require, visible_region_ids
 from ..plans.models import Plan
 from ..projects.models import KeyProject, ProjectInvestment
 from ..regions.models import Department
@@ -73,12 +74,12 @@ from .models import (
 )
 
 WEIGHT_KEYS = ("completion", "on_time", "indicators", "supervision")
-WEIGHT_LABELS = {"completion": "任务完成率", "on_time": "按期完成率", "indicators": "指标达成率",
-                 "supervision": "督办办结率"}
+# the names of the weights and grades are those of the audited settings (one table: tracker.audit.FIELD_LABELS)
+WEIGHT_LABELS = {k: audit.label_of(f"weights.{k}") for k in WEIGHT_KEYS}
 DEFAULT_WEIGHTS = {"completion": 40, "on_time": 20, "indicators": 30, "supervision": 10}
 GRADE_KEYS = ("excellent", "good", "pass")
 DEFAULT_THRESHOLDS = {"excellent": 90, "good": 80, "pass": 60}
-GRADE_LABELS = {"excellent": "优秀", "good": "良好", "pass": "合格"}
+GRADE_LABELS = {k: audit.label_of(f"grade_thresholds.{k}") for k in GRADE_KEYS}
 
 EVALUATION_FIELDS = ["state", "weights", "grade_thresholds", "computed_at"]
 LOCKED_MESSAGE = "该考核已锁定，不能再修改。如需重新计算，将生成一个新的版本。"
@@ -656,3 +657,35 @@ def generate_summary(session: Session, evaluation: Evaluation) -> str:
     elif tot.indicators:
         parts.append("已评判的指标均已达成或符合进度。")
     return "".join(parts)
+
+
+# ------------------------------------------------------------------------------------------ the list and its choices
+
+
+def evaluation_list(session: Session, user: User, kind: EvaluationKind | None = None, plan_id: int | None = None,
+                    year: int | None = None) -> Select[Any]:
+    """The evaluations of the plans the user sees, newest year first, for paging."""
+    stmt = (select(Evaluation).join(Plan).where(Plan.region_id.in_(visible_region_ids(session, user)))
+            .options(selectinload(Evaluation.plan).selectinload(Plan.region), selectinload(Evaluation.created_by),
+                     selectinload(Evaluation.locked_by))
+            .order_by(Evaluation.year.desc(), Plan.level, Plan.id, Evaluation.kind, Evaluation.version.desc()))
+    if kind is not None:
+        stmt = stmt.where(Evaluation.kind == kind)
+    if plan_id is not None:
+        stmt = stmt.where(Evaluation.plan_id == plan_id)
+    if year is not None:
+        stmt = stmt.where(Evaluation.year == year)
+    return stmt
+
+
+def visible_plans(session: Session, user: User) -> list[Plan]:
+    """The plans whose evaluations the user sees (the list's plan filter)."""
+    return list(session.scalars(select(Plan).where(Plan.region_id.in_(visible_region_ids(session, user)))
+                                .order_by(Plan.level, Plan.id)))
+
+
+def runnable_plans(session: Session, user: User) -> list[Plan]:
+    """The plans of the user's own region the user may evaluate."""
+    return [p for p in session.scalars(select(Plan).where(Plan.region_id == user.region_id)
+                                       .order_by(Plan.level, Plan.start_year.desc(), Plan.id))
+            if can_run_evaluation(user, p)]

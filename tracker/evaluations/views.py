@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
-from ..audit import AuditEntry
+from .. import audit
 from ..db import db_session
 from ..errors import DomainError
 from ..permissions import (
@@ -16,9 +14,7 @@ from ..permissions import (
     can_view_evaluation,
     can_view_evaluations,
     require,
-    visible_region_ids,
 )
-from ..plans.models import Plan
 from ..spreadsheets import DOCX_MIMETYPE, XLSX_MIMETYPE, download
 from ..timeutil import now, today
 from ..web import ID, enum_arg, int_arg, paginate, refuse
@@ -50,35 +46,18 @@ def index() -> str:
     kind = enum_arg(EvaluationKind, "kind")
     plan_id = int_arg("plan")
     year = int_arg("year", lo=1990, hi=2100)
-    regions = visible_region_ids(session, current_user)
-    stmt = (select(Evaluation).join(Plan).where(Plan.region_id.in_(regions))
-            .options(selectinload(Evaluation.plan).selectinload(Plan.region), selectinload(Evaluation.created_by),
-                     selectinload(Evaluation.locked_by))
-            .order_by(Evaluation.year.desc(), Plan.level, Plan.id, Evaluation.kind, Evaluation.version.desc()))
-    if kind is not None:
-        stmt = stmt.where(Evaluation.kind == kind)
-    if plan_id is not None:
-        stmt = stmt.where(Evaluation.plan_id == plan_id)
-    if year is not None:
-        stmt = stmt.where(Evaluation.year == year)
-    plans = session.scalars(select(Plan).where(Plan.region_id.in_(regions)).order_by(Plan.level, Plan.id)).all()
+    stmt = services.evaluation_list(session, current_user, kind, plan_id, year)
+    plans = services.visible_plans(session, current_user)
     return render_template("evaluations/index.html", page=paginate(session, stmt), plans=plans, kinds=EvaluationKind,
                            kind=kind, plan_id=plan_id, year=year,
                            can_run=any(can_run_evaluation(current_user, p) for p in plans))
-
-
-def _runnable_plans() -> list[Plan]:
-    session = db_session()
-    return [p for p in session.scalars(select(Plan).where(Plan.region_id == current_user.region_id)
-                                       .order_by(Plan.level, Plan.start_year.desc(), Plan.id))
-            if can_run_evaluation(current_user, p)]
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():  # type: ignore[no-untyped-def]
     session = db_session()
-    plans = _runnable_plans()
+    plans = services.runnable_plans(session, current_user)
     require(bool(plans), "只有考核组可以开展考核评估。")
     form = RunForm()
     form.plan_id.choices = [(p.id, f"{p.title}（{p.period_label}）") for p in plans]
@@ -112,11 +91,7 @@ def show(evaluation_id: int) -> str:
     tab = request.args.get("tab", "departments")
     if tab not in ("departments", "indicators", "supervision", "history"):
         abort(404)
-    history = []
-    if tab == "history":
-        history = list(session.scalars(
-            select(AuditEntry).where(AuditEntry.object_type == "evaluations", AuditEntry.object_id == evaluation.id)
-            .options(selectinload(AuditEntry.actor)).order_by(AuditEntry.id.desc())))
+    history = audit.history(session, ("evaluations", evaluation.id)) if tab == "history" else []
     scores = services.scores_of(session, evaluation)
     return render_template(
         "evaluations/show.html", evaluation=evaluation, tab=tab, scores=scores,

@@ -7,11 +7,9 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
-from ..audit import AuditEntry
 from ..db import db_session
 from ..errors import DomainError, StaleObject
 from ..permissions import (
@@ -20,14 +18,13 @@ from ..permissions import (
     can_judge_indicator_value,
     can_view_plan,
     require,
-    visible_region_ids,
 )
 from ..plans.models import Plan
 from ..plans.views import load_plan
 from ..spreadsheets import XLSX_MIMETYPE, download
 from ..timeutil import now, today
 from ..web import ID, form_version, int_arg, refuse, rollback_request
-from . import services
+from . import queries, services
 from .exports import UploadRefused, read_upload, template_workbook
 from .forms import VALUE_HINT, ActionForm, BulkValuesForm, JudgeForm, ReturnForm, UploadForm, ValueForm
 from .models import Indicator, IndicatorValue, Judgement, ValueState
@@ -87,19 +84,8 @@ def _editable(rows: list[services.YearRow]) -> set[int]:
 def index() -> str:
     """Plans in scope that have indicators, with how many values each year holds."""
     session = db_session()
-    plans = session.execute(
-        select(Plan, func.count(Indicator.id)).join(Indicator, Indicator.plan_id == Plan.id)
-        .where(Plan.region_id.in_(visible_region_ids(session, current_user)))
-        .group_by(Plan.id).order_by(Plan.level, Plan.region_id, Plan.start_year.desc(), Plan.id)
-        .options(selectinload(Plan.region))
-    ).all()
-    counts: dict[int, dict[int, dict[str, int]]] = {}
-    for plan_id, year, state, n in session.execute(
-        select(Indicator.plan_id, IndicatorValue.year, IndicatorValue.state, func.count())
-        .join(IndicatorValue.indicator).where(Indicator.plan_id.in_([p.id for p, _ in plans]))
-        .group_by(Indicator.plan_id, IndicatorValue.year, IndicatorValue.state)
-    ):
-        counts.setdefault(plan_id, {}).setdefault(year, {})[state.value] = n
+    plans = queries.plans_with_indicators(session, current_user)
+    counts = queries.value_counts(session, [p.id for p, _ in plans])
     return render_template("indicators/index.html", plans=plans, counts=counts)
 
 
@@ -230,8 +216,7 @@ def upload(plan_id: int):  # type: ignore[no-untyped-def]
 
 def _upload_input(session: Any, indicator: Indicator, year: int, u: Any) -> ValueInput:
     """An uploaded row changes the stored value the person downloaded (its current version)."""
-    stored = session.scalar(select(IndicatorValue).where(IndicatorValue.indicator_id == indicator.id,
-                                                         IndicatorValue.year == year))
+    stored = services._stored(session, indicator, year)
     return ValueInput(u.value_text, u.source, u.note, stored.version_id if stored else None)
 
 
@@ -252,14 +237,9 @@ def confirm_year(plan_id: int) -> Response:
 def show(indicator_id: int) -> str:
     session = db_session()
     indicator = _indicator(indicator_id)
-    value_ids = [v.id for v in indicator.values]
-    history = list(session.scalars(
-        select(AuditEntry).where(
-            ((AuditEntry.object_type == "indicator_values") & AuditEntry.object_id.in_(value_ids))
-            | ((AuditEntry.object_type == "indicators") & (AuditEntry.object_id == indicator.id)))
-        .options(selectinload(AuditEntry.actor)).order_by(AuditEntry.id.desc()).limit(100)))
     return render_template(
-        "indicators/show.html", indicator=indicator, t=services.trajectory(indicator), history=history,
+        "indicators/show.html", indicator=indicator, t=services.trajectory(indicator),
+        history=queries.indicator_history(session, indicator),
         years=services.year_range(indicator), action_form=ActionForm(),
         can_enter=can_enter_indicator_value(current_user, indicator),
         can_confirm=can_confirm_indicator_value(current_user, indicator),

@@ -12,6 +12,7 @@ from ..auth.models import User
 from ..indicators.models import Indicator
 from ..permissions import visible_region_ids
 from ..projects.models import KeyProject
+from ..regions.models import Region
 from ..tasks.models import Task, TaskLevel, TaskStatus
 from .models import Plan, PlanLevel, PlanStage
 
@@ -22,6 +23,12 @@ class PlanFilters:
     region_id: int | None = None
     stage: PlanStage | None = None
     q: str | None = None
+
+
+def visible_regions(session: Session, user: User) -> list[Region]:
+    """The regions whose plans the user sees (the list's region filter)."""
+    return list(session.scalars(select(Region).where(Region.id.in_(visible_region_ids(session, user)))
+                                .order_by(Region.code)))
 
 
 def list_plans(session: Session, user: User, filters: PlanFilters) -> list[tuple[Plan, dict[str, int]]]:

@@ -2,12 +2,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from .. import audit
 from ..db import db_session
-from ..permissions import can_edit_plan, can_view_plan, require, visible_region_ids
-from ..regions.models import Region
+from ..permissions import can_edit_plan, can_view_plan, require
 from ..tasks.models import TaskLevel, TaskStatus
 from ..web import ID, Page, enum_arg, int_arg
 from .models import Plan, PlanLevel, PlanStage
@@ -22,6 +21,7 @@ from .services import (
     plan_projects,
     tab_counts,
     tree_page,
+    visible_regions,
 )
 
 bp = Blueprint("plans", __name__)
@@ -59,11 +59,7 @@ def index() -> str:
         q=(request.args.get("q") or "")[:100] or None,
     )
     rows = list_plans(session, current_user, filters)
-    regions = list(
-        session.scalars(select(Region).where(Region.id.in_(visible_region_ids(session, current_user)))
-                        .order_by(Region.code))
-    )
-    return render_template("plans/index.html", rows=rows, filters=filters, regions=regions,
+    return render_template("plans/index.html", rows=rows, filters=filters, regions=visible_regions(session, current_user),
                            levels=PlanLevel, stages=PlanStage)
 
 
@@ -89,5 +85,6 @@ def show(plan_id: int) -> str:
         levels=LEVEL_ORDER, statuses=TaskStatus, counts=tab_counts(session, plan),
         indicators=plan_indicators(session, plan) if tab == "indicators" else [],
         projects=plan_projects(session, plan) if tab == "projects" else [],
+        history=audit.history(session, ("plans", plan.id)) if tab == "history" else [],
         figures=plan_progress(session, plan), can_edit=can_edit_plan(current_user, plan),
     )

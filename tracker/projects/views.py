@@ -13,11 +13,10 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from .. import audit
 from ..adjustments.models import AdjustmentKind, AdjustmentRequest, AdjustmentState
-from ..attachments.models import Attachment
 from ..attachments.services import save_uploads
 from ..db import db_session
 from ..errors import DomainError, StaleObject
@@ -31,17 +30,15 @@ from ..permissions import (
     can_submit_investment,
     can_update_task,
     can_view_task,
-    region_ids_below,
     require,
 )
 from ..planning.services import department_options
 from ..plans.models import Plan
 from ..plans.views import load_plan
-from ..regions.models import Region
 from ..spreadsheets import XLSX_MIMETYPE, download
 from ..timeutil import now, today
 from ..web import ID, Page, enum_arg, form_version, int_arg, refuse
-from . import amounts, charts, exports, services
+from . import amounts, charts, exports, queries, services
 from .forms import (
     AdjustmentForm,
     DecisionForm,
@@ -60,14 +57,7 @@ YEAR = "int(min=1990, max=2100)"
 PAGE_SIZE = 50
 View = str | tuple[str, int] | Response
 
-HISTORY_LABELS = {
-    "kind": "建设性质", "status": "状态", "region": "建设地点", "content": "建设内容", "total_investment": "总投资（万元）",
-    "total_tbd": "总投资待定", "period_investment": "期内计划投资（万元）", "period_tbd": "期内投资待定",
-    "start_year": "开工年份", "end_year": "建成年份", "year": "年度", "planned": "计划投资（万元）",
-    "completed": "完成投资（万元）", "note": "说明", "state": "状态", "return_reason": "退回原因",
-    "completed_on": "实际完成日期", "evidence": "佐证说明", "new_value": "调整后总投资（万元）",
-    **{f"funding.{s.value}": f"{s.label}资金（万元）" for s in FundingSource},
-}
+HISTORY_LIMIT = 300
 
 
 # ------------------------------------------------------------------------------------------ helpers
@@ -163,16 +153,15 @@ def _page_context(project: KeyProject, **overrides: Any) -> dict[str, Any]:
     figures = services.figures(project)
     nodes = services.nodes(project)
     adjustments = services.project_adjustments(session, project)
-    node_ids = [m.id for m in nodes]
+    history = services.project_history(session, project, HISTORY_LIMIT)
     context: dict[str, Any] = dict(
         project=project, task=task, plan=task.plan, unit=unit.label, figures=figures, nodes=nodes,
         node_states={m.id: charts.node_state(m, today()) for m in nodes},
         chart=charts.investment_chart(figures, unit), timeline=charts.node_timeline(nodes, today()),
         funding=sorted(project.funding, key=lambda f: list(FundingSource).index(f.source)),
         adjustments=adjustments, pending=next((a for a in adjustments if a.state == AdjustmentState.PENDING), None),
-        history=services.project_history(session, project), labels=HISTORY_LABELS,
-        attachments=list(session.scalars(select(Attachment).where(Attachment.milestone_id.in_(node_ids))))
-        if node_ids else [],
+        history=[h.entry for h in history], subjects={h.entry.id: h.subject for h in history},
+        attachments=queries.node_attachments(session, [m.id for m in nodes]),
         entry_years=services.entry_years(project), this_year=today().year,
         can_edit=can_edit_project_register(current_user, task),
         can_enter=can_enter_investment(current_user, task),
@@ -198,10 +187,7 @@ def show(project_id: int) -> str:
 
 
 def _region_choices(plan: Plan) -> list[tuple[int, str]]:
-    session = db_session()
-    regions = session.scalars(select(Region).where(Region.id.in_(region_ids_below(session, plan.region_id)))
-                              .order_by(Region.code))
-    return [(r.id, r.name) for r in regions]
+    return [(r.id, r.name) for r in queries.site_regions(db_session(), plan)]
 
 
 def _fill_register(form: RegisterForm, project: KeyProject) -> None:
@@ -332,11 +318,10 @@ def entry(project_id: int, year: int) -> View:
 def _investment_page(inv: ProjectInvestment, form: ReviewForm, status: int = 200) -> tuple[str, int]:
     project = inv.project
     figures = services.figures(project)
-    history = [h for h in services.project_history(db_session(), project)
-               if h.entry.object_type == "project_investments" and h.entry.object_id == inv.id]
+    history = audit.history(db_session(), ("project_investments", inv.id), limit=HISTORY_LIMIT)
     return render_template(
         "projects/investment.html", inv=inv, project=project, task=project.task, plan=project.task.plan,
-        figures=figures, form=form, history=history, unit=project.task.plan.investment_unit.label, labels=HISTORY_LABELS,
+        figures=figures, form=form, history=history, unit=project.task.plan.investment_unit.label,
         can_review=can_review_investment(current_user, project.task) and inv.state.value == "submitted",
         can_submit=can_submit_investment(current_user, project.task) and inv.state in services.EDITABLE_STATES
         and inv.completed is not None,

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import case as sql_case
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.datastructures import FileStorage
@@ -24,8 +25,8 @@ from ..alerts.models import Alert, AlertLevel, AlertStatus, AlertTarget
 from ..attachments.services import save_uploads
 from ..auth.models import Role, User
 from ..errors import DomainError, InvalidTransition, PermissionDenied
-from ..permissions import can_supervise_task, region_ids_below
-from ..regions.models import Department
+from ..permissions import DEPARTMENT_ROLES, can_supervise_task, region_ids_below
+from ..regions.models import Department, Region
 from ..system.calendar import add_working_days
 from ..tasks.models import Task
 from ..timeutil import format_date, now, today
@@ -295,7 +296,7 @@ def cases_from_alerts(session: Session, actor: User, alert_ids: Iterable[int], *
                       else f"将于{format_date(alert.due_date)}到期，存在逾期风险" if alert.due_date else "")
                    + f"，预警等级：{alert.level.label}。")
         case = file_case(session, actor, CaseInput(
-            source=CaseSource.ALERT, department=task.lead_department, task=task, alert=alert,  # type: ignore[arg-type]
+            source=CaseSource.ALERT, department=task.lead_department, task=task, alert=alert,
             title=f"关于“{task.title}”{alert.level.label}的督办", problem=problem,
             requirements=requirements or "请立即组织整改，制定整改方案，明确责任人和完成时限，按期报送整改情况。"))
         if issue:
@@ -354,3 +355,70 @@ def colour_condition(name: str, day: date) -> Any:
         return SupervisionCase.state == S.CLOSED
     return and_(SupervisionCase.state != S.CLOSED,
                 ~and_(awaiting, SupervisionCase.response_deadline <= day + timedelta(days=YELLOW_WITHIN_DAYS)))
+
+
+# ------------------------------------------------------------------------------------------ the list of cases
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    """The case list's filters (each None: all)."""
+
+    state: CaseState | None = None
+    source: CaseSource | None = None
+    colour: str | None = None  # a key of COLOUR_LABELS
+    department_id: int | None = None
+    year: int | None = None  # the year of the case's number, or of its filing
+
+
+def scoped(session: Session, user: User, stmt: Select[Any]) -> Select[Any]:
+    """Departments see their own cases; the office, leaders and planners those of their region and below
+    (the SQL form of `can_view_case`)."""
+    if user.role in DEPARTMENT_ROLES:
+        return stmt.where(SupervisionCase.department_id == user.department_id)
+    scope = region_ids_below(session, user.region_id)
+    return stmt.join(SupervisionCase.department).where(Department.region_id.in_(scope))
+
+
+def case_list(session: Session, user: User, filters: CaseFilters, day: date) -> Select[Any]:
+    """The cases the user sees, filtered, for paging: those awaiting the department first, then those
+    awaiting the office, by response deadline (colours as on ``day``)."""
+    stmt = scoped(session, user, select(SupervisionCase)).options(
+        selectinload(SupervisionCase.department), selectinload(SupervisionCase.task).selectinload(Task.plan))
+    if filters.state:
+        stmt = stmt.where(SupervisionCase.state == filters.state)
+    if filters.source:
+        stmt = stmt.where(SupervisionCase.source == filters.source)
+    if filters.colour:
+        stmt = stmt.where(colour_condition(filters.colour, day))
+    if filters.department_id:
+        stmt = stmt.where(SupervisionCase.department_id == filters.department_id)
+    if filters.year:
+        stmt = stmt.where(or_(SupervisionCase.number_year == filters.year,
+                              func.extract("year", SupervisionCase.created_at) == filters.year))
+    waiting = SupervisionCase.state.in_([s.value for s in AWAITING_DEPARTMENT])
+    return stmt.order_by(sql_case((waiting, 0), (SupervisionCase.state == CaseState.SUBMITTED, 1),
+                                  (SupervisionCase.state == CaseState.FILED, 2), else_=3),
+                         SupervisionCase.response_deadline, SupervisionCase.id.desc())
+
+
+def state_counts(session: Session, user: User) -> dict[CaseState, int]:
+    """How many of the cases the user sees are in each state."""
+    return dict(session.execute(scoped(session, user, select(SupervisionCase.state, func.count()))
+                                .group_by(SupervisionCase.state)).all())
+
+
+def case_departments(session: Session, user: User) -> list[Department]:
+    """The departments of the cases the user sees (the list's department filter)."""
+    return list(session.scalars(
+        select(Department).where(Department.id.in_(scoped(session, user, select(SupervisionCase.department_id))))
+        .order_by(Department.id)))
+
+
+def department_choices(session: Session, user: User) -> list[tuple[int, str]]:
+    """The active departments of the user's region and below, as "region · department" (filing a case)."""
+    scope = region_ids_below(session, user.region_id)
+    rows = session.execute(select(Department.id, Region.name, Department.name).join(Region)
+                           .where(Department.region_id.in_(scope), Department.is_active)
+                           .order_by(Region.code, Department.sort_order, Department.id))
+    return [(i, f"{r} · {d}") for i, r, d in rows]

@@ -2,8 +2,6 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import case as sql_case
-from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..auth.models import Role
@@ -13,11 +11,10 @@ from ..permissions import (
     can_supervise,
     can_supervise_task,
     can_view_case,
-    region_ids_below,
     require,
     roles_required,
 )
-from ..regions.models import Department, Region
+from ..regions.models import Department
 from ..spreadsheets import DOCX_MIMETYPE, download
 from ..tasks.models import Task
 from ..timeutil import today
@@ -26,34 +23,25 @@ from .documents import notice_docx, notice_fields
 from .forms import ActionForm, CaseForm, FromAlertsForm
 from .models import CaseAction, CaseOutcome, CaseSource, CaseState, CaseStep, SupervisionCase
 from .services import (
-    AWAITING_DEPARTMENT,
     COLOUR_LABELS,
+    CaseFilters,
     CaseInput,
     allowed_actions,
+    case_departments,
+    case_list,
     cases_from_alerts,
     colour,
-    colour_condition,
+    department_choices,
     file_case,
     open_case_for_task,
     perform,
+    state_counts,
     suggested_alerts,
 )
 
 bp = Blueprint("supervision", __name__, url_prefix="/supervision")
 
 VIEWERS = (Role.SUPERVISOR, Role.DEPT_HEAD, Role.DEPT_STAFF, Role.LEADER, Role.PLANNER, Role.EVALUATOR, Role.ADMIN)
-DEPARTMENT_ROLES = (Role.DEPT_HEAD, Role.DEPT_STAFF)
-
-
-def _scoped(stmt):  # type: ignore[no-untyped-def]
-    """Departments see their own cases; the office, leaders and planners those of their region and below
-    (the SQL form of `can_view_case`)."""
-    if current_user.role in DEPARTMENT_ROLES:
-        return stmt.where(SupervisionCase.department_id == current_user.department_id)
-    scope = region_ids_below(db_session(), current_user.region_id)
-    return stmt.join(SupervisionCase.department).where(Department.region_id.in_(scope))
-
-
 def load_case(case_id: int) -> SupervisionCase:
     session = db_session()
     case = session.get(SupervisionCase, case_id, options=[
@@ -64,56 +52,29 @@ def load_case(case_id: int) -> SupervisionCase:
     return case
 
 
+def _filters() -> CaseFilters:
+    """The list's filters from the query string; an unknown value is a 400."""
+    colour_name = request.args.get("colour") or None
+    if colour_name not in (None, *COLOUR_LABELS):
+        abort(400)
+    return CaseFilters(state=enum_arg(CaseState, "state"), source=enum_arg(CaseSource, "source"), colour=colour_name,
+                       department_id=int_arg("department"), year=int_arg("year", lo=1990, hi=2100))
+
+
 @bp.route("/")
 @login_required
 @roles_required(*VIEWERS)
 def index() -> str:
     session = db_session()
     day = today()
-    state = enum_arg(CaseState, "state")
-    source = enum_arg(CaseSource, "source")
-    colour_name = request.args.get("colour") or None
-    if colour_name not in (None, *COLOUR_LABELS):
-        abort(400)
-    department_id = int_arg("department")
-    year = int_arg("year", lo=1990, hi=2100)
-    stmt = _scoped(select(SupervisionCase)).options(
-        selectinload(SupervisionCase.department), selectinload(SupervisionCase.task).selectinload(Task.plan))
-    if state:
-        stmt = stmt.where(SupervisionCase.state == state)
-    if source:
-        stmt = stmt.where(SupervisionCase.source == source)
-    if colour_name:
-        stmt = stmt.where(colour_condition(colour_name, day))
-    if department_id:
-        stmt = stmt.where(SupervisionCase.department_id == department_id)
-    if year:
-        stmt = stmt.where(or_(SupervisionCase.number_year == year,
-                              func.extract("year", SupervisionCase.created_at) == year))
-    waiting = SupervisionCase.state.in_([s.value for s in AWAITING_DEPARTMENT])
-    stmt = stmt.order_by(sql_case((waiting, 0), (SupervisionCase.state == CaseState.SUBMITTED, 1),
-                                  (SupervisionCase.state == CaseState.FILED, 2), else_=3),
-                         SupervisionCase.response_deadline, SupervisionCase.id.desc())
-    page = paginate(session, stmt)
-    counts = dict(session.execute(_scoped(select(SupervisionCase.state, func.count()))
-                                  .group_by(SupervisionCase.state)).all())
-    departments = list(session.scalars(
-        select(Department).where(Department.id.in_(_scoped(select(SupervisionCase.department_id)))).order_by(Department.id)))
+    filters = _filters()
+    page = paginate(session, case_list(session, current_user, filters, day))
     suggestions = suggested_alerts(session, current_user) if current_user.role == Role.SUPERVISOR else []
     return render_template(
-        "supervision/index.html", page=page, counts=counts, states=CaseState, sources=CaseSource,
-        colours=COLOUR_LABELS, colour=colour, filters={"state": state, "source": source, "colour": colour_name,
-                                                        "department": department_id, "year": year},
-        departments=departments, suggestions=suggestions, from_alerts_form=FromAlertsForm(), day=day,
+        "supervision/index.html", page=page, counts=state_counts(session, current_user), states=CaseState, sources=CaseSource,
+        colours=COLOUR_LABELS, colour=colour, filters=filters,
+        departments=case_departments(session, current_user), suggestions=suggestions, from_alerts_form=FromAlertsForm(), day=day,
         can_file=can_supervise(current_user))
-
-
-def _department_choices() -> list[tuple[int, str]]:
-    scope = region_ids_below(db_session(), current_user.region_id)
-    rows = db_session().execute(select(Department.id, Region.name, Department.name).join(Region)
-                                .where(Department.region_id.in_(scope), Department.is_active)
-                                .order_by(Region.code, Department.sort_order, Department.id))
-    return [(i, f"{r} · {d}") for i, r, d in rows]
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -122,7 +83,7 @@ def _department_choices() -> list[tuple[int, str]]:
 def new():  # type: ignore[no-untyped-def]
     session = db_session()
     form = CaseForm()
-    form.department_id.choices = _department_choices()
+    form.department_id.choices = department_choices(session, current_user)
     task = None
     task_id = form.task_id.data if request.method == "POST" else int_arg("task")
     if task_id and 0 < task_id <= INTEGER_LIMIT:  # a larger number is refused by the form below

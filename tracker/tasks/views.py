@@ -2,14 +2,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
-from ..adjustments.models import AdjustmentRequest
-from ..attachments.models import Attachment
 from ..attachments.services import save_uploads
-from ..audit import AuditEntry
 from ..auth.models import Role
 from ..db import db_session
 from ..errors import DomainError
@@ -20,17 +16,14 @@ from ..permissions import (
     can_submit_report,
     can_supervise_task,
     can_update_task,
-    can_view_case,
     can_view_task,
     is_lead,
     require,
     roles_required,
-    visible_region_ids,
 )
-from ..plans.models import Plan
-from ..supervision.models import CaseStep, SupervisionCase
 from ..timeutil import today
 from ..web import ID, enum_arg, form_version, paginate, refuse
+from . import queries
 from .forms import ActionForm, MilestoneDoneForm, ReportForm, ReviewForm, StatusForm
 from .models import Milestone, ProgressReport, ReportPeriod, ReportState, Task, TaskStatus
 from .services import (
@@ -80,35 +73,14 @@ def load_report(report_id: int) -> ProgressReport:
 def show(task_id: int) -> str:
     session = db_session()
     task = load_task(task_id)
-    ancestors = []
-    node = task.parent
-    while node is not None:
-        ancestors.insert(0, node)
-        node = node.parent
-    attachments = list(session.scalars(
-        select(Attachment).where(Attachment.milestone_id.in_([m.id for m in task.milestones])
-                                 | Attachment.report_id.in_([r.id for r in task.reports]))
-    ))
-    cases = list(session.scalars(
-        select(SupervisionCase).where(SupervisionCase.task_id == task.id)
-        .options(selectinload(SupervisionCase.steps).selectinload(CaseStep.actor)).order_by(SupervisionCase.id.desc())))
-    # a case's course (comments, steps) only for those who may open the case itself
-    open_cases = {c.id for c in cases if can_view_case(session, current_user, c)}
-    history_stmt = select(AuditEntry).where(AuditEntry.object_type == "tasks", AuditEntry.object_id == task.id)
-    if len(open_cases) < len(cases):  # the case steps recorded on the task stay with the case
-        history_stmt = history_stmt.where(or_(~AuditEntry.action.startswith("case_", autoescape=True),
-                                              AuditEntry.action == "case_filed"))
-    history = list(session.scalars(history_stmt.options(selectinload(AuditEntry.actor))
-                                   .order_by(AuditEntry.id.desc())))
-    adjustments = list(session.scalars(
-        select(AdjustmentRequest).where(AdjustmentRequest.task_id == task.id).order_by(AdjustmentRequest.id.desc())))
+    page = queries.task_page(session, current_user, task)
     return render_template(
-        "tasks/show.html", task=task, ancestors=ancestors, history=history, attachments=attachments,
+        "tasks/show.html", task=task, ancestors=page.ancestors, history=page.history, attachments=page.attachments,
         can_update=can_update_task(current_user, task), can_report=can_report_on_task(current_user, task),
         can_request_adjustment=current_user.role == Role.DEPT_HEAD and is_lead(current_user, task),
         can_file_case=can_supervise_task(session, current_user, task),
-        cases=cases, adjustments=adjustments, action_form=ActionForm(),
-        open_cases=open_cases,
+        cases=page.cases, adjustments=page.adjustments, action_form=ActionForm(),
+        open_cases=page.open_cases,
     )
 
 
@@ -208,12 +180,10 @@ def new_report(task_id: int):  # type: ignore[no-untyped-def]
 def report(report_id: int) -> str:
     session = db_session()
     report = load_report(report_id)
-    attachments = list(session.scalars(select(Attachment).where(Attachment.report_id == report.id)))
-    history = list(session.scalars(
-        select(AuditEntry).where(AuditEntry.object_type == "progress_reports", AuditEntry.object_id == report.id)
-        .order_by(AuditEntry.id.desc())))
+    page = queries.report_page(session, report)
     return render_template(
-        "tasks/report.html", report=report, attachments=attachments, history=history, review_form=ReviewForm(),
+        "tasks/report.html", report=report, attachments=page.attachments, history=page.history,
+        review_form=ReviewForm(),
         action_form=ActionForm(), can_edit=can_edit_report(current_user, report)
         and report.state in EDITABLE_REPORT_STATES,
         can_submit=can_submit_report(current_user, report) and report.state in EDITABLE_REPORT_STATES,
@@ -271,18 +241,5 @@ def reports() -> str:
     """Reports in scope: planners see their region's queue (submitted first); departments their own."""
     session = db_session()
     state = enum_arg(ReportState, "state")
-    stmt = (select(ProgressReport).join(ProgressReport.task).join(Task.plan)
-            .options(selectinload(ProgressReport.task).selectinload(Task.plan),
-                     selectinload(ProgressReport.department)))
-    if current_user.role in (Role.DEPT_HEAD, Role.DEPT_STAFF):
-        stmt = stmt.where(ProgressReport.department_id == current_user.department_id)
-    elif current_user.role == Role.PLANNER:
-        stmt = stmt.where(Plan.region_id == current_user.region_id)
-    else:
-        stmt = stmt.where(Plan.region_id.in_(visible_region_ids(session, current_user)))
-    if state is not None:
-        stmt = stmt.where(ProgressReport.state == state)
-    stmt = stmt.order_by((ProgressReport.state == ReportState.SUBMITTED).desc(),
-                         ProgressReport.submitted_at.desc().nulls_last(), ProgressReport.id.desc())
-    page = paginate(session, stmt)
+    page = paginate(session, queries.report_list(session, current_user, state))
     return render_template("tasks/reports.html", page=page, state=state, states=ReportState)
