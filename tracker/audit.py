@@ -93,7 +93,7 @@ FIELD_LABELS: dict[str, str | dict[str, str]] = {
     # document imports: the draft's items and indicators, keyword rules
     "type": "条目类型", "lead": "牵头单位", "co": "配合单位", "target": "目标值", "baseline": "基期值",
     "keyword": "关键词", "department": "责任单位",
-    # system settings (their keys, as tracker.system.services.SETTINGS) and the working-day calendar
+    # system settings (the settings page takes these labels: tracker.system.services.SETTINGS) and the calendar
     "alerts.due_soon_working_days": "临期预警（工作日）", "alerts.severe_after_days": "严重逾期（自然日）",
     "alerts.holiday_rolls_forward": "截止日遇节假日顺延", "alerts.pace_enabled": "进度滞后预警",
     "alerts.pace_threshold": "进度滞后阈值（百分点）", "reports.period": "进展填报周期",
@@ -121,13 +121,6 @@ def label_of(name: str, object_type: str | None = None) -> str:
         if name.startswith(prefix) and year.isascii() and year.isdigit():
             return pattern.format(year)
     return name
-
-
-def field_label(name: str) -> str:
-    """The table's label of ``name`` without the object type and the year rule: what the lines of a refused
-    stale save (tracker.versioning) still show. Pages use ``label_of``."""
-    label = FIELD_LABELS.get(name, name)
-    return label[""] if isinstance(label, dict) else label
 
 
 EMPTY = "（空）"

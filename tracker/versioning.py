@@ -15,19 +15,14 @@ from .timeutil import format_datetime
 
 def changes_since(session: Session, obj: Any, version: int) -> list[str]:
     """Human-readable lines for the changes others saved after ``version`` (from the audit trail)."""
-    entries = session.scalars(
-        select(audit.AuditEntry)
-        .where(audit.AuditEntry.object_type == obj.__tablename__, audit.AuditEntry.object_id == obj.id)
-        .order_by(audit.AuditEntry.id.desc())
-        .limit(20)
-    )
     lines = []
-    for entry in entries:
+    for entry in audit.history(session, (obj.__tablename__, obj.id), limit=20):
         v = entry.changes.get("version_id")
         if v is None or v[1] is None or int(v[1]) <= version:
             continue
-        fields = "；".join(f"{audit.field_label(k)}：{b if b is not None else '（空）'} → {a if a is not None else '（空）'}"
-                          for k, (b, a) in entry.changes.items() if k != "version_id")
+        fields = "；".join(
+            f"{audit.label_of(k, entry.object_type)}：{audit.display_value(b, k)} → {audit.display_value(a, k)}"
+            for k, (b, a) in entry.changes.items() if k != "version_id")
         who = entry.actor.name if entry.actor else "系统"
         lines.append(f"{who} 于 {format_datetime(entry.at)} {entry.summary or entry.action}：{fields}")
     return list(reversed(lines))

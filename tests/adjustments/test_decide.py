@@ -25,8 +25,8 @@ from tracker.adjustments.services import (
 )
 from tracker.audit import AuditEntry
 from tracker.auth.models import Role
-from tracker.errors import DomainError, InvalidTransition, NotFound, PermissionDenied
-from tracker.projects.services import decide_adjustment, request_total_change, withdraw_adjustment
+from tracker.errors import DomainError, InvalidTransition, PermissionDenied
+from tracker.projects.services import request_total_change
 from tracker.timeutil import now
 
 from .. import factories as f
@@ -167,13 +167,3 @@ def test_an_investment_approval_checks_the_figures_entered_since(session: Sessio
     assert refused.value.field == "comment"
     assert req.state == AdjustmentState.PENDING and w.project.total_investment == Decimal(1000)
 
-
-def test_the_project_pages_decide_only_investment_requests(session: Session, w: World) -> None:
-    deadline = CASES[AdjustmentKind.DEADLINE][0](session, w)
-    with pytest.raises(NotFound):
-        decide_adjustment(session, w.planner, deadline, approve=True, comment=None)
-    with pytest.raises(NotFound):
-        withdraw_adjustment(session, w.head, deadline)
-    investment = CASES[AdjustmentKind.INVESTMENT][0](session, w)
-    decide_adjustment(session, w.planner, investment, approve=True, comment=None)
-    assert w.project.total_investment == Decimal(1500) and deadline.state == AdjustmentState.PENDING

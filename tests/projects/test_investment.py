@@ -5,13 +5,16 @@ request raised the total first. Bad input is 422, stale saves 409, other people 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 from flask import Flask
 from sqlalchemy import func, select
 
 from tracker.adjustments.models import AdjustmentKind, AdjustmentRequest, AdjustmentState
+from tracker.adjustments.services import request_deadline
 from tracker.audit import AuditEntry
+from tracker.auth.models import User
 from tracker.projects.models import KeyProject
 from tracker.tasks.models import ReportState
 
@@ -150,6 +153,17 @@ def test_a_rejected_or_withdrawn_request_changes_nothing(demo: Flask) -> None:
         second = s.scalar(select(AdjustmentRequest.id).where(AdjustmentRequest.state == AdjustmentState.PENDING))
     assert head.post(f"/projects/adjustments/{second}/withdraw", data={}).status_code == 302
     assert fresh(demo, KeyProject, p.id).total_investment == Decimal("3000000")
+    # the project pages decide investment requests only: a deadline request of the project's task is not theirs
+    with demo.extensions["tracker.sessions"]() as s:
+        project = s.get(KeyProject, p.id)
+        asker = s.scalar(select(User).where(User.username == "zj_head_yz"))
+        deadline = request_deadline(s, asker, project.task, project.task.deadline + timedelta(days=30), "征地延后")
+        s.commit()
+        deadline_id = deadline.id
+    for action, who in (("approve", planner), ("reject", planner), ("withdraw", head)):
+        assert who.post(f"/projects/adjustments/{deadline_id}/{action}", data={"comment": "同意"}).status_code == 404
+    with demo.extensions["tracker.sessions"]() as s:
+        assert s.get(AdjustmentRequest, deadline_id).state == AdjustmentState.PENDING
 
 
 def test_bad_input_is_422_next_to_the_field(demo: Flask) -> None:

@@ -120,7 +120,7 @@ def test_a_stale_register_save_is_409(world: World, app: Flask, planner: FlaskCl
                                                        data={**data, "content": "另一人"})
     assert late.status_code == 409
     html = late.get_data(as_text=True)
-    assert "已被他人修改" in html and "planned.2027" in html
+    assert "已被他人修改" in html and "2027年计划投资（万元）：（空） → 1" in html
     assert fresh(app, KeyProject, world.project_id).content != "另一人"
 
 

@@ -244,7 +244,7 @@ def year_range(indicator: Indicator) -> range:
     return range(first, min(last, today().year) + 1)
 
 
-def _stored(session: Session, indicator: Indicator, year: int) -> IndicatorValue | None:
+def stored_value(session: Session, indicator: Indicator, year: int) -> IndicatorValue | None:
     return session.scalar(
         select(IndicatorValue).where(IndicatorValue.indicator_id == indicator.id, IndicatorValue.year == year)
     )
@@ -320,7 +320,7 @@ def _apply(session: Session, actor: User, indicator: Indicator, year: int, data:
 def save_value(session: Session, actor: User, indicator: Indicator, year: int, data: ValueInput) -> IndicatorValue:
     """Enter or correct one year's value of an indicator (back to 已填报 until the planner confirms). Saving a
     returned value re-submits it, even unchanged (the department has checked the figure)."""
-    stored = _stored(session, indicator, year)
+    stored = stored_value(session, indicator, year)
     _check_input(session, actor, indicator, year, data, stored)
     saved = _apply(session, actor, indicator, year, data, stored)
     return saved or stored  # type: ignore[return-value]
@@ -344,7 +344,7 @@ def save_values(session: Session, actor: User, plan: Plan, year: int, rows: Sequ
         if row.indicator.plan_id != plan.id:
             errors[row.key] = ("number", "该指标不属于本规划。")
             continue
-        stored = _stored(session, row.indicator, year)
+        stored = stored_value(session, row.indicator, year)
         if stored is None and _clean(row.data.value_text) is None:
             continue
         if stored is not None and (stored.value_text, stored.source, stored.note) == (

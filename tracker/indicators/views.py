@@ -216,7 +216,7 @@ def upload(plan_id: int):  # type: ignore[no-untyped-def]
 
 def _upload_input(session: Any, indicator: Indicator, year: int, u: Any) -> ValueInput:
     """An uploaded row changes the stored value the person downloaded (its current version)."""
-    stored = services._stored(session, indicator, year)
+    stored = services.stored_value(session, indicator, year)
     return ValueInput(u.value_text, u.source, u.note, stored.version_id if stored else None)
 
 

@@ -75,12 +75,7 @@ def check_open(parent: Task, field_name: str | None = None) -> None:
 
 
 def last_change(session: Session, obj: Any) -> audit.AuditEntry | None:
-    return session.scalar(
-        select(audit.AuditEntry)
-        .where(audit.AuditEntry.object_type == obj.__tablename__, audit.AuditEntry.object_id == obj.id)
-        .order_by(audit.AuditEntry.id.desc())
-        .limit(1)
-    )
+    return next(iter(audit.history(session, (obj.__tablename__, obj.id), limit=1)), None)
 
 
 def clean_text(text: str | None) -> str | None:

@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import flag_modified
@@ -722,26 +722,6 @@ def apply_total_change(session: Session, actor: User, req: AdjustmentRequest) ->
                         f"批准投资调整申请 #{req.id}，总投资调整为{shown(new_total, unit_of(project))}")
 
 
-def _investment_request(req: AdjustmentRequest) -> AdjustmentRequest:
-    if req.kind != AdjustmentKind.INVESTMENT or req.project is None:
-        raise NotFound("该申请不是投资调整申请。")
-    return req
-
-
-def decide_adjustment(session: Session, actor: User, req: AdjustmentRequest, *, approve: bool,
-                      comment: str | None) -> None:
-    """The planner approves (the new total takes effect) or rejects (with a reason) a pending request."""
-    from ..adjustments import services as adjustments  # which imports this module for the rules above
-
-    adjustments.decide(session, actor, _investment_request(req), approve=approve, comment=comment)
-
-
-def withdraw_adjustment(session: Session, actor: User, req: AdjustmentRequest) -> None:
-    from ..adjustments import services as adjustments
-
-    adjustments.withdraw(session, actor, _investment_request(req))
-
-
 # ------------------------------------------------------------------------------------------ history
 
 
@@ -761,10 +741,7 @@ def project_history(session: Session, project: KeyProject, limit: int = 300) -> 
     by_type: dict[str, list[int]] = {}
     for kind, ident in subjects:
         by_type.setdefault(kind, []).append(ident)
-    entry = audit.AuditEntry
-    conditions = [and_(entry.object_type == kind, entry.object_id.in_(ids)) for kind, ids in by_type.items()]
-    entries = session.scalars(select(entry).where(or_(*conditions)).options(selectinload(entry.actor))
-                              .order_by(entry.id.desc()).limit(limit))
+    entries = audit.history(session, *by_type.items(), limit=limit)
     return [HistoryItem(e, subjects[(e.object_type, e.object_id)]) for e in entries]
 
 

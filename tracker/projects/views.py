@@ -16,6 +16,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from .. import audit
+from ..adjustments import services as adjustments
 from ..adjustments.models import AdjustmentKind, AdjustmentRequest, AdjustmentState
 from ..attachments.services import save_uploads
 from ..db import db_session
@@ -432,10 +433,9 @@ def decide(request_id: int, action: str) -> View:
         return render_template("projects/show.html", **_page_context(project, decision_form=form)), 422
     try:
         if action == "withdraw":
-            services.withdraw_adjustment(session, current_user, req)
+            adjustments.withdraw(session, current_user, req)
         else:
-            services.decide_adjustment(session, current_user, req, approve=action == "approve",
-                                       comment=form.comment.data)
+            adjustments.decide(session, current_user, req, approve=action == "approve", comment=form.comment.data)
     except StaleObject:
         raise
     except DomainError as exc:

@@ -31,8 +31,10 @@ from .models import CalendarDay, CalendarYear, DayKind, JobRun, JobStatus, Setti
 
 @dataclass(frozen=True)
 class SettingSpec:
+    """One setting; its label is the audit table's (tracker.audit.FIELD_LABELS), so the settings page and the
+    history of a change name it alike."""
+
     key: str
-    label: str
     default: Any
     kind: type
     lo: int | None = None
@@ -41,27 +43,31 @@ class SettingSpec:
     hint: str = ""
     group: str = ""
 
+    @property
+    def label(self) -> str:
+        return audit.label_of(self.key)
+
 
 SETTING_GROUPS = {"alerts": "预警规则", "reports": "填报提醒"}
 
 SETTINGS: dict[str, SettingSpec] = {
     s.key: s
     for s in [
-        SettingSpec("alerts.due_soon_working_days", "临期预警（工作日）", 5, int, 0, 30,
+        SettingSpec("alerts.due_soon_working_days", 5, int, 0, 30,
                     hint="截止日期前 N 个工作日内（含截止当日）列为临期；0 表示不发临期预警。", group="alerts"),
-        SettingSpec("alerts.severe_after_days", "严重逾期（自然日）", 30, int, 1, 3650,
+        SettingSpec("alerts.severe_after_days", 30, int, 1, 3650,
                     hint="超过截止日期 M 个自然日仍未完成，列为严重逾期。", group="alerts"),
-        SettingSpec("alerts.holiday_rolls_forward", "截止日遇节假日顺延", False, bool,
+        SettingSpec("alerts.holiday_rolls_forward", False, bool,
                     hint="勾选后，截止日期落在节假日或周末的，顺延至下一个工作日再判定逾期。", group="alerts"),
-        SettingSpec("alerts.pace_enabled", "进度滞后预警", False, bool,
+        SettingSpec("alerts.pace_enabled", False, bool,
                     hint="按任务起止时间计算应完成进度，与填报进度相差超过阈值时预警。", group="alerts"),
-        SettingSpec("alerts.pace_threshold", "进度滞后阈值（百分点）", 30, int, 5, 100,
+        SettingSpec("alerts.pace_threshold", 30, int, 5, 100,
                     hint="时间进度减去实际进度超过该值时列为进度滞后。", group="alerts"),
-        SettingSpec("reports.period", "进展填报周期", ReportPeriod.QUARTER.value, str,
+        SettingSpec("reports.period", ReportPeriod.QUARTER.value, str,
                     choices=tuple(ReportPeriod.choices()), hint="按此周期提醒责任单位填报进展。", group="reports"),
-        SettingSpec("reports.remind_working_days", "期末前提前提醒（工作日）", 3, int, 0, 30,
+        SettingSpec("reports.remind_working_days", 3, int, 0, 30,
                     hint="填报期末前 N 个工作日起开始提醒。", group="reports"),
-        SettingSpec("reports.due_working_days", "填报截止（期末后第 N 个工作日）", 5, int, 0, 30,
+        SettingSpec("reports.due_working_days", 5, int, 0, 30,
                     hint="每期进展须在期末后第 N 个工作日前提交，此后不再提醒该期。", group="reports"),
     ]
 }
