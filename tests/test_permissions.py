@@ -9,20 +9,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask_login import login_user
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker import permissions as p
+from tracker.adjustments import services as adjustments
+from tracker.adjustments.models import AdjustmentKind, AdjustmentRequest, AdjustmentState
 from tracker.auth.models import Role, User
 from tracker.errors import PermissionDenied
+from tracker.indicators.models import Indicator, IndicatorNature
 from tracker.plans.models import Plan, PlanLevel
 from tracker.regions.models import Department, Region, RegionLevel
+from tracker.supervision import services as supervision
+from tracker.supervision.models import CaseSource, SupervisionCase
 from tracker.tasks.models import Task
+from tracker.timeutil import now
 
 from . import factories as f
 
@@ -337,9 +345,58 @@ def test_who_sees_and_decides_an_adjustment_request(w: Province) -> None:
                                                                    "c_head", "c_staff"}
     # an investment request is its department's and, through the register, the planner's: not listed here
     assert w.allowed(lambda u: p.can_view_request(u, investment)) == {"p_head", "p_staff"}
+    assert w.allowed(lambda u: p.can_request_deadline(u, w.tasks["p"])) == {"p_head"}
+    assert w.allowed(lambda u: p.can_request_deadline(u, w.tasks["a"])) == {"a_head"}
+    assert w.allowed(lambda u: p.can_request_target(u, _indicator(w, "p", "p_yz"))) == {"yz_head"}
+    assert w.allowed(lambda u: p.can_request_target(u, _indicator(w, "c", "c_jk"))) == {"c_head"}
     assert w.allowed(lambda u: p.can_decide_request(u, deadline)) == PROVINCE_PLANNERS
     assert w.allowed(lambda u: p.can_decide_request(u, target)) == {"c_planner"}
     assert w.allowed(lambda u: p.can_decide_request(u, investment)) == PROVINCE_PLANNERS
+
+
+def test_the_case_list_shows_exactly_the_cases_can_view_case_allows(w: Province) -> None:
+    """The list filters in SQL (supervision.services.scoped), a case's page asks can_view_case: one rule."""
+    s = w.session
+    cases = [SupervisionCase(source=CaseSource.ROUTINE, department=dept, title=f"督办{name}", problem="问题")
+             for name, dept in w.depts.items()]
+    s.add_all(cases)
+    s.flush()
+    for name, user in w.users.items():
+        listed = set(s.scalars(supervision.scoped(s, user, select(SupervisionCase.id))))
+        allowed = {c.id for c in cases if p.can_view_case(s, user, c)}
+        assert listed == allowed, name
+        assert allowed, name  # everyone sees some case: the comparison is not of two empty sets
+
+
+def test_the_request_list_shows_exactly_the_requests_can_view_request_allows(w: Province) -> None:
+    """The list filters in SQL (adjustments.services.scoped), a request's page asks can_view_request."""
+    s = w.session
+    indicators = {plan: Indicator(plan=w.plans[plan], number=1, name=f"指标{plan}", target_text="95",
+                                  nature=IndicatorNature.EXPECTED) for plan in ("p", "c", "a")}
+    s.add_all(indicators.values())
+    s.flush()
+    requests = []
+    for dept in ("p_jk", "p_yz", "c_jk", "a_jk"):
+        for task in ("p", "c", "a", "x"):
+            requests.append(AdjustmentRequest(
+                kind=AdjustmentKind.DEADLINE, state=AdjustmentState.REJECTED, task=w.tasks[task],
+                department=w.depts[dept], new_date=date(2027, 6, 30), reason="因故", created_at=now(),
+                decided_at=now()))
+        for indicator in indicators.values():
+            requests.append(AdjustmentRequest(
+                kind=AdjustmentKind.TARGET, state=AdjustmentState.REJECTED, indicator=indicator,
+                department=w.depts[dept], new_value="90", reason="因故", created_at=now(), decided_at=now()))
+    s.add_all(requests)
+    s.flush()
+    seen = {}
+    for name, user in w.users.items():
+        listed = set(s.scalars(adjustments.scoped(user, select(AdjustmentRequest.id))))
+        allowed = {r.id for r in requests if p.can_view_request(user, r)}
+        assert listed == allowed, name
+        seen[name] = len(allowed)
+    # a department its own seven; the city's planner the requests about the city's two tasks and its indicator
+    # from all four departments; the county's planner those about the county's task and indicator
+    assert (seen["p_head"], seen["c_planner"], seen["a_planner"], seen["h_planner"]) == (7, 12, 8, 0)
 
 
 # -------------------------------------------------------------------------------- the menu

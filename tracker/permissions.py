@@ -321,6 +321,16 @@ def can_view_request(user: User, req: AdjustmentRequest) -> bool:
     return False
 
 
+def can_request_deadline(user: User, task: Task) -> bool:
+    """The lead department's head asks to move a task's (or one of its milestones') deadline."""
+    return user.role == Role.DEPT_HEAD and is_lead(user, task)
+
+
+def can_request_target(user: User, indicator: Any) -> bool:
+    """The indicator's lead department's head asks to change its target."""
+    return user.role == Role.DEPT_HEAD and indicator.lead_department_id == user.department_id
+
+
 def can_decide_request(user: User, req: AdjustmentRequest) -> bool:
     """The planners of the plan's region approve or reject a request."""
     return user.role in PLANNING_ROLES and request_region_id(req) == user.region_id

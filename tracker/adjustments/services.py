@@ -13,23 +13,27 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, or_, select, update
+from sqlalchemy.orm import Session, selectinload
 from werkzeug.datastructures import FileStorage
 
 from .. import audit
 from ..alerts.services import scan
 from ..attachments.services import save_uploads
-from ..auth.models import Role, User
-from ..errors import DomainError, InvalidTransition, PermissionDenied
+from ..auth.models import User
+from ..errors import DomainError, InvalidTransition
 from ..indicators.models import Indicator
 from ..indicators.targets import parse_target
 from ..permissions import (
+    DEPARTMENT_ROLES,
     can_decide_investment_adjustment,
     can_decide_request,
+    can_request_deadline,
     can_request_investment_adjustment,
+    can_request_target,
     require,
 )
+from ..plans.models import Plan
 from ..projects import services as projects
 from ..tasks.models import Milestone, Task
 from ..timeutil import format_date, now
@@ -58,8 +62,7 @@ def _attach(session: Session, actor: User, req: AdjustmentRequest, files: Sequen
 
 def request_deadline(session: Session, actor: User, task: Task, new_date: date | None, reason: str | None,
                      milestone: Milestone | None = None, files: Sequence[FileStorage] = ()) -> AdjustmentRequest:
-    if not (actor.role == Role.DEPT_HEAD and task.lead_department_id == actor.department_id):
-        raise PermissionDenied("只有牵头单位负责人可以申请调整期限。")
+    require(can_request_deadline(actor, task), "只有牵头单位负责人可以申请调整期限。")
     reason = _require_reason(reason)
     if new_date is None:
         raise DomainError("请填写调整后的日期。", field="new_date")
@@ -91,8 +94,7 @@ def request_deadline(session: Session, actor: User, task: Task, new_date: date |
 
 def request_target(session: Session, actor: User, indicator: Indicator, new_target: str | None,
                    reason: str | None, files: Sequence[FileStorage] = ()) -> AdjustmentRequest:
-    if not (actor.role == Role.DEPT_HEAD and indicator.lead_department_id == actor.department_id):
-        raise PermissionDenied("只有指标牵头单位负责人可以申请调整目标。")
+    require(can_request_target(actor, indicator), "只有指标牵头单位负责人可以申请调整目标。")
     reason = _require_reason(reason)
     new_target = (new_target or "").strip()
     if not new_target or len(new_target) > 60:
@@ -234,3 +236,28 @@ def withdraw(session: Session, actor: User, req: AdjustmentRequest) -> None:
     _settle(session, req, AdjustmentState.WITHDRAWN)
     audit.record(session, actor, req, "withdraw", {"state": [AdjustmentState.PENDING.label, req.state.label]},
                  f"撤回{rules.noun}")
+
+
+# ------------------------------------------------------------------------------------------ the list
+
+
+def scoped(user: User, stmt: Select[Any]) -> Select[Any]:
+    """The SQL form of ``permissions.can_view_request``: departments see their own requests, everyone else
+    the deadline and target requests about plans of their own region (a test holds the two together)."""
+    if user.role in DEPARTMENT_ROLES:
+        return stmt.where(AdjustmentRequest.department_id == user.department_id)
+    task_plans = select(Task.id).join(Plan).where(Plan.region_id == user.region_id)
+    indicator_plans = select(Indicator.id).join(Plan).where(Plan.region_id == user.region_id)
+    return stmt.where(or_(AdjustmentRequest.task_id.in_(task_plans),
+                          AdjustmentRequest.indicator_id.in_(indicator_plans)))
+
+
+def request_list(user: User, state: AdjustmentState | None = None) -> Select[Any]:
+    """The requests the user sees, pending first, newest first (for paging)."""
+    stmt = scoped(user, select(AdjustmentRequest)).options(
+        selectinload(AdjustmentRequest.task).selectinload(Task.plan), selectinload(AdjustmentRequest.indicator),
+        selectinload(AdjustmentRequest.department)).order_by(
+        (AdjustmentRequest.state == AdjustmentState.PENDING).desc(), AdjustmentRequest.id.desc())
+    if state:
+        stmt = stmt.where(AdjustmentRequest.state == state)
+    return stmt

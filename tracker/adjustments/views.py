@@ -2,22 +2,24 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
-from ..auth.models import Role
 from ..db import db_session
 from ..errors import DomainError
 from ..indicators.models import Indicator
-from ..permissions import can_decide_request, can_view_plan, can_view_request, require
-from ..plans.models import Plan
-from ..tasks.models import Task
+from ..permissions import (
+    can_decide_request,
+    can_request_deadline,
+    can_request_target,
+    can_view_plan,
+    can_view_request,
+    require,
+)
 from ..tasks.views import load_task
 from ..web import ID, enum_arg, paginate, refuse
 from .forms import DeadlineRequestForm, DecisionForm, TargetRequestForm
 from .models import AdjustmentRequest, AdjustmentState
-from .services import decide, request_deadline, request_target, withdraw
+from .services import decide, request_deadline, request_list, request_target, withdraw
 
 bp = Blueprint("adjustments", __name__, url_prefix="/adjustments")
 
@@ -27,8 +29,7 @@ bp = Blueprint("adjustments", __name__, url_prefix="/adjustments")
 def new_deadline(task_id: int):  # type: ignore[no-untyped-def]
     session = db_session()
     task = load_task(task_id)
-    require(current_user.role == Role.DEPT_HEAD and task.lead_department_id == current_user.department_id,
-            "只有牵头单位负责人可以申请调整期限。")
+    require(can_request_deadline(current_user, task), "只有牵头单位负责人可以申请调整期限。")
     form = DeadlineRequestForm()
     form.milestone_id.choices = [(0, f"任务截止日期（{task.deadline}）")] + [
         (m.id, f"节点：{m.title}（{m.due_date}）") for m in task.milestones if m.is_open]
@@ -54,8 +55,7 @@ def new_target(indicator_id: int):  # type: ignore[no-untyped-def]
     if indicator is None:
         abort(404)
     require(can_view_plan(session, current_user, indicator.plan), "该指标不在您的管辖范围内。")
-    require(current_user.role == Role.DEPT_HEAD and indicator.lead_department_id == current_user.department_id,
-            "只有指标牵头单位负责人可以申请调整目标。")
+    require(can_request_target(current_user, indicator), "只有指标牵头单位负责人可以申请调整目标。")
     form = TargetRequestForm()
     if form.validate_on_submit():
         try:
@@ -70,27 +70,12 @@ def new_target(indicator_id: int):  # type: ignore[no-untyped-def]
     return render_template("adjustments/new.html", form=form, task=None, indicator=indicator), status
 
 
-def _scoped(stmt):  # type: ignore[no-untyped-def]
-    """The SQL form of `can_view_request`."""
-    if current_user.role in (Role.DEPT_HEAD, Role.DEPT_STAFF):
-        return stmt.where(AdjustmentRequest.department_id == current_user.department_id)
-    region = current_user.region_id
-    task_plans = select(Task.id).join(Plan).where(Plan.region_id == region)
-    ind_plans = select(Indicator.id).join(Plan).where(Plan.region_id == region)
-    return stmt.where(or_(AdjustmentRequest.task_id.in_(task_plans), AdjustmentRequest.indicator_id.in_(ind_plans)))
-
-
 @bp.route("/")
 @login_required
 def index() -> str:
     session = db_session()
     state = enum_arg(AdjustmentState, "state")
-    stmt = _scoped(select(AdjustmentRequest)).options(
-        selectinload(AdjustmentRequest.task).selectinload(Task.plan), selectinload(AdjustmentRequest.indicator),
-        selectinload(AdjustmentRequest.department)).order_by(
-        (AdjustmentRequest.state == AdjustmentState.PENDING).desc(), AdjustmentRequest.id.desc())
-    if state:
-        stmt = stmt.where(AdjustmentRequest.state == state)
+    stmt = request_list(current_user, state)
     return render_template("adjustments/index.html", page=paginate(session, stmt), states=AdjustmentState,
                            state=state)
 

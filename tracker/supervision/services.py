@@ -9,12 +9,13 @@ and no duplicates even when two supervisors issue at once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import operator
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Date, Select, and_, func, literal, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
@@ -324,37 +325,41 @@ def suggested_alerts(session: Session, user: User, limit: int = 50) -> list[Aler
 YELLOW_WITHIN_DAYS = 2
 
 
+def colour_bands(day: date) -> list[tuple[str, Callable[[Any, Any], Any], date]]:
+    """The colour rule of a case waiting for the department's answer, most urgent first: (colour, comparison,
+    bound) — its response deadline ``d`` takes the first colour whose ``comparison(d, bound)`` holds, else
+    blue. A closed case is grey; a case not with the department (filed, or submitted for review) is blue.
+    ``colour`` applies it to a case in Python and ``colour_expression`` to the columns in SQL."""
+    return [("red", operator.lt, day), ("yellow", operator.le, day + timedelta(days=YELLOW_WITHIN_DAYS))]
+
+
 def colour(case: SupervisionCase, on: date | None = None) -> str:
-    """blue: on time; yellow: the response is due within two days; red: the response is late."""
-    if case.state == S.CLOSED or case.response_deadline is None:
-        return "grey" if case.state == S.CLOSED else "blue"
-    day = on or today()
-    answered = case.submitted_at is not None and case.state == S.SUBMITTED
-    if answered:
-        return "blue"
-    if day > case.response_deadline:
-        return "red"
-    if (case.response_deadline - day).days <= YELLOW_WITHIN_DAYS:
-        return "yellow"
+    """blue: on time; yellow: the response is due within two days; red: the response is late; grey: closed."""
+    if case.state == S.CLOSED:
+        return "grey"
+    if case.state in AWAITING_DEPARTMENT and case.response_deadline is not None:
+        for name, compare, bound in colour_bands(on or today()):
+            if compare(case.response_deadline, bound):
+                return name
     return "blue"
 
 
 COLOUR_LABELS = {"blue": "正常", "yellow": "临近答复期限", "red": "超期未答复", "grey": "已销号"}
 
 
-def colour_condition(name: str, day: date) -> Any:
-    """The SQL form of `colour` for filtering lists."""
-    from datetime import timedelta
-
+def colour_expression(day: date) -> Any:
+    """The SQL form of ``colour``: a CASE over the state and the response deadline."""
     awaiting = SupervisionCase.state.in_([s.value for s in AWAITING_DEPARTMENT])
-    if name == "red":
-        return and_(awaiting, SupervisionCase.response_deadline < day)
-    if name == "yellow":
-        return and_(awaiting, SupervisionCase.response_deadline.between(day, day + timedelta(days=YELLOW_WITHIN_DAYS)))
-    if name == "grey":
-        return SupervisionCase.state == S.CLOSED
-    return and_(SupervisionCase.state != S.CLOSED,
-                ~and_(awaiting, SupervisionCase.response_deadline <= day + timedelta(days=YELLOW_WITHIN_DAYS)))
+    return sql_case(
+        (SupervisionCase.state == S.CLOSED, literal("grey")),
+        *[(and_(awaiting, compare(SupervisionCase.response_deadline, literal(bound, Date))), literal(name))
+          for name, compare, bound in colour_bands(day)],
+        else_=literal("blue"))
+
+
+def colour_condition(name: str, day: date) -> Any:
+    """Cases of one colour on ``day``, for filtering lists."""
+    return colour_expression(day) == name
 
 
 # ------------------------------------------------------------------------------------------ the list of cases
