@@ -116,3 +116,18 @@ def test_the_check_finds_a_circle() -> None:
     assert _circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [{"a", "b", "c"}]
     assert _circles({"a": {"b"}, "b": set()}) == []
 
+
+
+def test_no_view_builds_a_query() -> None:
+    """Views load a record by id, check access and call a service: the queries live in services and
+    queries modules (one function serves the page, its export and the API)."""
+    builders = {"select", "insert", "update", "delete", "text", "or_", "and_", "func"}
+    offenders = []
+    for path in sorted(PACKAGE.rglob("views.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("sqlalchemy"):
+                used = {a.name for a in node.names} & builders
+                if used:
+                    offenders.append(f"{path.relative_to(PACKAGE.parent)} imports {sorted(used)} from {node.module}")
+    assert offenders == []

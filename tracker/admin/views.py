@@ -2,17 +2,21 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from ..auth.models import Role, User
-from ..auth.services import create_user, locked_names, throttle_name, update_user
+from ..auth.services import create_user, locked_names, throttle_name, update_user, user_list
 from ..db import db_session
 from ..errors import DomainError
 from ..permissions import roles_required
 from ..regions.models import Department, DepartmentKind, Region
-from ..regions.services import create_department, update_department
+from ..regions.services import (
+    all_regions,
+    create_department,
+    department_choices,
+    departments_of,
+    update_department,
+)
 from ..web import ID, enum_arg, int_arg, paginate, refuse
 from .forms import DepartmentForm, UserForm
 
@@ -26,13 +30,6 @@ def _admins_only() -> None:
     return None
 
 
-def _department_choices() -> list[tuple[int, str]]:
-    rows = db_session().execute(
-        select(Department.id, Region.name, Department.name).join(Region).order_by(Region.code, Department.sort_order,
-                                                                                  Department.id))
-    return [(i, f"{r} · {d}") for i, r, d in rows]
-
-
 @bp.route("/")
 def index() -> Response:
     return redirect(url_for("admin.users"))
@@ -44,16 +41,8 @@ def users() -> str:
     role = enum_arg(Role, "role")
     region_id = int_arg("region")
     q = (request.args.get("q") or "").strip()[:40]
-    stmt = (select(User).join(User.department).options(selectinload(User.department).selectinload(Department.region))
-            .order_by(Department.region_id, User.username))
-    if role:
-        stmt = stmt.where(User.role == role)
-    if region_id:
-        stmt = stmt.where(Department.region_id == region_id)
-    if q:
-        stmt = stmt.where(or_(User.username.like(f"%{q}%"), User.name.like(f"%{q}%")))
-    page = paginate(session, stmt)
-    regions = list(session.scalars(select(Region).order_by(Region.code)))
+    page = paginate(session, user_list(role, region_id, q))
+    regions = all_regions(session)
     return render_template("admin/users.html", page=page, roles=Role, role=role, region_id=region_id, q=q,
                            regions=regions, locked=locked_names(session), throttle_name=throttle_name)
 
@@ -68,7 +57,7 @@ def user_form(user_id: int | None = None):  # type: ignore[no-untyped-def]
         if user is None:
             abort(404)
     form = UserForm(obj=user) if request.method == "GET" and user else UserForm()
-    form.department_id.choices = _department_choices()
+    form.department_id.choices = department_choices(session)
     if request.method == "GET" and user:
         form.role.data = user.role.value
     if user:
@@ -105,12 +94,11 @@ def user_form(user_id: int | None = None):  # type: ignore[no-untyped-def]
 def departments() -> str:
     session = db_session()
     region_id = int_arg("region")
-    regions = list(session.scalars(select(Region).order_by(Region.code)))
+    regions = all_regions(session)
     region = session.get(Region, region_id) if region_id else regions[0] if regions else None
     if region_id and region is None:
         abort(404)
-    depts = list(session.scalars(select(Department).where(Department.region_id == region.id)
-                                 .order_by(Department.sort_order, Department.id))) if region else []
+    depts = departments_of(session, region.id) if region else []
     return render_template("admin/departments.html", regions=regions, region=region, departments=depts)
 
 

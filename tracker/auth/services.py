@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from functools import cache
+from typing import Any
 
-from sqlalchemy import and_, case, delete, func, literal, or_, select, update
+from sqlalchemy import Select, and_, case, delete, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import audit
@@ -211,3 +212,16 @@ def update_user(session: Session, actor: User, user: User, *, name: str, role: R
     if new_password:
         changes["password"] = ["***", "（已重置）"]
     audit.record(session, actor, user, "update", changes, f"修改用户 {user.username}")
+
+
+def user_list(role: Role | None = None, region_id: int | None = None, q: str = "") -> Select[Any]:
+    """The accounts the administrator looks through, region by region, filtered (for paging)."""
+    stmt = (select(User).join(User.department).options(selectinload(User.department).selectinload(Department.region))
+            .order_by(Department.region_id, User.username))
+    if role:
+        stmt = stmt.where(User.role == role)
+    if region_id:
+        stmt = stmt.where(Department.region_id == region_id)
+    if q:
+        stmt = stmt.where(or_(User.username.contains(q, autoescape=True), User.name.contains(q, autoescape=True)))
+    return stmt

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -16,6 +17,28 @@ if TYPE_CHECKING:
     from ..auth.models import User
 
 DEPARTMENT_FIELDS = ["name", "kind", "is_active"]
+
+
+def all_regions(session: Session) -> list[Region]:
+    return list(session.scalars(select(Region).order_by(Region.code)))
+
+
+def departments_of(session: Session, region_id: int) -> list[Department]:
+    """A region's departments in their set order (inactive ones too)."""
+    return list(session.scalars(select(Department).where(Department.region_id == region_id)
+                                .order_by(Department.sort_order, Department.id)))
+
+
+def department_choices(session: Session, region_ids: Iterable[int] | None = None, *,
+                       active_only: bool = False) -> list[tuple[int, str]]:
+    """Departments as "region · department" choices, region by region (all regions when ``region_ids`` is None)."""
+    stmt = select(Department.id, Region.name, Department.name).join(Region)
+    if region_ids is not None:
+        stmt = stmt.where(Department.region_id.in_(list(region_ids)))
+    if active_only:
+        stmt = stmt.where(Department.is_active)
+    rows = session.execute(stmt.order_by(Region.code, Department.sort_order, Department.id))
+    return [(i, f"{r} · {d}") for i, r, d in rows]
 
 
 def _check_unique(session: Session, region: Region, name: str, exclude: int | None = None) -> None:

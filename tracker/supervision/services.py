@@ -27,7 +27,8 @@ from ..attachments.services import save_uploads
 from ..auth.models import Role, User
 from ..errors import DomainError, InvalidTransition, PermissionDenied
 from ..permissions import DEPARTMENT_ROLES, can_supervise_task, region_ids_below
-from ..regions.models import Department, Region
+from ..regions import services as regions
+from ..regions.models import Department
 from ..system.calendar import add_working_days
 from ..tasks.models import Task
 from ..timeutil import format_date, now, today
@@ -421,9 +422,5 @@ def case_departments(session: Session, user: User) -> list[Department]:
 
 
 def department_choices(session: Session, user: User) -> list[tuple[int, str]]:
-    """The active departments of the user's region and below, as "region · department" (filing a case)."""
-    scope = region_ids_below(session, user.region_id)
-    rows = session.execute(select(Department.id, Region.name, Department.name).join(Region)
-                           .where(Department.region_id.in_(scope), Department.is_active)
-                           .order_by(Region.code, Department.sort_order, Department.id))
-    return [(i, f"{r} · {d}") for i, r, d in rows]
+    """The active departments of the user's region and below (filing a case)."""
+    return regions.department_choices(session, region_ids_below(session, user.region_id), active_only=True)
