@@ -20,7 +20,7 @@ from tracker.evaluations.models import Evaluation, EvaluationKind
 from tracker.evaluations.services import run_evaluation, scores_of, totals
 from tracker.plans.models import InvestmentUnit, Plan
 from tracker.projects.models import KeyProject, ProjectInvestment
-from tracker.projects.services import investment_by_department
+from tracker.projects.queries import investment_by_department
 from tracker.tasks.models import ReportState, Task, TaskKind
 
 from ..conftest import login

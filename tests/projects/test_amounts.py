@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from tracker.plans.models import InvestmentUnit
 from tracker.projects import amounts
 from tracker.projects.amounts import AmountError, Entered
+from tracker.projects.figures import summarize
 from tracker.projects.models import KeyProject, ProjectInvestment
-from tracker.projects.services import summarize
 from tracker.tasks.models import ReportState
 from tracker.templating import money
 

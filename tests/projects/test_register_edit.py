@@ -13,7 +13,7 @@ from sqlalchemy import select
 from tracker.audit import AuditEntry
 from tracker.plans.models import InvestmentUnit
 from tracker.projects.models import FundingSource, KeyProject, ProjectKind, ProjectStatus
-from tracker.projects.services import investment_by_department
+from tracker.projects.queries import investment_by_department
 
 from .conftest import World, build_world, client_as, field_error, fresh, table
 

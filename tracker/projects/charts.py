@@ -13,7 +13,7 @@ from ..tasks.models import Milestone, MilestoneStatus, ReportState
 from ..templating import money
 from ..timeutil import format_date
 from . import amounts
-from .services import Figures
+from .figures import Figures
 
 PX = Decimal("0.1")
 

@@ -17,8 +17,8 @@ from ..plans.models import Plan
 from ..spreadsheets import HEADER_ROW, THIN, fit_columns, safe_text, start_table, widen, workbook_bytes
 from ..timeutil import format_datetime
 from . import amounts
+from .figures import Summary, figures
 from .models import FundingSource, KeyProject
-from .services import Summary, figures
 
 AMOUNT_FORMAT = "#,##0.00##"
 RATE_FORMAT = "0.0%"

@@ -9,7 +9,6 @@ sums are taken in Python over Decimals (SQLite has no exact decimal arithmetic),
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -35,9 +34,8 @@ from ..permissions import (
     region_ids_below,
     require,
 )
-from ..plans.models import InvestmentUnit, Plan
+from ..plans.models import Plan
 from ..plans.services import TreeNode, flatten, task_tree
-from ..regions.models import Department, Region
 from ..tasks.models import (
     PROJECT_KINDS,
     Milestone,
@@ -49,14 +47,12 @@ from ..tasks.models import (
     TaskStatus,
 )
 from ..tasks.services import complete_milestone
-from ..templating import money
 from ..timeutil import now, today
 from ..versioning import check_version
 from . import amounts
 from .amounts import Entered
+from .figures import NODE_ORDER, ZERO, shown, total_of, unit_of
 from .models import FundingSource, KeyProject, ProjectFunding, ProjectInvestment, ProjectKind, ProjectStatus
-
-ZERO = Decimal(0)
 
 PROJECT_FIELDS = ["kind", "status", "region", "content", "total_investment", "total_tbd", "period_investment",
                   "period_tbd", "start_year", "end_year", "version_id"]
@@ -70,259 +66,8 @@ NODE_MOVES_STATUS = {
 }
 STATUS_RANK = {ProjectStatus.PREPARING: 0, ProjectStatus.BUILDING: 1, ProjectStatus.COMPLETED: 2,
                ProjectStatus.IN_USE: 3}
-NODE_ORDER = {node: i for i, node in enumerate(ProjectNode)}
 
 CEILING_HINT = "如总投资确需调整，请由责任单位提出投资调整申请，经规划处批准后再填报。"
-
-
-def unit_of(project: KeyProject) -> InvestmentUnit:
-    return project.task.plan.investment_unit
-
-
-def shown(wan: Decimal, unit: InvestmentUnit) -> str:
-    """An amount as people read it in messages: "12.5亿元"."""
-    return f"{money(wan, unit.label)}{unit.label}"
-
-
-# ------------------------------------------------------------------------------------------ figures
-
-
-@dataclass
-class YearRow:
-    year: int
-    planned: Decimal | None
-    completed: Decimal | None
-    state: ReportState | None
-    investment: ProjectInvestment | None
-    in_period: bool
-
-
-@dataclass
-class Figures:
-    """One project's investment: the year rows and the cumulative completion."""
-
-    project: KeyProject
-    rows: list[YearRow]
-    planned: Decimal
-    confirmed: Decimal
-    pending: Decimal
-    entered: Decimal
-    confirmed_in_period: Decimal
-
-    @property
-    def rate_total(self) -> Decimal | None:
-        return amounts.share(self.confirmed, self.project.total_investment)
-
-    @property
-    def rate_period(self) -> Decimal | None:
-        return amounts.share(self.confirmed_in_period, self.project.period_investment)
-
-    @property
-    def remaining(self) -> Decimal | None:
-        """What may still be entered before the total is reached."""
-        total = self.project.total_investment
-        return None if total is None else total - self.entered
-
-
-def project_years(project: KeyProject) -> list[int]:
-    """The years a project's investment table shows: its construction years (or the plan period when it
-    has none), widened by any year that has figures."""
-    plan = project.task.plan
-    first = project.start_year or plan.start_year
-    last = project.end_year or max(plan.end_year, first)
-    years = set(range(first, last + 1)) | {i.year for i in project.investments}
-    return sorted(years)
-
-
-def figures(project: KeyProject) -> Figures:
-    plan = project.task.plan
-    by_year = {i.year: i for i in project.investments}
-    rows = []
-    for year in project_years(project):
-        inv = by_year.get(year)
-        rows.append(YearRow(year, inv.planned if inv else None, inv.completed if inv else None,
-                            inv.state if inv and (inv.completed is not None or inv.state != ReportState.DRAFT)
-                            else None, inv, plan.start_year <= year <= plan.end_year))
-    invs = project.investments
-    return Figures(
-        project=project,
-        rows=rows,
-        planned=_sum(i.planned for i in invs),
-        confirmed=_sum(i.completed for i in invs if i.state == ReportState.CONFIRMED),
-        pending=_sum(i.completed for i in invs if i.state == ReportState.SUBMITTED),
-        entered=_sum(i.completed for i in invs),
-        confirmed_in_period=_sum(i.completed for i in invs if i.state == ReportState.CONFIRMED
-                                 and plan.start_year <= i.year <= plan.end_year),
-    )
-
-
-def _sum(values: Iterable[Decimal | None]) -> Decimal:
-    return sum((v for v in values if v is not None), ZERO)
-
-
-@dataclass
-class YearTotal:
-    year: int
-    planned: Decimal = ZERO
-    confirmed: Decimal = ZERO
-    pending: Decimal = ZERO
-
-
-@dataclass
-class SourceTotal:
-    source: FundingSource
-    amount: Decimal = ZERO
-    projects: int = 0
-    tbd: int = 0
-
-
-@dataclass
-class Summary:
-    """Totals over a set of projects. 待定 amounts are counted, never added."""
-
-    count: int = 0
-    total: Decimal = ZERO
-    total_tbd: int = 0
-    period: Decimal = ZERO
-    period_tbd: int = 0
-    planned: Decimal = ZERO
-    confirmed: Decimal = ZERO
-    pending: Decimal = ZERO
-    confirmed_with_total: Decimal = ZERO
-    tbd_projects: int = 0
-    years: list[YearTotal] = field(default_factory=list)
-    sources: list[SourceTotal] = field(default_factory=list)
-
-    @property
-    def note(self) -> str | None:
-        if not self.tbd_projects:
-            return None
-        return f"另有{self.tbd_projects}个项目投资待定，未计入合计"
-
-    @property
-    def rate_total(self) -> Decimal | None:
-        """Confirmed completion against the total, over the projects whose total is known."""
-        return amounts.share(self.confirmed_with_total, self.total)
-
-
-def summarize(projects: Iterable[KeyProject], *, with_sources: bool = True) -> Summary:
-    s = Summary()
-    years: dict[int, YearTotal] = {}
-    sources: dict[FundingSource, SourceTotal] = {}
-    for p in projects:
-        s.count += 1
-        if p.total_tbd:
-            s.total_tbd += 1
-        elif p.total_investment is not None:
-            s.total += p.total_investment
-        if p.period_tbd:
-            s.period_tbd += 1
-        elif p.period_investment is not None:
-            s.period += p.period_investment
-        if p.total_tbd or p.period_tbd:
-            s.tbd_projects += 1
-        for inv in p.investments:
-            y = years.setdefault(inv.year, YearTotal(inv.year))
-            if inv.planned is not None:
-                y.planned += inv.planned
-                s.planned += inv.planned
-            if inv.completed is None:
-                continue
-            if inv.state == ReportState.CONFIRMED:
-                y.confirmed += inv.completed
-                s.confirmed += inv.completed
-                if p.total_investment is not None:
-                    s.confirmed_with_total += inv.completed
-            elif inv.state == ReportState.SUBMITTED:
-                y.pending += inv.completed
-                s.pending += inv.completed
-        if with_sources:
-            for f in p.funding:
-                t = sources.setdefault(f.source, SourceTotal(f.source))
-                t.projects += 1
-                if f.amount is None:
-                    t.tbd += 1
-                else:
-                    t.amount += f.amount
-    s.years = [years[y] for y in sorted(years)]
-    s.sources = [sources[src] for src in FundingSource if src in sources]
-    return s
-
-
-# ------------------------------------------------------------------------------------------ the register
-
-
-@dataclass
-class RegisterFilters:
-    status: ProjectStatus | None = None
-    owner_id: int | None = None
-    kind: ProjectKind | None = None
-    region_id: int | None = None
-
-    @property
-    def active(self) -> bool:
-        return any(v is not None for v in (self.status, self.owner_id, self.kind, self.region_id))
-
-
-def register(session: Session, plan: Plan, filters: RegisterFilters) -> list[KeyProject]:
-    """The plan's projects matching the filters, in document order, with what the page and the export need."""
-    stmt = (
-        select(KeyProject)
-        .join(KeyProject.task)
-        .where(Task.plan_id == plan.id)
-        .options(
-            selectinload(KeyProject.task).selectinload(Task.lead_department),
-            selectinload(KeyProject.region),
-            selectinload(KeyProject.investments),
-            selectinload(KeyProject.funding),
-        )
-        .order_by(Task.id)
-    )
-    if filters.status is not None:
-        stmt = stmt.where(KeyProject.status == filters.status)
-    if filters.owner_id is not None:
-        stmt = stmt.where(Task.lead_department_id == filters.owner_id)
-    if filters.kind is not None:
-        stmt = stmt.where(KeyProject.kind == filters.kind)
-    if filters.region_id is not None:
-        stmt = stmt.where(KeyProject.region_id == filters.region_id)
-    return list(session.scalars(stmt))
-
-
-def filter_choices(session: Session, plan: Plan) -> dict[str, list[Any]]:
-    """Owners and locations that occur among the plan's projects (for the filter menus)."""
-    owners = list(session.scalars(
-        select(Department).where(Department.id.in_(
-            select(Task.lead_department_id).join(KeyProject, KeyProject.task_id == Task.id)
-            .where(Task.plan_id == plan.id))).order_by(Department.sort_order, Department.id)))
-    regions = list(session.scalars(
-        select(Region).where(Region.id.in_(
-            select(KeyProject.region_id).join(Task, KeyProject.task_id == Task.id).where(Task.plan_id == plan.id)))
-        .order_by(Region.code)))
-    return {"owners": owners, "regions": regions}
-
-
-def register_years(projects: Iterable[KeyProject], plan: Plan) -> list[int]:
-    """The columns of the yearly table: the plan period and every year any project has figures for."""
-    years = set(range(plan.start_year, plan.end_year + 1))
-    for p in projects:
-        years |= {i.year for i in p.investments}
-    return sorted(years)
-
-
-def load_project(session: Session, project_id: int) -> KeyProject | None:
-    return session.get(KeyProject, project_id, options=[
-        selectinload(KeyProject.task).selectinload(Task.milestones),
-        selectinload(KeyProject.task).selectinload(Task.co_departments),
-        selectinload(KeyProject.investments),
-        selectinload(KeyProject.funding),
-    ])
-
-
-def nodes(project: KeyProject) -> list[Milestone]:
-    """The construction nodes (milestones with a node), in construction order, then by date."""
-    return sorted((m for m in project.task.milestones if m.node is not None),
-                  key=lambda m: (NODE_ORDER[m.node], m.due_date, m.id))  # type: ignore[index]
 
 
 @dataclass
@@ -489,7 +234,7 @@ def _validate_register(session: Session, plan: Plan, project: KeyProject | None,
     if data.start_year and data.end_year and data.end_year < data.start_year:
         raise DomainError("建成年份不能早于开工年份。", field="end_year")
 
-    entered = _sum(i.completed for i in project.investments) if project is not None else ZERO
+    entered = total_of(i.completed for i in project.investments) if project is not None else ZERO
     if project is not None and project.total_investment is not None:
         if data.total.tbd or data.total.wan != project.total_investment:
             raise DomainError("总投资已确定，不能在此修改。如需调整，请由责任单位提出投资调整申请，经规划处批准后生效。",
@@ -501,7 +246,7 @@ def _validate_register(session: Session, plan: Plan, project: KeyProject | None,
             raise DomainError(f"总投资不能低于已填报的累计完成投资（{shown(entered, unit)}）。", field="total_investment")
     if total is not None and data.period.wan is not None and data.period.wan > total:
         raise DomainError("规划期内计划投资不能超过总投资。", field="period_investment")
-    funded = _sum(e.wan for e in data.funding.values())
+    funded = total_of(e.wan for e in data.funding.values())
     if total is not None and funded > total:
         first = next(source for source, e in data.funding.items() if e.wan is not None)
         raise DomainError(f"各渠道资金合计（{shown(funded, unit)}）超过总投资（{shown(total, unit)}）。",
@@ -530,7 +275,7 @@ def _check_ceiling(project: KeyProject, year: int, completed: Decimal) -> None:
     total = project.total_investment
     if total is None:
         return
-    cumulative = _sum(i.completed for i in project.investments if i.year != year) + completed
+    cumulative = total_of(i.completed for i in project.investments if i.year != year) + completed
     if cumulative > total:
         unit = unit_of(project)
         raise DomainError(f"填报后累计完成投资将达到{shown(cumulative, unit)}，超过项目总投资{shown(total, unit)}，"
@@ -679,7 +424,7 @@ def request_total_change(session: Session, actor: User, project: KeyProject, *, 
         raise DomainError("请填写调整后的总投资。", field="new_total")
     if new_total == project.total_investment:
         raise DomainError("调整后的总投资与现有总投资相同。", field="new_total")
-    entered = _sum(i.completed for i in project.investments)
+    entered = total_of(i.completed for i in project.investments)
     if new_total < entered:
         raise DomainError(f"调整后的总投资不能低于已填报的累计完成投资（{shown(entered, unit)}）。", field="new_total")
     reason = (reason or "").strip()
@@ -705,7 +450,7 @@ def check_total_change(session: Session, req: AdjustmentRequest) -> None:
     """Before an investment adjustment is approved: the new total may not fall below what is entered."""
     project = req.project
     assert project is not None
-    entered = _sum(i.completed for i in project.investments)
+    entered = total_of(i.completed for i in project.investments)
     if Decimal(req.new_value or "0") < entered:
         raise DomainError(f"调整后的总投资低于已填报的累计完成投资（{shown(entered, unit_of(project))}），不能批准。",
                           field="comment")
@@ -743,40 +488,3 @@ def project_history(session: Session, project: KeyProject, limit: int = 300) -> 
         by_type.setdefault(kind, []).append(ident)
     entries = audit.history(session, *by_type.items(), limit=limit)
     return [HistoryItem(e, subjects[(e.object_type, e.object_id)]) for e in entries]
-
-
-# ------------------------------------------------------------------------------------------ for evaluations
-
-
-@dataclass
-class DepartmentInvestment:
-    department: Department
-    projects: int = 0
-    planned: Decimal = ZERO
-    confirmed: Decimal = ZERO
-
-    @property
-    def rate(self) -> Decimal | None:
-        return amounts.share(self.confirmed, self.planned)
-
-
-def investment_by_department(session: Session, plan: Plan, year: int | None = None) -> list[DepartmentInvestment]:
-    """Planned and confirmed completed investment per owner unit of a plan — for one year, or over the
-    whole plan period — for the evaluation."""
-    first, last = (year, year) if year is not None else (plan.start_year, plan.end_year)
-    result: dict[int, DepartmentInvestment] = {}
-    for p in register(session, plan, RegisterFilters()):
-        dept = p.task.lead_department
-        if dept is None:
-            continue
-        row = result.setdefault(dept.id, DepartmentInvestment(dept))
-        row.projects += 1
-        for inv in p.investments:
-            if not first <= inv.year <= last:
-                continue
-            if inv.planned is not None:
-                row.planned += inv.planned
-            if inv.completed is not None and inv.state == ReportState.CONFIRMED:
-                row.confirmed += inv.completed
-    return sorted(result.values(), key=lambda r: (r.department.sort_order, r.department.id))
-

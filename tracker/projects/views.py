@@ -40,6 +40,7 @@ from ..spreadsheets import XLSX_MIMETYPE, download
 from ..timeutil import now, today
 from ..web import ID, Page, enum_arg, form_version, int_arg, refuse
 from . import amounts, charts, exports, queries, services
+from . import figures as fig
 from .forms import (
     AdjustmentForm,
     DecisionForm,
@@ -68,7 +69,7 @@ HISTORY_LIMIT = 300
 
 def _project(project_id: int) -> KeyProject:
     session = db_session()
-    project = services.load_project(session, project_id)
+    project = queries.load_project(session, project_id)
     if project is None:
         abort(404)
     require(can_view_task(session, current_user, project.task), "该项目不在您的管辖范围内。")
@@ -83,12 +84,12 @@ def _investment(investment_id: int) -> ProjectInvestment:
     return inv
 
 
-def _filters() -> services.RegisterFilters:
-    return services.RegisterFilters(status=enum_arg(ProjectStatus, "status"), owner_id=int_arg("owner"),
+def _filters() -> queries.RegisterFilters:
+    return queries.RegisterFilters(status=enum_arg(ProjectStatus, "status"), owner_id=int_arg("owner"),
                                     kind=enum_arg(ProjectKind, "kind"), region_id=int_arg("region"))
 
 
-def _filters_text(filters: services.RegisterFilters, choices: dict[str, list[Any]]) -> list[str]:
+def _filters_text(filters: queries.RegisterFilters, choices: dict[str, list[Any]]) -> list[str]:
     parts = []
     if filters.status:
         parts.append(f"项目状态：{filters.status.label}")
@@ -104,9 +105,9 @@ def _filters_text(filters: services.RegisterFilters, choices: dict[str, list[Any
 
 
 @bp.app_template_global("project_totals")
-def project_totals(projects: list[KeyProject]) -> services.Summary:
+def project_totals(projects: list[KeyProject]) -> fig.Summary:
     """Totals of already loaded projects (the plan page's 重大项目 tab shows the same figures as the register)."""
-    return services.summarize(projects, with_sources=False)
+    return fig.summarize(projects, with_sources=False)
 
 
 # ------------------------------------------------------------------------------------------ the register
@@ -118,13 +119,13 @@ def index(plan_id: int) -> str:
     session = db_session()
     plan = load_plan(plan_id)
     filters = _filters()
-    projects = services.register(session, plan, filters)
+    projects = queries.register(session, plan, filters)
     number = int_arg("page", 1, lo=1) or 1
     page = Page(projects[(number - 1) * PAGE_SIZE:number * PAGE_SIZE], number, PAGE_SIZE, len(projects))
-    choices = services.filter_choices(session, plan)
+    choices = queries.filter_choices(session, plan)
     return render_template(
-        "projects/index.html", plan=plan, page=page, rows=[services.figures(p) for p in page.items],
-        summary=services.summarize(projects), filters=filters, choices=choices, statuses=ProjectStatus,
+        "projects/index.html", plan=plan, page=page, rows=[fig.figures(p) for p in page.items],
+        summary=fig.summarize(projects), filters=filters, choices=choices, statuses=ProjectStatus,
         kinds=ProjectKind, unit=plan.investment_unit.label, columns=exports.page_columns(plan.investment_unit.label),
         years_text=exports.years_text, can_add=can_keep_project_register(current_user, plan),
     )
@@ -136,10 +137,10 @@ def export(plan_id: int) -> Response:
     session = db_session()
     plan = load_plan(plan_id)
     filters = _filters()
-    projects = services.register(session, plan, filters)
-    data = exports.register_workbook(plan, projects, services.summarize(projects),
-                                     services.register_years(projects, plan),
-                                     _filters_text(filters, services.filter_choices(session, plan)), now())
+    projects = queries.register(session, plan, filters)
+    data = exports.register_workbook(plan, projects, fig.summarize(projects),
+                                     queries.register_years(projects, plan),
+                                     _filters_text(filters, queries.filter_choices(session, plan)), now())
     filename = f"{plan.short_name}重大项目库_{today():%Y%m%d}.xlsx"
     return download(data, filename, XLSX_MIMETYPE, "projects.xlsx")
 
@@ -151,8 +152,8 @@ def _page_context(project: KeyProject, **overrides: Any) -> dict[str, Any]:
     session = db_session()
     task = project.task
     unit = task.plan.investment_unit
-    figures = services.figures(project)
-    nodes = services.nodes(project)
+    figures = fig.figures(project)
+    nodes = fig.nodes(project)
     adjustments = services.project_adjustments(session, project)
     history = services.project_history(session, project, HISTORY_LIMIT)
     context: dict[str, Any] = dict(
@@ -225,7 +226,7 @@ def edit(project_id: int) -> View:
     session = db_session()
     project = _project(project_id)
     require(can_edit_project_register(current_user, project.task), "只有本级规划处可以维护项目库。")
-    form = register_form(services.project_years(project))()
+    form = register_form(fig.project_years(project))()
     form.bind_unit(project.task.plan.investment_unit)
     form.region.choices = _region_choices(project.task.plan)
     status = 200
@@ -310,7 +311,7 @@ def entry(project_id: int, year: int) -> View:
             return redirect(url_for("projects.show", project_id=project.id, _anchor=f"year-{saved.year}"))
     else:
         status = 422
-    figures = services.figures(project)
+    figures = fig.figures(project)
     return render_template("projects/entry.html", form=form, project=project, task=project.task, plan=project.task.plan,
                            year=year, inv=inv, figures=figures, unit=unit.label,
                            can_submit=can_submit_investment(current_user, project.task)), status
@@ -318,7 +319,7 @@ def entry(project_id: int, year: int) -> View:
 
 def _investment_page(inv: ProjectInvestment, form: ReviewForm, status: int = 200) -> tuple[str, int]:
     project = inv.project
-    figures = services.figures(project)
+    figures = fig.figures(project)
     history = audit.history(db_session(), ("project_investments", inv.id), limit=HISTORY_LIMIT)
     return render_template(
         "projects/investment.html", inv=inv, project=project, task=project.task, plan=project.task.plan,
@@ -365,7 +366,7 @@ def investment_action(investment_id: int, action: str) -> View:
 def node_done(project_id: int, milestone_id: int) -> View:
     session = db_session()
     project = _project(project_id)
-    milestone = next((m for m in services.nodes(project) if m.id == milestone_id), None)
+    milestone = next((m for m in fig.nodes(project) if m.id == milestone_id), None)
     if milestone is None:
         abort(404)
     require(can_update_task(current_user, project.task), "只有项目责任单位负责人或本级规划处可以办结建设节点。")
@@ -416,7 +417,7 @@ def new_adjustment(project_id: int) -> View:
         else:
             status = 422
     return render_template("projects/adjustment.html", form=form, project=project, task=project.task,
-                           plan=project.task.plan, figures=services.figures(project), unit=unit.label,
+                           plan=project.task.plan, figures=fig.figures(project), unit=unit.label,
                            pending=services.pending_adjustment(session, project)), status
 
 
