@@ -29,8 +29,8 @@ from ..regions.models import Department
 from ..tasks.models import PROJECT_KINDS, Task, TaskKind, TaskLevel
 from ..tasks.services import roll_up_plan
 from ..timeutil import now
+from .blocks import name_key
 from .draft import Draft, DraftProject, Item
-from .extract import name_key
 from .models import ImportDocument, ImportState
 from .services import NOT_YOURS, department_of, region_departments
 

@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 from ..attachments.services import check_unpacked_size
 from ..errors import DomainError
-from .extract import Block, Paragraph, Table
+from .blocks import Block, Paragraph, Table
 from .limits import MAX_XML_ELEMENTS, Budget
 from .ooxml import check_package
 

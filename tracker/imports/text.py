@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from ..errors import DomainError
-from .extract import Block, Paragraph, Table
+from .blocks import Block, Paragraph, Table
 from .limits import Budget
 
 # (the closing #s of a heading are stripped by hand: a pattern for them backtracks on long runs of spaces)

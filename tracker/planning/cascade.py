@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 from .. import audit
 from ..auth.models import User
 from ..errors import DomainError
-from ..imports.extract import name_key
+from ..imports.blocks import name_key
 from ..indicators.models import Direction, Indicator
 from ..indicators.targets import TargetRule, normalise, parse_target
 from ..permissions import can_cascade_from, region_ids_below, require
