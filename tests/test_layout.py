@@ -1,5 +1,6 @@
 """The package's shape: no module imports another at load time in a circle, except model modules (whose
-relationships name each other).
+relationships name each other); no view builds a query; no file grows past 600 lines without its docstring
+saying why it is one idea.
 
 Read from the source (the imports a module runs when it loads: top level, not under ``if TYPE_CHECKING``, not
 inside a function), so the check needs no database and names the modules of a circle when it finds one.
@@ -11,6 +12,7 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "tracker"
+LONG = 600
 
 
 def _module_name(path: Path) -> str:
@@ -131,3 +133,15 @@ def test_no_view_builds_a_query() -> None:
                 if used:
                     offenders.append(f"{path.relative_to(PACKAGE.parent)} imports {sorted(used)} from {node.module}")
     assert offenders == []
+
+
+def test_long_files_say_why_they_are_one_idea() -> None:
+    unexplained = []
+    for name, path in sorted(_modules().items()):
+        text = path.read_text(encoding="utf-8")
+        if text.count("\n") <= LONG:
+            continue
+        docstring = ast.get_docstring(ast.parse(text)) or ""
+        if "one idea" not in docstring.lower():
+            unexplained.append(f"{name}: {text.count(chr(10))} lines")
+    assert unexplained == []

@@ -19,6 +19,7 @@ from tracker.evaluations.models import (
     Grade,
     IndicatorResult,
 )
+from tracker.evaluations.queries import scores_of, totals
 from tracker.evaluations.services import (
     Settings,
     adjust_score,
@@ -27,8 +28,6 @@ from tracker.evaluations.services import (
     recompute,
     run_evaluation,
     score_fingerprint,
-    scores_of,
-    totals,
 )
 from tracker.indicators.models import Judgement
 from tracker.tasks.models import TaskStatus

@@ -17,7 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.evaluations.models import Evaluation, EvaluationKind
-from tracker.evaluations.services import adjust_score, run_evaluation, score_fingerprint, scores_of
+from tracker.evaluations.queries import scores_of
+from tracker.evaluations.services import adjust_score, run_evaluation, score_fingerprint
 from tracker.plans.models import Plan
 
 from ..conftest import login

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from tracker.auth.models import User
 from tracker.evaluations.models import Evaluation, EvaluationKind
-from tracker.evaluations.services import run_evaluation, scores_of, totals
+from tracker.evaluations.queries import scores_of, totals
+from tracker.evaluations.services import run_evaluation
 from tracker.plans.models import InvestmentUnit, Plan
 from tracker.projects.models import KeyProject, ProjectInvestment
 from tracker.projects.queries import investment_by_department

@@ -28,12 +28,7 @@ from ..spreadsheets import (
 from ..supervision.models import CaseOutcome
 from ..timeutil import format_datetime, to_local
 from .models import DepartmentScore, Evaluation, IndicatorResult
-from .services import (
-    GRADE_KEYS,
-    GRADE_LABELS,
-    WEIGHT_KEYS,
-    WEIGHT_LABELS,
-    Settings,
+from .queries import (
     Totals,
     case_outcomes,
     cases_of,
@@ -43,6 +38,7 @@ from .services import (
     task_lines,
     totals,
 )
+from .services import GRADE_KEYS, GRADE_LABELS, WEIGHT_KEYS, WEIGHT_LABELS, Settings
 
 PERCENT = "0.0%"
 SCORE = "0.00"

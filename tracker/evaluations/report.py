@@ -20,18 +20,8 @@ from ..templating import money
 from ..timeutil import format_date, format_datetime
 from .exports import title_of
 from .models import Evaluation
-from .services import (
-    GRADE_KEYS,
-    GRADE_LABELS,
-    WEIGHT_KEYS,
-    WEIGHT_LABELS,
-    Settings,
-    case_outcomes,
-    evaluation_window,
-    indicator_rows,
-    percent,
-    scores_of,
-)
+from .queries import case_outcomes, evaluation_window, indicator_rows, percent, scores_of
+from .services import GRADE_KEYS, GRADE_LABELS, WEIGHT_KEYS, WEIGHT_LABELS, Settings
 
 BODY_FONT = "宋体"
 HEADING_FONT = "黑体"

@@ -18,7 +18,7 @@ from ..permissions import (
 from ..spreadsheets import DOCX_MIMETYPE, XLSX_MIMETYPE, download
 from ..timeutil import now, today
 from ..web import ID, enum_arg, int_arg, paginate, refuse
-from . import services
+from . import queries, services
 from .exports import evaluation_workbook, filename_of
 from .forms import ActionForm, AdjustForm, RunForm, SettingsForm
 from .models import DepartmentScore, Evaluation, EvaluationKind, EvaluationState
@@ -46,8 +46,8 @@ def index() -> str:
     kind = enum_arg(EvaluationKind, "kind")
     plan_id = int_arg("plan")
     year = int_arg("year", lo=1990, hi=2100)
-    stmt = services.evaluation_list(session, current_user, kind, plan_id, year)
-    plans = services.visible_plans(session, current_user)
+    stmt = queries.evaluation_list(session, current_user, kind, plan_id, year)
+    plans = queries.visible_plans(session, current_user)
     return render_template("evaluations/index.html", page=paginate(session, stmt), plans=plans, kinds=EvaluationKind,
                            kind=kind, plan_id=plan_id, year=year,
                            can_run=any(can_run_evaluation(current_user, p) for p in plans))
@@ -57,7 +57,7 @@ def index() -> str:
 @login_required
 def new():  # type: ignore[no-untyped-def]
     session = db_session()
-    plans = services.runnable_plans(session, current_user)
+    plans = queries.runnable_plans(session, current_user)
     require(bool(plans), "只有考核组可以开展考核评估。")
     form = RunForm()
     form.plan_id.choices = [(p.id, f"{p.title}（{p.period_label}）") for p in plans]
@@ -92,14 +92,14 @@ def show(evaluation_id: int) -> str:
     if tab not in ("departments", "indicators", "supervision", "history"):
         abort(404)
     history = audit.history(session, ("evaluations", evaluation.id)) if tab == "history" else []
-    scores = services.scores_of(session, evaluation)
+    scores = queries.scores_of(session, evaluation)
     return render_template(
         "evaluations/show.html", evaluation=evaluation, tab=tab, scores=scores,
-        results=services.indicator_rows(session, evaluation) if tab == "indicators" else [],
-        outcomes=services.case_outcomes(session, evaluation) if tab == "supervision" else {},
-        cases=services.cases_of(session, evaluation) if tab == "supervision" else [],
-        totals=services.totals(session, evaluation), window=services.evaluation_window(evaluation),
-        settings=services.Settings.of(evaluation), versions=services.versions_of(session, evaluation),
+        results=queries.indicator_rows(session, evaluation) if tab == "indicators" else [],
+        outcomes=queries.case_outcomes(session, evaluation) if tab == "supervision" else {},
+        cases=queries.cases_of(session, evaluation) if tab == "supervision" else [],
+        totals=queries.totals(session, evaluation), window=queries.evaluation_window(evaluation),
+        settings=services.Settings.of(evaluation), versions=queries.versions_of(session, evaluation),
         history=history, can_run=can_run_evaluation(current_user, evaluation.plan),
         draft=evaluation.state == EvaluationState.DRAFT, action_form=ActionForm(),
         weight_labels=services.WEIGHT_LABELS, grade_labels=services.GRADE_LABELS,

@@ -5,7 +5,7 @@ Every route: load or 404 → permission (403) → validate the form → one serv
 form comes back with the message next to its field (422); a draft changed by someone else since the page
 was loaded is refused with 409.
 
-(Over 600 lines because it is the one ``imports`` blueprint: every route here is a thin one, and the
+(Over 600 lines, one idea: it is the one ``imports`` blueprint, every route here is a thin one, and the
 endpoint names the other areas' templates link to — ``imports.cascade_plan``, ``imports.coverage``,
 ``imports.export_tasklist`` — stay with it. The work is in :mod:`.services`, :mod:`.draft`,
 :mod:`.confirm`, :mod:`.tasklist` and :mod:`tracker.planning.cascade`.)
