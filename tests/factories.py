@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from tracker.auth.models import Role, User
-from tracker.plans.models import Plan, PlanLevel, PlanStage
+from tracker.planning.models import Plan, PlanLevel, PlanStage
 from tracker.regions.models import Department, DepartmentKind, Region, RegionLevel
 from tracker.tasks.models import Milestone, Task, TaskLevel, TaskStatus
 

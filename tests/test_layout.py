@@ -9,6 +9,7 @@ inside a function), so the check needs no database and names the modules of a ci
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "tracker"
@@ -125,7 +126,7 @@ def test_no_view_builds_a_query() -> None:
     queries modules (one function serves the page, its export and the API)."""
     builders = {"select", "insert", "update", "delete", "text", "or_", "and_", "func"}
     offenders = []
-    for path in sorted(PACKAGE.rglob("views.py")):
+    for path in sorted(PACKAGE.rglob("*views.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("sqlalchemy"):
@@ -145,3 +146,25 @@ def test_long_files_say_why_they_are_one_idea() -> None:
         if "one idea" not in docstring.lower():
             unexplained.append(f"{name}: {text.count(chr(10))} lines")
     assert unexplained == []
+
+
+def test_the_readme_says_which_blueprint_serves_each_url(app) -> None:  # type: ignore[no-untyped-def]
+    """Every route is listed under its blueprint in the README's URL table (a new area or a moved route
+    that the table does not show fails here)."""
+    readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (`/.*?) \| `(\w+)` \| `[\w/]+\.py` \|$", readme, re.M)
+    assert rows, "the README has no URL → blueprint table"
+    patterns: dict[str, list[re.Pattern[str]]] = {}
+    for cell, blueprint in rows:
+        for url in re.findall(r"`(/[^`]*)`", cell):
+            body = re.escape(url.rstrip("…")).replace(re.escape("<id>"), "[^/]+")
+            patterns.setdefault(blueprint, []).append(re.compile(body + (".*" if url.endswith("…") else "") + "$"))
+    missing = []
+    for rule in app.url_map.iter_rules():
+        blueprint = rule.endpoint.partition(".")[0]
+        if rule.endpoint == "static" or rule.endpoint.endswith(".static"):
+            continue
+        url = re.sub(r"<[^>]+>", "1", rule.rule)
+        if not any(p.match(url) for p in patterns.get(blueprint, [])):
+            missing.append(f"{rule.rule} ({rule.endpoint})")
+    assert missing == []

@@ -25,7 +25,7 @@ from tracker.adjustments.models import AdjustmentKind, AdjustmentRequest, Adjust
 from tracker.auth.models import Role, User
 from tracker.errors import PermissionDenied
 from tracker.indicators.models import Indicator, IndicatorNature
-from tracker.plans.models import Plan, PlanLevel
+from tracker.planning.models import Plan, PlanLevel
 from tracker.regions.models import Department, Region, RegionLevel
 from tracker.supervision import services as supervision
 from tracker.supervision.models import CaseSource, SupervisionCase

@@ -22,7 +22,7 @@ from tracker.alerts.models import Alert, AlertLevel, AlertRule, AlertTarget
 from tracker.auth.models import User
 from tracker.db import Base, unit_of_work
 from tracker.notifications.models import Notification, NotificationKind
-from tracker.plans.models import Plan
+from tracker.planning.models import Plan
 from tracker.supervision.models import SupervisionCase
 from tracker.tasks.models import (
     Milestone,

@@ -17,7 +17,7 @@ from tracker.attachments.models import Attachment
 from tracker.auth.models import User
 from tracker.db import unit_of_work
 from tracker.indicators.models import Indicator
-from tracker.plans.models import Plan
+from tracker.planning.models import Plan
 from tracker.regions.models import Department
 from tracker.supervision.models import CaseAction, CaseSource
 from tracker.supervision.services import CaseInput, file_case, perform
@@ -214,6 +214,9 @@ OWN_TABLES = {
     "evaluations.": "tests/evaluations/test_routes.py",
     "dashboard.": "tests/dashboard/test_routes.py",
     "imports.": "tests/imports/test_routes.py",
+    # planning's cascade and coverage pages are walked with the import tests' world of regions below
+    "plans.cascade_plan": "tests/imports/test_routes.py",
+    "plans.coverage": "tests/imports/test_routes.py",
 }
 
 

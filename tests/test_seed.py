@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tracker.indicators.models import Indicator
-from tracker.plans.models import Plan
+from tracker.planning.models import Plan
 from tracker.projects.models import KeyProject
 from tracker.regions.models import Department, Region
 from tracker.seeding import SeedError, load_seeds

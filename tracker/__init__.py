@@ -72,7 +72,7 @@ def _init_extensions(app: Flask) -> None:
 # Each area's views module exports `bp`; add an area here to mount it.
 BLUEPRINT_MODULES = [
     "auth.views",
-    "plans.views",
+    "planning.plan_views",
     "tasks.views",
     "attachments.views",
     "workspace.views",

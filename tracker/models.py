@@ -10,7 +10,7 @@ from .evaluations.models import *  # noqa: F403
 from .imports.models import *  # noqa: F403
 from .indicators.models import *  # noqa: F403
 from .notifications.models import *  # noqa: F403
-from .plans.models import *  # noqa: F403
+from .planning.models import *  # noqa: F403
 from .projects.models import *  # noqa: F403
 from .regions.models import *  # noqa: F403
 from .supervision.models import *  # noqa: F403

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from .adjustments.models import AdjustmentRequest
-    from .plans.models import Plan
+    from .planning.models import Plan
     from .supervision.models import SupervisionCase
     from .tasks.models import ProgressReport, Task
 
@@ -334,6 +334,14 @@ def can_request_target(user: User, indicator: Any) -> bool:
 def can_decide_request(user: User, req: AdjustmentRequest) -> bool:
     """The planners of the plan's region approve or reject a request."""
     return user.role in PLANNING_ROLES and request_region_id(req) == user.region_id
+
+
+# --- lists that several roles read (each row is still scoped by the rules above) ---------------------
+
+CASE_LIST_ROLES = frozenset({Role.SUPERVISOR, Role.DEPT_HEAD, Role.DEPT_STAFF, Role.LEADER, Role.PLANNER,
+                             Role.EVALUATOR, Role.ADMIN})
+REPORT_LIST_ROLES = frozenset({Role.PLANNER, Role.DEPT_HEAD, Role.DEPT_STAFF, Role.LEADER, Role.EVALUATOR,
+                               Role.SUPERVISOR})
 
 
 # --- the menu: which roles see each entry (each page still checks its own rule) ----------------------

@@ -23,7 +23,7 @@ from .auth.models import Role, User
 from .db import LabeledEnum
 from .indicators.models import Indicator, IndicatorNature, IndicatorValue, ValueState
 from .indicators.targets import parse_target, parse_value
-from .plans.models import InvestmentUnit, Plan, PlanLevel, PlanStage, PlanStageEvent
+from .planning.models import InvestmentUnit, Plan, PlanLevel, PlanStage, PlanStageEvent
 from .projects.models import (
     FundingSource,
     KeyProject,

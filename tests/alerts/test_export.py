@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.plans.models import Plan
+from tracker.planning.models import Plan
 from tracker.scheduler import run_job
 from tracker.spreadsheets import DATE_FORMAT
 from tracker.system.models import JobStatus

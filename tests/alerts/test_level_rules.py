@@ -15,7 +15,7 @@ from tracker import timeutil
 from tracker.alerts.models import Alert, AlertLevel, AlertStatus, ResolveReason
 from tracker.alerts.services import AlertRules, _level_case, level_of, thresholds
 from tracker.audit import AuditEntry
-from tracker.plans.models import PlanStage
+from tracker.planning.models import PlanStage
 from tracker.system import calendar as workdays
 from tracker.tasks.models import Milestone, MilestoneStatus, Task, TaskLevel, TaskStatus
 

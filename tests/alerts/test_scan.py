@@ -23,7 +23,7 @@ from tracker.alerts.services import (
 )
 from tracker.audit import AuditEntry
 from tracker.config import PROJECT_ROOT
-from tracker.plans.models import PlanStage
+from tracker.planning.models import PlanStage
 from tracker.scheduler import run_job
 from tracker.system import calendar as workdays
 from tracker.system.models import CalendarYear, JobRun, JobStatus

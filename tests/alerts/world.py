@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from tracker.auth.models import Role, User
-from tracker.plans.models import Plan, PlanLevel
+from tracker.planning.models import Plan, PlanLevel
 from tracker.regions.models import Department, Region, RegionLevel
 from tracker.tasks.models import Milestone, Task
 

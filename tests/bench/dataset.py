@@ -36,7 +36,7 @@ from tracker import timeutil
 from tracker.auth.models import Role, User
 from tracker.indicators.models import Indicator, IndicatorNature, IndicatorValue, ValueState
 from tracker.indicators.targets import parse_target
-from tracker.plans.models import Plan, PlanLevel, PlanStage
+from tracker.planning.models import Plan, PlanLevel, PlanStage
 from tracker.regions.models import Department, DepartmentKind, Region, RegionLevel
 from tracker.supervision.models import (
     CaseAction,

@@ -37,7 +37,7 @@ from sqlalchemy import create_engine, select
 import tracker.models  # noqa: F401  (every mapper, for the queries below)
 from tracker.auth.models import Role, User
 from tracker.config import PROJECT_ROOT
-from tracker.plans.models import Plan, PlanStage
+from tracker.planning.models import Plan, PlanStage
 from tracker.tasks.models import Task, TaskLevel, TaskStatus
 
 from .dataset import PASSWORD

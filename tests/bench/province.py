@@ -52,7 +52,7 @@ from tracker.evaluations.services import run_evaluation
 from tracker.notifications.channels import Channels
 from tracker.notifications.models import Notification
 from tracker.notifications.services import compose_digests
-from tracker.plans.models import Plan
+from tracker.planning.models import Plan
 from tracker.schema import upgrade_database
 from tracker.tasks.models import Task, TaskLevel, task_co_departments
 

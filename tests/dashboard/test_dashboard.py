@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from tracker.alerts.models import Alert, AlertLevel, AlertRule, AlertStatus, AlertTarget
 from tracker.config import PROJECT_ROOT
 from tracker.dashboard.services import month_points
-from tracker.plans.models import Plan
+from tracker.planning.models import Plan
 from tracker.timeutil import now
 
 from ..conftest import login

@@ -6,7 +6,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.plans.models import Plan
+from tracker.planning.models import Plan
 
 from ..indicators.routes import Route, check, endpoints, only
 

@@ -81,7 +81,7 @@ def test_planner_decomposes_a_new_plan(page) -> None:  # type: ignore[no-untyped
     shot(page, "journey4-03-split-form")
     page.get_by_role("button", name="拆分").click()
     page.wait_for_selector("text=已拆分为 5 项年度任务：1.1、1.2、1.3、1.4、1.5。")
-    children = page.locator("section.card", has_text="下级任务").inner_text()
+    children = page.locator("section.card", has=page.locator("h2", has_text="下级任务")).inner_text()
     for year in range(2026, 2031):
         assert f"{year}年度监测预警体系建设" in children
     assert "2030年6月30日" in children  # the last year ends with the key task

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from tracker.evaluations.models import Evaluation, EvaluationKind
 from tracker.evaluations.queries import scores_of
 from tracker.evaluations.services import adjust_score, run_evaluation, score_fingerprint
-from tracker.plans.models import Plan
+from tracker.planning.models import Plan
 
 from ..conftest import login
 from ..indicators.test_targets import TABLE_1

@@ -19,7 +19,7 @@ from tracker.auth.models import User
 from tracker.evaluations.models import Evaluation, EvaluationKind
 from tracker.evaluations.queries import scores_of, totals
 from tracker.evaluations.services import run_evaluation
-from tracker.plans.models import InvestmentUnit, Plan
+from tracker.planning.models import InvestmentUnit, Plan
 from tracker.projects.models import KeyProject, ProjectInvestment
 from tracker.projects.queries import investment_by_department
 from tracker.tasks.models import ReportState, Task, TaskKind

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.evaluations.models import DepartmentScore, Evaluation, EvaluationKind
-from tracker.plans.models import Plan
+from tracker.planning.models import Plan
 
 from ..indicators.routes import Route, check, endpoints, only
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from tracker.evaluations.models import Evaluation, EvaluationKind, EvaluationState, IndicatorResult
 from tracker.indicators.models import Indicator, IndicatorValue, Judgement
-from tracker.plans.models import Plan
+from tracker.planning.models import Plan
 from tracker.seeding import SeedError, load_seeds
 
 from ..conftest import SEEDS

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from tracker.evaluations.models import DepartmentScore, Evaluation, EvaluationKind, EvaluationState
 from tracker.evaluations.services import score_fingerprint
-from tracker.plans.models import Plan
+from tracker.planning.models import Plan
 
 from ..conftest import client_for, login
 from .world import build_world

@@ -25,7 +25,7 @@ from tracker.auth.models import Role, User
 from tracker.indicators.models import Indicator, IndicatorNature, IndicatorValue, ValueState
 from tracker.indicators.services import rejudge
 from tracker.indicators.targets import parse_target, parse_value
-from tracker.plans.models import Plan, PlanStage
+from tracker.planning.models import Plan, PlanStage
 from tracker.projects.models import KeyProject, ProjectInvestment
 from tracker.regions.models import Department, Region
 from tracker.supervision.models import CaseOutcome, CaseSource, CaseState, SupervisionCase

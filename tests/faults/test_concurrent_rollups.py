@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.auth.models import User
-from tracker.plans.models import Plan
+from tracker.planning.models import Plan
 from tracker.regions.models import Department
 from tracker.tasks.models import Task, TaskLevel, TaskStatus
 from tracker.tasks.services import StatusUpdate, update_task_status

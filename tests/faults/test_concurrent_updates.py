@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from tracker.audit import AuditEntry
-from tracker.plans.models import Plan
+from tracker.planning.models import Plan
 from tracker.tasks.models import Milestone, MilestoneStatus, Task
 
 from ..conftest import client_for, make_test_app

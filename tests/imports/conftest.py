@@ -13,7 +13,7 @@ from tracker.auth.models import User
 from tracker.imports.docx import read_docx
 from tracker.imports.extract import extract
 from tracker.imports.text import parse_lines, read_text
-from tracker.plans.models import Plan
+from tracker.planning.models import Plan
 
 from ..conftest import client_for  # noqa: F401  (shared by this folder's tests)
 

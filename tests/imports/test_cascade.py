@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from tracker.errors import DomainError, PermissionDenied
 from tracker.indicators.models import Indicator
 from tracker.planning.cascade import CascadeInput, compare_targets, coverage, create_from_parent
-from tracker.plans.models import Plan, PlanLevel
+from tracker.planning.models import Plan, PlanLevel
 from tracker.regions.models import Department
 from tracker.tasks.models import Task, TaskLevel
 

@@ -15,7 +15,7 @@ from werkzeug.test import encode_multipart
 from tracker.audit import AuditEntry
 from tracker.imports.models import ImportDocument, ImportKind, ImportState, KeywordRule
 from tracker.indicators.models import Indicator, IndicatorNature
-from tracker.plans.models import Plan, PlanStage
+from tracker.planning.models import Plan, PlanStage
 from tracker.projects.models import KeyProject
 from tracker.regions.models import Department
 from tracker.tasks.models import Task, TaskKind, TaskLevel

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from tracker.imports.draft import NATURE_MISSING
 from tracker.indicators.models import Indicator, IndicatorNature
-from tracker.plans.models import Plan
+from tracker.planning.models import Plan
 
 from .conftest import client_for, seed
 from .test_documents import dept, document_id, latest, upload

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from tracker.audit import AuditEntry
 from tracker.imports.models import ImportDocument, ImportState
 from tracker.imports.tasklist import COLUMNS, HEADER_ROW, SHEET
-from tracker.plans.models import Plan
+from tracker.planning.models import Plan
 from tracker.spreadsheets import safe_text
 from tracker.tasks.models import Task, TaskLevel, TaskStatus
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.indicators.models import Indicator, IndicatorValue
-from tracker.plans.models import Plan
+from tracker.planning.models import Plan
 
 from ..conftest import client_for  # noqa: F401  (shared by this folder's tests)
 

@@ -14,7 +14,7 @@ from tracker.auth.models import Role
 from tracker.indicators.models import Indicator, IndicatorNature, IndicatorValue, Judgement, ValueState
 from tracker.indicators.services import ValueInput, rejudge, save_value, scan_indicator_alerts
 from tracker.indicators.targets import parse_target
-from tracker.plans.models import PlanStage
+from tracker.planning.models import PlanStage
 from tracker.timeutil import now
 
 DAY = date(2026, 11, 22)

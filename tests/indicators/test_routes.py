@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.indicators.models import Indicator, IndicatorValue
-from tracker.plans.models import Plan
+from tracker.planning.models import Plan
 
 from .routes import Route, check, endpoints, only
 

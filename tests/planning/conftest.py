@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.audit import AuditEntry
-from tracker.plans.models import Plan
+from tracker.planning.models import Plan
 from tracker.regions.models import Department, Region
 from tracker.tasks.models import Task
 

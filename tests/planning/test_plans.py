@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.plans.models import InvestmentUnit, Plan, PlanLevel, PlanStage
+from tracker.planning.models import InvestmentUnit, Plan, PlanLevel, PlanStage
 
 from .conftest import audit_entries, client_for, error_at, fresh, plan_id
 

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.plans.models import Plan
+from tracker.planning.models import Plan
 from tracker.tasks.models import Task, TaskLevel, TaskStatus
 
 from .conftest import (

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.auth.models import Role
-from tracker.plans.models import InvestmentUnit, Plan
+from tracker.planning.models import InvestmentUnit, Plan
 from tracker.projects.models import KeyProject, ProjectInvestment, ProjectKind, ProjectStatus
 from tracker.regions.models import RegionLevel
 from tracker.tasks.models import MilestoneStatus, ProjectNode, ReportState, Task, TaskKind, TaskLevel

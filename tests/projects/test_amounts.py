@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tracker.plans.models import InvestmentUnit
+from tracker.planning.models import InvestmentUnit
 from tracker.projects import amounts
 from tracker.projects.amounts import AmountError, Entered
 from tracker.projects.figures import summarize

@@ -12,7 +12,7 @@ from flask import Flask
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from tracker.plans.models import InvestmentUnit, Plan
+from tracker.planning.models import InvestmentUnit, Plan
 from tracker.projects import amounts
 from tracker.projects.models import KeyProject, ProjectInvestment, ProjectStatus
 from tracker.regions.models import Department

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from tracker.audit import AuditEntry
-from tracker.plans.models import InvestmentUnit
+from tracker.planning.models import InvestmentUnit
 from tracker.projects.models import FundingSource, KeyProject, ProjectKind, ProjectStatus
 from tracker.projects.queries import investment_by_department
 
@@ -126,7 +126,7 @@ def test_a_stale_register_save_is_409(world: World, app: Flask, planner: FlaskCl
 
 def test_investment_by_department_for_the_evaluation(world: World, app: Flask) -> None:
     with app.extensions["tracker.sessions"]() as s:
-        from tracker.plans.models import Plan
+        from tracker.planning.models import Plan
 
         plan = s.get(Plan, world.plan_id)
         [row] = investment_by_department(s, plan)  # the plan period 2021–2025

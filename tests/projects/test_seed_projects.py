@@ -12,7 +12,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tracker.plans.models import Plan
+from tracker.planning.models import Plan
 from tracker.projects.models import FundingSource, ProjectInvestment
 from tracker.seeding import SeedError, load_seeds
 from tracker.tasks.models import ReportState

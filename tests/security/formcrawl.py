@@ -28,7 +28,7 @@ from tracker.db import unit_of_work
 from tracker.evaluations.models import DepartmentScore, Evaluation, EvaluationState
 from tracker.imports.models import ImportDocument
 from tracker.indicators.models import Indicator, IndicatorValue, ValueState
-from tracker.plans.models import Plan
+from tracker.planning.models import Plan
 from tracker.projects.models import KeyProject, ProjectInvestment
 from tracker.regions.models import Department
 from tracker.supervision.models import CaseAction, CaseSource

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from tracker.auth.models import User
 from tracker.db import DUPLICATE, Base, duplicate_message
 from tracker.indicators.models import Indicator, IndicatorValue
-from tracker.plans.models import Plan
+from tracker.planning.models import Plan
 from tracker.regions.models import Department, Region
 from tracker.supervision.models import SupervisionCase
 from tracker.tasks.models import ProgressReport, Task, TaskLevel

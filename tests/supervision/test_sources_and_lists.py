@@ -18,7 +18,7 @@ from tracker.alerts.services import scan
 from tracker.auth.models import User
 from tracker.errors import DomainError, PermissionDenied
 from tracker.permissions import region_ids_below
-from tracker.plans.models import Plan
+from tracker.planning.models import Plan
 from tracker.regions.models import Department
 from tracker.supervision.models import CaseAction, CaseSource, CaseState, SupervisionCase
 from tracker.supervision.services import (

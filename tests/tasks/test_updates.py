@@ -138,7 +138,7 @@ def test_plan_roll_up_is_set_based(demo) -> None:  # type: ignore[no-untyped-def
     from sqlalchemy import event, update
 
     from tracker.auth.models import User
-    from tracker.plans.models import Plan
+    from tracker.planning.models import Plan
     from tracker.tasks.services import roll_up_plan
 
     engine = demo.extensions["tracker.engine"]
@@ -283,7 +283,7 @@ def test_mark_milestone_done_with_evidence_and_file(demo, head) -> None:  # type
 
 
 def test_attachment_of_another_citys_task_is_forbidden(demo) -> None:  # type: ignore[no-untyped-def]
-    from tracker.plans.models import Plan
+    from tracker.planning.models import Plan
 
     with demo.extensions["tracker.sessions"]() as s:
         m = s.scalars(select(Milestone).join(Task).join(Plan).where(Plan.code == "wz-14",

@@ -65,7 +65,7 @@ def _row_html(html: str, attribute: str, ident: int) -> str:
 
 
 def test_workspace_shows_last_report_and_is_department_scoped(demo) -> None:  # type: ignore[no-untyped-def]
-    from tracker.plans.models import Plan
+    from tracker.planning.models import Plan
     from tracker.tasks.models import ProgressReport, TaskLevel, task_co_departments
 
     with demo.extensions["tracker.sessions"]() as s:

@@ -33,7 +33,7 @@ from ..permissions import (
     can_request_target,
     require,
 )
-from ..plans.models import Plan
+from ..planning.models import Plan
 from ..projects import services as projects
 from ..tasks.models import Milestone, Task
 from ..timeutil import format_date, now

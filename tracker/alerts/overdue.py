@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from .. import timeutil
 from ..auth.models import User
 from ..permissions import overdue_region_ids
-from ..plans.models import Plan
+from ..planning.models import Plan
 from ..regions.models import Department, Region
 from ..tasks.models import OPEN_STATUSES, Milestone, Task, TaskStatus
 from .models import LEVEL_RANK, Alert, AlertLevel, AlertStatus, AlertTarget

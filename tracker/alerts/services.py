@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from .. import timeutil
 from ..audit import AuditEntry
-from ..plans.models import Plan, PlanStage
+from ..planning.models import Plan, PlanStage
 from ..system.calendar import WorkCalendar, work_calendar
 from ..system.services import all_settings, ensure_calendar_years, job_lock
 from ..tasks.models import OPEN_STATUSES, Milestone, MilestoneStatus, Task, TaskLevel, TaskStatus

@@ -9,9 +9,8 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from ..auth.models import Role
 from ..db import db_session
-from ..permissions import OVERDUE_LIST_ROLES, roles_required
+from ..permissions import OVERDUE_LIST_ROLES, can_supervise, roles_required
 from ..spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, download
 from ..supervision.forms import FromAlertsForm
 from ..supervision.services import open_cases_by_task
@@ -127,7 +126,7 @@ def overdue() -> str:
         kinds=[AlertTarget.TASK, AlertTarget.MILESTONE], sorts=SORTS, default_direction=DEFAULT_DIRECTION,
         export_args={k: v for k, v in request.args.items() if k not in ("fmt", "page")},
         open_cases=open_cases_by_task(session, [r.task.id for r in rows]),
-        case_form=FromAlertsForm() if current_user.role == Role.SUPERVISOR else None,
+        case_form=FromAlertsForm() if can_supervise(current_user) else None,
     )
 
 

@@ -31,7 +31,7 @@ from ..auth.models import User
 from ..indicators.models import Indicator, Judgement
 from ..indicators.services import Trajectory, trajectory
 from ..permissions import visible_region_ids
-from ..plans.models import Plan, PlanStage
+from ..planning.models import Plan, PlanStage
 from ..regions.models import Department
 from ..tasks.models import Task, TaskLevel, TaskStatus
 

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from ..db import db_session
 from ..permissions import can_view_dashboard, can_view_plan, require
-from ..plans.models import Plan
+from ..planning.models import Plan
 from ..timeutil import today
 from ..web import int_arg
 from . import services

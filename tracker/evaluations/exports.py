@@ -14,7 +14,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.orm import Session
 
-from ..plans.models import InvestmentUnit
+from ..planning.models import InvestmentUnit
 from ..projects.amounts import from_wan
 from ..spreadsheets import (
     DATE_FORMAT,

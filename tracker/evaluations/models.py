@@ -14,7 +14,7 @@ from ..indicators.models import Judgement
 if TYPE_CHECKING:
     from ..auth.models import User
     from ..indicators.models import Indicator
-    from ..plans.models import Plan
+    from ..planning.models import Plan
     from ..regions.models import Department
 
 Score = Numeric(7, 2)

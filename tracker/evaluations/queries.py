@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from ..auth.models import User
 from ..indicators.models import Indicator, Judgement
 from ..permissions import can_run_evaluation, visible_region_ids
-from ..plans.models import Plan
+from ..planning.models import Plan
 from ..regions.models import Department
 from ..supervision.models import CaseOutcome, CaseState, SupervisionCase
 from ..tasks.models import Task, TaskLevel, TaskStatus

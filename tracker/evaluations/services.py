@@ -55,7 +55,7 @@ from ..errors import DomainError, InvalidTransition, StaleObject
 from ..indicators.models import Indicator, IndicatorValue, Judgement
 from ..indicators.services import rejudge_plan
 from ..permissions import can_run_evaluation, require
-from ..plans.models import Plan
+from ..planning.models import Plan
 from ..projects.models import KeyProject, ProjectInvestment
 from ..supervision.models import CaseState, SupervisionCase
 from ..tasks.models import ReportState, Task, TaskLevel, TaskStatus

@@ -62,7 +62,7 @@ def import_plan_command(file: Path, plan_id: int | None, region_code: str | None
 
     from ..db import unit_of_work
     from ..errors import DomainError
-    from ..plans.models import Plan
+    from ..planning.models import Plan
     from ..regions.models import Region
     from . import services
 

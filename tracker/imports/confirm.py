@@ -22,17 +22,18 @@ from ..indicators.models import Indicator, IndicatorNature
 from ..permissions import can_edit_plan, can_work_on_import, require
 from ..planning import indicators as planning_indicators
 from ..planning import services as planning
-from ..plans.models import InvestmentUnit, Plan, PlanLevel, PlanStage
+from ..planning.models import InvestmentUnit, Plan, PlanLevel, PlanStage
 from ..projects import amounts
 from ..projects.models import KeyProject, ProjectKind, ProjectStatus
 from ..regions.models import Department
+from ..regions.services import departments_of
 from ..tasks.models import PROJECT_KINDS, Task, TaskKind, TaskLevel
 from ..tasks.services import roll_up_plan
 from ..timeutil import now
 from .blocks import name_key
 from .draft import Draft, DraftProject, Item
 from .models import ImportDocument, ImportState
-from .services import NOT_YOURS, department_of, region_departments
+from .services import NOT_YOURS, department_of
 
 
 @dataclass
@@ -155,7 +156,7 @@ def confirm(session: Session, actor: User, document: ImportDocument, data: Confi
                  set(session.scalars(select(Task.code).where(Task.plan_id == target.id))) if target else set(),
                  set(session.scalars(select(Indicator.number).where(Indicator.plan_id == target.id)))
                  if target else set())
-    departments = region_departments(session, document.region_id)
+    departments = departments_of(session, document.region_id)
     default_lead = department_of(session, document.region_id, data.default_lead_id, "default_lead_id", "默认牵头单位")
 
     if target is None:

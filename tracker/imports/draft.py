@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Self, TypeVar
 
 from ..errors import DomainError
 from ..indicators.models import IndicatorNature
-from ..plans.models import InvestmentUnit
+from ..planning.models import InvestmentUnit
 from ..projects import amounts
 from ..tasks.models import TaskKind
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -17,31 +15,16 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..indicators.models import IndicatorNature
-from ..plans.models import InvestmentUnit, PlanStage
+from ..planning.forms import YEARS, CheckboxListField, optional_id
+from ..planning.models import InvestmentUnit, PlanStage
 from ..regions.models import Department
 from ..tasks.models import TaskKind
 from ..web import Form
 from .draft import TYPE_LABELS
 
-YEARS = NumberRange(1990, 2100, "年份须在1990到2100之间。")
 NUMBER = "请输入整数。"
-
-
-def optional_int(value: Any) -> int | None:
-    if value in (None, ""):
-        return None
-    text = str(value).strip()
-    if not (text.isascii() and text.isdigit()) or int(text) > 2**31 - 1:
-        raise ValueError("not an id")
-    return int(text)
-
-
-class CheckboxListField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 def department_choices(departments: list[Department], blank: str | None) -> list[tuple[str, str]]:
@@ -71,7 +54,7 @@ class ItemForm(RevForm):
     description = TextAreaField("内容", validators=[Optional(), Length(max=20000, message="内容过长。")])
     kind = SelectField("任务类型", choices=TaskKind.choices())
     parent = SelectField("上级", choices=[], validate_choice=False)
-    lead = SelectField("牵头单位", choices=[], coerce=optional_int, validate_choice=False)
+    lead = SelectField("牵头单位", choices=[], coerce=optional_id, validate_choice=False)
     co = CheckboxListField("配合单位", choices=[], coerce=int, validate_choice=False)
 
 
@@ -85,7 +68,7 @@ class IndicatorForm(RevForm):
     target = StringField("目标值", validators=[DataRequired("请填写目标值。"), Length(max=60, message="不能超过60字。")])
     target_year = IntegerField("目标年份", validators=[Optional(), YEARS])
     nature = SelectField("属性", choices=[("", "（未注明，确认导入前须选择）"), *IndicatorNature.choices()])
-    lead = SelectField("牵头单位", choices=[], coerce=optional_int, validate_choice=False)
+    lead = SelectField("牵头单位", choices=[], coerce=optional_id, validate_choice=False)
     definition = TextAreaField("名词解释", validators=[Optional(), Length(max=5000, message="不能超过5000字。")])
 
 
@@ -103,14 +86,14 @@ class ProjectForm(RevForm):
     start_year = IntegerField("开工年份", validators=[Optional(), YEARS])
     end_year = IntegerField("完工年份", validators=[Optional(), YEARS])
     owner = StringField("建设单位（原文）", validators=[Optional(), Length(max=200)])
-    lead = SelectField("牵头单位", choices=[], coerce=optional_int, validate_choice=False)
+    lead = SelectField("牵头单位", choices=[], coerce=optional_id, validate_choice=False)
     content = TextAreaField("建设内容", validators=[Optional(), Length(max=5000)])
     remarks = StringField("备注", validators=[Optional(), Length(max=500)])
 
 
 class RuleForm(Form):
     keyword = StringField("关键词", validators=[DataRequired("请填写关键词。"), Length(max=40, message="关键词不能超过40个字。")])
-    department_id = SelectField("责任单位", choices=[], coerce=optional_int, validate_choice=False)
+    department_id = SelectField("责任单位", choices=[], coerce=optional_id, validate_choice=False)
 
 
 class ApplyRulesForm(RevForm):
@@ -119,7 +102,7 @@ class ApplyRulesForm(RevForm):
 
 class BulkAssignForm(RevForm):
     items = SelectMultipleField("任务", choices=[], validate_choice=False)
-    lead = SelectField("设为牵头单位", choices=[], coerce=optional_int, validate_choice=False)
+    lead = SelectField("设为牵头单位", choices=[], coerce=optional_id, validate_choice=False)
 
 
 class ConfirmForm(Form):
@@ -128,13 +111,13 @@ class ConfirmForm(Form):
     short_name = StringField("简称", validators=[DataRequired("请填写简称。"), Length(max=60, message="不能超过60字。")])
     start_year = IntegerField("起始年份", validators=[InputRequired(NUMBER), YEARS])
     end_year = IntegerField("结束年份", validators=[InputRequired(NUMBER), YEARS])
-    parent_id = SelectField("上位规划", choices=[], coerce=optional_int, validate_choice=False)
+    parent_id = SelectField("上位规划", choices=[], coerce=optional_id, validate_choice=False)
     issuing_body = StringField("印发单位", validators=[Optional(), Length(max=200)])
     doc_number = StringField("文号", validators=[Optional(), Length(max=80)])
     investment_unit = SelectField("投资金额单位", choices=InvestmentUnit.choices())
     stage = SelectField("当前阶段", choices=PlanStage.choices(), default=PlanStage.ISSUED.value)
     stage_date = DateField("阶段日期", validators=[Optional()])
-    default_lead_id = SelectField("默认牵头单位", choices=[], coerce=optional_int, validate_choice=False)
+    default_lead_id = SelectField("默认牵头单位", choices=[], coerce=optional_id, validate_choice=False)
 
 
 class TaskListUploadForm(Form):
@@ -151,17 +134,3 @@ def task_list_apply_form(missing_ids: list[int]) -> type[Form]:
         setattr(TaskListApplyForm, f"choice_{task_id}", RadioField(
             "处理方式", choices=[("keep", "保留"), ("close", "终止"), ("delete", "删除")], default="keep"))
     return TaskListApplyForm
-
-
-class CascadeForm(Form):
-    title = StringField("规划名称", validators=[DataRequired("请填写规划名称。"), Length(max=200, message="不能超过200字。")])
-    short_name = StringField("简称", validators=[DataRequired("请填写简称。"), Length(max=60, message="不能超过60字。")])
-    start_year = IntegerField("起始年份", validators=[InputRequired(NUMBER), YEARS])
-    end_year = IntegerField("结束年份", validators=[InputRequired(NUMBER), YEARS])
-    issuing_body = StringField("印发单位", validators=[Optional(), Length(max=200)])
-    investment_unit = SelectField("投资金额单位", choices=InvestmentUnit.choices())
-    stage = SelectField("当前阶段", choices=PlanStage.choices(), default=PlanStage.DRAFTING.value)
-    stage_date = DateField("阶段日期", validators=[Optional()])
-    task_ids = CheckboxListField("落实的任务", choices=[], coerce=int, validate_choice=False)
-    indicator_ids = CheckboxListField("落实的指标", choices=[], coerce=int, validate_choice=False)
-    default_lead_id = SelectField("默认牵头单位", choices=[], coerce=optional_int, validate_choice=False)

@@ -10,7 +10,7 @@ from ..db import Base, LabeledEnum, enum_type
 
 if TYPE_CHECKING:
     from ..auth.models import User
-    from ..plans.models import Plan
+    from ..planning.models import Plan
     from ..regions.models import Department
 
 

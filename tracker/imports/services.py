@@ -27,7 +27,7 @@ from ..attachments.services import MAX_FILE_BYTES, check_upload, clean_filename
 from ..auth.models import User
 from ..errors import DomainError, InvalidTransition, StaleObject
 from ..permissions import can_edit_plan, can_import, can_work_on_import, require
-from ..plans.models import Plan
+from ..planning.models import Plan
 from ..regions.models import Department
 from ..timeutil import now
 from .docx import convert_to_docx, read_docx
@@ -200,11 +200,6 @@ def _save(session: Session, actor: User, document: ImportDocument, draft: Draft,
     document.draft = draft.to_json()
     audit.record(session, actor, document, "edit", changes or {}, summary)
     session.flush()
-
-
-def region_departments(session: Session, region_id: int) -> list[Department]:
-    return list(session.scalars(select(Department).where(Department.region_id == region_id)
-                                .order_by(Department.sort_order, Department.id)))
 
 
 def department_of(session: Session, region_id: int, dept_id: int | None, field_name: str,

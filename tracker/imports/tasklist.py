@@ -36,9 +36,9 @@ from ..errors import DomainError, InvalidTransition
 from ..indicators.models import Indicator
 from ..permissions import can_import_task_list, require
 from ..planning import services as planning
+from ..planning.models import Plan
+from ..planning.queries import flatten, task_tree
 from ..planning.tree import close_task, delete_task, deletion_blockers
-from ..plans.models import Plan
-from ..plans.services import flatten, task_tree
 from ..regions.models import Department
 from ..spreadsheets import HEADER_ROW, safe_text, start_table, workbook_bytes
 from ..tasks.models import Task, TaskKind, TaskLevel, TaskStatus

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..errors import DomainError
 from ..indicators.models import Indicator
+from ..planning.models import Plan
 from ..planning.services import LEVEL_PARENTS
-from ..plans.models import Plan
 from ..regions.models import Department
 from ..spreadsheets import unsafe_text
 from ..tasks.models import Task, TaskKind, TaskLevel, TaskStatus

@@ -1,14 +1,12 @@
 """The import pages: upload a plan document, review and correct its draft, confirm it; the task list
-(任务分解表) template, export and import; creating a plan from its parent and the coverage report.
+(任务分解表) template, export and import.
 
 Every route: load or 404 → permission (403) → validate the form → one service → flash → redirect. A refused
 form comes back with the message next to its field (422); a draft changed by someone else since the page
-was loaded is refused with 409.
+was loaded is refused with 409. The work is in :mod:`.services`, :mod:`.draft`, :mod:`.confirm` and
+:mod:`.tasklist`.
 
-(Over 600 lines, one idea: it is the one ``imports`` blueprint, every route here is a thin one, and the
-endpoint names the other areas' templates link to — ``imports.cascade_plan``, ``imports.coverage``,
-``imports.export_tasklist`` — stay with it. The work is in :mod:`.services`, :mod:`.draft`,
-:mod:`.confirm`, :mod:`.tasklist` and :mod:`tracker.planning.cascade`.)
+(Over 600 lines, one idea: the one ``imports`` blueprint, each route a thin one over the draft's operations.)
 """
 
 from __future__ import annotations
@@ -32,9 +30,9 @@ from ..permissions import (
     can_view_coverage,
     require,
 )
-from ..planning import cascade
-from ..plans.models import InvestmentUnit, Plan, PlanStage
-from ..plans.views import load_plan
+from ..planning.models import InvestmentUnit, Plan, PlanStage
+from ..planning.plan_views import load_plan
+from ..regions.services import departments_of
 from ..spreadsheets import XLSX_MIMETYPE, download
 from ..tasks.models import TaskKind, TaskLevel
 from ..timeutil import today
@@ -46,7 +44,6 @@ from .extract import STYLE_LABELS
 from .forms import (
     ApplyRulesForm,
     BulkAssignForm,
-    CascadeForm,
     ConfirmForm,
     DeleteItemForm,
     IndicatorForm,
@@ -102,7 +99,7 @@ def _status() -> int:
 
 
 def _departments(document: ImportDocument) -> list[Any]:
-    return services.region_departments(db_session(), document.region_id)
+    return departments_of(db_session(), document.region_id)
 
 
 def _read_upload(form: Any) -> tuple[str, bytes]:
@@ -635,54 +632,3 @@ def apply_tasklist(document_id: int) -> Page:
     flash(f"任务分解表已导入：新建 {result.created} 项，更新 {result.updated} 项，终止 {result.closed} 项，"
           f"删除 {result.deleted} 项，保留 {result.kept} 项。", "success")
     return redirect(url_for("plans.show", plan_id=plan.id))
-
-
-# ------------------------------------------------------------------------------------------ cascade and coverage
-
-
-@bp.route(f"/plans/<{ID}:plan_id>/cascade", methods=["GET", "POST"])
-@login_required
-def cascade_plan(plan_id: int) -> Page:
-    session = db_session()
-    parent = load_plan(plan_id)
-    require(can_cascade_from(session, current_user, parent), "只能从上级地区的规划分解本地区的规划（仅限规划处）。")
-    region = current_user.department.region
-    choices = cascade.cascade_choices(session, parent)
-    form = CascadeForm(data={
-        "title": f"{region.name}{parent.title.split('省', 1)[-1] if '省' in parent.title else parent.title}",
-        "start_year": parent.start_year, "end_year": parent.end_year, "stage_date": today(),
-        "task_ids": [t.id for t in choices if t.level == TaskLevel.KEY_TASK],
-        "indicator_ids": [i.id for i in parent.indicators],
-    } if request.method == "GET" else None)
-    form.task_ids.choices = [(t.id, t.title) for t in choices]
-    form.indicator_ids.choices = [(i.id, i.name) for i in parent.indicators]
-    departments = [d for d in services.region_departments(session, region.id) if d.is_active]
-    form.default_lead_id.choices = department_choices(departments, "（不设默认）")
-    status = _status()
-    if form.validate_on_submit():
-        try:
-            result = cascade.create_from_parent(session, current_user, parent, cascade.CascadeInput(
-                title=form.title.data, short_name=form.short_name.data, start_year=form.start_year.data or 0,
-                end_year=form.end_year.data or 0, task_ids=form.task_ids.data or [],
-                indicator_ids=form.indicator_ids.data or [], default_lead_id=form.default_lead_id.data,
-                issuing_body=form.issuing_body.data, investment_unit=InvestmentUnit(form.investment_unit.data),
-                stage=PlanStage(form.stage.data), stage_date=form.stage_date.data))
-        except DomainError as exc:
-            status = refuse(form, exc)
-        else:
-            flash(f"已依据《{parent.title}》建立《{result.plan.title}》：落实任务 {result.tasks} 项、指标 {result.indicators} 项"
-                  + (f"；{len(result.defaulted)} 项任务在本地区没有同名牵头单位，已设为默认牵头单位" if result.defaulted else "")
-                  + "。", "success")
-            return redirect(url_for("plans.show", plan_id=result.plan.id))
-    return render_template("imports/cascade.html", parent=parent, form=form, choices=choices,
-                           selected=set(form.task_ids.data or []), region=region), status
-
-
-@bp.route(f"/plans/<{ID}:plan_id>/coverage")
-@login_required
-def coverage(plan_id: int) -> str:
-    session = db_session()
-    plan = load_plan(plan_id)
-    require(can_view_coverage(session, current_user, plan), "覆盖情况仅对本级及上级的规划、督查、考核和领导开放。")
-    report = cascade.coverage(session, plan)
-    return render_template("imports/coverage.html", plan=plan, report=report)

@@ -19,7 +19,7 @@ from openpyxl.styles import PatternFill, Protection
 from ..attachments.services import check_unpacked_size
 from ..errors import DomainError
 from ..imports.ooxml import open_workbook
-from ..plans.models import Plan
+from ..planning.models import Plan
 from ..spreadsheets import HEADER_ROW, safe_text, start_table, unsafe_text, workbook_bytes
 from ..text import clean
 from ..timeutil import format_datetime

@@ -11,7 +11,7 @@ from ..db import DUPLICATE, Base, LabeledEnum, TimestampMixin, enum_type
 
 if TYPE_CHECKING:
     from ..auth.models import User
-    from ..plans.models import Plan
+    from ..planning.models import Plan
     from ..regions.models import Department
     from ..tasks.models import Task
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 from .. import audit
 from ..auth.models import User
 from ..permissions import visible_region_ids
-from ..plans.models import Plan
+from ..planning.models import Plan
 from .models import Indicator, IndicatorValue
 
 HISTORY_LIMIT = 100

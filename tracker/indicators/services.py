@@ -28,7 +28,7 @@ from ..permissions import (
     can_judge_indicator_value,
     require,
 )
-from ..plans.models import Plan, PlanStage
+from ..planning.models import Plan, PlanStage
 from ..timeutil import now, today
 from ..versioning import check_version
 from .models import Indicator, IndicatorNature, IndicatorValue, Judgement, ValueState

@@ -19,8 +19,8 @@ from ..permissions import (
     can_view_plan,
     require,
 )
-from ..plans.models import Plan
-from ..plans.views import load_plan
+from ..planning.models import Plan
+from ..planning.plan_views import load_plan
 from ..spreadsheets import XLSX_MIMETYPE, download
 from ..timeutil import now, today
 from ..web import ID, form_version, int_arg, refuse, rollback_request

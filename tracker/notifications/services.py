@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session, aliased
 from .. import timeutil
 from ..alerts.models import LEVEL_RANK, Alert, AlertLevel, AlertRule, AlertStatus, AlertTarget
 from ..alerts.services import ACTIVE_STAGES, calendar_years_for
-from ..auth.models import Role, User
+from ..auth.models import User
 from ..errors import NotFound
-from ..plans.models import Plan
+from ..permissions import DEPARTMENT_ROLES
+from ..planning.models import Plan
 from ..regions.models import Department
 from ..system.calendar import WorkCalendar, work_calendar
 from ..system.models import JobRun, JobStatus
@@ -43,7 +44,6 @@ from .models import Channel, DeliveryState, Notification, NotificationDelivery, 
 
 log = logging.getLogger(__name__)
 
-RECIPIENT_ROLES = (Role.DEPT_HEAD, Role.DEPT_STAFF)
 DIGEST_ITEM_LIMIT = 30
 RETRY_DELAYS = (timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1), timedelta(hours=4))
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
@@ -172,7 +172,7 @@ def department_recipients(session: Session, department_ids: Iterable[int]) -> di
         return out
     for user_id, dept_id in session.execute(
         select(User.id, User.department_id).where(User.department_id.in_(ids), User.is_active.is_(True),
-                                                  User.role.in_(RECIPIENT_ROLES)).order_by(User.id)
+                                                  User.role.in_(DEPARTMENT_ROLES)).order_by(User.id)
     ):
         out[dept_id].append(user_id)
     return out

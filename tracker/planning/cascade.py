@@ -27,12 +27,12 @@ from ..imports.blocks import name_key
 from ..indicators.models import Direction, Indicator
 from ..indicators.targets import TargetRule, normalise, parse_target
 from ..permissions import can_cascade_from, region_ids_below, require
-from ..plans.models import InvestmentUnit, Plan, PlanLevel, PlanStage
-from ..plans.services import flatten, task_tree
 from ..regions.models import Department, Region
 from ..tasks.models import Task, TaskLevel
 from . import indicators as planning_indicators
 from . import services as planning
+from .models import InvestmentUnit, Plan, PlanLevel, PlanStage
+from .queries import flatten, task_tree
 
 CASCADE_LEVELS = (TaskLevel.CHAPTER, TaskLevel.KEY_TASK, TaskLevel.MEASURE)
 

@@ -19,13 +19,13 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from ..indicators.models import Direction, Indicator, IndicatorNature
-from ..plans.models import InvestmentUnit, Plan, PlanLevel, PlanStage
-from ..plans.services import TreeNode
 from ..regions.models import Department
 from ..tasks.models import ProjectNode, Task, TaskKind, TaskLevel
 from ..timeutil import format_date
 from ..web import Form
 from .indicators import IndicatorData
+from .models import InvestmentUnit, Plan, PlanLevel, PlanStage
+from .queries import TreeNode
 from .services import PlanData, TaskData
 from .tree import SplitData
 
@@ -377,3 +377,17 @@ def conflict_rows(submitted: Form, current: Form) -> list[tuple[str, str, str]]:
         if mine != theirs:
             rows.append((str(field.label.text), mine, theirs))
     return rows
+
+
+class CascadeForm(Form):
+    title = StringField("规划名称", validators=[DataRequired("请填写规划名称。"), Length(max=200, message="不能超过200字。")])
+    short_name = StringField("简称", validators=[DataRequired("请填写简称。"), Length(max=60, message="不能超过60字。")])
+    start_year = IntegerField("起始年份", validators=[InputRequired("请输入整数。"), YEARS])
+    end_year = IntegerField("结束年份", validators=[InputRequired("请输入整数。"), YEARS])
+    issuing_body = StringField("印发单位", validators=[Optional(), Length(max=200)])
+    investment_unit = SelectField("投资金额单位", choices=InvestmentUnit.choices())
+    stage = SelectField("当前阶段", choices=PlanStage.choices(), default=PlanStage.DRAFTING.value)
+    stage_date = DateField("阶段日期", validators=[Optional()])
+    task_ids = CheckboxListField("落实的任务", choices=[], coerce=int, validate_choice=False)
+    indicator_ids = CheckboxListField("落实的指标", choices=[], coerce=int, validate_choice=False)
+    default_lead_id = SelectField("默认牵头单位", choices=[], coerce=optional_id, validate_choice=False)

@@ -15,7 +15,7 @@ from ..errors import DomainError
 from ..indicators.models import Direction, Indicator, IndicatorNature
 from ..indicators.targets import TargetRule, parse_target, parse_value, with_direction
 from ..permissions import can_edit_plan, require
-from ..plans.models import Plan
+from .models import Plan
 from .services import NOT_YOURS, check_version, clean_text, region_department, required_text
 
 INDICATOR_FIELDS = ["number", "category", "name", "unit", "baseline_text", "baseline_year", "target_text",

@@ -21,11 +21,11 @@ from ..auth.models import User
 from ..errors import DomainError
 from ..indicators.models import Indicator
 from ..permissions import can_create_plan, can_edit_plan, region_ids_above, require
-from ..plans.models import InvestmentUnit, Plan, PlanLevel, PlanStage, PlanStageEvent
-from ..plans.services import flatten, task_tree
 from ..regions.models import Department, Region
 from ..tasks.models import Task, TaskKind, TaskLevel, TaskStatus
 from ..timeutil import format_date, today
+from .models import InvestmentUnit, Plan, PlanLevel, PlanStage, PlanStageEvent
+from .queries import flatten, task_tree
 
 _UpstreamTask = aliased(Task)
 NOT_YOURS = "只有本地区的规划处可以编辑该规划及其任务。"

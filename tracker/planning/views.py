@@ -19,7 +19,6 @@ from ..db import db_session
 from ..errors import DomainError, StaleObject
 from ..indicators.models import Direction, Indicator
 from ..permissions import can_create_plan, can_edit_plan, require
-from ..plans.models import Plan, PlanLevel
 from ..projects.models import KeyProject
 from ..projects.services import ensure_project
 from ..tasks.models import PROJECT_KINDS, Milestone, Task, TaskLevel
@@ -48,6 +47,7 @@ from .forms import (
     plan_initial,
     task_initial,
 )
+from .models import Plan, PlanLevel
 
 bp = Blueprint("planning", __name__, url_prefix="/planning")
 

@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ..plans.models import InvestmentUnit
+from ..planning.models import InvestmentUnit
 
 TBD = "待定"
 

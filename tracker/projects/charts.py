@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from ..plans.models import InvestmentUnit
+from ..planning.models import InvestmentUnit
 from ..tasks.models import Milestone, MilestoneStatus, ReportState
 from ..templating import money
 from ..timeutil import format_date

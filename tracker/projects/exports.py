@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font
 from openpyxl.utils import get_column_letter
 
-from ..plans.models import Plan
+from ..planning.models import Plan
 from ..spreadsheets import HEADER_ROW, THIN, fit_columns, safe_text, start_table, widen, workbook_bytes
 from ..timeutil import format_datetime
 from . import amounts

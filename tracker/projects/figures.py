@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ..plans.models import InvestmentUnit
+from ..planning.models import InvestmentUnit
 from ..tasks.models import Milestone, ProjectNode, ReportState
 from ..templating import money
 from . import amounts

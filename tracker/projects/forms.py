@@ -14,8 +14,8 @@ from ..planning.forms import (
     strip,
     tree_label,
 )
-from ..plans.models import InvestmentUnit
-from ..plans.services import TreeNode
+from ..planning.models import InvestmentUnit
+from ..planning.queries import TreeNode
 from ..regions.models import Department
 from ..tasks.models import PROJECT_KINDS, TaskKind
 from ..web import Form

@@ -14,7 +14,7 @@ from ..attachments.models import Attachment
 from ..permissions import (
     region_ids_below,
 )
-from ..plans.models import Plan
+from ..planning.models import Plan
 from ..regions.models import Department, Region
 from ..tasks.models import (
     ReportState,

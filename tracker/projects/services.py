@@ -34,8 +34,8 @@ from ..permissions import (
     region_ids_below,
     require,
 )
-from ..plans.models import Plan
-from ..plans.services import TreeNode, flatten, task_tree
+from ..planning.models import Plan
+from ..planning.queries import TreeNode, flatten, task_tree
 from ..tasks.models import (
     PROJECT_KINDS,
     Milestone,

@@ -33,9 +33,9 @@ from ..permissions import (
     can_view_task,
     require,
 )
+from ..planning.models import Plan
+from ..planning.plan_views import load_plan
 from ..planning.services import department_options
-from ..plans.models import Plan
-from ..plans.views import load_plan
 from ..spreadsheets import XLSX_MIMETYPE, download
 from ..timeutil import now, today
 from ..web import ID, Page, enum_arg, form_version, int_arg, refuse

@@ -48,7 +48,6 @@ OPEN_STATES = frozenset({S.FILED, S.ISSUED, S.ACKNOWLEDGED, S.RECTIFYING, S.SUBM
 AWAITING_DEPARTMENT = frozenset({S.ISSUED, S.ACKNOWLEDGED, S.RECTIFYING})
 SUPERVISOR = frozenset({Role.SUPERVISOR})
 DEPARTMENT_HEAD = frozenset({Role.DEPT_HEAD})
-DEPARTMENT = frozenset({Role.DEPT_HEAD, Role.DEPT_STAFF})
 DEFAULT_RESPONSE_DAYS = 10
 CASE_FIELDS = ["state", "response_deadline", "outcome", "rating", "return_count", "version_id"]
 
@@ -65,9 +64,9 @@ class Transition:
 TRANSITIONS: dict[CaseAction, Transition] = {
     CaseAction.ISSUE: Transition(frozenset({S.FILED}), S.ISSUED, SUPERVISOR, "office"),
     CaseAction.ACKNOWLEDGE: Transition(frozenset({S.ISSUED}), S.ACKNOWLEDGED, DEPARTMENT_HEAD, "department"),
-    CaseAction.PLAN: Transition(frozenset({S.ACKNOWLEDGED}), S.RECTIFYING, DEPARTMENT, "department",
+    CaseAction.PLAN: Transition(frozenset({S.ACKNOWLEDGED}), S.RECTIFYING, DEPARTMENT_ROLES, "department",
                                 "请填写整改方案（措施、责任人、时限）。"),
-    CaseAction.PROGRESS: Transition(frozenset({S.RECTIFYING}), None, DEPARTMENT, "department",
+    CaseAction.PROGRESS: Transition(frozenset({S.RECTIFYING}), None, DEPARTMENT_ROLES, "department",
                                     "请填写整改进展。"),
     CaseAction.SUBMIT: Transition(frozenset({S.RECTIFYING}), S.SUBMITTED, DEPARTMENT_HEAD, "department",
                                   "请说明整改结果，提交复核。"),
@@ -309,7 +308,7 @@ def cases_from_alerts(session: Session, actor: User, alert_ids: Iterable[int], *
 
 def suggested_alerts(session: Session, user: User, limit: int = 50) -> list[Alert]:
     """建议督办: severe alerts in scope whose task has no open case (nothing is filed automatically)."""
-    from ..plans.models import Plan
+    from ..planning.models import Plan
 
     scope = region_ids_below(session, user.region_id)
     open_case = select(SupervisionCase.task_id).where(SupervisionCase.state != S.CLOSED,

@@ -8,6 +8,7 @@ from ..auth.models import Role
 from ..db import db_session
 from ..errors import DomainError
 from ..permissions import (
+    CASE_LIST_ROLES,
     can_supervise,
     can_supervise_task,
     can_view_case,
@@ -41,7 +42,6 @@ from .services import (
 
 bp = Blueprint("supervision", __name__, url_prefix="/supervision")
 
-VIEWERS = (Role.SUPERVISOR, Role.DEPT_HEAD, Role.DEPT_STAFF, Role.LEADER, Role.PLANNER, Role.EVALUATOR, Role.ADMIN)
 def load_case(case_id: int) -> SupervisionCase:
     session = db_session()
     case = session.get(SupervisionCase, case_id, options=[
@@ -63,13 +63,13 @@ def _filters() -> CaseFilters:
 
 @bp.route("/")
 @login_required
-@roles_required(*VIEWERS)
+@roles_required(*CASE_LIST_ROLES)
 def index() -> str:
     session = db_session()
     day = today()
     filters = _filters()
     page = paginate(session, case_list(session, current_user, filters, day))
-    suggestions = suggested_alerts(session, current_user) if current_user.role == Role.SUPERVISOR else []
+    suggestions = suggested_alerts(session, current_user) if can_supervise(current_user) else []
     return render_template(
         "supervision/index.html", page=page, counts=state_counts(session, current_user), states=CaseState, sources=CaseSource,
         colours=COLOUR_LABELS, colour=colour, filters=filters,

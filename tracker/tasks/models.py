@@ -11,7 +11,7 @@ from ..db import DUPLICATE, Base, LabeledEnum, TimestampMixin, enum_type
 if TYPE_CHECKING:
     from ..auth.models import User
     from ..indicators.models import Indicator
-    from ..plans.models import Plan
+    from ..planning.models import Plan
     from ..projects.models import KeyProject
     from ..regions.models import Department
 

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session, selectinload
 from .. import audit
 from ..adjustments.models import AdjustmentRequest
 from ..attachments.models import Attachment
-from ..auth.models import Role, User
-from ..permissions import can_view_case, visible_region_ids
-from ..plans.models import Plan
+from ..auth.models import User
+from ..permissions import DEPARTMENT_ROLES, PLANNING_ROLES, can_view_case, visible_region_ids
+from ..planning.models import Plan
 from ..supervision.models import CaseStep, SupervisionCase
 from .models import ProgressReport, ReportState, Task
 
@@ -76,9 +76,9 @@ def report_list(session: Session, user: User, state: ReportState | None = None) 
     stmt = (select(ProgressReport).join(ProgressReport.task).join(Task.plan)
             .options(selectinload(ProgressReport.task).selectinload(Task.plan),
                      selectinload(ProgressReport.department)))
-    if user.role in (Role.DEPT_HEAD, Role.DEPT_STAFF):
+    if user.role in DEPARTMENT_ROLES:
         stmt = stmt.where(ProgressReport.department_id == user.department_id)
-    elif user.role == Role.PLANNER:
+    elif user.role in PLANNING_ROLES:
         stmt = stmt.where(Plan.region_id == user.region_id)
     else:
         stmt = stmt.where(Plan.region_id.in_(visible_region_ids(session, user)))

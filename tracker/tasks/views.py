@@ -6,18 +6,18 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from ..attachments.services import save_uploads
-from ..auth.models import Role
 from ..db import db_session
 from ..errors import DomainError
 from ..permissions import (
+    REPORT_LIST_ROLES,
     can_edit_report,
     can_report_on_task,
+    can_request_deadline,
     can_review_report,
     can_submit_report,
     can_supervise_task,
     can_update_task,
     can_view_task,
-    is_lead,
     require,
     roles_required,
 )
@@ -77,7 +77,7 @@ def show(task_id: int) -> str:
     return render_template(
         "tasks/show.html", task=task, ancestors=page.ancestors, history=page.history, attachments=page.attachments,
         can_update=can_update_task(current_user, task), can_report=can_report_on_task(current_user, task),
-        can_request_adjustment=current_user.role == Role.DEPT_HEAD and is_lead(current_user, task),
+        can_request_adjustment=can_request_deadline(current_user, task),
         can_file_case=can_supervise_task(session, current_user, task),
         cases=page.cases, adjustments=page.adjustments, action_form=ActionForm(),
         open_cases=page.open_cases,
@@ -167,7 +167,7 @@ def new_report(task_id: int):  # type: ignore[no-untyped-def]
         except DomainError as exc:
             status = refuse(form, exc)
             return render_template("tasks/report_form.html", form=form, task=task, report=None), status
-        flash("进展填报已保存为草稿。" + ("请确认无误后提交。" if current_user.role == Role.DEPT_HEAD
+        flash("进展填报已保存为草稿。" + ("请确认无误后提交。" if can_submit_report(current_user, report)
                                           else "请本单位负责人审阅后提交。"), "success")
         return redirect(url_for("tasks.report", report_id=report.id))
     else:
@@ -236,7 +236,7 @@ def report_action(report_id: int, action: str) -> Response:
 
 @bp.route("/reports")
 @login_required
-@roles_required(Role.PLANNER, Role.DEPT_HEAD, Role.DEPT_STAFF, Role.LEADER, Role.EVALUATOR, Role.SUPERVISOR)
+@roles_required(*REPORT_LIST_ROLES)
 def reports() -> str:
     """Reports in scope: planners see their region's queue (submitted first); departments their own."""
     session = db_session()

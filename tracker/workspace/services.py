@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..alerts.models import AlertLevel, AlertTarget
 from ..alerts.services import open_alert_levels, open_milestone_alert_levels
-from ..plans.models import Plan
+from ..planning.models import Plan
 from ..supervision.models import CaseState, SupervisionCase
 from ..tasks.models import (
     OPEN_STATUSES,

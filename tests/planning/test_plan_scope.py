@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tracker.plans.models import Plan
+from tracker.planning.models import Plan
 from tracker.tasks.models import Task
 
 from ..conftest import login

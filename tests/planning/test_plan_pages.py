@@ -6,7 +6,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from tracker.plans.models import Plan
+from tracker.planning.models import Plan
 from tracker.tasks.models import Task
 
 from ..conftest import login
@@ -95,7 +95,7 @@ def _tree_codes(html: str) -> list[str]:
 
 
 def test_plan_task_tree_filters_and_pages(demo, province_client: FlaskClient) -> None:  # type: ignore[no-untyped-def]
-    from tracker.plans import views
+    from tracker.planning import plan_views as views
     from tracker.tasks.models import TaskLevel, TaskStatus
 
     plan_id, _, _ = _ids(demo)

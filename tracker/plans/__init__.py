@@ -1,1 +1,0 @@
-"""Plans: the five-year (or annual) plans of each region."""
