@@ -114,6 +114,11 @@ def test_required_fields_of_transitions(demo, session: Session) -> None:  # type
                 rating=9)
     perform(session, users["supervisor"], case, A.RETURN, version=case.version_id, comment="整改材料不全")
     assert case.state == S.RECTIFYING and case.return_count == 1
+    # a reminder, an interview and a circular each need their words, as the office writes them to the department
+    for action, message in ((A.REMIND, "请填写催办内容"), (A.INTERVIEW, "请记录约谈情况"), (A.CIRCULATE, "请记录通报内容")):
+        with pytest.raises(DomainError, match=message) as refused:
+            perform(session, users["supervisor"], case, action, version=case.version_id, comment="  ")
+        assert refused.value.field == "comment"
     assert [s.action for s in case.steps][-1] == A.RETURN and case.steps[-1].comment == "整改材料不全"
 
 
@@ -268,3 +273,24 @@ def test_task_page_shows_a_case_course_only_to_who_may_open_the_case(demo, sessi
     page = response.get_data(as_text=True)
     assert case.number_label in page and "办理过程仅承办单位和督查部门可见" in page
     assert "十二月底前补齐台账" not in page and f"/supervision/{case.id}" not in page
+
+
+def test_the_case_page_leads_with_the_return_reason_and_the_departments_answer(demo, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """Whoever opens a returned case reads why it came back first, and the reviewer reads the department's
+    answer before the forms to decide on it."""
+    users = _users(session)
+    case = _case_in(session, users, S.SUBMITTED)
+    session.commit()
+    supervisor = demo.test_client()
+    login(supervisor, ROLES["supervisor"])
+    html = supervisor.get(f"/supervision/{case.id}").get_data(as_text=True)
+    assert 'id="return-reason"' not in html
+    answer, forms = html.index('id="case-answer"'), html.index('id="case-actions"')
+    assert answer < forms and "整改结果（提交复核）" in html[answer:forms] and "说明" in html[answer:forms]
+    perform(session, users["supervisor"], case, A.RETURN, version=case.version_id, comment="佐证材料缺少验收单")
+    session.commit()
+    head = demo.test_client()
+    login(head, ROLES["head"])
+    html = head.get(f"/supervision/{case.id}").get_data(as_text=True)
+    reason = html.index('id="return-reason"')
+    assert "已退回（第1次）" in html and "佐证材料缺少验收单" in html[reason:html.index("发现的问题")]
