@@ -305,6 +305,20 @@ def _close(session: Session, where: Any, status: AlertStatus, reason: ResolveRea
     )
 
 
+def resolve_finished(session: Session, *, task: Task | None = None, milestone: Milestone | None = None) -> int:
+    """A task or milestone just finished: its open alerts (and, for a task, its milestones') are resolved in the
+    same transaction — the scan's first step for this one item, so the nightly scan finds nothing left here."""
+    a = alerts_t
+    if task is not None:
+        item = a.c.task_id == task.id
+    elif milestone is not None:
+        item = and_(a.c.target == AlertTarget.MILESTONE.value, a.c.milestone_id == milestone.id)
+    else:
+        return 0
+    return _close(session, and_(a.c.rule.in_(SCAN_RULES), item), AlertStatus.RESOLVED, ResolveReason.DONE,
+                  timeutil.now())
+
+
 def _task_candidate(t: Any) -> ColumnElement[bool]:
     return and_(t.c.level != TaskLevel.CHAPTER.value, t.c.deadline.is_not(None),
                 t.c.status.in_(OPEN_TASK_STATUSES), t.c.plan_id.in_(_active_plan_ids()))

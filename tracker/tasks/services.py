@@ -15,6 +15,7 @@ from sqlalchemy import Integer, and_, cast, func, literal, literal_column, null,
 from sqlalchemy.orm import Session
 
 from .. import audit, review
+from ..alerts.services import resolve_finished
 from ..auth.models import User
 from ..errors import DomainError, InvalidTransition
 from ..permissions import (
@@ -47,6 +48,10 @@ REPORT_FIELDS = ["period", "period_year", "period_no", "progress", "achievements
 SETTABLE_STATUSES = (TaskStatus.NOT_STARTED, TaskStatus.IN_PROGRESS, TaskStatus.DONE, TaskStatus.SUSPENDED,
                      TaskStatus.TERMINATED)
 STATUSES_NEEDING_NOTE = frozenset({TaskStatus.SUSPENDED, TaskStatus.TERMINATED})
+# An overdue task saved as still open stays 已逾期: only finishing, suspending, terminating it or a new deadline
+# (an approved adjustment, which the scan re-evaluates at once) ends it — so the status never disagrees with
+# the deadline.
+STILL_OPEN = frozenset({TaskStatus.NOT_STARTED, TaskStatus.IN_PROGRESS})
 
 
 # ---------------------------------------------------------------- status and progress
@@ -77,14 +82,18 @@ def update_task_status(session: Session, actor: User, task: Task, change: Status
         raise DomainError(f"标记“{change.status.label}”须写明原因。", field="note")
 
     before = audit.snapshot(task, TASK_FIELDS)
-    if change.status == TaskStatus.DONE and task.status != TaskStatus.DONE:
+    finished = change.status == TaskStatus.DONE and task.status != TaskStatus.DONE
+    if finished:
         task.completed_on = today()
     elif change.status != TaskStatus.DONE:
         task.completed_on = None
-    task.status = change.status
+    task.status = TaskStatus.OVERDUE if task.status == TaskStatus.OVERDUE and change.status in STILL_OPEN \
+        else change.status
     task.progress = change.progress
     task.status_note = note
     audit.record_change(session, actor, task, "update_status", before, TASK_FIELDS, "更新状态和进度")
+    if finished:
+        resolve_finished(session, task=task)
     roll_up(session, [task.parent_id] if task.parent_id else [], actor)
 
 
@@ -184,6 +193,7 @@ def complete_milestone(session: Session, actor: User, milestone: Milestone, *, c
     milestone.evidence = evidence
     audit.record_change(session, actor, milestone, "complete", before, MILESTONE_FIELDS, f"办结节点“{milestone.title}”")
     audit.record(session, actor, task, "milestone_done", {}, f"办结节点“{milestone.title}”：{evidence[:100]}")
+    resolve_finished(session, milestone=milestone)
 
 
 # ---------------------------------------------------------------- progress reports

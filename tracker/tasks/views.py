@@ -104,7 +104,8 @@ def status(task_id: int):  # type: ignore[no-untyped-def]
         except DomainError as exc:
             status = refuse(form, exc)
             return render_template("tasks/status.html", form=form, task=task), status
-        flash("已更新状态和进度。", "success")
+        flash("已更新状态和进度。" + ("任务已过截止日期，状态仍为“已逾期”，办结、暂缓、终止或调整期限后改变。"
+                                     if task.status == TaskStatus.OVERDUE else ""), "success")
         back = request.args.get("back")
         return redirect(url_for("workspace.index") if back == "workspace" else url_for("tasks.show", task_id=task.id))
     else:
