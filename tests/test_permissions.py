@@ -33,6 +33,7 @@ from tracker.tasks.models import Task
 from tracker.timeutil import now
 
 from . import factories as f
+from .conftest import login
 
 # user: (department, role). Departments: p_* province (gh 规划处, jk 疾控处 leads the province's task, yz 医政医管处
 # co-operates on it), c_* the city, a_* a county of the city, h_* another city.
@@ -424,3 +425,18 @@ def test_who_sees_each_menu_entry(endpoint: str) -> None:
     assert signed_out is (endpoint == "plans.index")
     assert set(p.MENU_ROLES) == set(MENU)
 
+
+def test_each_role_lands_on_a_page_of_its_menu(app: Flask, w: Province) -> None:
+    """Signing in leads each role to where its work is: the workspace for departments, the dashboard for
+    leaders, the overdue list for supervision offices, evaluations for evaluators, plans for planners."""
+    assert set(p.LANDING) == set(Role)
+    for role, endpoint in p.LANDING.items():
+        assert p.sees_menu_entry(SimpleNamespace(role=role), endpoint), role  # type: ignore[arg-type]
+    landings = {"p_head": "/workspace", "p_staff": "/workspace", "p_leader": "/dashboard",
+                "p_supervisor": "/alerts/overdue", "p_evaluator": "/evaluations", "p_planner": "/plans",
+                "p_admin": "/admin/"}
+    for name, landing in landings.items():
+        client = app.test_client()
+        login(client, w.users[name].username)
+        response = client.get("/")
+        assert response.status_code == 302 and response.headers["Location"].endswith(landing), name

@@ -360,6 +360,18 @@ MENU_ROLES: dict[str, frozenset[Role] | None] = {
 }
 
 
+# Where each role lands after signing in: where its work is (each is one of the role's menu entries).
+LANDING: dict[Role, str] = {
+    Role.DEPT_HEAD: "workspace.index",
+    Role.DEPT_STAFF: "workspace.index",
+    Role.LEADER: "dashboard.index",
+    Role.SUPERVISOR: "alerts.overdue",
+    Role.EVALUATOR: "evaluations.index",
+    Role.PLANNER: "plans.index",
+    Role.ADMIN: "admin.index",
+}
+
+
 def sees_menu_entry(user: User, endpoint: str) -> bool:
     roles = MENU_ROLES[endpoint]
     return roles is None or getattr(user, "role", None) in roles

@@ -12,7 +12,7 @@ from .. import audit
 from ..db import db_session
 from ..errors import DomainError
 from ..permissions import (
-    DEPARTMENT_ROLES,
+    LANDING,
     can_cascade_from,
     can_edit_plan,
     can_view_coverage,
@@ -56,10 +56,8 @@ def load_plan(plan_id: int) -> Plan:
 @bp.route("/")
 @login_required
 def home() -> Response:
-    """Each role lands where its work is."""
-    if current_user.role in DEPARTMENT_ROLES:
-        return redirect(url_for("workspace.index"))
-    return redirect(url_for("plans.index"))
+    """Each role lands where its work is (permissions.LANDING)."""
+    return redirect(url_for(LANDING[current_user.role]))
 
 
 @bp.route("/plans")
