@@ -32,8 +32,11 @@ def test_evaluator_adjusts_locks_and_exports(page) -> None:  # type: ignore[no-u
     rows = page.locator("#department-scores tbody tr")
     assert rows.count() >= 10
     ranks = [rows.nth(i).locator("td").first.inner_text().strip() for i in range(rows.count())]
-    numbers = [int(r) for r in ranks if r.isdigit()]
-    assert numbers == sorted(numbers) and numbers[0] == 1
+    # equal scores share a rank: "并列第1" for each of them, then the next rank after the tie
+    numbers = [int(re.sub(r"\D", "", r)) for r in ranks if re.fullmatch(r"(并列第)?\d+", r)]
+    assert len(numbers) == len(ranks) and numbers == sorted(numbers) and numbers[0] == 1
+    tied = [r for r in ranks if r.startswith("并列第")]
+    assert all(ranks.count(r) >= 2 for r in tied)
     shot(page, "j3-03-ranking")
 
     page.get_by_role("link", name="指标完成情况").click()

@@ -97,7 +97,7 @@ def _series(t: Trajectory) -> dict[str, Any]:
         "id": i.id, "number": i.number, "name": i.name, "unit": i.unit or "", "target_text": i.target_text,
         "target_year": t.target_year, "direction": t.rule.direction.label,
         "years": [p.year for p in t.points],
-        "values": [_float(p.number) for p in t.points],
+        "values": [_float(p.number) if p.confirmed else None for p in t.points],  # only confirmed figures count
         "expected": [_float(p.expected) for p in t.points],
         "targets": [_float(v) for v in t.target_line],
         "baseline": {"year": t.start.year, "value": _float(t.start.value), "from_baseline": t.start.from_baseline}
@@ -234,11 +234,14 @@ def indicator_trajectories(session: Session, plan: Plan) -> list[Trajectory]:
 
 
 def latest_judgements(trajectories: list[Trajectory]) -> dict[str, int]:
-    """How the latest value of each indicator is judged."""
+    """How the latest confirmed value of each indicator is judged (only confirmed figures count), and how many
+    values are not yet confirmed."""
     counts = {j.value: 0 for j in Judgement}
     counts["missing"] = 0
+    counts["unconfirmed"] = 0
     for t in trajectories:
-        values = [p.value for p in t.points if p.value is not None]
+        counts["unconfirmed"] += sum(1 for p in t.points if p.value is not None and not p.confirmed)
+        values = [p.value for p in t.points if p.confirmed]
         if not values:
             counts["missing"] += 1
         else:

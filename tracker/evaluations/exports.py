@@ -137,6 +137,9 @@ def summary_sheet(ws: Worksheet, session: Session, evaluation: Evaluation, expor
         ("符合进度", tot.on_track, None),
         ("滞后或未达成", tot.lagging, None),
         ("待评判", tot.pending, None),
+        ("未确认的监测值（不予评判）", tot.not_confirmed, None),
+        ("其中：待确认", tot.unconfirmed, None),
+        ("其中：已退回", tot.values_returned, None),
         ("督办立案", tot.opened, None),
         ("督办销号", tot.closed, None),
         ("督办退回", tot.returned, None),
@@ -169,7 +172,7 @@ def department_row(s: DepartmentScore, unit: InvestmentUnit) -> list[Any]:
 
 
 def department_sheet(ws: Worksheet, scores: Sequence[DepartmentScore], unit: InvestmentUnit) -> None:
-    append_title(ws, "部门考核结果", "按最终得分排名；最终得分为调整后得分（无调整时为计算得分）。"
+    append_title(ws, "部门考核结果", "按最终得分排名，得分相同的单位并列同一名次；最终得分为调整后得分（无调整时为计算得分）。"
            "完成投资为规划处已确认的数额。")
     columns = department_columns(unit)
     widths = [6, 22, 8, 8, 8, 9, 9, 10, 9, 10, 12, 8, 8, 8, 14, 16, 10, 9, 10, 30, 9, 10]
@@ -211,7 +214,7 @@ def indicator_sheet(ws: Worksheet, evaluation: Evaluation, results: Sequence[Ind
         i = r.indicator
         target = i.target_text + (f"（{i.target_year}年）" if i.target_year and i.target_year != evaluation.year else "")
         row = _write_row(ws, [i.category or "", i.number, i.name, i.unit or "", target, r.value_text or "—",
-                              r.judgement.label, i.nature.label,
+                              r.review_label or r.judgement.label, i.nature.label,
                               i.lead_department.name if i.lead_department else "", r.note or ""])
         ws.cell(row, 1).alignment = Alignment(vertical="center", wrap_text=True)
         if i.category != previous:

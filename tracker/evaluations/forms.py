@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from ..web import Form
@@ -14,8 +14,14 @@ def _weight(label: str) -> IntegerField:
     return IntegerField(label, validators=[InputRequired(INTEGER), NumberRange(0, 100, "须在 0 到 100 之间。")])
 
 
+PROCEED_LABEL = "仍按已确认的监测值计算（未确认的监测值不予评判、不计分）"
+
+
 class SettingsForm(Form):
-    """Weights of the four rates (summing to 100) and the grade thresholds."""
+    """Weights of the four rates (summing to 100) and the grade thresholds; computing with them asks first
+    while the year has monitoring values not yet confirmed."""
+
+    proceed_unconfirmed = BooleanField(PROCEED_LABEL)
 
     weight_completion = _weight("任务完成率权重")
     weight_on_time = _weight("按期完成率权重")
@@ -53,3 +59,9 @@ class AdjustForm(Form):
 
 class ActionForm(Form):
     """A button-only form (its CSRF token)."""
+
+
+class RecomputeForm(Form):
+    """Computing again: asks first while the year has monitoring values not yet confirmed."""
+
+    proceed_unconfirmed = BooleanField(PROCEED_LABEL)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import DUPLICATE, Base, LabeledEnum, enum_type
 from ..errors import DomainError
-from ..indicators.models import Judgement
+from ..indicators.models import Judgement, ValueState
 
 if TYPE_CHECKING:
     from ..auth.models import User
@@ -135,6 +135,12 @@ class DepartmentScore(Base):
         return investment_rate(self.investment_planned, self.investment_completed)
 
 
+# Only confirmed values are judged. A value not yet confirmed is frozen unjudged (待评判) with its review state:
+# 待确认 when entered, 已退回 (the note holds the planner's reason) when returned.
+UNCONFIRMED_NOTE = "该监测值已填报，尚未经规划处确认，不予评判。"
+REVIEW_LABELS = {ValueState.ENTERED: "待确认", ValueState.RETURNED: "已退回"}
+
+
 class IndicatorResult(Base):
     """An indicator's value and judgement as frozen into an evaluation."""
 
@@ -147,9 +153,20 @@ class IndicatorResult(Base):
     value_text: Mapped[str | None] = mapped_column(String(60))
     judgement: Mapped[Judgement] = mapped_column(enum_type(Judgement, "indicator_result_judgement"))
     note: Mapped[str | None] = mapped_column(Text)
+    # the review state of the value when the evaluation was computed (None: there was no value)
+    value_state: Mapped[ValueState | None] = mapped_column(enum_type(ValueState, "indicator_result_value_state"))
 
     evaluation: Mapped[Evaluation] = relationship(back_populates="indicator_results")
     indicator: Mapped[Indicator] = relationship()
+
+    @property
+    def review_label(self) -> str | None:
+        """待确认 or 已退回 for a value that was not confirmed when the evaluation was computed (not judged)."""
+        return REVIEW_LABELS.get(self.value_state) if self.value_state is not None else None
+
+    @property
+    def return_reason(self) -> str | None:
+        return self.note if self.value_state == ValueState.RETURNED else None
 
 
 # ---------------------------------------------------------------------------------------------------

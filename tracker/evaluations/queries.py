@@ -8,11 +8,11 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import Select, case, exists, func, literal, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..auth.models import User
-from ..indicators.models import Indicator, Judgement
+from ..indicators.models import Indicator, IndicatorValue, Judgement, ValueState
 from ..permissions import can_run_evaluation, visible_region_ids
 from ..planning.models import Plan
 from ..regions.models import Department
@@ -79,6 +79,63 @@ def indicator_rows(session: Session, evaluation: Evaluation) -> list[IndicatorRe
     ))
 
 
+def tied_ranks(scores: list[DepartmentScore]) -> set[int]:
+    """The ranks more than one department shares (shown as 并列第N)."""
+    seen: dict[int, int] = {}
+    for s in scores:
+        if s.rank is not None:
+            seen[s.rank] = seen.get(s.rank, 0) + 1
+    return {rank for rank, n in seen.items() if n > 1}
+
+
+def rank_label(rank: int | None, tied: set[int]) -> str:
+    """1 / 并列第1 / — (a department without figures that carry weight has no rank)."""
+    if rank is None:
+        return "—"
+    return f"并列第{rank}" if rank in tied else str(rank)
+
+
+def rates_coincide(scores: list[DepartmentScore]) -> bool:
+    """Whether every department with tasks due has the same completion and on-time rate (every task done was
+    done on time): the two weights then act as one, which the page and the report say."""
+    rated = [s for s in scores if s.tasks_due]
+    return bool(rated) and all(s.completion_rate == s.on_time_rate for s in rated)
+
+
+@dataclass(frozen=True)
+class Unconfirmed:
+    """Monitoring values of a plan's year not yet confirmed: entered (待确认) and returned (已退回)."""
+
+    year: int
+    entered: int = 0
+    returned: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.entered + self.returned
+
+    @property
+    def detail(self) -> str:
+        return "、".join(f"{label}{n}个" for label, n in (("待确认", self.entered), ("已退回", self.returned)) if n)
+
+    @property
+    def question(self) -> str:
+        """What computing asks while there are any."""
+        return (f"仍有{self.total}个{self.year}年监测值未确认（{self.detail}），未确认的监测值不予评判、不计分。"
+                "确认后再计算？")
+
+
+def unconfirmed_values(session: Session, plan: Plan, year: int) -> Unconfirmed:
+    """The plan's values of ``year`` not yet confirmed, as they stand now (one grouped query)."""
+    v, i = IndicatorValue.__table__, Indicator.__table__
+    counts = dict(session.execute(
+        select(v.c.state, func.count()).select_from(v.join(i, i.c.id == v.c.indicator_id))
+        .where(i.c.plan_id == plan.id, v.c.year == year, v.c.state != ValueState.CONFIRMED.value)
+        .group_by(v.c.state)).all())
+    return Unconfirmed(year, counts.get(ValueState.ENTERED.value, 0) or counts.get(ValueState.ENTERED, 0),
+                       counts.get(ValueState.RETURNED.value, 0) or counts.get(ValueState.RETURNED, 0))
+
+
 @dataclass
 class Totals:
     departments: int = 0
@@ -96,6 +153,26 @@ class Totals:
     returned: int = 0
     planned: Decimal | None = None
     completed: Decimal | None = None
+    missing: int = 0  # indicators without a value of the year (counted in pending)
+    unconfirmed: int = 0  # values entered but not confirmed (待确认): not judged
+    values_returned: int = 0  # values returned by the planner (已退回): not judged
+
+    @property
+    def judged(self) -> int:
+        return self.achieved + self.on_track + self.lagging
+
+    @property
+    def not_confirmed(self) -> int:
+        return self.unconfirmed + self.values_returned
+
+    @property
+    def confirmed(self) -> int:
+        """Indicators with a confirmed value of the year."""
+        return self.indicators - self.missing - self.not_confirmed
+
+    @property
+    def not_confirmed_detail(self) -> str:
+        return Unconfirmed(0, self.unconfirmed, self.values_returned).detail
 
     @property
     def completion_rate(self) -> Decimal | None:
@@ -129,11 +206,18 @@ def totals(session: Session, evaluation: Evaluation) -> Totals:
     ).where(ds.c.evaluation_id == evaluation.id)).one()
     result = Totals(row[0] or 0, row[1] or 0, row[2] or 0, row[3] or 0, row[4] or 0, opened=row[5] or 0,
                     closed=row[6] or 0, returned=row[7] or 0, planned=_amount(row[8]), completed=_amount(row[9]))
-    for judgement, n in session.execute(select(ir.c.judgement, func.count()).where(
-            ir.c.evaluation_id == evaluation.id).group_by(ir.c.judgement)):
+    review = case((ir.c.value_state == ValueState.ENTERED.value, literal("entered")),
+                  (ir.c.value_state == ValueState.RETURNED.value, literal("returned")),
+                  (ir.c.value_text.is_(None), literal("missing")), else_=literal(""))
+    for judgement, state, n in session.execute(select(ir.c.judgement, review, func.count()).where(
+            ir.c.evaluation_id == evaluation.id).group_by(ir.c.judgement, review)):
         j = Judgement(judgement)
         result.indicators += n
-        if j == Judgement.ACHIEVED:
+        if state == "entered":
+            result.unconfirmed += n
+        elif state == "returned":
+            result.values_returned += n
+        elif j == Judgement.ACHIEVED:
             result.achieved += n
         elif j == Judgement.ON_TRACK:
             result.on_track += n
@@ -141,6 +225,7 @@ def totals(session: Session, evaluation: Evaluation) -> Totals:
             result.lagging += n
         else:
             result.pending += n
+            result.missing += n if state == "missing" else 0
     return result
 
 
@@ -211,6 +296,55 @@ def percent(value: Decimal | None) -> str:
     return f"{(value * 100).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
 
 
+def _indicator_sentence(tot: Totals, year: int) -> str:
+    """What was judged — never more: only confirmed values are judged."""
+    if tot.judged:
+        text = (f"主要指标{tot.indicators}项：已达成{tot.achieved}项，符合进度{tot.on_track}项，"
+                f"滞后或未达成{tot.lagging}项，待评判{tot.pending}项。")
+    elif tot.confirmed:
+        text = f"主要指标{tot.indicators}项：已确认的{tot.confirmed}个监测值均待考核组评判，指标尚未评判。"
+    else:
+        text = f"主要指标{tot.indicators}项：本年度尚无已确认的监测值，指标未评判。"
+    if tot.not_confirmed:
+        text += f"另有{tot.not_confirmed}个{year}年监测值未确认（{tot.not_confirmed_detail}），未予评判、不计分。"
+    return text
+
+
+def _names(names: list[str], limit: int = 5) -> str:
+    return "、".join(names[:limit]) + ("等" if len(names) > limit else "")
+
+
+def _ranking_sentence(session: Session, evaluation: Evaluation) -> str:
+    """The leading departments, ties named as ties (11个单位并列第1), and no praise for a score of nothing."""
+    final = func.coalesce(DepartmentScore.adjusted_score, DepartmentScore.score)
+    rows = session.execute(
+        select(DepartmentScore.rank, final, Department.name)
+        .join(Department, Department.id == DepartmentScore.department_id)
+        .where(DepartmentScore.evaluation_id == evaluation.id, DepartmentScore.rank.is_not(None),
+               DepartmentScore.rank <= 3)
+        .order_by(DepartmentScore.rank, Department.sort_order, Department.id)
+    ).all()
+    if not rows:
+        return ""
+    groups: dict[int, tuple[Decimal, list[str]]] = {}
+    for rank, score, name in rows:
+        groups.setdefault(rank, (Decimal(str(score)).quantize(Decimal("0.01")), []))[1].append(name)
+    top_score, top_names = groups[min(groups)]
+    if top_score == 0:  # the best is nothing: nobody leads
+        return (f"参与评分的{len(top_names)}个单位综合得分均为0分。" if len(top_names) > 1
+                else f"参与评分的单位{top_names[0]}综合得分为0分。")
+    pieces, named = [], 0
+    for rank, (score, names) in sorted(groups.items()):
+        if named >= 3:
+            break
+        if len(names) > 1:
+            pieces.append(f"{len(names)}个单位并列第{rank}（{score}分）：{_names(names)}")
+        else:
+            pieces.append(f"第{rank}名{names[0]}（{score}分）")
+        named += len(names)
+    return "综合得分排名：" + "；".join(pieces) + "。"
+
+
 def generate_summary(session: Session, evaluation: Evaluation) -> str:
     """A short account of achievements and lagging items, from the frozen figures."""
     plan = evaluation.plan
@@ -223,18 +357,14 @@ def generate_summary(session: Session, evaluation: Evaluation) -> str:
     else:
         parts.append("考核期内没有到期任务。")
     if tot.indicators:
-        parts.append(f"主要指标{tot.indicators}项：已达成{tot.achieved}项，符合进度{tot.on_track}项，"
-                     f"滞后或未达成{tot.lagging}项，待评判{tot.pending}项。")
+        parts.append(_indicator_sentence(tot, evaluation.year))
     if tot.opened:
         parts.append(f"督办件立案{tot.opened}件，已销号{tot.closed}件，曾被退回{tot.returned}件。")
-    best = session.execute(
-        select(Department.name, func.coalesce(DepartmentScore.adjusted_score, DepartmentScore.score))
-        .join(Department, Department.id == DepartmentScore.department_id)
-        .where(DepartmentScore.evaluation_id == evaluation.id, DepartmentScore.rank.is_not(None))
-        .order_by(DepartmentScore.rank, Department.sort_order).limit(3)
-    ).all()
-    if best:
-        parts.append("综合得分居前的单位：" + "、".join(f"{name}（{score}分）" for name, score in best) + "。")
+    parts.append(_ranking_sentence(session, evaluation))
+    if tot.due and rates_coincide(scores_of(session, evaluation)):
+        w = evaluation.weights
+        parts.append(f"各单位的任务完成率与按期完成率相同（已完成的任务均按期完成），两项权重"
+                     f"（{w.get('completion', 0)}、{w.get('on_time', 0)}）实际作为一项计分。")
     lagging = session.execute(
         select(Indicator.name, Indicator.target_text, IndicatorResult.value_text, IndicatorResult.judgement)
         .join(Indicator, Indicator.id == IndicatorResult.indicator_id)
@@ -245,7 +375,7 @@ def generate_summary(session: Session, evaluation: Evaluation) -> str:
     if lagging:
         parts.append("需关注的指标：" + "；".join(
             f"{name}（目标{target}，{evaluation.year}年{value}，{j.label}）" for name, target, value, j in lagging) + "。")
-    elif tot.indicators:
+    elif tot.judged:
         parts.append("已评判的指标均已达成或符合进度。")
     return "".join(parts)
 

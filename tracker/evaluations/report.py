@@ -20,7 +20,15 @@ from ..templating import money
 from ..timeutil import format_date, format_datetime
 from .exports import title_of
 from .models import Evaluation
-from .queries import case_outcomes, evaluation_window, indicator_rows, percent, scores_of
+from .queries import (
+    case_outcomes,
+    evaluation_window,
+    indicator_rows,
+    percent,
+    rank_label,
+    scores_of,
+    tied_ranks,
+)
 from .services import GRADE_KEYS, GRADE_LABELS, WEIGHT_KEYS, WEIGHT_LABELS, Settings
 
 BODY_FONT = "宋体"
@@ -119,10 +127,11 @@ def evaluation_report(session: Session, evaluation: Evaluation, exported_at: dat
                + "，其余为不合格。", size=10)
 
     scores = scores_of(session, evaluation)
+    tied = tied_ranks(scores)
     _heading(doc, "二、部门考核结果")
     _table(doc, ["排名", "责任单位", "到期任务", "已完成", "按期完成", "完成率", "按期完成率", "指标达成/进度/滞后",
                  "督办立案/销号/退回", "计算得分", "调整后得分", "等次"],
-           [[s.rank or "—", s.department.name, s.tasks_due, s.tasks_done, s.tasks_done_on_time,
+           [[rank_label(s.rank, tied), s.department.name, s.tasks_due, s.tasks_done, s.tasks_done_on_time,
              percent(s.completion_rate), percent(s.on_time_rate),
              f"{s.indicators_achieved}/{s.indicators_on_track}/{s.indicators_lagging}",
              f"{s.cases_opened}/{s.cases_closed}/{s.cases_returned}",
@@ -135,12 +144,18 @@ def evaluation_report(session: Session, evaluation: Evaluation, exported_at: dat
             f"{s.department.name}由{s.score}分调整为{s.adjusted_score}分，理由：{s.adjust_reason}" for s in adjusted) + "。",
             size=10)
 
+    results = indicator_rows(session, evaluation)
     _heading(doc, f"三、主要指标完成情况（{evaluation.year}年）")
     _table(doc, ["类别", "序号", "指标", "单位", "目标值", "完成情况", "评判"],
            [[r.indicator.category or "", r.indicator.number, r.indicator.name, r.indicator.unit or "",
-             r.indicator.target_text, r.value_text or "—", r.judgement.label]
-            for r in indicator_rows(session, evaluation)],
+             r.indicator.target_text, r.value_text or "—", r.review_label or r.judgement.label]
+            for r in results],
            [3.0, 1.2, 9.0, 2.2, 3.0, 3.0, 2.2], frozenset({1}))
+    unconfirmed = [r for r in results if r.review_label]
+    if unconfirmed:
+        _paragraph(doc, f"未确认的监测值{len(unconfirmed)}个，不予评判、不计分：" + "；".join(
+            f"{r.indicator.name}{r.value_text or ''}（{r.review_label}"
+            + (f"，退回原因：{r.return_reason}" if r.return_reason else "") + "）" for r in unconfirmed) + "。", size=10)
 
     _heading(doc, "四、督办情况")
     with_cases = [s for s in scores if s.cases_opened]

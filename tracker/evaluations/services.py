@@ -13,7 +13,9 @@ What is counted, for a plan, a kind and a year:
   deadline falls in the window, by lead department. Done = 已完成 with a completion date in the window;
   on time = done no later than the deadline; overdue = due but not done.
 * indicators: the year's value of each indicator and its judgement, frozen into the evaluation, counted for
-  the indicator's lead department (未达成 counts as lagging; 待评判 is not counted).
+  the indicator's lead department (未达成 counts as lagging; 待评判 is not counted). Only confirmed values
+  are judged: an entered value is frozen as 待确认 and a returned one as 已退回 with the reason, neither
+  counted; computing while there are any asks the evaluator first.
 * supervision: cases on the plan's tasks filed in the window, by the department they were issued to; closed
   = 销号 before the window ends; returned = sent back at least once.
 * investment: the key projects' planned investment and their completed investment as confirmed by the
@@ -52,7 +54,7 @@ from sqlalchemy.orm import Session
 from .. import audit
 from ..auth.models import User
 from ..errors import DomainError, InvalidTransition, StaleObject
-from ..indicators.models import Indicator, IndicatorValue, Judgement
+from ..indicators.models import Indicator, IndicatorValue, Judgement, ValueState
 from ..indicators.services import rejudge_plan
 from ..permissions import can_run_evaluation, require
 from ..planning.models import Plan
@@ -61,6 +63,7 @@ from ..supervision.models import CaseState, SupervisionCase
 from ..tasks.models import ReportState, Task, TaskLevel, TaskStatus
 from ..timeutil import now, today
 from .models import (
+    UNCONFIRMED_NOTE,
     DepartmentScore,
     Evaluation,
     EvaluationKind,
@@ -68,7 +71,12 @@ from .models import (
     Grade,
     IndicatorResult,
 )
-from .queries import Window, evaluation_window, generate_summary
+from .queries import (
+    Window,
+    evaluation_window,
+    generate_summary,
+    unconfirmed_values,
+)
 
 WEIGHT_KEYS = ("completion", "on_time", "indicators", "supervision")
 # the names of the weights and grades are those of the audited settings (one table: tracker.audit.FIELD_LABELS)
@@ -79,6 +87,7 @@ DEFAULT_THRESHOLDS = {"excellent": 90, "good": 80, "pass": 60}
 GRADE_LABELS = {k: audit.label_of(f"grade_thresholds.{k}") for k in GRADE_KEYS}
 
 EVALUATION_FIELDS = ["state", "weights", "grade_thresholds", "computed_at"]
+CONFIRM_FIELD = "proceed_unconfirmed"  # the form's checkbox that says to compute with values not yet confirmed
 LOCKED_MESSAGE = "该考核已锁定，不能再修改。如需重新计算，将生成一个新的版本。"
 
 
@@ -130,13 +139,23 @@ def ensure_draft(evaluation: Evaluation) -> None:
         raise InvalidTransition(LOCKED_MESSAGE)
 
 
+def check_unconfirmed(session: Session, plan: Plan, year: int, proceed: bool) -> None:
+    """Computing with values not yet confirmed asks first: they are neither judged nor scored."""
+    pending = unconfirmed_values(session, plan, year)
+    if pending.total and not proceed:
+        raise DomainError(f"{pending.question}请勾选确认后再计算，或先请规划处确认监测值。",
+                          field=CONFIRM_FIELD)
+
+
 def run_evaluation(session: Session, actor: User | None, plan: Plan, kind: EvaluationKind, year: int,
-                   settings: Settings | None = None) -> Evaluation:
+                   settings: Settings | None = None, *, proceed_unconfirmed: bool = False) -> Evaluation:
     """Compute (or recompute) the plan's evaluation of ``kind`` for ``year``.
 
     A draft of the same plan, kind and year is computed again in place (its adjustments are kept);
     when the latest version is locked, a new version is made and the locked one stays as it was.
-    ``actor`` None is the seed loader.
+    Only confirmed monitoring values are judged and scored: while the year has values not yet confirmed,
+    the evaluator must say to go ahead (``proceed_unconfirmed``). ``actor`` None is the seed loader, which
+    has nobody to ask (its results still show the values as 待确认 / 已退回).
     """
     if actor is not None:
         require(can_run_evaluation(actor, plan), "只有本级考核组可以开展该规划的考核评估。")
@@ -145,6 +164,8 @@ def run_evaluation(session: Session, actor: User | None, plan: Plan, kind: Evalu
     current_year = today().year
     if not plan.start_year <= year <= current_year:
         raise DomainError(f"考核年度须在 {plan.start_year} 到 {current_year} 之间。", field="year")
+    if actor is not None:
+        check_unconfirmed(session, plan, year, proceed_unconfirmed)
     latest = latest_version(session, plan, kind, year)
     if latest is not None and latest.state == EvaluationState.DRAFT:
         evaluation = latest
@@ -167,10 +188,11 @@ def run_evaluation(session: Session, actor: User | None, plan: Plan, kind: Evalu
     return evaluation
 
 
-def recompute(session: Session, actor: User, evaluation: Evaluation, settings: Settings | None = None) -> Evaluation:
+def recompute(session: Session, actor: User, evaluation: Evaluation, settings: Settings | None = None, *,
+              proceed_unconfirmed: bool = False) -> Evaluation:
     """Compute again with the stored (or new) settings: in place for a draft, a new version when locked."""
     return run_evaluation(session, actor, evaluation.plan, evaluation.kind, evaluation.year,
-                          settings or Settings.of(evaluation))
+                          settings or Settings.of(evaluation), proceed_unconfirmed=proceed_unconfirmed)
 
 
 def compute(session: Session, evaluation: Evaluation) -> None:
@@ -201,13 +223,21 @@ def compute(session: Session, evaluation: Evaluation) -> None:
 
 
 def _insert_indicator_results(session: Session, evaluation: Evaluation) -> None:
+    """Freeze each indicator's value of the year: a confirmed value with its judgement; an entered or returned
+    one as 待确认 / 已退回 (with the reason), not judged; none as missing."""
     i, v, ir = Indicator.__table__, IndicatorValue.__table__, IndicatorResult.__table__
     missing = f"无{evaluation.year}年监测值。"
+    confirmed = v.c.state == ValueState.CONFIRMED.value
     session.execute(ir.insert().from_select(
-        ["evaluation_id", "indicator_id", "value_text", "judgement", "note"],
+        ["evaluation_id", "indicator_id", "value_text", "judgement", "note", "value_state"],
         select(literal(evaluation.id, Integer), i.c.id, v.c.value_text,
-               func.coalesce(v.c.judgement, literal(Judgement.PENDING.value)),
-               case((v.c.id.is_(None), literal(missing)), else_=v.c.judgement_note))
+               case((confirmed, func.coalesce(v.c.judgement, literal(Judgement.PENDING.value))),
+                    else_=literal(Judgement.PENDING.value)),
+               case((v.c.id.is_(None), literal(missing)),
+                    (v.c.state == ValueState.ENTERED.value, literal(UNCONFIRMED_NOTE)),
+                    (v.c.state == ValueState.RETURNED.value, v.c.return_reason),
+                    else_=v.c.judgement_note),
+               v.c.state)
         .select_from(i.outerjoin(v, and_(v.c.indicator_id == i.c.id, v.c.year == evaluation.year)))
         .where(i.c.plan_id == evaluation.plan_id)
     ))
@@ -407,10 +437,11 @@ def adjust_score(session: Session, actor: User, score: DepartmentScore, adjusted
     session.flush()
 
 
-def change_settings(session: Session, actor: User, evaluation: Evaluation, settings: Settings) -> Evaluation:
+def change_settings(session: Session, actor: User, evaluation: Evaluation, settings: Settings, *,
+                    proceed_unconfirmed: bool = False) -> Evaluation:
     require(can_run_evaluation(actor, evaluation.plan), "只有本级考核组可以设置考核权重和等次分数线。")
     ensure_draft(evaluation)
-    return recompute(session, actor, evaluation, settings)
+    return recompute(session, actor, evaluation, settings, proceed_unconfirmed=proceed_unconfirmed)
 
 
 def lock(session: Session, actor: User | None, evaluation: Evaluation) -> None:

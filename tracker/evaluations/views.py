@@ -20,7 +20,7 @@ from ..timeutil import now, today
 from ..web import ID, enum_arg, int_arg, paginate, refuse
 from . import queries, services
 from .exports import evaluation_workbook, filename_of
-from .forms import ActionForm, AdjustForm, RunForm, SettingsForm
+from .forms import ActionForm, AdjustForm, RecomputeForm, RunForm, SettingsForm
 from .models import DepartmentScore, Evaluation, EvaluationKind, EvaluationState
 from .report import evaluation_report
 
@@ -68,33 +68,47 @@ def new():  # type: ignore[no-untyped-def]
         kind = enum_arg(EvaluationKind, "kind")
         form.kind.data = (kind or EvaluationKind.ANNUAL).value
         form.year.data = int_arg("year", today().year - 1, lo=1990, hi=2100)
-        return render_template("evaluations/new.html", form=form)
+        return render_template("evaluations/new.html", form=form, unconfirmed=_unconfirmed(form, plans))
     if not form.validate_on_submit():
-        return render_template("evaluations/new.html", form=form), 422
+        return render_template("evaluations/new.html", form=form, unconfirmed=_unconfirmed(form, plans)), 422
     plan = next(p for p in plans if p.id == form.plan_id.data)
     try:
         evaluation = services.run_evaluation(session, current_user, plan, EvaluationKind(form.kind.data),
-                                             form.year.data, form.settings())
+                                             form.year.data, form.settings(),
+                                             proceed_unconfirmed=form.proceed_unconfirmed.data)
     except DomainError as exc:
         status = refuse(form, exc)
-        return render_template("evaluations/new.html", form=form), status
+        return render_template("evaluations/new.html", form=form, unconfirmed=_unconfirmed(form, plans)), status
     flash(f"已完成{evaluation.year}年{evaluation.kind.label}计算（第{evaluation.version}版）。请审核部门得分，"
           "确认无误后锁定。", "success")
     return redirect(url_for("evaluations.show", evaluation_id=evaluation.id))
 
 
+def _unconfirmed(form: RunForm, plans: list) -> queries.Unconfirmed | None:  # type: ignore[type-arg]
+    """The chosen plan's values of the chosen year not yet confirmed (what computing will ask about)."""
+    plan = next((p for p in plans if p.id == form.plan_id.data), None)
+    if plan is None or not isinstance(form.year.data, int):
+        return None
+    return queries.unconfirmed_values(db_session(), plan, form.year.data)
+
+
 @bp.route(f"/<{ID}:evaluation_id>")
 @login_required
 def show(evaluation_id: int) -> str:
+    return _show(_evaluation(evaluation_id), request.args.get("tab", "departments"))
+
+
+def _show(evaluation: Evaluation, tab: str, recompute_form: RecomputeForm | None = None) -> str:
     session = db_session()
-    evaluation = _evaluation(evaluation_id)
-    tab = request.args.get("tab", "departments")
     if tab not in ("departments", "indicators", "supervision", "history"):
         abort(404)
     history = audit.history(session, ("evaluations", evaluation.id)) if tab == "history" else []
     scores = queries.scores_of(session, evaluation)
     return render_template(
         "evaluations/show.html", evaluation=evaluation, tab=tab, scores=scores,
+        tied=queries.tied_ranks(scores), rank_label=queries.rank_label, rates_coincide=queries.rates_coincide(scores),
+        unconfirmed=queries.unconfirmed_values(session, evaluation.plan, evaluation.year),
+        recompute_form=recompute_form or RecomputeForm(),
         results=queries.indicator_rows(session, evaluation) if tab == "indicators" else [],
         outcomes=queries.case_outcomes(session, evaluation) if tab == "supervision" else {},
         cases=queries.cases_of(session, evaluation) if tab == "supervision" else [],
@@ -112,9 +126,15 @@ def recompute(evaluation_id: int) -> Response:
     session = db_session()
     evaluation = _evaluation(evaluation_id)
     require(can_run_evaluation(current_user, evaluation.plan), "只有本级考核组可以重新计算考核结果。")
-    if not ActionForm().validate_on_submit():
+    form = RecomputeForm()
+    if not form.validate_on_submit():
         abort(400)
-    result = services.recompute(session, current_user, evaluation)  # a lost race: a 409 at the boundary
+    try:
+        result = services.recompute(session, current_user, evaluation,  # a lost race: a 409 at the boundary
+                                    proceed_unconfirmed=form.proceed_unconfirmed.data)
+    except DomainError as exc:
+        status = refuse(form, exc)
+        return _show(evaluation, "departments", form), status  # type: ignore[return-value]
     if result.id != evaluation.id:
         flash(f"原结果已锁定，已按当前数据生成第{result.version}版（草稿）。", "success")
     else:
@@ -130,16 +150,20 @@ def settings(evaluation_id: int):  # type: ignore[no-untyped-def]
     require(can_run_evaluation(current_user, evaluation.plan), "只有本级考核组可以设置考核权重和等次分数线。")
     services.ensure_draft(evaluation)
     form = SettingsForm()
+    unconfirmed = queries.unconfirmed_values(session, evaluation.plan, evaluation.year)
     if request.method == "GET":
         form.fill(services.Settings.of(evaluation))
-        return render_template("evaluations/settings.html", form=form, evaluation=evaluation)
+        return render_template("evaluations/settings.html", form=form, evaluation=evaluation, unconfirmed=unconfirmed)
     if not form.validate_on_submit():
-        return render_template("evaluations/settings.html", form=form, evaluation=evaluation), 422
+        return render_template("evaluations/settings.html", form=form, evaluation=evaluation,
+                               unconfirmed=unconfirmed), 422
     try:
-        services.change_settings(session, current_user, evaluation, form.settings())
+        services.change_settings(session, current_user, evaluation, form.settings(),
+                                 proceed_unconfirmed=form.proceed_unconfirmed.data)
     except DomainError as exc:
         status = refuse(form, exc)
-        return render_template("evaluations/settings.html", form=form, evaluation=evaluation), status
+        return render_template("evaluations/settings.html", form=form, evaluation=evaluation,
+                               unconfirmed=unconfirmed), status
     flash("已按新的权重和分数线重新计算得分和等次。", "success")
     return redirect(url_for("evaluations.show", evaluation_id=evaluation.id))
 

@@ -32,7 +32,17 @@ from ..planning.models import Plan, PlanStage
 from ..timeutil import now, today
 from ..versioning import check_version
 from .models import Indicator, IndicatorNature, IndicatorValue, Judgement, ValueState
-from .targets import Reading, Start, TargetRule, expected_at, judge, meets, parse_target, read_value
+from .targets import (
+    Reading,
+    Start,
+    TargetRule,
+    expected_at,
+    figure_refusal,
+    judge,
+    meets,
+    parse_target,
+    read_value,
+)
 
 VALUE_FIELDS = ["year", "value_text", "source", "note", "state", "return_reason", "judgement", "judgement_note",
                 "version_id"]
@@ -164,6 +174,11 @@ class Point:
     def number(self) -> Decimal | None:
         return self.reading.value if self.reading is not None else None
 
+    @property
+    def confirmed(self) -> bool:
+        """Whether the year's value is confirmed: only confirmed figures are judged, counted and drawn."""
+        return self.value is not None and self.value.state == ValueState.CONFIRMED
+
 
 @dataclass
 class Trajectory:
@@ -271,9 +286,10 @@ def _check_input(session: Session, actor: User, indicator: Indicator, year: int,
     if len(text_value) > VALUE_MAX:
         raise DomainError(f"监测值不能超过{VALUE_MAX}字。", field="value_text")
     rule = rule_of(indicator)
-    if rule.op not in ("trend", "qualitative") and read_value(text_value) is None:
-        example = "1:1.15" if rule.op == "ratio" else "79.47、110以下、95以上"
-        raise DomainError(f"监测值“{text_value}”无法识别为数值，请按数字填写（如 {example}）。", field="value_text")
+    if rule.op not in ("trend", "qualitative"):
+        refusal = figure_refusal(text_value, indicator.unit, ratio=rule.op == "ratio")
+        if refusal is not None:
+            raise DomainError(refusal, field="value_text")
     if len(_clean(data.source) or "") > SOURCE_MAX:
         raise DomainError(f"数据来源不能超过{SOURCE_MAX}字。", field="source")
     if len(_clean(data.note) or "") > NOTE_MAX:

@@ -294,6 +294,37 @@ def _read(text: str | None) -> Reading | None:
     return None
 
 
+# What a monitoring value of a numeric indicator may be: a figure, optionally in the indicator's unit, or a
+# bound of one as the plan texts write it (110以下, 95以上, ≥95). Approximations and other units are refused.
+_FIGURE = re.compile(rf"(≥|>=|>|≤|<=|<)?{NUM}(.*?)({_GE_SUFFIX}|{_LE_SUFFIX})?")
+_APPROXIMATE = ("约", "左右", "大约", "近", "接近", "上下", "多")
+
+
+def figure_refusal(text: str, unit: str | None, *, ratio: bool = False) -> str | None:
+    """Why ``text`` is not a monitoring value of a numeric indicator in ``unit`` (None when it is one).
+
+    Whatever this accepts, :func:`read_value` reads as the same figure (a test holds both to that)."""
+    s = normalise(text)
+    example = "1:1.15" if ratio else f"1450{unit or ''}、110以下、95以上"
+    if ratio and re.fullmatch(rf"{NUM}:{NUM}", s):
+        return None if read_value(s) is not None else f"监测值“{text}”不是有效的比值，请按“1:1.15”的格式填写。"
+    if not ratio and re.fullmatch(rf"{NUM}:{NUM}", s):
+        return f"监测值“{text}”是比值，该指标不按比值计，请按数字填写（如 {example}）。"
+    if read_value(s) is None:
+        return f"监测值“{text}”无法识别为数值，请按数字填写（如 {example}）。"
+    if any(word in s for word in _APPROXIMATE):
+        return f"监测值“{text}”是约数。监测值须为确切的数值，请填写统计数（如 {example}）。"
+    m = _FIGURE.fullmatch(s)
+    if m is None or (m[1] and m[4]):
+        return f"监测值“{text}”无法识别为数值，请按数字填写（如 {example}）。"
+    written, own = m[3], normalise(unit or "")
+    if written and written != own:
+        if own:
+            return f"监测值“{text}”的单位“{written}”与指标单位“{unit}”不符，请按{unit}填写数值（如 {example}）。"
+        return f"该指标没有计量单位，监测值“{text}”不能带“{written}”，请只填写数值（如 {example}）。"
+    return None
+
+
 def parse_value(text: str) -> Decimal | None:
     """The number in a monitoring value as written (``79.47``, ``110以下``, ``33.08%``, ``1:1.15``), or None."""
     reading = read_value(text)
