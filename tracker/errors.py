@@ -2,19 +2,37 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, render_template
 from werkzeug.exceptions import HTTPException
 
 
 class DomainError(Exception):
-    """A business rule refused an action; the message is shown to the user as is."""
+    """A business rule refused an action; the message is shown to the user as is.
+
+    ``link`` points to what the refusal refers to (the existing record a duplicate would repeat, say), as
+    (link text, endpoint, URL arguments): the page shows it beside the message."""
 
     status_code = 400
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(self, message: str, *, field: str | None = None,
+                 link: tuple[str, str, dict[str, Any]] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.link = link
+
+
+class Refusal(str):
+    """A refusal's message as a form error, with the link (text, URL) to what it refers to, if any."""
+
+    link: tuple[str, str] | None = None
+
+    def __new__(cls, message: str, link: tuple[str, str] | None = None) -> Refusal:
+        obj = super().__new__(cls, message)
+        obj.link = link
+        return obj
 
 
 class InvalidTransition(DomainError):

@@ -9,14 +9,14 @@ from datetime import date
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import abort, flash, g, request
+from flask import abort, flash, g, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 from wtforms import FieldList, FormField, HiddenField, IntegerField, StringField
 
 from .db import LabeledEnum
-from .errors import DomainError, StaleObject
+from .errors import DomainError, Refusal, StaleObject
 from .text import CONTROL_CHARACTERS, clean_value
 
 E = TypeVar("E", bound=LabeledEnum)
@@ -151,12 +151,16 @@ def fail_form(form: FlaskForm, exc: DomainError, default_field: str | None = Non
     """Show a refused save next to its field (or above the form)."""
     name = exc.field or default_field
     field = getattr(form, name, None) if name else None
+    message = exc.message
+    if exc.link is not None:
+        text, endpoint, values = exc.link
+        message = Refusal(exc.message, (text, url_for(endpoint, **values)))
     if field is not None and hasattr(field, "errors"):
         if isinstance(field.errors, tuple):
             field.errors = list(field.errors)
-        field.errors.append(exc.message)
+        field.errors.append(message)
     else:
-        form.form_errors.append(exc.message)
+        form.form_errors.append(message)
 
 
 @dataclass

@@ -393,6 +393,10 @@ def test_duplicate_period_and_bad_period_are_refused(demo, head) -> None:  # typ
     assert head.post(f"/tasks/{task.id}/reports/new", data=form).status_code == 302
     again = head.post(f"/tasks/{task.id}/reports/new", data=form)
     assert again.status_code == 422 and "已存在" in again.get_data(as_text=True)
+    with demo.extensions["tracker.sessions"]() as s:  # the refusal links to the report it would repeat
+        existing = s.scalars(select(ProgressReport.id).where(ProgressReport.task_id == task.id)
+                             .order_by(ProgressReport.id.desc())).first()
+    assert f'<a href="/reports/{existing}">打开原填报</a>' in again.get_data(as_text=True)
     bad = head.post(f"/tasks/{task.id}/reports/new", data={**form, "period_no": 5})
     assert bad.status_code == 422 and "1 到 4" in bad.get_data(as_text=True)
     future = head.post(f"/tasks/{task.id}/reports/new", data={**form, "period_year": 2027, "period_no": 1})
@@ -428,3 +432,18 @@ def test_audit_count_grows_per_change(demo, head) -> None:  # type: ignore[no-un
     moved = sum(1 for a in ancestors if now[a.id] != a.progress)  # one roll-up entry per parent that moved
     with demo.extensions["tracker.sessions"]() as s:
         assert s.scalar(select(func.count()).select_from(AuditEntry)) == before + 1 + moved
+
+
+def test_the_report_list_puts_what_each_side_acts_on_first(demo) -> None:  # type: ignore[no-untyped-def]
+    """A department finds its returned reports and drafts to submit first; a planner the submitted ones."""
+    from tracker.auth.models import User
+    from tracker.tasks.queries import report_list
+
+    with demo.extensions["tracker.sessions"]() as s:
+        for username, first in (("zj_head_jk", {ReportState.RETURNED, ReportState.DRAFT}),
+                                ("zj_planner", {ReportState.SUBMITTED})):
+            user = s.scalars(select(User).where(User.username == username)).one()
+            states = [r.state for r in s.scalars(report_list(s, user))]
+            assert states, username
+            ranks = [0 if st in first else 1 for st in states]
+            assert ranks == sorted(ranks), (username, states)

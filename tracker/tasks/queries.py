@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, case, select
 from sqlalchemy.orm import Session, selectinload
 
 from .. import audit
@@ -70,9 +70,15 @@ def report_page(session: Session, report: ProgressReport) -> ReportPage:
     )
 
 
+# What each side has to act on comes first: a department the reports it must finish (returned, then drafts
+# waiting for the head to submit), everyone else the submitted ones waiting for review.
+DEPARTMENT_FIRST = {ReportState.RETURNED: 0, ReportState.DRAFT: 1, ReportState.SUBMITTED: 2, ReportState.CONFIRMED: 3}
+REVIEWER_FIRST = {ReportState.SUBMITTED: 0, ReportState.RETURNED: 1, ReportState.DRAFT: 1, ReportState.CONFIRMED: 2}
+
+
 def report_list(session: Session, user: User, state: ReportState | None = None) -> Select[Any]:
-    """Reports in the user's scope, for paging: planners see their region's queue (submitted first),
-    departments their own reports, the others those of the regions they see."""
+    """Reports in the user's scope, for paging: planners see their region's queue, departments their own
+    reports, the others those of the regions they see — what the user has to act on first."""
     stmt = (select(ProgressReport).join(ProgressReport.task).join(Task.plan)
             .options(selectinload(ProgressReport.task).selectinload(Task.plan),
                      selectinload(ProgressReport.department)))
@@ -84,6 +90,7 @@ def report_list(session: Session, user: User, state: ReportState | None = None) 
         stmt = stmt.where(Plan.region_id.in_(visible_region_ids(session, user)))
     if state is not None:
         stmt = stmt.where(ProgressReport.state == state)
-    return stmt.order_by((ProgressReport.state == ReportState.SUBMITTED).desc(),
-                         ProgressReport.submitted_at.desc().nulls_last(), ProgressReport.id.desc())
+    first = DEPARTMENT_FIRST if user.role in DEPARTMENT_ROLES else REVIEWER_FIRST
+    rank = case(first, value=ProgressReport.state)
+    return stmt.order_by(rank, ProgressReport.submitted_at.desc().nulls_last(), ProgressReport.id.desc())
 

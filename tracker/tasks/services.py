@@ -265,7 +265,8 @@ def create_report(session: Session, actor: User, task: Task, data: ReportInput) 
         ProgressReport.period == data.period, ProgressReport.period_year == data.period_year,
         ProgressReport.period_no == data.period_no))
     if exists:
-        raise DomainError("本单位该期的填报已存在，请打开原填报修改。", field="period_no")
+        raise DomainError("本单位该期的填报已存在，请打开原填报修改。", field="period_no",
+                          link=("打开原填报", "tasks.report", {"report_id": exists}))
     report = ProgressReport(task=task, department_id=actor.department_id, created_by_id=actor.id,
                             state=ReportState.DRAFT, **_report_values(data))
     session.add(report)
