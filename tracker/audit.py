@@ -89,7 +89,7 @@ FIELD_LABELS: dict[str, str | dict[str, str]] = {
     "weights.supervision": "督办办结率", "grade_thresholds.excellent": "优秀", "grade_thresholds.good": "良好",
     "grade_thresholds.pass": "合格", "computed_at": "计算时间", "adjusted_score": "调整后得分",
     "adjust_reason": "调整理由", "role": "角色", "department_id": "所在单位", "email": "电子邮箱",
-    "is_active": "启用", "password": "密码", "version_id": "版本",
+    "is_active": "启用", "doc_prefix": "文号前缀", "password": "密码", "version_id": "版本",
     # document imports: the draft's items and indicators, keyword rules
     "type": "条目类型", "lead": "牵头单位", "co": "配合单位", "target": "目标值", "baseline": "基期值",
     "keyword": "关键词", "department": "责任单位",

@@ -250,7 +250,7 @@ def _load_departments(ctx: _Ctx, data: dict[str, Any]) -> None:
         if exists:
             continue
         ctx.session.add(Department(region=region, name=name, kind=ctx.enum(item, "kind", DepartmentKind),
-                                   sort_order=order))
+                                   doc_prefix=ctx.text(item, "doc_prefix", max_len=20), sort_order=order))
         ctx.session.flush()
         ctx.created("部门")
 

@@ -75,6 +75,26 @@ def test_admin_departments(demo) -> None:  # type: ignore[no-untyped-def]
     assert client.get("/admin/regions/999/departments/new").status_code == 404
 
 
+def test_the_admin_sets_a_supervising_offices_prefix(demo) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from tracker.regions.models import Department
+
+    client = _admin(demo)
+    with demo.extensions["tracker.sessions"]() as s:
+        office = s.scalars(select(Department).where(Department.name == "督查室", Department.region_id == 1)).one()
+        office_id, kind = office.id, office.kind.value
+    assert 'value="浙卫督"' in client.get(f"/admin/departments/{office_id}/edit").get_data(as_text=True)
+    bad = client.post(f"/admin/departments/{office_id}/edit",
+                      data={"name": "督查室", "kind": kind, "is_active": "y", "doc_prefix": "浙卫督〔2026〕"})
+    assert bad.status_code == 422 and "文号前缀只写机关代字" in bad.get_data(as_text=True)
+    ok = client.post(f"/admin/departments/{office_id}/edit",
+                     data={"name": "督查室", "kind": kind, "is_active": "y", "doc_prefix": "浙卫督办"})
+    assert ok.status_code == 302
+    with demo.extensions["tracker.sessions"]() as s:
+        assert s.get(Department, office_id).doc_prefix == "浙卫督办"
+
+
 def test_non_admins_are_refused(demo) -> None:  # type: ignore[no-untyped-def]
     client = demo.test_client()
     login(client, "zj_planner")

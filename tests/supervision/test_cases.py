@@ -17,7 +17,7 @@ from tracker.auth.models import User
 from tracker.db import begin_write
 from tracker.errors import DomainError, InvalidTransition, PermissionDenied
 from tracker.regions.models import Department
-from tracker.supervision.documents import notice_docx
+from tracker.supervision.documents import notice_docx, notice_fields
 from tracker.supervision.models import CaseAction, CaseOutcome, CaseSource, CaseState, SupervisionCase
 from tracker.supervision.services import CaseInput, colour, file_case, perform, take_number
 from tracker.tasks.models import Task, TaskLevel
@@ -147,7 +147,7 @@ def test_response_deadline_counts_working_days(demo, session: Session) -> None: 
     case = _case_in(session, users, S.ISSUED)
     # issued on Sunday 2026-11-22: ten working days later is Friday 2026-12-04
     assert case.response_deadline == date(2026, 12, 4)
-    assert case.number_label == f"督〔2026〕{case.number_seq}号"
+    assert case.number_label == f"浙卫督〔2026〕{case.number_seq}号"  # the province office's own prefix
 
 
 def test_colour_follows_the_response(demo, session: Session) -> None:  # type: ignore[no-untyped-def]
@@ -193,9 +193,40 @@ def test_numbers_are_gap_free_and_unique_under_concurrent_issuing(demo) -> None:
 
 
 def test_a_failed_issue_leaves_no_gap(demo, session: Session) -> None:  # type: ignore[no-untyped-def]
-    first = take_number(session, 2030)
+    office = _users(session)["supervisor"].department_id
+    first = take_number(session, office, 2030)
     session.rollback()
-    assert take_number(session, 2030) == first
+    assert take_number(session, office, 2030) == first
+
+
+def test_each_office_numbers_its_own_cases_under_its_prefix(demo, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """Two offices' first cases of a year are both number 1, each under its own 文号 prefix; the notice names
+    the issuing body in full and the department as a reader expects it."""
+    users = _users(session)
+    province, city = users["supervisor"], users["city_supervisor"]
+    dept = session.scalars(select(Department).where(Department.name == "疾控处", Department.region_id == 1)).one()
+    wz_dept = session.scalars(select(Department).where(Department.name == "疾控处",
+                                                       Department.region_id == city.department.region_id)).one()
+    numbers = {}
+    for office, department in ((province, dept), (city, wz_dept), (province, dept)):
+        case = file_case(session, office, CaseInput(source=CaseSource.ROUTINE, department=department,
+                                                    title="日常督查", problem="进度滞后"))
+        perform(session, office, case, A.ISSUE, version=case.version_id, response_days=5)
+        numbers.setdefault(office.username, []).append(case)
+    session.commit()
+    province_cases, city_cases = numbers[province.username], numbers[city.username]
+    assert [c.number_seq for c in province_cases] == [n := province_cases[0].number_seq, n + 1]
+    assert [c.number_label for c in city_cases] == [f"温卫督〔2026〕{city_cases[0].number_seq}号"]
+    assert province_cases[0].number_label.startswith("浙卫督〔2026〕")
+    # a fresh year starts each office at 1
+    assert take_number(session, province.department_id, 2031) == 1
+    assert take_number(session, city.department_id, 2031) == 1
+    session.rollback()
+    case = city_cases[0]
+    assert case.issuing_body == "温州市卫生健康委员会督查室"
+    fields = dict(notice_fields(case))
+    assert fields["责任单位"] == "温州市卫健委疾控处" and fields["督办单编号"] == case.number_label
+    assert province_cases[0].department.full_name == "省卫健委疾控处"
 
 
 def test_notice_docx_reads_back_in_chinese(demo, session: Session) -> None:  # type: ignore[no-untyped-def]

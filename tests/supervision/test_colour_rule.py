@@ -25,6 +25,7 @@ def _case(state: CaseState, deadline: date | None, number: int, dept, closer) ->
     return SupervisionCase(
         source=CaseSource.ROUTINE, state=state, department=dept, title=f"{state.value} {deadline}", problem="问题",
         response_deadline=deadline, number_year=None if filed else 2026, number_seq=None if filed else number,
+        office_id=None if filed else closer.department_id,
         issued_at=None if filed else at, acknowledged_at=None if state in (CaseState.FILED, CaseState.ISSUED) else at,
         submitted_at=at if state in (CaseState.SUBMITTED, CaseState.CLOSED) else None,
         closed_by_id=closer.id if closed else None, closed_at=at if closed else None,

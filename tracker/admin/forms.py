@@ -26,3 +26,5 @@ class DepartmentForm(Form):
     name = StringField("名称", validators=[DataRequired("请输入部门名称。"), Length(max=60)])
     kind = SelectField("类型", choices=DepartmentKind.choices())
     is_active = BooleanField("启用", default=True)
+    doc_prefix = StringField("文号前缀", validators=[Optional(), Length(max=20, message="不能超过20字。")],
+                             description="督查部门的督办单文号前缀，如“浙卫督”（编号为 浙卫督〔2026〕1号）；其他部门不填。")

@@ -116,10 +116,11 @@ def department_form(region_id: int | None = None, department_id: int | None = No
     if form.validate_on_submit():
         try:
             if dept is None:
-                create_department(session, current_user, region, form.name.data or "", DepartmentKind(form.kind.data))
+                create_department(session, current_user, region, form.name.data or "", DepartmentKind(form.kind.data),
+                                  form.doc_prefix.data)
             else:
                 update_department(session, current_user, dept, form.name.data or "", DepartmentKind(form.kind.data),
-                                  form.is_active.data)
+                                  form.is_active.data, form.doc_prefix.data)
         except DomainError as exc:
             status = refuse(form, exc)
             return render_template("admin/department_form.html", form=form, dept=dept, region=region), status

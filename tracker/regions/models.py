@@ -43,6 +43,19 @@ class Region(Base):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def authority(self) -> str:
+        """The health authority of the region in full, as documents name it (浙江省卫生健康委员会; a county's is a
+        卫生健康局)."""
+        return self.name + ("卫生健康局" if self.level == RegionLevel.COUNTY else "卫生健康委员会")
+
+    @property
+    def authority_short(self) -> str:
+        """Its short name, as a reader expects before a department's (省卫健委疾控处, 温州市卫健委疾控处)."""
+        if self.level == RegionLevel.PROVINCE:
+            return "省卫健委"
+        return self.name + ("卫健局" if self.level == RegionLevel.COUNTY else "卫健委")
+
 
 class Department(Base):
     """责任单位: a unit that owns or co-operates on work, in one region."""
@@ -59,9 +72,16 @@ class Department(Base):
     kind: Mapped[DepartmentKind] = mapped_column(enum_type(DepartmentKind, "department_kind"))
     is_active: Mapped[bool] = mapped_column(default=True)
     sort_order: Mapped[int] = mapped_column(default=0)
+    # a supervising office's 文号 prefix (浙卫督): its 督办单 are numbered 浙卫督〔2026〕1号, 2号, … each year
+    doc_prefix: Mapped[str | None] = mapped_column(String(20))
 
     region: Mapped[Region] = relationship(back_populates="departments")
     users: Mapped[list[User]] = relationship(back_populates="department")
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def full_name(self) -> str:
+        """The department as a reader of a document expects it: 省卫健委疾控处, 乐清市卫健局疾控科."""
+        return self.region.authority_short + self.name

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from ..auth.models import User
 
-DEPARTMENT_FIELDS = ["name", "kind", "is_active"]
+DEPARTMENT_FIELDS = ["name", "kind", "is_active", "doc_prefix"]
 
 
 def all_regions(session: Session) -> list[Region]:
@@ -49,10 +49,18 @@ def _check_unique(session: Session, region: Region, name: str, exclude: int | No
         raise DomainError(f"{region.name}已有名为“{name}”的部门。", field="name")
 
 
-def create_department(session: Session, actor: User, region: Region, name: str, kind: DepartmentKind) -> Department:
+def _prefix(text: str | None) -> str | None:
+    prefix = (text or "").strip() or None
+    if prefix is not None and any(c in prefix for c in "〔〕[]()（）0123456789"):
+        raise DomainError("文号前缀只写机关代字，如“浙卫督”，不含年份、括号和序号。", field="doc_prefix")
+    return prefix
+
+
+def create_department(session: Session, actor: User, region: Region, name: str, kind: DepartmentKind,
+                      doc_prefix: str | None = None) -> Department:
     name = name.strip()
     _check_unique(session, region, name)
-    dept = Department(region=region, name=name, kind=kind)
+    dept = Department(region=region, name=name, kind=kind, doc_prefix=_prefix(doc_prefix))
     session.add(dept)
     session.flush()
     audit.record(session, actor, dept, "create", audit.diff({}, audit.snapshot(dept, DEPARTMENT_FIELDS)),
@@ -61,11 +69,13 @@ def create_department(session: Session, actor: User, region: Region, name: str, 
 
 
 def update_department(session: Session, actor: User, dept: Department, name: str, kind: DepartmentKind,
-                      is_active: bool) -> None:
+                      is_active: bool, doc_prefix: str | None = None) -> None:
+    """Rename, retype, (de)activate a department and set its 文号 prefix (督办单 issued before keep theirs)."""
     name = name.strip()
     _check_unique(session, dept.region, name, exclude=dept.id)
+    prefix = _prefix(doc_prefix)
     before = audit.snapshot(dept, DEPARTMENT_FIELDS)
-    dept.name, dept.kind, dept.is_active = name, kind, is_active
+    dept.name, dept.kind, dept.is_active, dept.doc_prefix = name, kind, is_active, prefix
     session.flush()
     audit.record(session, actor, dept, "update", audit.diff(before, audit.snapshot(dept, DEPARTMENT_FIELDS)),
                  f"修改部门 {dept.name}")

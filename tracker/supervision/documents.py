@@ -31,7 +31,7 @@ def notice_fields(case: SupervisionCase) -> list[tuple[str, str]]:
     task = case.task
     return [
         ("督办单编号", case.number_label),
-        ("责任单位", f"{case.department.region.name} · {case.department.name}"),
+        ("责任单位", case.department.full_name),
         ("督办事项", f"{task.plan.short_name} {task.code} {task.title}" if task else case.title),
         ("督办来源", case.source.label),
         ("发现的问题", case.problem),

@@ -53,12 +53,16 @@ class CaseOutcome(LabeledEnum):
     OTHER = "other", "其他"
 
 
+# The 文号 prefix of an office that has none set: 督〔2026〕1号.
+DEFAULT_PREFIX = "督"
+
+
 class SupervisionCase(TimestampMixin, Base):
     """督办件: one closed-loop supervision case, usually about one task."""
 
     __tablename__ = "supervision_cases"
     __table_args__ = (
-        UniqueConstraint("number_year", "number_seq"),
+        UniqueConstraint("office_id", "number_year", "number_seq"),
         CheckConstraint(
             "(state = 'closed') = (closed_at IS NOT NULL AND outcome IS NOT NULL)", name="closed_has_outcome"
         ),
@@ -71,6 +75,7 @@ class SupervisionCase(TimestampMixin, Base):
         CheckConstraint("state <> 'submitted' OR submitted_at IS NOT NULL", name="submitted_has_time"),
         CheckConstraint("state <> 'closed' OR closed_by_id IS NOT NULL", name="closed_has_closer"),
         CheckConstraint("(number_seq IS NULL) = (number_year IS NULL)", name="number_complete"),
+        CheckConstraint("number_seq IS NULL OR office_id IS NOT NULL", name="number_has_office"),
         CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating_range"),
         Index(
             "uq_supervision_cases_open_task", "task_id", unique=True,
@@ -84,6 +89,9 @@ class SupervisionCase(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     number_year: Mapped[int | None]
     number_seq: Mapped[int | None]
+    # the supervising office that issued it (its counter gave the number) and its 文号 prefix at the time
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="RESTRICT"))
+    number_prefix: Mapped[str | None] = mapped_column(String(20))
     source: Mapped[CaseSource] = mapped_column(enum_type(CaseSource, "case_source"))
     state: Mapped[CaseState] = mapped_column(enum_type(CaseState, "case_state"), default=CaseState.FILED)
     task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id", ondelete="RESTRICT"))
@@ -108,7 +116,8 @@ class SupervisionCase(TimestampMixin, Base):
 
     task: Mapped[Task | None] = relationship()
     alert: Mapped[Alert | None] = relationship()
-    department: Mapped[Department] = relationship()
+    department: Mapped[Department] = relationship(foreign_keys=[department_id])
+    office: Mapped[Department | None] = relationship(foreign_keys=[office_id])
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     issued_by: Mapped[User | None] = relationship(foreign_keys=[issued_by_id])
     closed_by: Mapped[User | None] = relationship(foreign_keys=[closed_by_id])
@@ -122,7 +131,13 @@ class SupervisionCase(TimestampMixin, Base):
     def number_label(self) -> str:
         if self.number_seq is None:
             return "（未编号）"
-        return f"督〔{self.number_year}〕{self.number_seq}号"
+        return f"{self.number_prefix or DEFAULT_PREFIX}〔{self.number_year}〕{self.number_seq}号"
+
+    @property
+    def issuing_body(self) -> str:
+        """Who issued it, in full (浙江省卫生健康委员会督查室)."""
+        office = self.office or self.department
+        return office.region.authority + (office.name if self.office is not None else "督查室")
 
 
 class CaseStep(Base):
@@ -146,9 +161,11 @@ class CaseStep(Base):
 
 
 class CaseNumberSequence(Base):
-    """The last 督办单 number issued in a year; rows are locked while a number is taken."""
+    """The last 督办单 number a supervising office issued in a year (each office counts on its own, from 1)."""
 
     __tablename__ = "case_number_sequences"
 
+    office_id: Mapped[int] = mapped_column(ForeignKey("departments.id", ondelete="RESTRICT"), primary_key=True,
+                                           autoincrement=False)
     year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     last_seq: Mapped[int] = mapped_column(default=0)

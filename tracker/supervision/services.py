@@ -101,12 +101,14 @@ def _office_scope_ok(session: Session, user: User, case: SupervisionCase) -> boo
 # ---------------------------------------------------------------- numbering
 
 
-def take_number(session: Session, year: int) -> int:
-    """The next 督办单 number of the year: an atomic upsert on the year's counter row."""
+def take_number(session: Session, office_id: int, year: int) -> int:
+    """The office's next 督办单 number of the year: an atomic upsert on its counter row (gap-free: a failed
+    issue rolls the counter back with it)."""
     dialect = session.get_bind().dialect.name
     ins = (postgresql if dialect == "postgresql" else sqlite).insert(CaseNumberSequence)
-    stmt = ins.values(year=year, last_seq=1).on_conflict_do_update(
-        index_elements=[CaseNumberSequence.year], set_={"last_seq": CaseNumberSequence.last_seq + 1}
+    stmt = ins.values(office_id=office_id, year=year, last_seq=1).on_conflict_do_update(
+        index_elements=[CaseNumberSequence.office_id, CaseNumberSequence.year],
+        set_={"last_seq": CaseNumberSequence.last_seq + 1},
     ).returning(CaseNumberSequence.last_seq)
     return int(session.execute(stmt).scalar_one())
 
@@ -222,8 +224,10 @@ def perform(session: Session, actor: User, case: SupervisionCase, action: CaseAc
             raise DomainError("答复期限应为 1 到 60 个工作日。", field="response_days")
         day = today()
         deadline = add_working_days(session, day, days)
-        seq = take_number(session, day.year)
+        office = actor.department
+        seq = take_number(session, office.id, day.year)
         case.response_deadline, case.number_year, case.number_seq = deadline, day.year, seq
+        case.office_id, case.number_prefix = office.id, office.doc_prefix
         case.issued_at, case.issued_by_id = current, actor.id
     elif action == CaseAction.ACKNOWLEDGE:
         case.acknowledged_at = current

@@ -192,7 +192,7 @@ def notice(case_id: int) -> str:
     if case.number_seq is None:
         abort(404)
     return render_template("supervision/notice.html", case=case, fields=notice_fields(case),
-                           issuer=_issuer(case))
+                           issuer=case.issuing_body)
 
 
 @bp.route(f"/<{ID}:case_id>/notice.docx")
@@ -201,11 +201,5 @@ def notice_document(case_id: int) -> Response:
     case = load_case(case_id)
     if case.number_seq is None:
         abort(404)
-    data = notice_docx(case, _issuer(case))
+    data = notice_docx(case, case.issuing_body)
     return download(data, f"督办单{case.number_year}-{case.number_seq}.docx", DOCX_MIMETYPE, "notice.docx")
-
-
-def _issuer(case: SupervisionCase) -> str:
-    region = case.issued_by.department.region if case.issued_by else case.department.region
-    body = "卫生健康委员会" if region.level.value != "county" else "卫生健康局"
-    return f"{region.name}{body}督查室"
