@@ -155,6 +155,7 @@ ROLE_RULES: list[tuple[Callable[[User], bool], set[str]]] = [
     (p.can_import, PLANNERS),
     (p.can_supervise, {"p_supervisor", "c_supervisor"}),
     (p.can_administer, {"p_admin"}),
+    (p.can_reopen_evaluation, {"p_admin"}),
     (p.can_view_evaluations, PLANNERS | {"p_evaluator", "c_evaluator", "p_leader"}),
     (p.can_view_dashboard, ALL - {"p_head", "p_staff", "yz_head", "yz_staff", "c_head", "c_staff", "a_head"}),
 ]

@@ -245,6 +245,11 @@ def can_run_evaluation(user: User, plan: Plan) -> bool:
     return user.role == Role.EVALUATOR and plan.region_id == user.region_id
 
 
+def can_reopen_evaluation(user: User) -> bool:
+    """Reopening a locked evaluation (a new draft version, with a reason) is the administrator's act."""
+    return user.role == Role.ADMIN
+
+
 def can_view_evaluations(user: User) -> bool:
     return user.role in EVALUATION_VIEW_ROLES
 

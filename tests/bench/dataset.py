@@ -145,7 +145,7 @@ def generate(session: Session, seed: int = 20261122) -> dict[str, int]:
     indicators, values = _indicators(rng, plans, dept_of_region, heads, now)
     put("indicators", Indicator, indicators)
     put("indicator values", IndicatorValue, values)
-    cases, steps, sequences = _cases(rng, tasks, plans, regions, heads, now)
+    cases, steps, sequences = _cases(rng, tasks, plans, regions, heads, now, dept_of_region)
     put("supervision cases", SupervisionCase, cases)
     conn.execute(insert(CaseNumberSequence.__table__), sequences)
     put("case steps", CaseStep, steps)
@@ -398,9 +398,10 @@ TO_STATE = {CaseAction.FILE: CaseState.FILED, CaseAction.ISSUE: CaseState.ISSUED
 
 
 def _cases(rng: random.Random, tasks: list[dict[str, Any]], plans: list[dict[str, Any]],
-           regions: list[dict[str, Any]], heads: dict[int, int],
-           now: datetime) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
-    """Cases on tasks that were (or are) late, one per task, in every state; numbered per year without gaps."""
+           regions: list[dict[str, Any]], heads: dict[int, int], now: datetime,
+           dept_of_region: dict[int, list[int]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Cases on tasks that were (or are) late, one per task, in every state; numbered by the region's supervision
+    office per year without gaps."""
     region_of_plan = {p["id"]: p["region_id"] for p in plans}
     supervisor_of_region = {r["id"]: 4 * i + 1 for i, r in enumerate(regions)}  # sup<region> come first, in order
     late = [t for t in tasks if t["level"] != TaskLevel.CHAPTER.value and t["deadline"] < TODAY
@@ -408,7 +409,7 @@ def _cases(rng: random.Random, tasks: list[dict[str, Any]], plans: list[dict[str
     chosen = rng.sample(late, min(CASES, len(late)))
     states = [CaseState.CLOSED] * 6 + [CaseState.ISSUED, CaseState.ACKNOWLEDGED, CaseState.RECTIFYING,
                                        CaseState.SUBMITTED]
-    seq: dict[int, int] = {}
+    seq: dict[tuple[int, int], int] = {}  # (office, year) -> last number: each office counts on its own
     cases: list[dict[str, Any]] = []
     steps: list[dict[str, Any]] = []
     for t in sorted(chosen, key=lambda t: (t["deadline"], t["id"])):
@@ -416,14 +417,16 @@ def _cases(rng: random.Random, tasks: list[dict[str, Any]], plans: list[dict[str
         issued = datetime.combine(min(t["deadline"] + timedelta(days=rng.randrange(7, 60)), TODAY - timedelta(days=3)),
                                   datetime.min.time(), UTC)
         year = issued.year
-        seq[year] = seq.get(year, 0) + 1
+        office = dept_of_region[region_of_plan[t["plan_id"]]][0]  # the supervisor's department
+        seq[(office, year)] = seq.get((office, year), 0) + 1
         supervisor = supervisor_of_region[region_of_plan[t["plan_id"]]]
         head = heads[t["lead_department_id"]]
         cid = len(cases) + 1
         closed = state == CaseState.CLOSED
         at = [issued - timedelta(days=1) + timedelta(days=3 * i) for i in range(len(PATHS[state]))]
         cases.append({
-            "id": cid, "number_year": year, "number_seq": seq[year], "source": CaseSource.ALERT.value,
+            "id": cid, "number_year": year, "number_seq": seq[(office, year)], "office_id": office,
+            "number_prefix": None, "source": CaseSource.ALERT.value,
             "state": state.value, "task_id": t["id"], "alert_id": None, "department_id": t["lead_department_id"],
             "title": f"关于{t['title']}逾期的督办", "problem": "任务已超过截止日期，进展滞后。",
             "requirements": "请于限期内报送整改方案并按期整改到位。", "instruction": None,
@@ -441,4 +444,4 @@ def _cases(rng: random.Random, tasks: list[dict[str, Any]], plans: list[dict[str
                           "from_state": previous.value if previous else None, "to_state": TO_STATE[action].value,
                           "actor_id": actor, "comment": None, "created_at": when})
             previous = TO_STATE[action]
-    return cases, steps, [{"year": y, "last_seq": n} for y, n in sorted(seq.items())]
+    return cases, steps, [{"office_id": o, "year": y, "last_seq": n} for (o, y), n in sorted(seq.items())]

@@ -65,11 +65,14 @@ def test_evaluator_adjusts_locks_and_exports(page) -> None:  # type: ignore[no-u
     expect(row).to_contain_text("合格")
     shot(page, "j3-06-adjusted")
 
-    page.get_by_role("button", name="锁定考核结果").click()
+    page.get_by_role("link", name="锁定考核结果").click()
+    expect(page.get_by_text("锁定后考核结果不能再修改，重新计算将生成新版本").first).to_be_visible()
+    page.get_by_label("我已知悉：锁定后考核结果不能再修改，重新计算将生成新版本").check()
+    page.get_by_role("button", name="确认锁定").click()
     expect(page.get_by_text("结果已锁定，此后不再变化")).to_be_visible()
     expect(page.locator("h1 .badge")).to_have_text("已锁定")
     assert page.get_by_role("link", name=f"调整{department}得分").count() == 0
-    assert page.get_by_role("button", name="锁定考核结果").count() == 0
+    assert page.get_by_role("link", name="锁定考核结果").count() == 0
     shot(page, "j3-07-locked")
 
     DOWNLOADS.mkdir(parents=True, exist_ok=True)

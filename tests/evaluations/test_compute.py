@@ -178,7 +178,7 @@ def test_a_locked_evaluation_never_changes(world: World, session: Session) -> No
     evaluation = run_evaluation(session, world.evaluator, world.plan, EvaluationKind.ANNUAL, 2025)
     session.commit()
     before = {n: (s.tasks_done, s.score, s.rank) for n, s in _by_name(session, evaluation).items()}
-    lock(session, world.evaluator, evaluation)
+    lock(session, world.evaluator, evaluation, confirmed=True)
     session.commit()
     assert evaluation.state == EvaluationState.LOCKED and evaluation.locked_at is not None
 
@@ -188,7 +188,7 @@ def test_a_locked_evaluation_never_changes(world: World, session: Session) -> No
     with pytest.raises(InvalidTransition):
         compute(session, evaluation)
     with pytest.raises(InvalidTransition):
-        lock(session, world.evaluator, evaluation)
+        lock(session, world.evaluator, evaluation, confirmed=True)
     session.rollback()
 
     a = _by_name(session, evaluation)["甲处"]

@@ -25,7 +25,12 @@ ROUTES = [
     Route("evaluations.adjust", "/evaluations/scores/{score}/adjust", only("evaluator")),
     Route("evaluations.adjust", "/evaluations/scores/999999/adjust", {}, default=404),
     Route("evaluations.recompute", "/evaluations/{draft}/recompute", {}, default=405),
-    Route("evaluations.lock", "/evaluations/{draft}/lock", {}, default=405),
+    Route("evaluations.lock", "/evaluations/{draft}/lock", only("evaluator")),
+    Route("evaluations.lock", "/evaluations/{locked}/lock", {**only(), "evaluator": 409}),
+    Route("evaluations.lock", "/evaluations/999999/lock", {}, default=404),
+    Route("evaluations.reopen", "/evaluations/{locked}/reopen", only("admin")),
+    Route("evaluations.reopen", "/evaluations/{draft}/reopen", {**only(), "admin": 409}),
+    Route("evaluations.reopen", "/evaluations/999999/reopen", {}, default=404),
 ]
 
 

@@ -110,7 +110,7 @@ def test_adjust_with_a_reason_then_lock(demo: Flask, db: Session) -> None:
     history = evaluator.get(f"/evaluations/{draft.id}?tab=history").get_data(as_text=True)
     assert "承担疫情防控专项任务" in history
 
-    assert evaluator.post(f"/evaluations/{draft.id}/lock").status_code == 302
+    assert evaluator.post(f"/evaluations/{draft.id}/lock", data={"confirm": "y"}).status_code == 302
     db.rollback()
     assert db.get(Evaluation, draft.id).state == EvaluationState.LOCKED  # type: ignore[union-attr]
     assert evaluator.get(url).status_code == 409

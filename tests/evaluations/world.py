@@ -77,7 +77,8 @@ def case(session: Session, on: Task, department: Department, filed: date, *, clo
          title: str = "督办事项") -> SupervisionCase:
     state = CaseState.CLOSED if closed else CaseState.RECTIFYING
     obj = SupervisionCase(
-        number_year=filed.year, number_seq=next(_case_numbers) + 1000, source=CaseSource.ROUTINE, state=state,
+        number_year=filed.year, number_seq=next(_case_numbers) + 1000, office_id=department.id,
+        source=CaseSource.ROUTINE, state=state,
         task=on, department=department, title=title, problem="进度滞后", response_deadline=filed,
         issued_at=at(filed), acknowledged_at=at(filed), submitted_at=at(closed) if closed else None,
         closed_at=at(closed) if closed else None, closed_by_id=closed_by.id if closed_by else None,

@@ -85,7 +85,8 @@ def test_unanswered_supervision_notices_are_chased_by_their_own_job(app: Flask, 
                                                                   world: World) -> None:
     task = world.task(session, date(2027, 6, 30))
     session.add(SupervisionCase(
-        number_year=2026, number_seq=7, source=CaseSource.ROUTINE, state=CaseState.ISSUED, task_id=task.id,
+        number_year=2026, number_seq=7, office_id=world.depts["dc"].id, source=CaseSource.ROUTINE,
+        state=CaseState.ISSUED, task_id=task.id,
         department_id=world.depts["jk"].id, title="推进疫苗接种信息化", problem="进度滞后",
         response_deadline=date(2026, 11, 23), issued_at=datetime(2026, 11, 20, 2, tzinfo=UTC),
     ))

@@ -75,7 +75,7 @@ def task_form(db: Session, **overrides: Any) -> dict[str, Any]:
         "parent_id": str(task_of(db, "三").id), "level": "key_task", "code": "99", "title": "推进智慧医院建设",
         "description": "建设一批智慧医院。", "kind": "task", "lead_department_id": str(dept_id(db, "医政医管处")),
         "co_department_ids": [str(dept_id(db, "财务处")), str(dept_id(db, "省卫生健康信息中心"))],
-        "responsible_person": "徐海涛", "start_date": "2026-01-01", "deadline": "2027-12-31", "year": "",
+        "responsible_person": "徐海涛", "start_date": "2025-01-01", "deadline": "2025-12-31", "year": "",
         "weight": "2", "upstream_task_id": "",
     }
     data.update(overrides)

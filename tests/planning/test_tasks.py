@@ -38,7 +38,7 @@ def test_create_key_task_with_departments(planner: FlaskClient, db: Session) -> 
     assert task.level == TaskLevel.KEY_TASK and task.parent is not None and task.parent.code == "三"
     assert task.lead_department is not None and task.lead_department.name == "医政医管处"
     assert sorted(d.name for d in task.co_departments) == ["省卫生健康信息中心", "财务处"]
-    assert (task.start_date, task.deadline, task.weight) == (date(2026, 1, 1), date(2027, 12, 31), 2)
+    assert (task.start_date, task.deadline, task.weight) == (date(2025, 1, 1), date(2025, 12, 31), 2)
     assert task.status == TaskStatus.NOT_STARTED and task.progress == 0 and task.year is None
     [entry] = audit_entries(db, "tasks", task.id, "create")
     assert entry.changes["title"] == [None, "推进智慧医院建设"]
@@ -46,7 +46,7 @@ def test_create_key_task_with_departments(planner: FlaskClient, db: Session) -> 
     assert entry.changes["lead_department"] == [None, "医政医管处"]
     assert entry.actor is not None and entry.actor.username == "zj_planner"
     html = planner.get(f"/tasks/{task.id}").get_data(as_text=True)
-    assert "推进智慧医院建设" in html and "省卫生健康信息中心" in html and "2027年12月31日" in html
+    assert "推进智慧医院建设" in html and "省卫生健康信息中心" in html and "2025年12月31日" in html
 
 
 def test_create_every_level(planner: FlaskClient, db: Session) -> None:

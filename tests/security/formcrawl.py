@@ -211,10 +211,11 @@ PAGES: dict[str, tuple[str, ...]] = {
     ),
     "zj_supervisor": ("/supervision/new", "/supervision/{case}", "/supervision/"),
     "zj_evaluator": ("/evaluations/new", "/evaluations/{evaluation}", "/evaluations/{evaluation}/settings",
-                     "/evaluations/scores/{score}/adjust", "/indicators/values/{value}/judge"),
+                     "/evaluations/{evaluation}/lock", "/evaluations/scores/{score}/adjust",
+                     "/indicators/values/{value}/judge"),
     "admin": ("/admin/users/new", "/admin/users/{user}/edit", "/admin/regions/1/departments/new",
               "/admin/departments/{department}/edit", "/system/settings", "/system/calendar?year=2026",
-              "/system/jobs"),
+              "/system/jobs", "/evaluations/{locked_evaluation}/reopen"),
     "wz_planner": ("/plans/{plan}/cascade",),
 }
 # Not fuzzed: signing in and out (their own tests), and running a job (slow, and takes no input but its name).
@@ -286,6 +287,8 @@ def build_world(app: Flask) -> World:
             Task.plan_id == plan.id, ProjectInvestment.state == ReportState.SUBMITTED))
         node = next(m for m in project.task.milestones if m.node == ProjectNode.GROUNDBREAKING)
         evaluation = s.scalar(select(Evaluation.id).where(Evaluation.state == EvaluationState.DRAFT))
+        locked_evaluation = s.scalar(select(Evaluation.id).where(Evaluation.state == EvaluationState.LOCKED)
+                                     .order_by(Evaluation.version.desc(), Evaluation.id))
         s.flush()
         ids.update(
             plan=plan.id, task=task.id, parent_task=task.parent_id, leaf_task=leaf.id,
@@ -294,7 +297,7 @@ def build_world(app: Flask) -> World:
                 Task.plan_id == plan.id, ProgressReport.state == ReportState.SUBMITTED).order_by(ProgressReport.id)),
             project=project.id, node=node.id, submitted_investment=submitted or investments.get(
                 ReportState.CONFIRMED), draft_investment=investments.get(ReportState.DRAFT, submitted),
-            evaluation=evaluation, score=s.scalar(select(DepartmentScore.id).where(
+            evaluation=evaluation, locked_evaluation=locked_evaluation, score=s.scalar(select(DepartmentScore.id).where(
                 DepartmentScore.evaluation_id == evaluation).order_by(DepartmentScore.id)),
             value=s.scalar(select(IndicatorValue.id).join(Indicator).where(
                 Indicator.plan_id == plan.id, IndicatorValue.state == ValueState.CONFIRMED).order_by(IndicatorValue.id)),

@@ -5,7 +5,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from ..web import Form
 from .models import EvaluationKind
-from .services import DEFAULT_THRESHOLDS, DEFAULT_WEIGHTS, GRADE_KEYS, WEIGHT_KEYS, Settings
+from .services import DEFAULT_THRESHOLDS, DEFAULT_WEIGHTS, GRADE_KEYS, LOCK_MEANING, WEIGHT_KEYS, Settings
 
 INTEGER = "请输入整数。"
 
@@ -57,11 +57,19 @@ class AdjustForm(Form):
     seen = HiddenField()
 
 
-class ActionForm(Form):
-    """A button-only form (its CSRF token)."""
-
-
 class RecomputeForm(Form):
     """Computing again: asks first while the year has monitoring values not yet confirmed."""
 
     proceed_unconfirmed = BooleanField(PROCEED_LABEL)
+
+
+class LockForm(Form):
+    """Locking is irreversible: the evaluator ticks that they know what it means (the service checks it)."""
+
+    confirm = BooleanField(f"我已知悉：{LOCK_MEANING}")
+
+
+class ReopenForm(Form):
+    """An administrator reopens a locked evaluation with a reason (the service requires it)."""
+
+    reason = TextAreaField("重新开放理由", validators=[Length(max=2000, message="理由不能超过2000字。")])

@@ -56,7 +56,7 @@ from ..auth.models import User
 from ..errors import DomainError, InvalidTransition, StaleObject
 from ..indicators.models import Indicator, IndicatorValue, Judgement, ValueState
 from ..indicators.services import rejudge_plan
-from ..permissions import can_run_evaluation, require
+from ..permissions import can_reopen_evaluation, can_run_evaluation, require
 from ..planning.models import Plan
 from ..projects.models import KeyProject, ProjectInvestment
 from ..supervision.models import CaseState, SupervisionCase
@@ -89,6 +89,8 @@ GRADE_LABELS = {k: audit.label_of(f"grade_thresholds.{k}") for k in GRADE_KEYS}
 EVALUATION_FIELDS = ["state", "weights", "grade_thresholds", "computed_at"]
 CONFIRM_FIELD = "proceed_unconfirmed"  # the form's checkbox that says to compute with values not yet confirmed
 LOCKED_MESSAGE = "该考核已锁定，不能再修改。如需重新计算，将生成一个新的版本。"
+LOCK_CONFIRM_FIELD = "confirm"  # the lock form's checkbox that says the evaluator knows what locking means
+LOCK_MEANING = "锁定后考核结果不能再修改，重新计算将生成新版本"
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -166,6 +168,14 @@ def run_evaluation(session: Session, actor: User | None, plan: Plan, kind: Evalu
         raise DomainError(f"考核年度须在 {plan.start_year} 到 {current_year} 之间。", field="year")
     if actor is not None:
         check_unconfirmed(session, plan, year, proceed_unconfirmed)
+    return _store(session, actor, plan, kind, year, settings)
+
+
+def _store(session: Session, actor: User | None, plan: Plan, kind: EvaluationKind, year: int, settings: Settings,
+           *, carry_from: Evaluation | None = None, note: str = "") -> Evaluation:
+    """Compute into the latest draft (in place) or, when the latest version is locked or there is none, into a
+    new version; ``carry_from`` is the version whose score adjustments a new version starts with, ``note`` what
+    the audit entry adds to its summary."""
     latest = latest_version(session, plan, kind, year)
     if latest is not None and latest.state == EvaluationState.DRAFT:
         evaluation = latest
@@ -181,9 +191,9 @@ def run_evaluation(session: Session, actor: User | None, plan: Plan, kind: Evalu
     evaluation.weights = {k: settings.weights[k] for k in WEIGHT_KEYS}
     evaluation.grade_thresholds = {k: settings.thresholds[k] for k in GRADE_KEYS}
     session.flush()
-    compute(session, evaluation)
+    compute(session, evaluation, carry_from=carry_from)
     audit.record(session, actor, evaluation, action,
-                 audit.diff(before, audit.snapshot(evaluation, EVALUATION_FIELDS)), summary)
+                 audit.diff(before, audit.snapshot(evaluation, EVALUATION_FIELDS)), summary + note)
     session.flush()
     return evaluation
 
@@ -195,15 +205,16 @@ def recompute(session: Session, actor: User, evaluation: Evaluation, settings: S
                           settings or Settings.of(evaluation), proceed_unconfirmed=proceed_unconfirmed)
 
 
-def compute(session: Session, evaluation: Evaluation) -> None:
-    """Fill the evaluation's indicator results and department scores from the current data."""
+def compute(session: Session, evaluation: Evaluation, *, carry_from: Evaluation | None = None) -> None:
+    """Fill the evaluation's indicator results and department scores from the current data; the score
+    adjustments kept are the evaluation's own (or ``carry_from``'s, a version it was reopened from)."""
     ensure_draft(evaluation)
     session.flush()
     plan = evaluation.plan
     ds, ir = DepartmentScore.__table__, IndicatorResult.__table__
     carried = session.execute(
         select(ds.c.department_id, ds.c.adjusted_score, ds.c.adjust_reason, ds.c.adjusted_by_id)
-        .where(ds.c.evaluation_id == evaluation.id, ds.c.adjusted_score.is_not(None))
+        .where(ds.c.evaluation_id == (carry_from or evaluation).id, ds.c.adjusted_score.is_not(None))
     ).all()
     session.execute(delete(ds).where(ds.c.evaluation_id == evaluation.id))
     session.execute(delete(ir).where(ir.c.evaluation_id == evaluation.id))
@@ -444,11 +455,14 @@ def change_settings(session: Session, actor: User, evaluation: Evaluation, setti
     return recompute(session, actor, evaluation, settings, proceed_unconfirmed=proceed_unconfirmed)
 
 
-def lock(session: Session, actor: User | None, evaluation: Evaluation) -> None:
-    """Lock the evaluation: from now on it never changes (recomputing makes a new version)."""
+def lock(session: Session, actor: User | None, evaluation: Evaluation, *, confirmed: bool = False) -> None:
+    """Lock the evaluation: from now on it never changes (recomputing makes a new version). Irreversible for
+    the evaluator, so they confirm it (``confirmed``); ``actor`` None is the seed loader, which has nobody to ask."""
     if actor is not None:
         require(can_run_evaluation(actor, evaluation.plan), "只有本级考核组可以锁定考核结果。")
     ensure_draft(evaluation)
+    if actor is not None and not confirmed:
+        raise DomainError(f"请勾选确认：{LOCK_MEANING}。", field=LOCK_CONFIRM_FIELD)
     before = audit.snapshot(evaluation, EVALUATION_FIELDS)
     evaluation.state = EvaluationState.LOCKED
     evaluation.locked_at = now()
@@ -457,3 +471,31 @@ def lock(session: Session, actor: User | None, evaluation: Evaluation) -> None:
     audit.record(session, actor, evaluation, "lock", audit.diff(before, audit.snapshot(evaluation, EVALUATION_FIELDS)),
                  f"锁定{evaluation.year}年{evaluation.kind.label}结果（第{evaluation.version}版）")
     session.flush()
+
+
+def ensure_reopenable(session: Session, evaluation: Evaluation) -> None:
+    """Only a locked evaluation that is its plan's, kind's and year's latest version is reopened."""
+    if evaluation.state != EvaluationState.LOCKED:
+        raise InvalidTransition("该考核尚未锁定（草稿可直接重新计算和调整），无需重新开放。")
+    latest = latest_version(session, evaluation.plan, evaluation.kind, evaluation.year)
+    if latest is not None and latest.id != evaluation.id:
+        raise InvalidTransition(f"该考核已有更新的第{latest.version}版，不能再重新开放第{evaluation.version}版。")
+
+
+def reopen(session: Session, actor: User, evaluation: Evaluation, reason: str | None) -> Evaluation:
+    """An administrator reopens a locked evaluation: a new draft version, computed with the locked version's
+    weights and thresholds from the current data and starting with its score adjustments; the locked version
+    stays as it was. The reason is required and audited on both versions."""
+    require(can_reopen_evaluation(actor), "只有系统管理员可以重新开放已锁定的考核结果。")
+    ensure_reopenable(session, evaluation)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("重新开放须写明理由。", field="reason")
+    if len(reason) > 2000:
+        raise DomainError("理由不能超过2000字。", field="reason")
+    draft = _store(session, actor, evaluation.plan, evaluation.kind, evaluation.year, Settings.of(evaluation),
+                   carry_from=evaluation, note=f"，由第{evaluation.version}版重新开放：{reason}")
+    audit.record(session, actor, evaluation, "reopen", None,
+                 f"重新开放第{evaluation.version}版，生成第{draft.version}版草稿：{reason}")
+    session.flush()
+    return draft

@@ -10,6 +10,7 @@ from .. import audit
 from ..db import db_session
 from ..errors import DomainError
 from ..permissions import (
+    can_reopen_evaluation,
     can_run_evaluation,
     can_view_evaluation,
     can_view_evaluations,
@@ -20,7 +21,7 @@ from ..timeutil import now, today
 from ..web import ID, enum_arg, int_arg, paginate, refuse
 from . import queries, services
 from .exports import evaluation_workbook, filename_of
-from .forms import ActionForm, AdjustForm, RecomputeForm, RunForm, SettingsForm
+from .forms import AdjustForm, LockForm, RecomputeForm, ReopenForm, RunForm, SettingsForm
 from .models import DepartmentScore, Evaluation, EvaluationKind, EvaluationState
 from .report import evaluation_report
 
@@ -115,7 +116,7 @@ def _show(evaluation: Evaluation, tab: str, recompute_form: RecomputeForm | None
         totals=queries.totals(session, evaluation), window=queries.evaluation_window(evaluation),
         settings=services.Settings.of(evaluation), versions=queries.versions_of(session, evaluation),
         history=history, can_run=can_run_evaluation(current_user, evaluation.plan),
-        draft=evaluation.state == EvaluationState.DRAFT, action_form=ActionForm(),
+        draft=evaluation.state == EvaluationState.DRAFT,
         weight_labels=services.WEIGHT_LABELS, grade_labels=services.GRADE_LABELS,
     )
 
@@ -197,15 +198,50 @@ def adjust(score_id: int):  # type: ignore[no-untyped-def]
     return redirect(url_for("evaluations.show", evaluation_id=evaluation.id))
 
 
-@bp.route(f"/<{ID}:evaluation_id>/lock", methods=["POST"])
+@bp.route(f"/<{ID}:evaluation_id>/lock", methods=["GET", "POST"])
 @login_required
-def lock(evaluation_id: int) -> Response:
+def lock(evaluation_id: int):  # type: ignore[no-untyped-def]
+    """Locking asks first: a page that says what it means, with a checkbox to tick."""
     evaluation = _evaluation(evaluation_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    services.lock(db_session(), current_user, evaluation)
+    require(can_run_evaluation(current_user, evaluation.plan), "只有本级考核组可以锁定考核结果。")
+    services.ensure_draft(evaluation)
+    form = LockForm()
+    if request.method == "GET":
+        return render_template("evaluations/lock.html", form=form, evaluation=evaluation)
+    if not form.validate_on_submit():
+        return render_template("evaluations/lock.html", form=form, evaluation=evaluation), 422
+    try:
+        services.lock(db_session(), current_user, evaluation, confirmed=form.confirm.data)
+    except DomainError as exc:
+        status = refuse(form, exc)
+        return render_template("evaluations/lock.html", form=form, evaluation=evaluation), status
     flash(f"{evaluation.year}年{evaluation.kind.label}结果已锁定，此后不再变化。", "success")
     return redirect(url_for("evaluations.show", evaluation_id=evaluation.id))
+
+
+@bp.route(f"/<{ID}:evaluation_id>/reopen", methods=["GET", "POST"])
+@login_required
+def reopen(evaluation_id: int):  # type: ignore[no-untyped-def]
+    """An administrator reopens a locked evaluation (a new draft version) with a reason."""
+    session = db_session()
+    evaluation = session.get(Evaluation, evaluation_id)
+    if evaluation is None:
+        abort(404)
+    require(can_reopen_evaluation(current_user), "只有系统管理员可以重新开放已锁定的考核结果。")
+    services.ensure_reopenable(session, evaluation)
+    form = ReopenForm()
+    if request.method == "GET":
+        return render_template("evaluations/reopen.html", form=form, evaluation=evaluation)
+    if not form.validate_on_submit():
+        return render_template("evaluations/reopen.html", form=form, evaluation=evaluation), 422
+    try:
+        draft = services.reopen(session, current_user, evaluation, form.reason.data)
+    except DomainError as exc:
+        status = refuse(form, exc)
+        return render_template("evaluations/reopen.html", form=form, evaluation=evaluation), status
+    flash(f"已重新开放{evaluation.plan.short_name}{evaluation.year}年{evaluation.kind.label}：生成第{draft.version}版草稿"
+          f"（第{evaluation.version}版保持不变），请通知考核组审核后重新锁定。", "success")
+    return redirect(url_for("admin.index"))
 
 
 @bp.route(f"/<{ID}:evaluation_id>/export.xlsx")

@@ -26,7 +26,7 @@ from ..web import Form
 from .indicators import IndicatorData
 from .models import InvestmentUnit, Plan, PlanLevel, PlanStage
 from .queries import TreeNode
-from .services import PlanData, TaskData
+from .services import ARCHIVE_MEANING, MAX_OUTSIDE_PERIOD_REASON, OUTSIDE_PERIOD, PlanData, TaskData
 from .tree import SplitData
 
 MAX_ID = 2**31 - 1
@@ -142,6 +142,7 @@ class StageForm(Form):
     stage = SelectField("阶段", choices=_labelled(PlanStage), coerce=PlanStage)
     on_date = DateField("日期", validators=[InputRequired("请填写日期。")])
     note = TextAreaField("说明", filters=[strip], validators=[Optional(), Length(max=1000, message="说明不能超过1000字。")])
+    confirm_archive = BooleanField(f"确认归档（{ARCHIVE_MEANING}）")
 
 
 # ------------------------------------------------------------------------------------------- tasks
@@ -168,6 +169,15 @@ class TaskForm(Form):
                                                        NumberRange(1, 100, "权重须为1到100之间的整数。")])
     upstream_task_id = SelectField("上位任务", coerce=optional_id, validate_choice=False)
     indicator_ids = CheckboxListField("关联指标", coerce=required_id, validate_choice=False)
+    confirm_outside_period = BooleanField("确认截止日期超出规划期")
+    outside_period_reason = TextAreaField("超出规划期的理由", filters=[strip], validators=[
+        Optional(), Length(max=MAX_OUTSIDE_PERIOD_REASON, message=f"理由不能超过{MAX_OUTSIDE_PERIOD_REASON}字。")])
+
+    def asks_outside_period(self) -> bool:
+        """Whether the page shows the confirmation of a deadline outside the plan's period."""
+        return bool(self.confirm_outside_period.data or self.outside_period_reason.data
+                    or self.confirm_outside_period.errors or self.outside_period_reason.errors
+                    or any(OUTSIDE_PERIOD in e for e in self.deadline.errors))
 
     def to_data(self) -> TaskData:
         return TaskData(
@@ -177,6 +187,8 @@ class TaskForm(Form):
             responsible_person=self.responsible_person.data, start_date=self.start_date.data,
             deadline=self.deadline.data, year=self.year.data, weight=self.weight.data,
             upstream_task_id=self.upstream_task_id.data, indicator_ids=list(self.indicator_ids.data or []),
+            confirm_outside_period=bool(self.confirm_outside_period.data),
+            outside_period_reason=self.outside_period_reason.data,
         )
 
     def set_choices(self, departments: list[Department], parents: list[TreeNode], upstream: list[TreeNode],

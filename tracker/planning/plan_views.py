@@ -69,6 +69,7 @@ def index() -> str:
         region_id=int_arg("region"),
         stage=enum_arg(PlanStage, "stage"),
         q=(request.args.get("q") or "")[:100] or None,
+        archived=request.args.get("archived") == "1",
     )
     rows = list_plans(session, current_user, filters)
     return render_template("planning/plan_index.html", rows=rows, filters=filters, regions=visible_regions(session, current_user),

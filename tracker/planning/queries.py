@@ -23,6 +23,7 @@ class PlanFilters:
     region_id: int | None = None
     stage: PlanStage | None = None
     q: str | None = None
+    archived: bool = False  # 显示已归档: archived plans are left out unless asked for (or their stage is chosen)
 
 
 def visible_regions(session: Session, user: User) -> list[Region]:
@@ -45,6 +46,8 @@ def list_plans(session: Session, user: User, filters: PlanFilters) -> list[tuple
         stmt = stmt.where(Plan.region_id == filters.region_id)
     if filters.stage:
         stmt = stmt.where(Plan.stage == filters.stage)
+    elif not filters.archived:
+        stmt = stmt.where(Plan.stage != PlanStage.ARCHIVED)
     if filters.q:
         like = f"%{filters.q.strip()}%"
         stmt = stmt.where(Plan.title.like(like) | Plan.short_name.like(like))

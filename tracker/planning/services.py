@@ -123,9 +123,13 @@ def plan_descendant_ids(session: Session, plan_id: int) -> set[int]:
 
 
 def parent_plan_options(session: Session, actor: User, plan: Plan | None = None) -> list[Plan]:
-    """Plans that may be the parent (上位规划): of the planner's region or a region above it."""
+    """Plans that may be the parent (上位规划): of the planner's region or a region above it; not an archived
+    one (but the plan's own parent stays choosable)."""
     region_ids = {actor.region_id} | region_ids_above(session, actor.region_id)
-    stmt = select(Plan).where(Plan.region_id.in_(region_ids)).order_by(Plan.level, Plan.start_year.desc(), Plan.id)
+    kept = or_(Plan.stage != PlanStage.ARCHIVED, Plan.id == plan.parent_id) if plan is not None and plan.parent_id \
+        else Plan.stage != PlanStage.ARCHIVED
+    stmt = (select(Plan).where(Plan.region_id.in_(region_ids), kept)
+            .order_by(Plan.level, Plan.start_year.desc(), Plan.id))
     if plan is not None:
         stmt = stmt.where(Plan.id.not_in({plan.id} | plan_descendant_ids(session, plan.id)))
     return list(session.scalars(stmt))
@@ -243,12 +247,18 @@ def update_plan(session: Session, actor: User, plan: Plan, data: PlanData, versi
     return plan
 
 
+ARCHIVE_MEANING = "归档后该规划不再出现在规划列表和规划选择中（可勾选“显示已归档”查看），记录更晚的阶段即恢复"
+
+
 def record_stage(session: Session, actor: User, plan: Plan, stage: PlanStage, on_date: date,
-                 note: str | None = None) -> PlanStageEvent:
-    """Record a lifecycle step; the plan's stage is the step with the latest date."""
+                 note: str | None = None, *, confirm_archive: bool = False) -> PlanStageEvent:
+    """Record a lifecycle step; the plan's stage is the step with the latest date. Archiving (归档) hides the
+    plan from the lists, so the planner confirms it (``confirm_archive``)."""
     require(can_edit_plan(actor, plan), NOT_YOURS)
     if on_date > today():
         raise DomainError("阶段日期不能晚于今天。", field="on_date")
+    if stage == PlanStage.ARCHIVED and not confirm_archive:
+        raise DomainError(f"请勾选确认归档：{ARCHIVE_MEANING}。", field="confirm_archive")
     event = PlanStageEvent(stage=stage, on_date=on_date, note=clean_text(note), recorded_by=actor)
     plan.stage_events.append(event)
     session.flush()
@@ -281,6 +291,14 @@ class TaskData:
     weight: int = 1
     upstream_task_id: int | None = None
     indicator_ids: list[int] = field(default_factory=list)
+    # A deadline outside the plan's period needs the planner's say-so and a reason (audited). None: the caller
+    # brings tasks from elsewhere (an import, a cascade, a key project) and has nobody to ask.
+    confirm_outside_period: bool | None = None
+    outside_period_reason: str | None = None
+
+
+OUTSIDE_PERIOD = "不在规划期"  # the words of the deadline's refusal, by which the form knows to ask
+MAX_OUTSIDE_PERIOD_REASON = 500
 
 
 TASK_FIELDS = ["level", "code", "title", "description", "kind", "lead_department", "responsible_person",
@@ -331,6 +349,7 @@ class _Resolved:
     co: list[Department]
     upstream: Task | None
     indicators: list[Indicator]
+    outside_period: str | None = None  # what the audit entry says of a deadline outside the plan's period
 
 
 def _check_task(session: Session, plan: Plan, data: TaskData, parent: Task | None, task: Task | None) -> _Resolved:
@@ -382,6 +401,7 @@ def _check_task(session: Session, plan: Plan, data: TaskData, parent: Task | Non
                               "请先调整节点。", field="deadline")
     if not 1 <= data.weight <= 100:
         raise DomainError("权重须为1到100之间的整数。", field="weight")
+    outside = _check_outside_period(plan, data, task)
 
     upstream = upstream_in_parent_plan(session, plan, data.upstream_task_id)
     indicators: list[Indicator] = []
@@ -390,7 +410,27 @@ def _check_task(session: Session, plan: Plan, data: TaskData, parent: Task | Non
         if indicator is None or indicator.plan_id != plan.id:
             raise DomainError("所选指标不存在或不属于本规划。", field="indicator_ids")
         indicators.append(indicator)
-    return _Resolved(lead, co, upstream, indicators)
+    return _Resolved(lead, co, upstream, indicators, outside)
+
+
+def _check_outside_period(plan: Plan, data: TaskData, task: Task | None) -> str | None:
+    """A new or moved deadline outside the plan's period (2035 in a 2026–2030 plan) is saved only with the
+    planner's confirmation and a reason; returns what the audit entry says of it (None when inside, unchanged
+    or not asked). An unchanged deadline stays as it was."""
+    deadline = data.deadline
+    if data.confirm_outside_period is None or deadline is None:
+        return None
+    if plan.start_year <= deadline.year <= plan.end_year or (task is not None and task.deadline == deadline):
+        return None
+    if not data.confirm_outside_period:
+        raise DomainError(f"截止日期{format_date(deadline)}{OUTSIDE_PERIOD}（{plan.period_label}）内。"
+                          "如确需如此，请勾选确认并写明理由。", field="deadline")
+    reason = (data.outside_period_reason or "").strip()
+    if not reason:
+        raise DomainError("请写明截止日期超出规划期的理由。", field="outside_period_reason")
+    if len(reason) > MAX_OUTSIDE_PERIOD_REASON:
+        raise DomainError(f"理由不能超过{MAX_OUTSIDE_PERIOD_REASON}字。", field="outside_period_reason")
+    return f"截止日期{format_date(deadline)}超出规划期（{plan.period_label}），理由：{reason}"
 
 
 def upstream_in_parent_plan(session: Session, plan: Plan, upstream_id: int | None,
@@ -454,7 +494,8 @@ def create_task(session: Session, actor: User, plan: Plan, parent_id: int | None
     session.add(task)
     session.flush()
     audit.record(session, actor, task, "create", changes=audit.diff({}, task_snapshot(task)),
-                 summary=f"新建{task.level.label} {task.code}")
+                 summary=f"新建{task.level.label} {task.code}" + (f"；{resolved.outside_period}"
+                                                                 if resolved.outside_period else ""))
     session.flush()
     return task
 
@@ -467,7 +508,8 @@ def update_task(session: Session, actor: User, task: Task, data: TaskData, versi
     _apply_task(task, data, resolved)
     changes = audit.diff(before, task_snapshot(task))
     if changes:
-        audit.record(session, actor, task, "update", changes=changes, summary="修改任务信息")
+        audit.record(session, actor, task, "update", changes=changes,
+                     summary="修改任务信息" + (f"；{resolved.outside_period}" if resolved.outside_period else ""))
         flag_modified(task, "updated_at")  # the row, and so its version, changes even when only links did
         session.flush()
     return task

@@ -212,7 +212,7 @@ def record_stage(plan_id: int) -> Page:
     if form.validate_on_submit():
         try:
             event = services.record_stage(db_session(), current_user, plan, form.stage.data, form.on_date.data,
-                                          form.note.data)
+                                          form.note.data, confirm_archive=form.confirm_archive.data)
         except DomainError as exc:
             refuse(form, exc)
         else:
