@@ -1,5 +1,8 @@
 """each supervising office numbers its 督办单 with its own 文号 prefix and counter per year
 
+Cases issued before keep their numbers (under the old single counter) and no prefix; each office's counter
+continues from the highest number it issued, so a year that was under way goes on from there.
+
 Revision ID: f1a3c5e7b9d0
 Revises: e7f9a1b3c5d6
 Create Date: 2026-12-06 22:00:00.000000+08:00
@@ -19,6 +22,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table('departments', schema=None) as batch_op:
         batch_op.add_column(sa.Column('doc_prefix', sa.String(length=20), nullable=True))
+        batch_op.create_unique_constraint(op.f('uq_departments_doc_prefix'), ['doc_prefix'])
     with op.batch_alter_table('supervision_cases', schema=None) as batch_op:
         batch_op.add_column(sa.Column('office_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('number_prefix', sa.String(length=20), nullable=True))
@@ -75,4 +79,5 @@ def downgrade() -> None:
         batch_op.drop_column('number_prefix')
         batch_op.drop_column('office_id')
     with op.batch_alter_table('departments', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('uq_departments_doc_prefix'), type_='unique')
         batch_op.drop_column('doc_prefix')

@@ -88,6 +88,9 @@ def test_the_admin_sets_a_supervising_offices_prefix(demo) -> None:  # type: ign
     bad = client.post(f"/admin/departments/{office_id}/edit",
                       data={"name": "督查室", "kind": kind, "is_active": "y", "doc_prefix": "浙卫督〔2026〕"})
     assert bad.status_code == 422 and "文号前缀只写机关代字" in bad.get_data(as_text=True)
+    taken = client.post(f"/admin/departments/{office_id}/edit",
+                        data={"name": "督查室", "kind": kind, "is_active": "y", "doc_prefix": "温卫督"})
+    assert taken.status_code == 422 and "已由温州市督查室使用" in taken.get_data(as_text=True)
     ok = client.post(f"/admin/departments/{office_id}/edit",
                      data={"name": "督查室", "kind": kind, "is_active": "y", "doc_prefix": "浙卫督办"})
     assert ok.status_code == 302

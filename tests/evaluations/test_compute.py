@@ -9,6 +9,7 @@ from sqlalchemy import event, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from tracker.auth.models import Role
 from tracker.errors import DomainError, InvalidTransition, StaleObject
 from tracker.evaluations.models import (
     DepartmentScore,
@@ -26,12 +27,14 @@ from tracker.evaluations.services import (
     compute,
     lock,
     recompute,
+    reopen,
     run_evaluation,
     score_fingerprint,
 )
 from tracker.indicators.models import Judgement
 from tracker.tasks.models import TaskStatus
 
+from .. import factories as f
 from .world import World, build_world
 
 
@@ -207,14 +210,23 @@ def test_a_locked_evaluation_never_changes(world: World, session: Session) -> No
         session.flush()
     session.rollback()
 
-    # The data moves on; the locked version does not. Recomputing makes version 2.
+    # The data moves on; the locked version does not. The evaluator cannot recompute it (nor run it again):
+    # the administrator's reopen makes version 2.
     task = session.get(type(world.tasks["a_open"]), world.tasks["a_open"].id)
     assert task is not None
     task.status, task.completed_on, task.progress = TaskStatus.DONE, task.deadline, 100
     session.commit()
     evaluation = session.get(Evaluation, evaluation.id)
     assert evaluation is not None
-    second = recompute(session, world.evaluator, evaluation)
+    with pytest.raises(InvalidTransition, match="须由系统管理员"):
+        recompute(session, world.evaluator, evaluation)
+    with pytest.raises(InvalidTransition, match="须由系统管理员"):
+        run_evaluation(session, world.evaluator, world.plan, EvaluationKind.ANNUAL, 2025)
+    session.rollback()
+    evaluation = session.get(Evaluation, evaluation.id)
+    assert evaluation is not None
+    admin = f.user(session, world.departments["甲处"], Role.ADMIN, "compute_admin")
+    second = reopen(session, admin, evaluation, "省统计局更正了年度数据")
     session.commit()
     assert (second.version, second.state) == (2, EvaluationState.DRAFT) and second.id != evaluation.id
     assert {n: (s.tasks_done, s.score, s.rank) for n, s in _by_name(session, evaluation).items()} == before

@@ -118,11 +118,11 @@ def test_adjust_with_a_reason_then_lock(demo: Flask, db: Session) -> None:
     assert again.status_code == 409 and "该考核已锁定" in again.get_data(as_text=True)
     assert evaluator.post(f"/evaluations/{draft.id}/lock").status_code == 409
     assert evaluator.get(f"/evaluations/{draft.id}/settings").status_code == 409
-    response = evaluator.post(f"/evaluations/{draft.id}/recompute")
-    assert response.status_code == 302
-    newest = evaluation_of(db, "zj-14", EvaluationKind.ANNUAL, 2025)
-    assert newest.version == 2 and newest.state == EvaluationState.DRAFT
-    assert response.headers["Location"].endswith(f"/evaluations/{newest.id}")
+    # a locked result is the signed one: recomputing it is the administrator's reopen, not the evaluator's
+    refused = evaluator.post(f"/evaluations/{draft.id}/recompute")
+    assert refused.status_code == 409 and "须由系统管理员写明理由重新开放" in refused.get_data(as_text=True)
+    assert "按当前数据生成新版本" not in evaluator.get(f"/evaluations/{draft.id}").get_data(as_text=True)
+    assert evaluation_of(db, "zj-14", EvaluationKind.ANNUAL, 2025).version == 1
 
 
 def test_roles_and_regions(demo: Flask, db: Session) -> None:

@@ -88,7 +88,8 @@ GRADE_LABELS = {k: audit.label_of(f"grade_thresholds.{k}") for k in GRADE_KEYS}
 
 EVALUATION_FIELDS = ["state", "weights", "grade_thresholds", "computed_at"]
 CONFIRM_FIELD = "proceed_unconfirmed"  # the form's checkbox that says to compute with values not yet confirmed
-LOCKED_MESSAGE = "该考核已锁定，不能再修改。如需重新计算，将生成一个新的版本。"
+LOCKED_MESSAGE = "该考核已锁定，不能再修改。如需更正，须由系统管理员重新开放，生成新的草稿版本。"
+REOPEN_MESSAGE = "该考核结果已锁定。如需按当前数据重新计算，须由系统管理员写明理由重新开放（生成新的草稿版本）。"
 LOCK_CONFIRM_FIELD = "confirm"  # the lock form's checkbox that says the evaluator knows what locking means
 LOCK_MEANING = "锁定后考核结果不能再修改，重新计算将生成新版本"
 
@@ -177,6 +178,9 @@ def _store(session: Session, actor: User | None, plan: Plan, kind: EvaluationKin
     new version; ``carry_from`` is the version whose score adjustments a new version starts with, ``note`` what
     the audit entry adds to its summary."""
     latest = latest_version(session, plan, kind, year)
+    if latest is not None and latest.state == EvaluationState.LOCKED and carry_from is None and actor is not None:
+        # a locked result is the signed one: only the administrator's reopen (with its reason) makes a new draft
+        raise InvalidTransition(REOPEN_MESSAGE)
     if latest is not None and latest.state == EvaluationState.DRAFT:
         evaluation = latest
         before = audit.snapshot(evaluation, EVALUATION_FIELDS)

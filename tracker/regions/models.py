@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import Base, LabeledEnum, enum_type
+from ..db import DUPLICATE, Base, LabeledEnum, enum_type
 
 if TYPE_CHECKING:
     from ..auth.models import User
@@ -63,6 +63,7 @@ class Department(Base):
     __tablename__ = "departments"
     __table_args__ = (
         UniqueConstraint("region_id", "name"),
+        UniqueConstraint("doc_prefix", info={DUPLICATE: "该文号前缀已被其他督查部门使用。"}),
         Index("ix_departments_region_kind", "region_id", "kind"),
     )
 

@@ -49,10 +49,17 @@ def _check_unique(session: Session, region: Region, name: str, exclude: int | No
         raise DomainError(f"{region.name}已有名为“{name}”的部门。", field="name")
 
 
-def _prefix(text: str | None) -> str | None:
+def _prefix(session: Session, text: str | None, exclude: int | None = None) -> str | None:
+    """A supervising office's 文号 prefix: the issuing body's characters only, and no other office's."""
     prefix = (text or "").strip() or None
-    if prefix is not None and any(c in prefix for c in "〔〕[]()（）0123456789"):
+    if prefix is None:
+        return None
+    if any(c in prefix for c in "〔〕[]()（）0123456789"):
         raise DomainError("文号前缀只写机关代字，如“浙卫督”，不含年份、括号和序号。", field="doc_prefix")
+    other = session.scalar(select(Department).where(Department.doc_prefix == prefix, Department.id != (exclude or 0)))
+    if other is not None:
+        raise DomainError(f"文号前缀“{prefix}”已由{other.region.name}{other.name}使用，两个部门的督办单编号会重复。",
+                          field="doc_prefix")
     return prefix
 
 
@@ -60,7 +67,7 @@ def create_department(session: Session, actor: User, region: Region, name: str, 
                       doc_prefix: str | None = None) -> Department:
     name = name.strip()
     _check_unique(session, region, name)
-    dept = Department(region=region, name=name, kind=kind, doc_prefix=_prefix(doc_prefix))
+    dept = Department(region=region, name=name, kind=kind, doc_prefix=_prefix(session, doc_prefix))
     session.add(dept)
     session.flush()
     audit.record(session, actor, dept, "create", audit.diff({}, audit.snapshot(dept, DEPARTMENT_FIELDS)),
@@ -73,7 +80,7 @@ def update_department(session: Session, actor: User, dept: Department, name: str
     """Rename, retype, (de)activate a department and set its 文号 prefix (督办单 issued before keep theirs)."""
     name = name.strip()
     _check_unique(session, dept.region, name, exclude=dept.id)
-    prefix = _prefix(doc_prefix)
+    prefix = _prefix(session, doc_prefix, exclude=dept.id)
     before = audit.snapshot(dept, DEPARTMENT_FIELDS)
     dept.name, dept.kind, dept.is_active, dept.doc_prefix = name, kind, is_active, prefix
     session.flush()
