@@ -112,7 +112,7 @@ def _report_reminders(ctx: JobContext) -> dict[str, Any]:
 @job("deliveries", "邮件与机器人发送", every_minutes=10, record_idle=False)
 def _deliveries(ctx: JobContext) -> dict[str, Any]:
     from .notifications.channels import Channels
-    from .notifications.services import deliver_pending
+    from .notifications.delivery import deliver_pending
 
     return deliver_pending(ctx.session, Channels.from_config(ctx.config))
 

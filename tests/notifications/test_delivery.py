@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from tracker import timeutil
 from tracker.notifications.channels import DeliveryError, SmtpSettings, webhook_payload
+from tracker.notifications.delivery import MAX_ATTEMPTS, RETRY_DELAYS
 from tracker.notifications.models import Channel, DeliveryState, Notification, NotificationDelivery
-from tracker.notifications.services import MAX_ATTEMPTS, RETRY_DELAYS
 from tracker.scheduler import run_chain, run_job
 from tracker.system.models import JobStatus
 
@@ -110,7 +110,7 @@ def test_webhook_deliveries_are_dingtalk_json_and_retried(app: Flask, session: S
     app.config["WEBHOOK_URL"] = webhook_server.url
     webhook_server.answers = [(500, {}), (200, {"errcode": 310000, "errmsg": "keywords not in content"})]
     _reminders(app)
-    first, second = _deliveries(session, Channel.WEBHOOK)
+    first, second = _deliveries(session, Channel.DINGTALK)
     assert (first.state, first.attempts) == (DeliveryState.PENDING, 1) and "HTTP 500" in first.last_error
     assert (second.state, second.attempts) == (DeliveryState.PENDING, 1) and "310000" in second.last_error
     with timeutil.frozen(timeutil.now() + timedelta(minutes=6)):

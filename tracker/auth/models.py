@@ -36,6 +36,8 @@ class User(TimestampMixin, Base):
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id", ondelete="RESTRICT"), index=True)
     email: Mapped[str | None] = mapped_column(String(120))
     phone: Mapped[str | None] = mapped_column(String(30))
+    # the account id on 浙政钉 (专有钉钉), to which work notifications are addressed
+    zzd_account_id: Mapped[str | None] = mapped_column(String(64))
     is_active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None]
     password_changed_at: Mapped[datetime | None]

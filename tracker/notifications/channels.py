@@ -24,6 +24,8 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from .models import Channel
+
 TIMEOUT = 10.0
 SENDER_NAME = "规划执行督查系统"
 
@@ -44,6 +46,15 @@ class Channels:
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Channels:
         return cls(smtp_url=config.get("SMTP_URL") or None, webhook_url=config.get("WEBHOOK_URL") or None)
+
+    def configured(self) -> list[Channel]:
+        """The outbound channels this deployment has set up, in a fixed order."""
+        out = []
+        if self.smtp_url:
+            out.append(Channel.EMAIL)
+        if self.webhook_url:
+            out.append(Channel.DINGTALK)
+        return out
 
 
 @dataclass(frozen=True)
