@@ -21,7 +21,13 @@ from sqlalchemy.orm import Session
 from tracker.alerts.models import Alert, AlertLevel, AlertRule, AlertTarget
 from tracker.auth.models import User
 from tracker.db import Base, unit_of_work
-from tracker.notifications.models import Notification, NotificationKind
+from tracker.notifications.models import (
+    Channel,
+    DeliveryState,
+    Notification,
+    NotificationDelivery,
+    NotificationKind,
+)
 from tracker.planning.models import Plan
 from tracker.supervision.models import SupervisionCase
 from tracker.tasks.models import (
@@ -140,6 +146,10 @@ POSTS: list[Post] = [
     # Everyone's own account and messages.
     Post("notifications.read", "/notifications/{notification}/read", _roles("head"), refused=404),
     Post("notifications.read_all", "/notifications/read-all", EVERYONE),
+    Post("notifications.settings", "/notifications/settings", EVERYONE,
+         {"mode_email": "digest", "mode_dingtalk": "immediate", "mode_wecom": "off", "mode_zzd": "digest",
+          "email": "", "phone": "", "zzd_account_id": ""}),
+    Post("admin.resend_delivery", "/admin/deliveries/{delivery}/resend", ADMIN),
     Post("auth.password", "/account/password", EVERYONE, {"current": "wrong", "new": "x", "confirm": "y"}),
     Post("auth.login", "/login", EVERYONE, {"username": "zj_leader", "password": "demo1234"}),
     Post("auth.logout", "/logout", EVERYONE),
@@ -171,6 +181,9 @@ def _spare_ids(app: Flask, ids: dict[str, int]) -> None:
         s.add(spare_task)
         notification = Notification(user_id=head.id, kind=NotificationKind.SYSTEM, title="消息", created_at=now())
         s.add(notification)
+        delivery = NotificationDelivery(notification=notification, channel=Channel.EMAIL, state=DeliveryState.FAILED,
+                                        attempts=5, last_error="邮件服务器拒收")
+        s.add(delivery)
         county_plan = s.scalars(select(Plan).where(Plan.code == "yq-14")).one()
         county_task = s.scalars(select(Task).where(
             Task.plan_id == county_plan.id, Task.level != TaskLevel.CHAPTER, Task.lead_department_id.is_not(None))
@@ -185,7 +198,7 @@ def _spare_ids(app: Flask, ids: dict[str, int]) -> None:
         s.flush()
         open_adjustment = _open_request(s, head, alert_task)
         ids.update(submitted_report=submitted.id, spare_milestone=spare_milestone.id, alert=alert.id,
-                   spare_task=spare_task.id, notification=notification.id, county_plan=county_plan.id,
+                   spare_task=spare_task.id, notification=notification.id, delivery=delivery.id, county_plan=county_plan.id,
                    county_task=county_task.id, county_report=county_report.id,
                    county_milestone=county_milestone.id, open_adjustment=open_adjustment)
 

@@ -16,6 +16,7 @@ from tracker.adjustments.services import request_deadline
 from tracker.attachments.models import Attachment
 from tracker.auth.models import User
 from tracker.db import unit_of_work
+from tracker.documents import pdf_available
 from tracker.indicators.models import Indicator
 from tracker.planning.models import Plan
 from tracker.regions.models import Department
@@ -85,6 +86,8 @@ ROUTES: list[Route] = [
     Route("admin.user_form", "/admin/users/new", only("admin")),
     Route("admin.user_form", "/admin/users/{user}/edit", only("admin")),
     Route("admin.departments", "/admin/departments", only("admin")),
+    Route("admin.deliveries", "/admin/deliveries", only("admin")),
+    Route("admin.resend_delivery", "/admin/deliveries/1/resend", {}, default=405),
     Route("admin.department_form", "/admin/regions/1/departments/new", only("admin")),
     Route("admin.department_form", "/admin/departments/{department}/edit", only("admin")),
     Route("supervision.index", "/supervision/", ALL_SIGNED_IN),
@@ -93,6 +96,8 @@ ROUTES: list[Route] = [
     Route("supervision.show", "/supervision/999999", {}, default=404),
     Route("supervision.notice", "/supervision/{case}/notice", {"other_head": 403, "outsider": 403}),
     Route("supervision.notice_document", "/supervision/{case}/notice.docx", {"other_head": 403, "outsider": 403}),
+    Route("supervision.notice_pdf", "/supervision/{case}/notice.pdf", {"other_head": 403, "outsider": 403},
+          default=200 if pdf_available() else 404),  # 404 with a message where LibreOffice is not installed
     Route("supervision.act", "/supervision/{case}/acknowledge", {}, default=405),
     Route("supervision.from_alerts", "/supervision/from-alerts", {}, default=405),
     Route("adjustments.index", "/adjustments/", ALL_SIGNED_IN),
@@ -106,6 +111,7 @@ ROUTES: list[Route] = [
     Route("notifications.index", "/notifications", ALL_SIGNED_IN),
     Route("notifications.read", "/notifications/1/read", {}, default=405),
     Route("notifications.read_all", "/notifications/read-all", {}, default=405),
+    Route("notifications.settings", "/notifications/settings", ALL_SIGNED_IN),
     Route("system.index", "/system/", only("admin", ok=302)),
     Route("system.settings", "/system/settings", only("admin")),
     Route("system.calendar", "/system/calendar", only("admin")),

@@ -90,6 +90,8 @@ FIELD_LABELS: dict[str, str | dict[str, str]] = {
     "grade_thresholds.pass": "合格", "computed_at": "计算时间", "adjusted_score": "调整后得分",
     "adjust_reason": "调整理由", "role": "角色", "department_id": "所在单位", "email": "电子邮箱",
     "is_active": "启用", "doc_prefix": "文号前缀", "password": "密码", "version_id": "版本",
+    "phone": "手机号码", "zzd_account_id": "浙政钉账号ID", "mode_email": "电子邮件接收方式",
+    "mode_dingtalk": "钉钉机器人接收方式", "mode_wecom": "企业微信机器人接收方式", "mode_zzd": "浙政钉工作通知接收方式",
     # document imports: the draft's items and indicators, keyword rules
     "type": "条目类型", "lead": "牵头单位", "co": "配合单位", "target": "目标值", "baseline": "基期值",
     "keyword": "关键词", "department": "责任单位",

@@ -46,7 +46,14 @@ class Config:
     PAGE_SIZE = 50
     DISPLAY_TIMEZONE = "Asia/Shanghai"
     SMTP_URL = os.environ.get("TRACKER_SMTP_URL")
-    WEBHOOK_URL = os.environ.get("TRACKER_WEBHOOK_URL")
+    WEBHOOK_URL = os.environ.get("TRACKER_WEBHOOK_URL")  # the DingTalk robot's first name; DINGTALK_URL wins
+    DINGTALK_URL = os.environ.get("TRACKER_DINGTALK_URL")
+    DINGTALK_SECRET = os.environ.get("TRACKER_DINGTALK_SECRET")
+    WECOM_URL = os.environ.get("TRACKER_WECOM_URL")
+    ZZD_BASE_URL = os.environ.get("TRACKER_ZZD_BASE_URL")
+    ZZD_APP_KEY = os.environ.get("TRACKER_ZZD_APP_KEY")
+    ZZD_APP_SECRET = os.environ.get("TRACKER_ZZD_APP_SECRET")
+    ZZD_TENANT_ID = os.environ.get("TRACKER_ZZD_TENANT_ID")
     # Reverse proxies in front that set X-Forwarded-For/-Proto (nginx: 1). The client's address counts
     # failed sign-ins; without this every request seems to come from the proxy.
     PROXIES = int(os.environ.get("TRACKER_PROXIES", "0"))

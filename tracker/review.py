@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from . import audit
 from .auth.models import User
 from .errors import DomainError, InvalidTransition
+from .notifications.outbox import emit
 from .permissions import require
 from .timeutil import now
 from .versioning import check_version
@@ -67,6 +68,19 @@ Predicate = Callable[[User, Any], bool]
 
 
 @dataclass(frozen=True)
+class Notice:
+    """What people hear of a reviewed record's move: the event family (``report`` → ``report.submit`` …),
+    what the record is in words, where it opens, and its scope (see notifications.recipients)."""
+
+    family: str
+    what: str
+    link: str | None
+    department_id: int | None
+    plan_id: int | None
+    person_id: int | None  # who entered it: told of the confirmation or the return
+
+
+@dataclass(frozen=True)
 class Reviewed:
     """One kind of reviewed record."""
 
@@ -82,6 +96,8 @@ class Reviewed:
     check: Callable[[Session, Any, str, str | None], None] | None = None
     # What else the action records once it is done: (session, actor, record, action, reason).
     after: Callable[[Session, User, Any, str, str | None], None] | None = None
+    # What people hear of its moves (the recipient table says who).
+    notice: Callable[[Any], Notice] | None = None
     _stage_of: dict[Any, Stage] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -135,3 +151,16 @@ def move(session: Session, actor: User, spec: Reviewed, record: Any, action: str
                         spec.summary(record, ACTION_LABELS[action], reason))
     if spec.after is not None:
         spec.after(session, actor, record, action, reason)
+    if spec.notice is not None:
+        announce(session, actor, spec.notice(record), action, record, reason)
+
+
+def announce(session: Session, actor: User, notice: Notice, action: str, record: Any,
+             reason: str | None = None) -> None:
+    """Tell the people concerned that ``action`` was taken on ``record`` (also for a submission made outside
+    ``move``, such as entering an indicator value)."""
+    body = f"退回原因：{reason}" if action == RETURN and reason else None
+    emit(session, f"{notice.family}.{action}", record, actor=actor,
+         title=f"{notice.what}已{ACTION_LABELS[action]}" if action != SUBMIT else f"待审核：{notice.what}",
+         body=body, link=notice.link, department_id=notice.department_id, plan_id=notice.plan_id,
+         person_id=notice.person_id)

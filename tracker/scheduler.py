@@ -109,7 +109,7 @@ def _report_reminders(ctx: JobContext) -> dict[str, Any]:
     return compose_report_reminders(ctx.session, ctx.day, Channels.from_config(ctx.config))
 
 
-@job("deliveries", "邮件与机器人发送", every_minutes=10, record_idle=False)
+@job("deliveries", "邮件与机器人发送", every_minutes=1, record_idle=False)
 def _deliveries(ctx: JobContext) -> dict[str, Any]:
     from .notifications.channels import Channels
     from .notifications.delivery import deliver_pending

@@ -6,12 +6,15 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tracker.documents import pdf_available
 from tracker.evaluations.models import DepartmentScore, Evaluation, EvaluationKind
 from tracker.planning.models import Plan
 
 from ..indicators.routes import Route, check, endpoints, only
 
 READERS = only("evaluator", "planner", "leader", "outsider")
+# the PDF needs LibreOffice: without it, whoever may read the report gets 404 with a message
+PDF_READERS = READERS if pdf_available() else {r: 404 if c == 200 else c for r, c in READERS.items()}
 ROUTES = [
     Route("evaluations.index", "/evaluations", READERS),
     Route("evaluations.new", "/evaluations/new", only("evaluator")),
@@ -20,6 +23,7 @@ ROUTES = [
     Route("evaluations.show", "/evaluations/999999", {}, default=404),
     Route("evaluations.export", "/evaluations/{locked}/export.xlsx", READERS),
     Route("evaluations.report", "/evaluations/{locked}/report.docx", READERS),
+    Route("evaluations.report_pdf", "/evaluations/{locked}/report.pdf", PDF_READERS),
     Route("evaluations.settings", "/evaluations/{draft}/settings", only("evaluator")),
     Route("evaluations.settings", "/evaluations/{locked}/settings", {**only(), "evaluator": 409}),
     Route("evaluations.adjust", "/evaluations/scores/{score}/adjust", only("evaluator")),

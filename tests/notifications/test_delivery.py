@@ -12,7 +12,13 @@ from sqlalchemy.orm import Session
 from tracker import timeutil
 from tracker.notifications.channels import DeliveryError, SmtpSettings, webhook_payload
 from tracker.notifications.delivery import MAX_ATTEMPTS, RETRY_DELAYS
-from tracker.notifications.models import Channel, DeliveryState, Notification, NotificationDelivery
+from tracker.notifications.models import (
+    Channel,
+    DeliveryState,
+    Notification,
+    NotificationDelivery,
+    NotificationKind,
+)
 from tracker.scheduler import run_chain, run_job
 from tracker.system.models import JobStatus
 
@@ -137,3 +143,36 @@ def test_channel_settings_parse() -> None:
     with pytest.raises(DeliveryError):
         SmtpSettings.parse("http://mail.example.org")
     assert webhook_payload("标题", None) == {"msgtype": "text", "text": {"content": "标题"}}
+
+
+def test_every_due_mail_goes_out_in_one_run_over_one_connection(
+        session: Session, world: World, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No cap per run: the province's digest mails all go out within the minute they were composed."""
+    from tracker.notifications import delivery
+    from tracker.notifications.channels import Channels, SmtpSender
+
+    connections = []
+
+    class CountingSender(SmtpSender):
+        def __enter__(self) -> SmtpSender:
+            connections.append(self)
+            return super().__enter__()
+
+    monkeypatch.setattr(delivery, "SmtpSender", CountingSender)
+    at = timeutil.now()
+    user = world.users["head_jk"]
+    for i in range(520):  # more than the old 500-a-run cap
+        n = Notification(user_id=user.id, kind=NotificationKind.DIGEST, title=f"提醒{i}", dedupe_key=f"k{i}",
+                         created_at=at)
+        n.deliveries.append(NotificationDelivery(channel=Channel.EMAIL, next_attempt_at=at))
+        session.add(n)
+    session.commit()
+    assert delivery.deliver_pending(session, Channels(smtp_url=smtp_server.url), at) == {
+        "sent": 520, "retry": 0, "failed": 0}
+    assert len(connections) == 1 and len(smtp_server.received) == 520
+
+
+def test_deliveries_run_every_minute() -> None:
+    from tracker.scheduler import JOBS
+
+    assert JOBS["deliveries"].every_minutes == 1

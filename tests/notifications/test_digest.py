@@ -45,8 +45,14 @@ def test_one_digest_per_user_per_day_not_per_item(app: Flask, session: Session, 
 
     _day(app, "2026-11-22", "scan", "reminders", "reminders")  # twice: still one each
     messages = _messages(session)
-    assert [(u, k) for u, k, _, _ in messages] == [
-        ("head_jk", "digest:2026-11-22"), ("staff_jk", "digest:2026-11-22"), ("head_yz", "digest:2026-11-22")]
+    # the departments' digests, and the province's supervision office hears of the new 严重逾期 item in its scope
+    assert sorted((u, k) for u, k, _, _ in messages) == [
+        ("head_jk", "digest:2026-11-22"), ("head_yz", "digest:2026-11-22"), ("staff_jk", "digest:2026-11-22"),
+        ("sup", "digest:2026-11-22")]
+    office = next(m for m in messages if m[0] == "sup")
+    assert office[2] == "11月22日督查室提醒：新增严重逾期1项"
+    assert "省规划 1.2 二号任务（截止2026年9月1日）" in office[3]
+    messages = [m for m in messages if m[0] != "sup"]
     _, _, title, body = messages[0]
     assert title == "11月22日督查提醒：严重逾期1项、逾期2项、临期1项"
     assert "【严重逾期】省规划 1.2 二号任务（截止2026年9月1日，逾期82天）" in body
@@ -60,7 +66,7 @@ def test_one_digest_per_user_per_day_not_per_item(app: Flask, session: Session, 
     session.commit()
     _day(app, "2026-11-23", "scan", "reminders")
     new = [m for m in _messages(session) if m[1] == "digest:2026-11-23"]
-    assert [u for u, *_ in new] == ["head_jk", "staff_jk"]  # 医政医管处: nothing new
+    assert [u for u, *_ in new] == ["head_jk", "staff_jk"]  # 医政医管处 and the office: nothing new
     body = new[0][3]
     assert "四号任务" in body and "二号任务" not in body and "三号任务" not in body  # 1.3 is still 临期
     assert world_task.id
@@ -79,6 +85,30 @@ def test_no_digest_when_nothing_changed(app: Flask, session: Session, world: Wor
     assert len(_messages(session)) == 2
     _day(app, "2026-11-23", "scan", "reminders")  # still overdue, same level: no message
     assert len(_messages(session)) == 2
+
+
+def test_the_supervision_office_has_its_own_digest(app: Flask, session: Session, world: World) -> None:
+    """Cases past their answer date and cases waiting for review, of the office's own cases only; one message a
+    day for each supervisor, together with the day's messages they received."""
+    task = world.task(session, date(2027, 6, 30))
+    for seq, state, deadline in ((1, CaseState.ISSUED, date(2026, 11, 20)), (2, CaseState.SUBMITTED, date(2026, 12, 1)),
+                                 (3, CaseState.ISSUED, date(2026, 12, 20))):
+        session.add(SupervisionCase(
+            number_year=2026, number_seq=seq, number_prefix="浙卫督", office_id=world.depts["dc"].id,
+            source=CaseSource.ROUTINE, state=state, task_id=task.id if seq == 1 else None,
+            department_id=world.depts["jk"].id, title=f"督办事项{seq}", problem="进度滞后", response_deadline=deadline,
+            issued_at=datetime(2026, 11, 10, 2, tzinfo=UTC),
+            acknowledged_at=datetime(2026, 11, 11, 2, tzinfo=UTC) if state == CaseState.SUBMITTED else None,
+            submitted_at=datetime(2026, 11, 12, 2, tzinfo=UTC) if state == CaseState.SUBMITTED else None))
+    session.commit()
+    _day(app, "2026-11-22", "reminders", "reminders")
+    office = [m for m in _messages(session, NotificationKind.DIGEST) if m[0] == "sup"]
+    assert len(office) == 1
+    _, _, title, body = office[0]
+    assert title == "11月22日督查室提醒：超期未答复督办件1项、待复核督办件1项"
+    assert "浙卫督〔2026〕1号 督办事项1（答复期限2026年11月20日）" in body
+    assert "浙卫督〔2026〕2号 督办事项2" in body and "督办事项3" not in body
+    assert not [m for m in _messages(session, NotificationKind.DIGEST) if m[0] == "city_sup"]  # not its cases
 
 
 def test_unanswered_supervision_notices_are_chased_by_their_own_job(app: Flask, session: Session,

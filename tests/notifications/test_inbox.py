@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 from tracker import timeutil
 from tracker.notifications.channels import Channels
 from tracker.notifications.models import Notification, NotificationKind
-from tracker.notifications.services import Message, notify, unread_count
+from tracker.notifications.outbox import Message, notify
+from tracker.notifications.services import unread_count
 
 from ..alerts.world import World
 from ..conftest import login

@@ -37,6 +37,7 @@ from ..planning.models import Plan
 from ..projects import services as projects
 from ..tasks.models import Milestone, Task
 from ..timeutil import format_date, now
+from . import notices
 from .models import AdjustmentKind, AdjustmentRequest, AdjustmentState
 
 
@@ -89,6 +90,7 @@ def request_deadline(session: Session, actor: User, task: Task, new_date: date |
     audit.record(session, actor, task, "adjustment_requested", {},
                  f"申请将{what}期限由{format_date(old)}调整为{format_date(new_date)}：{reason}")
     _attach(session, actor, req, files)
+    notices.announce(session, actor, req, "file")
     return req
 
 
@@ -111,6 +113,7 @@ def request_target(session: Session, actor: User, indicator: Indicator, new_targ
     session.flush()
     audit.record(session, actor, req, "request", {}, f"申请将指标目标由“{indicator.target_text}”调整为“{new_target}”")
     _attach(session, actor, req, files)
+    notices.announce(session, actor, req, "file")
     return req
 
 
@@ -225,6 +228,7 @@ def decide(session: Session, actor: User, req: AdjustmentRequest, *, approve: bo
                  f"{'批准' if approve else '驳回'}{rules.noun}" + (f"：{comment}" if comment else ""))
     if approve:
         rules.apply(session, actor, req)
+    notices.announce(session, actor, req, "approve" if approve else "reject")
 
 
 def withdraw(session: Session, actor: User, req: AdjustmentRequest) -> None:
@@ -236,6 +240,7 @@ def withdraw(session: Session, actor: User, req: AdjustmentRequest) -> None:
     _settle(session, req, AdjustmentState.WITHDRAWN)
     audit.record(session, actor, req, "withdraw", {"state": [AdjustmentState.PENDING.label, req.state.label]},
                  f"撤回{rules.noun}")
+    notices.announce(session, actor, req, "withdraw")
 
 
 # ------------------------------------------------------------------------------------------ the list

@@ -8,6 +8,14 @@ from ..auth.models import Role, User
 from ..auth.services import create_user, locked_names, throttle_name, update_user, user_list
 from ..db import db_session
 from ..errors import DomainError
+from ..notifications.delivery import (
+    DeliveryStatus,
+    can_resend,
+    delivery_list,
+    delivery_status,
+    resend,
+)
+from ..notifications.models import Channel
 from ..permissions import roles_required
 from ..regions.models import Department, DepartmentKind, Region
 from ..regions.services import (
@@ -17,7 +25,7 @@ from ..regions.services import (
     departments_of,
     update_department,
 )
-from ..web import ID, enum_arg, int_arg, paginate, refuse
+from ..web import ID, Form, enum_arg, int_arg, local_path, paginate, refuse
 from .forms import DepartmentForm, UserForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -128,3 +136,24 @@ def department_form(region_id: int | None = None, department_id: int | None = No
         return redirect(url_for("admin.departments", region=region.id))
     status = 422 if request.method == "POST" else 200
     return render_template("admin/department_form.html", form=form, dept=dept, region=region), status
+
+
+@bp.route("/deliveries")
+def deliveries() -> str:
+    status = enum_arg(DeliveryStatus, "status")
+    channel = enum_arg(Channel, "channel")
+    page = paginate(db_session(), delivery_list(status, channel), scalars=False)
+    return render_template("admin/deliveries.html", page=page, statuses=DeliveryStatus, channels=Channel,
+                           status=status, channel=channel, status_of=delivery_status, can_resend=can_resend,
+                           form=Form())
+
+
+@bp.route(f"/deliveries/<{ID}:delivery_id>/resend", methods=["POST"])
+def resend_delivery(delivery_id: int) -> Response:
+    back = local_path(request.form.get("next")) or url_for("admin.deliveries")
+    if not Form().validate_on_submit():
+        flash("请求已过期，请刷新页面后重试。", "error")
+        return redirect(back)
+    delivery = resend(db_session(), current_user, delivery_id)
+    flash(f"已安排重新发送（{delivery.channel.label}），将在下一次发送任务中送出。", "success")
+    return redirect(back)

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from .. import timeutil
 from ..audit import AuditEntry
+from ..notifications.models import Event
 from ..planning.models import Plan, PlanStage
 from ..system.calendar import WorkCalendar, work_calendar
 from ..system.services import all_settings, ensure_calendar_years, job_lock
@@ -437,6 +438,30 @@ def open_counts(session: Session) -> dict[str, int]:
     return {level.value: n for level, n in rows}
 
 
+def record_events(session: Session, day: date, at: datetime) -> int:
+    """One event row (``alert.raise`` / ``alert.escalate``) per alert raised or raised a level on ``day``,
+    written by the scan that did it, once however often the scan runs (INSERT … SELECT). The department
+    hears of them in its daily digest."""
+    a, t, p, e = Alert.__table__, Task.__table__, Plan.__table__, Event.__table__
+    level_label = case(*((a.c.level == level.value, level.label) for level in AlertLevel), else_="")
+    title = func.substr(literal("【") + level_label + literal("】") + func.coalesce(p.c.short_name, p.c.title)
+                        + literal(" ") + t.c.code + literal(" ") + t.c.title, 1, 200)
+    body = literal("预警等级：") + level_label  # an alert reaches each level once
+    written = 0
+    for kind, when in (("alert.raise", a.c.raised_on == day),
+                       ("alert.escalate", and_(a.c.level_changed_on == day, a.c.raised_on < day))):
+        already = exists().where(e.c.kind.like("alert.%"), e.c.subject_type == a.name, e.c.subject_id == a.c.id,
+                                 e.c.body == body)
+        written += _count(session, e.insert().from_select(
+            ["kind", "subject_type", "subject_id", "department_id", "plan_id", "title", "body", "data", "created_at"],
+            select(literal(kind), literal(a.name), a.c.id, t.c.lead_department_id, t.c.plan_id, title, body,
+                   literal({}, JSON), literal(at, e.c.created_at.type))
+            .select_from(a.join(t, t.c.id == a.c.task_id).join(p, p.c.id == t.c.plan_id))
+            .where(a.c.status == AlertStatus.OPEN.value, when, ~already),
+        ))
+    return written
+
+
 def scan(session: Session, on: date | None = None) -> dict[str, Any]:
     """Raise, upgrade and resolve the deadline (and pace) alerts of every task and milestone for ``on``.
 
@@ -455,6 +480,7 @@ def scan(session: Session, on: date | None = None) -> dict[str, Any]:
     pace = _pace_rule(session, rules, th, at)
     for key in ("raised", "upgraded", "resolved", "cancelled"):
         counts[key] = deadline.get(key, 0) + pace.get(key, 0)
+    counts["events"] = record_events(session, today, at)
     counts["open"] = open_counts(session)
     counts["thresholds"] = {
         "overdue_before": th.overdue_before.isoformat(),

@@ -1,25 +1,22 @@
-"""The printable evaluation report (.docx): the generated summary and the same tables as the workbook."""
+"""The evaluation report (.docx) as a formal document (``tracker.documents``): 总体情况, 指标完成情况 (表1),
+the departments' results, supervision and investment tables, 存在问题 and 下一步工作建议, the 落款."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-from docx import Document
-from docx.enum.section import WD_ORIENT
-from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml.ns import qn
-from docx.shared import Cm, Pt, RGBColor
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
+from ..documents import OfficialDocument, sentence
+from ..indicators.models import Indicator, IndicatorNature, Judgement
+from ..indicators.services import figure, trajectory
 from ..supervision.models import CaseOutcome
 from ..templating import money
-from ..timeutil import format_date, format_datetime
+from ..timeutil import format_datetime, to_local
 from .exports import title_of
-from .models import Evaluation
+from .models import DepartmentScore, Evaluation, IndicatorResult
 from .queries import (
     case_outcomes,
     evaluation_window,
@@ -28,158 +25,190 @@ from .queries import (
     rank_label,
     scores_of,
     tied_ranks,
+    totals,
 )
 from .services import GRADE_KEYS, GRADE_LABELS, WEIGHT_KEYS, WEIGHT_LABELS, Settings
 
-BODY_FONT = "宋体"
-HEADING_FONT = "黑体"
-LATIN_FONT = "Times New Roman"
+LAGGING = (Judgement.LAGGING, Judgement.NOT_ACHIEVED)
 
 
-def _fonts(style_or_run: Any, east_asia: str, size: float | None = None, bold: bool | None = None) -> None:
-    font = style_or_run.font
-    font.name = LATIN_FONT
-    if size is not None:
-        font.size = Pt(size)
-    if bold is not None:
-        font.bold = bold
-    rpr = style_or_run.element.get_or_add_rPr()
-    rfonts = rpr.find(qn("w:rFonts"))
-    if rfonts is None:
-        rfonts = rpr.makeelement(qn("w:rFonts"), {})
-        rpr.append(rfonts)
-    rfonts.set(qn("w:eastAsia"), east_asia)
-    rfonts.set(qn("w:ascii"), LATIN_FONT)
-    rfonts.set(qn("w:hAnsi"), LATIN_FONT)
+def _progress_values(session: Session, evaluation: Evaluation) -> dict[int, str]:
+    """Each indicator's 进度值 for the year: the straight line from the baseline to the target (— without one).
+    The indicators and their values are loaded in one go, not one indicator at a time."""
+    indicators = session.scalars(select(Indicator).where(Indicator.plan_id == evaluation.plan_id)
+                                 .options(selectinload(Indicator.values), selectinload(Indicator.plan)))
+    result = {}
+    for indicator in indicators:
+        point = next((p for p in trajectory(indicator).points if p.year == evaluation.year), None)
+        result[indicator.id] = figure(point.expected) if point is not None and point.expected is not None else "—"
+    return result
 
 
-def _table(doc: Any, headers: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequence[float],
-           right: frozenset[int] = frozenset()) -> None:
-    """A grid table with fixed column widths (cm); columns in ``right`` hold figures and align right."""
-    table = doc.add_table(rows=1, cols=len(headers))
-    table.style = "Table Grid"
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    table.autofit = False
-    for i, text in enumerate(headers):
-        cell = table.rows[0].cells[i]
-        cell.text = ""
-        run = cell.paragraphs[0].add_run(text)
-        _fonts(run, HEADING_FONT, 9, True)
-        cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
-    for values in rows:
-        cells = table.add_row().cells
-        for i, value in enumerate(values):
-            cells[i].text = ""
-            run = cells[i].paragraphs[0].add_run("" if value is None else str(value))
-            _fonts(run, BODY_FONT, 9)
-            if i in right:
-                cells[i].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    for i, width in enumerate(widths):
-        table.columns[i].width = Cm(width)  # the grid LibreOffice and Word lay out by
-        for cell in table.columns[i].cells:
-            cell.width = Cm(width)
+def _lagging(results: Sequence[IndicatorResult]) -> list[IndicatorResult]:
+    """Judged indicators behind their path or short of their target, binding ones first."""
+    behind = [r for r in results if r.review_label is None and r.judgement in LAGGING]
+    return sorted(behind, key=lambda r: (r.indicator.nature != IndicatorNature.BINDING, r.indicator.number))
 
 
-def _heading(doc: Any, text: str) -> None:
-    p = doc.add_paragraph()
-    run = p.add_run(text)
-    _fonts(run, HEADING_FONT, 14, True)
-    p.paragraph_format.space_before = Pt(12)
-    p.paragraph_format.space_after = Pt(6)
+def _most_overdue(scores: Sequence[DepartmentScore], limit: int = 3) -> list[DepartmentScore]:
+    overdue = [s for s in scores if s.tasks_overdue]
+    return sorted(overdue, key=lambda s: (-s.tasks_overdue, s.department.sort_order, s.department_id))[:limit]
 
 
-def _paragraph(doc: Any, text: str, size: float = 11, colour: RGBColor | None = None) -> None:
-    p = doc.add_paragraph()
-    run = p.add_run(text)
-    _fonts(run, BODY_FONT, size)
-    if colour is not None:
-        run.font.color.rgb = colour
-    p.paragraph_format.first_line_indent = Pt(size * 2)
-    p.paragraph_format.line_spacing = 1.4
+def _indicator_line(r: IndicatorResult, year: int) -> str:
+    return f"{r.indicator.name}（目标值{r.indicator.target_text}，{year}年{r.value_text or '—'}，{r.judgement.label}）"
 
 
-def evaluation_report(session: Session, evaluation: Evaluation, exported_at: datetime) -> bytes:
-    doc = Document()
-    section = doc.sections[0]
-    section.orientation = WD_ORIENT.LANDSCAPE
-    section.page_width, section.page_height = Cm(29.7), Cm(21.0)
-    for side in ("left_margin", "right_margin"):
-        setattr(section, side, Cm(2.0))
-    section.top_margin = section.bottom_margin = Cm(1.8)
-    _fonts(doc.styles["Normal"], BODY_FONT, 11)
+def default_problems(evaluation: Evaluation, results: Sequence[IndicatorResult],
+                     scores: Sequence[DepartmentScore], not_confirmed: int) -> list[str]:
+    """存在问题 as the figures show them: lagging indicators (binding first), the departments with the most
+    tasks not done, values not confirmed, cases returned."""
+    items = []
+    behind = _lagging(results)
+    binding = [r for r in behind if r.indicator.nature == IndicatorNature.BINDING]
+    if binding:
+        items.append("约束性指标进度滞后。" + "；".join(_indicator_line(r, evaluation.year) for r in binding) + "。")
+    others = [r for r in behind if r.indicator.nature != IndicatorNature.BINDING]
+    if others:
+        items.append("部分预期性、指导性指标未达到目标或进度要求。" + "；".join(_indicator_line(r, evaluation.year) for r in others)
+                     + "。")
+    overdue = _most_overdue(scores)
+    if overdue:
+        items.append("部分任务未按期完成。到期未完成任务较多的单位：" + "、".join(
+            f"{s.department.full_name}（{s.tasks_overdue}项）" for s in overdue) + "。")
+    if not_confirmed:
+        items.append(f"监测数据报送审核不够及时。{evaluation.year}年有{not_confirmed}个监测值未经确认，未予评判、不计分。")
+    returned = sum(s.cases_returned for s in scores)
+    if returned:
+        items.append(f"督办整改质量有待提高。考核期内督办件被退回重新整改{returned}件次。")
+    return items or ["考核期内到期任务均已完成，已评判的指标均已达成或符合进度，未发现突出问题。"]
 
-    title = doc.add_paragraph()
-    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _fonts(title.add_run(title_of(evaluation) + "报告"), HEADING_FONT, 18, True)
+
+def default_suggestions(evaluation: Evaluation, results: Sequence[IndicatorResult],
+                        scores: Sequence[DepartmentScore], not_confirmed: int) -> list[str]:
+    """下一步工作建议 answering the problems found: who should do what about which figure."""
+    items = []
+    behind = _lagging(results)
+    if behind:
+        leads = [r.indicator.lead_department.full_name for r in behind if r.indicator.lead_department]
+        who = "、".join(dict.fromkeys(leads)) or "各牵头单位"
+        items.append(f"聚焦滞后指标加力攻坚。{who}要逐项分析"
+                     + "、".join(r.indicator.name for r in behind[:5]) + ("等指标" if len(behind) > 5 else "")
+                     + "未达到目标或进度要求的原因，制定追赶措施"
+                     + ("，约束性指标要确保按期完成。" if any(
+                         r.indicator.nature == IndicatorNature.BINDING for r in behind) else "。"))
+    overdue = _most_overdue(scores)
+    if overdue:
+        items.append("加快推进到期未完成任务。" + "、".join(s.department.full_name for s in overdue)
+                     + "要明确完成时限和责任人，对仍无法按期完成的任务及时申请调整，规划处跟踪督办。")
+    if not_confirmed:
+        items.append("及时审核确认监测数据。规划处要尽快审核未确认的监测值，退回的数据由填报单位核实后重新报送，"
+                     "确保下一次考核全部纳入评判。")
+    items.append("持续做好规划实施监测评估。各单位要按时报送任务进展和监测数据，对照年度目标查找差距，"
+                 "为中期评估和规划调整提供依据。")
+    return items
+
+
+def _overview(evaluation: Evaluation) -> str:
+    """The stored summary, naming the plan by its full title (the summary is written with the short name)."""
+    summary = (evaluation.summary or "").strip()
+    plan = evaluation.plan
+    if summary.startswith(plan.short_name) and not summary.startswith(plan.title):
+        summary = plan.title + summary[len(plan.short_name):]
+    return sentence(summary) if summary else ""
+
+
+def evaluation_report(session: Session, evaluation: Evaluation, exported_at: datetime, *,
+                      problems: Sequence[str] | None = None, suggestions: Sequence[str] | None = None) -> bytes:
+    """The report; ``problems`` and ``suggestions`` are the evaluators' own 存在问题 and 下一步工作建议 where
+    they have written them, else both are drawn from the figures."""
+    plan = evaluation.plan
     window = evaluation_window(evaluation)
-    state = (f"已于{format_datetime(evaluation.locked_at)}锁定" if evaluation.locked_at
-             else "草稿（未锁定，数据可能变化）")
-    meta = doc.add_paragraph()
-    meta.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _fonts(meta.add_run(f"考核期：{window.label}　第{evaluation.version}版　{state}"), BODY_FONT, 10)
-
-    _heading(doc, "一、总体情况")
-    _paragraph(doc, evaluation.summary or "")
-    settings = Settings.of(evaluation)
-    _paragraph(doc, "评分方法：得分 = 100 × Σ（权重 × 比率）÷ Σ 权重，只计入该单位有数据的比率。权重："
-               + "，".join(f"{WEIGHT_LABELS[k]}{settings.weights[k]}" for k in WEIGHT_KEYS)
-               + "。等次：" + "，".join(f"{GRADE_LABELS[k]}不低于{settings.thresholds[k]}分" for k in GRADE_KEYS)
-               + "，其余为不合格。", size=10)
-
+    state = "" if evaluation.locked_at else "\n（草稿，未锁定，数据可能变化）"
+    doc = OfficialDocument(title_of(evaluation) + "报告",
+                           subtitle=f"（考核期：{window.label}　第{evaluation.version}版）{state}")
     scores = scores_of(session, evaluation)
-    tied = tied_ranks(scores)
-    _heading(doc, "二、部门考核结果")
-    _table(doc, ["排名", "责任单位", "到期任务", "已完成", "按期完成", "完成率", "按期完成率", "指标达成/进度/滞后",
-                 "督办立案/销号/退回", "计算得分", "调整后得分", "等次"],
-           [[rank_label(s.rank, tied), s.department.name, s.tasks_due, s.tasks_done, s.tasks_done_on_time,
-             percent(s.completion_rate), percent(s.on_time_rate),
-             f"{s.indicators_achieved}/{s.indicators_on_track}/{s.indicators_lagging}",
-             f"{s.cases_opened}/{s.cases_closed}/{s.cases_returned}",
-             str(s.score) if s.rank is not None else "—", str(s.adjusted_score) if s.adjusted_score is not None else "",
-             s.grade.label if s.grade else "不参与评分"] for s in scores],
-           [1.2, 4.8, 1.6, 1.5, 1.6, 1.8, 2.0, 2.8, 2.8, 1.8, 1.9, 1.8], frozenset(range(0, 11)) - {1})
-    adjusted = [s for s in scores if s.adjusted_score is not None]
-    if adjusted:
-        _paragraph(doc, "得分调整说明：" + "；".join(
-            f"{s.department.name}由{s.score}分调整为{s.adjusted_score}分，理由：{s.adjust_reason}" for s in adjusted) + "。",
-            size=10)
-
     results = indicator_rows(session, evaluation)
-    _heading(doc, f"三、主要指标完成情况（{evaluation.year}年）")
-    _table(doc, ["类别", "序号", "指标", "单位", "目标值", "完成情况", "评判"],
-           [[r.indicator.category or "", r.indicator.number, r.indicator.name, r.indicator.unit or "",
-             r.indicator.target_text, r.value_text or "—", r.review_label or r.judgement.label]
-            for r in results],
-           [3.0, 1.2, 9.0, 2.2, 3.0, 3.0, 2.2], frozenset({1}))
-    unconfirmed = [r for r in results if r.review_label]
-    if unconfirmed:
-        _paragraph(doc, f"未确认的监测值{len(unconfirmed)}个，不予评判、不计分：" + "；".join(
-            f"{r.indicator.name}{r.value_text or ''}（{r.review_label}"
-            + (f"，退回原因：{r.return_reason}" if r.return_reason else "") + "）" for r in unconfirmed) + "。", size=10)
+    tot = totals(session, evaluation)
 
-    _heading(doc, "四、督办情况")
+    doc.heading("总体情况")
+    if overview := _overview(evaluation):
+        doc.paragraph(overview)
+    settings = Settings.of(evaluation)
+    doc.paragraph("评分方法：得分＝100×Σ（权重×比率）÷Σ权重，只计入该单位有数据的比率。权重："
+                  + "，".join(f"{WEIGHT_LABELS[k]}{settings.weights[k]}" for k in WEIGHT_KEYS)
+                  + "。等次：" + "，".join(f"{GRADE_LABELS[k]}不低于{settings.thresholds[k]}分" for k in GRADE_KEYS)
+                  + "，其余为不合格。")
+    if evaluation.locked_at:
+        doc.paragraph(f"本报告依据{format_datetime(evaluation.locked_at)}锁定的考核结果。")
+
+    doc.heading("指标完成情况")
+    progress = _progress_values(session, evaluation)
+    doc.paragraph(f"{evaluation.year}年主要指标{len(results)}项的完成情况见表1。只评判已确认的监测值；"
+                  "进度值为按基期值至目标值直线推算的当年应达值。")
+    unconfirmed = [r for r in results if r.review_label]
+    doc.table(f"主要指标完成情况（{evaluation.year}年）",
+              ["类别", "指标", "单位", "基期值", "目标值", "属性", "当年值", "进度值", "评判"],
+              [[r.indicator.category or "", f"{r.indicator.number}. {r.indicator.name}", r.indicator.unit or "",
+                r.indicator.baseline_text or "—", r.indicator.target_text, r.indicator.nature.label,
+                r.value_text or "—", progress.get(r.indicator_id, "—"), r.review_label or r.judgement.label]
+               for r in results],
+              [19, 33, 12, 16, 18, 15, 14, 14, 15], centre=frozenset(range(2, 9)),
+              note=(f"注：未确认的监测值{len(unconfirmed)}个，不予评判、不计分：" + "；".join(
+                  f"{r.indicator.name}{r.value_text or ''}（{r.review_label}"
+                  + (f"，退回原因：{sentence(r.return_reason).rstrip('。')}" if r.return_reason else "") + "）"
+                  for r in unconfirmed) + "。") if unconfirmed else None)
+
+    tied = tied_ranks(scores)
+    doc.heading("重点任务和部门考核结果")
+    doc.paragraph(f"纳入考核的责任单位{tot.departments}个，到期任务{tot.due}项，已完成{tot.done}项，"
+                  f"按期完成{tot.on_time}项，未完成{tot.overdue}项。各单位考核结果见表{doc.tables + 1}。"
+                  if tot.due else f"纳入考核的责任单位{tot.departments}个，考核期内没有到期任务。"
+                  f"各单位考核结果见表{doc.tables + 1}。")
+    doc.table("部门考核结果",
+              ["排名", "责任单位", "到期任务", "已完成", "按期完成", "完成率", "按期完成率", "指标达成/进度/滞后",
+               "督办立案/销号/退回", "计算得分", "调整后得分", "等次"],
+              [[rank_label(s.rank, tied), s.department.name, s.tasks_due, s.tasks_done, s.tasks_done_on_time,
+                percent(s.completion_rate), percent(s.on_time_rate),
+                f"{s.indicators_achieved}/{s.indicators_on_track}/{s.indicators_lagging}",
+                f"{s.cases_opened}/{s.cases_closed}/{s.cases_returned}",
+                str(s.score) if s.rank is not None else "—",
+                str(s.adjusted_score) if s.adjusted_score is not None else "",
+                s.grade.label if s.grade else "不参与评分"] for s in scores],
+              [16, 36, 16, 13, 16, 15, 19, 19, 19, 16, 19, 21], right=frozenset(range(2, 11)),
+              centre=frozenset({0, 11}), size="小五", landscape=True,
+              note=("注：得分调整说明：" + "；".join(
+                  f"{s.department.name}由{s.score}分调整为{s.adjusted_score}分，理由：{sentence(s.adjust_reason or '').rstrip('。')}"
+                  for s in scores if s.adjusted_score is not None) + "。")
+              if any(s.adjusted_score is not None for s in scores) else None)
+
+    doc.heading("督办情况")
     with_cases = [s for s in scores if s.cases_opened]
     if with_cases:
+        doc.paragraph(f"考核期内督办件立案{tot.opened}件，已销号{tot.closed}件，曾被退回{tot.returned}件，"
+                      f"各单位情况见表{doc.tables + 1}。")
         outcomes = case_outcomes(session, evaluation)
-        _table(doc, ["责任单位", "立案", "销号", "退回", *[o.label for o in CaseOutcome]],
-               [[s.department.name, s.cases_opened, s.cases_closed, s.cases_returned,
-                 *[outcomes.get(s.department_id, {}).get(o.value, 0) for o in CaseOutcome]] for s in with_cases],
-               [5.0, 1.6, 1.6, 1.6, 2.2, 2.2, 2.6, 1.6], frozenset(range(1, 8)))
+        doc.table("督办情况", ["责任单位", "立案", "销号", "退回", *[o.label for o in CaseOutcome]],
+                  [[s.department.name, s.cases_opened, s.cases_closed, s.cases_returned,
+                    *[outcomes.get(s.department_id, {}).get(o.value, 0) for o in CaseOutcome]] for s in with_cases],
+                  [40, 14, 14, 14, 19, 19, 22, 14], right=frozenset(range(1, 8)))
     else:
-        _paragraph(doc, "考核期内没有立案的督办件。")
+        doc.paragraph("考核期内没有立案的督办件。")
 
     planned = [s for s in scores if s.investment_planned is not None]
     if planned:
-        unit = evaluation.plan.investment_unit.label
-        _heading(doc, f"五、重大项目投资（{unit}）")
-        _table(doc, ["责任单位", "计划投资", "完成投资（已确认）", "完成率"],
-               [[s.department.name, money(s.investment_planned, unit), money(s.investment_completed, unit),
-                 percent(s.investment_rate)] for s in planned], [6.0, 4.0, 4.0, 3.0], frozenset({1, 2, 3}))
+        unit = plan.investment_unit.label
+        doc.heading(f"重大项目投资（{unit}）")
+        doc.paragraph(f"各单位重大项目投资完成情况见表{doc.tables + 1}。")
+        doc.table(f"重大项目投资完成情况（{unit}）", ["责任单位", "计划投资", "完成投资（已确认）", "完成率"],
+                  [[s.department.name, money(s.investment_planned, unit), money(s.investment_completed, unit),
+                    percent(s.investment_rate)] for s in planned], [56, 34, 40, 26], right=frozenset({1, 2, 3}))
 
-    foot = doc.add_paragraph()
-    foot.paragraph_format.space_before = Pt(12)
-    foot.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    _fonts(foot.add_run(f"规划执行督查系统生成　{format_date(exported_at)}"), BODY_FONT, 9)
-    buffer = io.BytesIO()
-    doc.save(buffer)
-    return buffer.getvalue()
+    doc.heading("存在问题")
+    doc.items(problems if problems is not None else default_problems(evaluation, results, scores, tot.not_confirmed))
+    doc.heading("下一步工作建议")
+    doc.items(suggestions if suggestions is not None
+              else default_suggestions(evaluation, results, scores, tot.not_confirmed))
+
+    doc.signature(plan.region.authority, to_local(exported_at).date())
+    return doc.save()

@@ -56,6 +56,7 @@ from ..auth.models import User
 from ..errors import DomainError, InvalidTransition, StaleObject
 from ..indicators.models import Indicator, IndicatorValue, Judgement, ValueState
 from ..indicators.services import rejudge_plan
+from ..notifications.outbox import emit, link_to
 from ..permissions import can_reopen_evaluation, can_run_evaluation, require
 from ..planning.models import Plan
 from ..projects.models import KeyProject, ProjectInvestment
@@ -199,7 +200,16 @@ def _store(session: Session, actor: User | None, plan: Plan, kind: EvaluationKin
     audit.record(session, actor, evaluation, action,
                  audit.diff(before, audit.snapshot(evaluation, EVALUATION_FIELDS)), summary + note)
     session.flush()
+    if carry_from is None:  # a reopened version is announced as the reopening
+        _announce(session, actor, evaluation, "compute", f"已生成（第{evaluation.version}版，草稿）")
     return evaluation
+
+
+def _announce(session: Session, actor: User | None, evaluation: Evaluation, action: str, what: str,
+              body: str | None = None) -> None:
+    emit(session, f"evaluation.{action}", evaluation, actor=actor,
+         title=f"{evaluation.plan.short_name or evaluation.plan.title}{evaluation.year}年{evaluation.kind.label}{what}",
+         body=body, link=link_to("evaluations.show", evaluation_id=evaluation.id), plan_id=evaluation.plan_id)
 
 
 def recompute(session: Session, actor: User, evaluation: Evaluation, settings: Settings | None = None, *,
@@ -475,6 +485,7 @@ def lock(session: Session, actor: User | None, evaluation: Evaluation, *, confir
     audit.record(session, actor, evaluation, "lock", audit.diff(before, audit.snapshot(evaluation, EVALUATION_FIELDS)),
                  f"锁定{evaluation.year}年{evaluation.kind.label}结果（第{evaluation.version}版）")
     session.flush()
+    _announce(session, actor, evaluation, "lock", f"结果已锁定（第{evaluation.version}版）")
 
 
 def ensure_reopenable(session: Session, evaluation: Evaluation) -> None:
@@ -502,4 +513,5 @@ def reopen(session: Session, actor: User, evaluation: Evaluation, reason: str | 
     audit.record(session, actor, evaluation, "reopen", None,
                  f"重新开放第{evaluation.version}版，生成第{draft.version}版草稿：{reason}")
     session.flush()
+    _announce(session, actor, draft, "reopen", f"已重新开放（第{draft.version}版草稿）", f"理由：{reason}")
     return draft

@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 
 from .. import audit
 from ..db import db_session
+from ..documents import PDF_MIMETYPE, docx_to_pdf, pdf_available
 from ..errors import DomainError
 from ..permissions import (
     can_reopen_evaluation,
@@ -258,3 +259,18 @@ def report(evaluation_id: int) -> Response:
     evaluation = _evaluation(evaluation_id)
     data = evaluation_report(db_session(), evaluation, now())
     return download(data, filename_of(evaluation, "docx"), DOCX_MIMETYPE, f"evaluation-{evaluation.id}.docx")
+
+
+@bp.route(f"/<{ID}:evaluation_id>/report.pdf")
+@login_required
+def report_pdf(evaluation_id: int) -> Response:
+    """The report as PDF (LibreOffice converts the .docx); 404 with a message where it is not installed."""
+    evaluation = _evaluation(evaluation_id)
+    data = docx_to_pdf(evaluation_report(db_session(), evaluation, now()))
+    return download(data, filename_of(evaluation, "pdf"), PDF_MIMETYPE, f"evaluation-{evaluation.id}.pdf")
+
+
+@bp.context_processor
+def _pdf_links() -> dict[str, bool]:
+    """The evaluation page offers the PDF report only where the server can make one."""
+    return {"pdf_available": pdf_available()}

@@ -1,6 +1,6 @@
 """Monitoring values: entry by the lead department, confirmation (or return with a reason) by the planner,
-judgement per year,
-and the 指标滞后 alerts of binding indicators.
+judgement per year, and the 指标滞后 alerts of binding indicators. One idea: an indicator's yearly value,
+from the figure entered to the judgement and the alert it leads to.
 
 Every function that changes data takes the acting user, checks permission and the record's version,
 writes the audit entry and flushes; the caller's unit of work commits.
@@ -21,6 +21,7 @@ from .. import audit, review
 from ..alerts.models import Alert, AlertLevel, AlertRule, AlertStatus, AlertTarget
 from ..auth.models import User
 from ..errors import DomainError, InvalidTransition
+from ..notifications.outbox import link_to
 from ..permissions import (
     can_confirm_indicator_value,
     can_confirm_plan_values,
@@ -311,6 +312,7 @@ def _apply(session: Session, actor: User, indicator: Indicator, year: int, data:
         session.flush()
         audit.record(session, actor, value, "create", audit.diff({}, audit.snapshot(value, VALUE_FIELDS)),
                      f"填报{indicator.name}{year}年监测值")
+        review.announce(session, actor, _notice(value), review.SUBMIT, value)
         return value
     resubmit = stored.state == ValueState.RETURNED
     if (stored.value_text, stored.source, stored.note) == (text_value, source, note) and not resubmit:
@@ -330,7 +332,15 @@ def _apply(session: Session, actor: User, indicator: Indicator, year: int, data:
     session.flush()
     audit.record(session, actor, stored, "update", audit.diff(before, audit.snapshot(stored, VALUE_FIELDS)),
                  f"{'修改后重新提交' if resubmit else '修改'}{indicator.name}{year}年监测值")
+    review.announce(session, actor, _notice(stored), review.SUBMIT, stored)
     return stored
+
+
+def _notice(value: IndicatorValue) -> review.Notice:
+    """What the planners and the lead department hear of a value's submission, confirmation or return."""
+    return review.Notice("value", f"指标“{value.indicator.name}”{value.year}年监测值（{value.value_text}）",
+                         link_to("indicators.show", indicator_id=value.indicator_id),
+                         value.indicator.lead_department_id, value.indicator.plan_id, value.entered_by_id)
 
 
 def save_value(session: Session, actor: User, indicator: Indicator, year: int, data: ValueInput) -> IndicatorValue:
@@ -418,6 +428,7 @@ VALUE_REVIEW = review.Reviewed(
     summary=lambda value, label, reason: (f"{label}{value.indicator.name}{value.year}年监测值"
                                           + (f"：{reason}" if reason else "")),
     check=_check_reason_length,
+    notice=lambda value: _notice(value),
 )
 
 

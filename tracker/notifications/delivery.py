@@ -1,36 +1,62 @@
-"""Outbound deliveries: sending the queued e-mail and robot copies of notifications.
+"""Outbound deliveries: sending the queued e-mail, robot and 浙政钉 copies of notifications.
 
-Each configured channel sends its due deliveries in one batch (one SMTP connection for all the mails);
-a failure is recorded on the delivery and retried with a growing delay, and never reaches the job or
-the request that composed the message.
+Each configured channel sends its due deliveries in one batch: every due mail over one SMTP connection, the
+robots as many as their rate allows, 浙政钉 as many per user as its daily allowance allows. A failure is
+recorded on the delivery and retried with a growing delay, and never reaches the job or the request that
+composed the message.
+
+Rate limits are read from the database, not kept in memory (several processes may send): a robot takes 20
+messages a minute, so a run sends what the last minute's SENT deliveries of that channel leave room for; 浙政钉
+takes 100 messages a user a day. What does not fit waits — it stays pending with a later ``next_attempt_at``
+and no attempt counted: a queue, not a failure.
+
+The administrator's list of deliveries (``/admin/deliveries``) and its 重新发送 live here too.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
-from .. import timeutil
+from .. import audit, timeutil
 from ..auth.models import User
-from .channels import Channels, DeliveryError, SmtpSender, post_webhook, webhook_payload
+from ..db import LabeledEnum
+from ..errors import InvalidTransition, NotFound
+from .channels import (
+    Channels,
+    DeliveryError,
+    SmtpSender,
+    ZzdClient,
+    dingtalk_url,
+    post_webhook,
+    webhook_payload,
+    wecom_payload,
+)
 from .models import Channel, DeliveryState, Notification, NotificationDelivery
 
 log = logging.getLogger(__name__)
 
 RETRY_DELAYS = (timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1), timedelta(hours=4))
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
-DELIVERY_BATCH = 500
+ROBOT_RATE = 20  # messages a minute per robot (DingTalk and WeCom); DingTalk blocks an abuser for 10 minutes
+RATE_WINDOW = timedelta(minutes=1)
+ZZD_DAILY_PER_USER = 100  # 浙政钉 work notifications one app may send one user a day
+ROBOTS = (Channel.DINGTALK, Channel.WECOM)
+
+Row = tuple[NotificationDelivery, Notification, User]
 
 
-
-def _failed(delivery: NotificationDelivery, error: str, at: datetime) -> None:
+def _failed(delivery: NotificationDelivery, error: str, at: datetime, *, final: bool = False) -> None:
+    """An attempt failed: retried after a delay, or given up after the last (or at once when ``final``)."""
     delivery.attempts += 1
     delivery.last_error = error[:2000]
-    if delivery.attempts >= MAX_ATTEMPTS:
+    if final or delivery.attempts >= MAX_ATTEMPTS:
         delivery.state = DeliveryState.FAILED
         delivery.next_attempt_at = None
     else:
@@ -46,35 +72,101 @@ def _sent(delivery: NotificationDelivery, at: datetime) -> None:
     delivery.next_attempt_at = None
 
 
+def _wait(delivery: NotificationDelivery, until: datetime) -> None:
+    """Over a rate limit: the delivery keeps its place in the queue; no attempt is counted."""
+    delivery.next_attempt_at = until
+
+
 def deliver_pending(session: Session, channels: Channels, at: datetime | None = None,
-                    limit: int = DELIVERY_BATCH) -> dict[str, int]:
-    """Send the deliveries that are due; failures are recorded on the delivery and retried later."""
+                    limit: int | None = None) -> dict[str, int]:
+    """Send the deliveries that are due; failures are recorded on the delivery and retried later.
+
+    Returns how many were sent, will be retried and were given up; ``waiting`` (only when some were) counts
+    those held back by a rate limit. ``limit`` caps how many due deliveries one run looks at (none by default).
+    """
     at = at or timeutil.now()
-    rows = session.execute(
+    stmt = (
         select(NotificationDelivery, Notification, User)
         .join(Notification, Notification.id == NotificationDelivery.notification_id)
         .join(User, User.id == Notification.user_id)
         .where(NotificationDelivery.state == DeliveryState.PENDING, NotificationDelivery.next_attempt_at <= at)
         .order_by(NotificationDelivery.next_attempt_at, NotificationDelivery.id)
-        .limit(limit)
-    ).all()
-    counts = {"sent": 0, "retry": 0, "failed": 0}
-    emails = [r for r in rows if r[0].channel == Channel.EMAIL]
-    hooks = [r for r in rows if r[0].channel == Channel.DINGTALK]
-    _send_emails(emails, channels, at)
-    _send_webhooks(hooks, channels, at)
-    for delivery, _, _ in rows:
-        if delivery.state == DeliveryState.SENT:
-            counts["sent"] += 1
-        elif delivery.state == DeliveryState.FAILED:
-            counts["failed"] += 1
-        else:
-            counts["retry"] += 1
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    rows: list[Row] = [(d, n, u) for d, n, u in session.execute(stmt)]
+    by_channel: dict[Channel, list[Row]] = defaultdict(list)
+    for row in rows:
+        by_channel[row[0].channel].append(row)
+    waiting = 0
+    _send_emails(by_channel[Channel.EMAIL], channels, at)
+    for robot in ROBOTS:
+        batch, held = _robot_allowance(session, robot, by_channel[robot], at)
+        waiting += held
+        _send_robot(robot, batch, channels, at)
+    batch, held = _zzd_allowance(session, by_channel[Channel.ZZD], at)
+    waiting += held
+    _send_zzd(batch, channels, at)
+
+    sent = sum(1 for d, _, _ in rows if d.state == DeliveryState.SENT)
+    failed = sum(1 for d, _, _ in rows if d.state == DeliveryState.FAILED)
+    counts = {"sent": sent, "retry": len(rows) - sent - failed - waiting, "failed": failed}
+    if waiting:
+        counts["waiting"] = waiting
     session.flush()
     return counts
 
 
-def _send_emails(rows: list[Any], channels: Channels, at: datetime) -> None:
+# --- rate limits --------------------------------------------------------------------------------------
+
+
+def _robot_allowance(session: Session, channel: Channel, rows: list[Row], at: datetime) -> tuple[list[Row], int]:
+    """The rows a robot may take now (20 a minute, counting what was sent in the last minute); the rest wait
+    a minute."""
+    if not rows:
+        return rows, 0
+    recent = session.scalar(
+        select(func.count()).select_from(NotificationDelivery)
+        .where(NotificationDelivery.channel == channel, NotificationDelivery.state == DeliveryState.SENT,
+               NotificationDelivery.sent_at > at - RATE_WINDOW, NotificationDelivery.sent_at <= at)
+    ) or 0
+    room = max(ROBOT_RATE - recent, 0)
+    for delivery, _, _ in rows[room:]:
+        _wait(delivery, at + RATE_WINDOW)
+    return rows[:room], len(rows[room:])
+
+
+def _zzd_allowance(session: Session, rows: list[Row], at: datetime) -> tuple[list[Row], int]:
+    """The rows 浙政钉 may take today (100 a user a local day, counting what was sent today); the rest wait for
+    the next day."""
+    if not rows:
+        return rows, 0
+    start, end = timeutil.local_day_bounds(timeutil.to_local(at).date())
+    user_ids = {user.id for _, _, user in rows}
+    sent_today = dict(session.execute(
+        select(Notification.user_id, func.count())
+        .join(NotificationDelivery, NotificationDelivery.notification_id == Notification.id)
+        .where(NotificationDelivery.channel == Channel.ZZD, NotificationDelivery.state == DeliveryState.SENT,
+               NotificationDelivery.sent_at >= start, NotificationDelivery.sent_at < end,
+               Notification.user_id.in_(user_ids))
+        .group_by(Notification.user_id)
+    ).tuples().all())
+    allowed, held = [], 0
+    for row in rows:
+        user_id = row[2].id
+        if sent_today.get(user_id, 0) < ZZD_DAILY_PER_USER:
+            sent_today[user_id] = sent_today.get(user_id, 0) + 1  # this run's sends count against today too
+            allowed.append(row)
+        else:
+            _wait(row[0], end)
+            held += 1
+    return allowed, held
+
+
+# --- senders ------------------------------------------------------------------------------------------
+
+
+def _send_emails(rows: list[Row], channels: Channels, at: datetime) -> None:
     if not rows:
         return
     if not channels.smtp_url:
@@ -111,17 +203,76 @@ def _email_body(notification: Notification, user: User) -> str:
     return "\n".join(parts)
 
 
-def _send_webhooks(rows: list[Any], channels: Channels, at: datetime) -> None:
+def _robot_sender(channel: Channel, channels: Channels, at: datetime) -> Callable[[Row], None] | None:
+    """How one row is posted to the robot, or None when the robot is not configured."""
+    if channel == Channel.DINGTALK and channels.dingtalk_url:
+        url, secret = channels.dingtalk_url, channels.dingtalk_secret
+
+        def dingtalk(row: Row) -> None:
+            _, notification, user = row
+            payload = webhook_payload(f"{user.name}：{notification.title}", notification.body, user.phone)
+            post_webhook(dingtalk_url(url, secret, at), payload)
+
+        return dingtalk
+    if channel == Channel.WECOM and channels.wecom_url:
+        wecom_url = channels.wecom_url
+
+        def wecom(row: Row) -> None:
+            _, notification, user = row
+            payload = wecom_payload(f"{user.name}：{notification.title}", notification.body, user.phone)
+            post_webhook(wecom_url, payload, service="企业微信机器人接口")
+
+        return wecom
+    return None
+
+
+NOT_CONFIGURED = {
+    Channel.DINGTALK: "未配置钉钉机器人（TRACKER_DINGTALK_URL）",
+    Channel.WECOM: "未配置企业微信机器人（TRACKER_WECOM_URL）",
+    Channel.ZZD: "未配置浙政钉应用（TRACKER_ZZD_BASE_URL、TRACKER_ZZD_APP_KEY、TRACKER_ZZD_APP_SECRET、TRACKER_ZZD_TENANT_ID）",
+}
+
+
+def _send_robot(channel: Channel, rows: list[Row], channels: Channels, at: datetime) -> None:
     if not rows:
         return
-    if not channels.webhook_url:
+    send = _robot_sender(channel, channels, at)
+    if send is None:
         for delivery, _, _ in rows:
-            _failed(delivery, "未配置机器人接口（TRACKER_WEBHOOK_URL）", at)
+            _failed(delivery, NOT_CONFIGURED[channel], at)
         return
-    for i, (delivery, notification, user) in enumerate(rows):
-        payload = webhook_payload(f"{user.name}：{notification.title}", notification.body, user.phone)
+    for i, row in enumerate(rows):
         try:
-            post_webhook(channels.webhook_url, payload)
+            send(row)
+        except DeliveryError as exc:
+            _failed(row[0], str(exc), at)
+            if exc.unreachable:
+                for rest, _, _ in rows[i + 1:]:
+                    _failed(rest, str(exc), at)
+                return
+        else:
+            _sent(row[0], at)
+
+
+def biz_msg_id(delivery: NotificationDelivery) -> str:
+    """The id 浙政钉 de-duplicates on: the same for every attempt of one delivery."""
+    return f"tracker-{delivery.id}"
+
+
+def _send_zzd(rows: list[Row], channels: Channels, at: datetime) -> None:
+    if not rows:
+        return
+    if channels.zzd is None:
+        for delivery, _, _ in rows:
+            _failed(delivery, NOT_CONFIGURED[Channel.ZZD], at)
+        return
+    client = ZzdClient(channels.zzd, at)
+    for i, (delivery, notification, user) in enumerate(rows):
+        if not user.zzd_account_id:
+            _failed(delivery, "用户未填写浙政钉账号（zzd_account_id），无法发送工作通知", at, final=True)
+            continue
+        try:
+            client.send(user.zzd_account_id, biz_msg_id(delivery), notification.title, notification.body)
         except DeliveryError as exc:
             _failed(delivery, str(exc), at)
             if exc.unreachable:
@@ -130,3 +281,65 @@ def _send_webhooks(rows: list[Any], channels: Channels, at: datetime) -> None:
                 return
         else:
             _sent(delivery, at)
+
+
+# --- the administrator's list ---------------------------------------------------------------------------
+
+
+class DeliveryStatus(LabeledEnum):
+    """How a delivery reads on the list: a pending delivery that has failed before is being retried."""
+
+    SENT = "sent", "已发送"
+    RETRYING = "retrying", "重试中"
+    PENDING = "pending", "待发送"
+    FAILED = "failed", "发送失败"
+
+
+def delivery_status(delivery: NotificationDelivery) -> DeliveryStatus:
+    if delivery.state == DeliveryState.PENDING:
+        return DeliveryStatus.RETRYING if delivery.attempts > 0 else DeliveryStatus.PENDING
+    return DeliveryStatus(delivery.state.value)
+
+
+def _status_condition(status: DeliveryStatus) -> Any:
+    d = NotificationDelivery
+    if status == DeliveryStatus.RETRYING:
+        return and_(d.state == DeliveryState.PENDING, d.attempts > 0)
+    if status == DeliveryStatus.PENDING:
+        return and_(d.state == DeliveryState.PENDING, d.attempts == 0)
+    return d.state == DeliveryState(status.value)
+
+
+def delivery_list(status: DeliveryStatus | None = None, channel: Channel | None = None) -> Select[Any]:
+    """(delivery, notification, recipient) rows, newest first, for the administrator's list."""
+    stmt = (
+        select(NotificationDelivery, Notification, User)
+        .join(Notification, Notification.id == NotificationDelivery.notification_id)
+        .join(User, User.id == Notification.user_id)
+        .order_by(Notification.created_at.desc(), NotificationDelivery.id.desc())
+    )
+    if status is not None:
+        stmt = stmt.where(_status_condition(status))
+    if channel is not None:
+        stmt = stmt.where(NotificationDelivery.channel == channel)
+    return stmt
+
+
+def can_resend(delivery: NotificationDelivery) -> bool:
+    return delivery_status(delivery) in (DeliveryStatus.FAILED, DeliveryStatus.RETRYING)
+
+
+def resend(session: Session, actor: User, delivery_id: int, at: datetime | None = None) -> NotificationDelivery:
+    """Queue a failed or retrying delivery to go out on the next run (an administrator's 重新发送)."""
+    delivery = session.get(NotificationDelivery, delivery_id)
+    if delivery is None:
+        raise NotFound("该发送记录不存在。")
+    if not can_resend(delivery):
+        raise InvalidTransition(f"该发送记录{delivery_status(delivery).label}，无需重新发送。")
+    before = delivery_status(delivery)
+    delivery.state = DeliveryState.PENDING
+    delivery.next_attempt_at = at or timeutil.now()
+    audit.record(session, actor, delivery, "resend", {"state": [before.label, DeliveryStatus.PENDING.label]},
+                 summary=f"重新发送（{delivery.channel.label}，已尝试 {delivery.attempts} 次）")
+    session.flush()
+    return delivery

@@ -11,20 +11,22 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, literal, or_, select, update
+from sqlalchemy import Select, and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from .. import timeutil
+from .. import audit, timeutil
 from ..alerts.models import LEVEL_RANK, Alert, AlertLevel, AlertRule, AlertStatus, AlertTarget
 from ..alerts.services import ACTIVE_STAGES, calendar_years_for
-from ..auth.models import User
+from ..auth.models import Role, User
 from ..errors import NotFound
-from ..permissions import DEPARTMENT_ROLES
+from ..permissions import DEPARTMENT_ROLES, region_ids_below
 from ..planning.models import Plan
 from ..regions.models import Department
+from ..supervision.models import DEFAULT_PREFIX, CaseState, SupervisionCase
+from ..supervision.services import AWAITING_DEPARTMENT
 from ..system.calendar import WorkCalendar, work_calendar
 from ..system.models import JobRun, JobStatus
 from ..system.services import all_settings, ensure_calendar_years
@@ -39,7 +41,15 @@ from ..tasks.models import (
     task_co_departments,
 )
 from .channels import Channels
-from .models import Channel, DeliveryState, Notification, NotificationDelivery, NotificationKind
+from .models import (
+    Channel,
+    DeliveryMode,
+    Notification,
+    NotificationDelivery,
+    NotificationKind,
+    NotificationPreference,
+)
+from .outbox import Message, default_mode, link_to, notify
 
 DIGEST_ITEM_LIMIT = 30
 
@@ -92,70 +102,51 @@ def mark_all_read(session: Session, user: User) -> int:
 
 
 # ---------------------------------------------------------------------------------------------------
-# Creating messages
+# Preferences
 # ---------------------------------------------------------------------------------------------------
 
 
+def modes_of(session: Session, user: User) -> dict[Channel, DeliveryMode]:
+    """The user's mode per channel: their own choice, else their role's default."""
+    chosen = dict(session.execute(select(NotificationPreference.channel, NotificationPreference.mode)
+                                  .where(NotificationPreference.user_id == user.id)).tuples().all())
+    return {channel: chosen.get(channel, default_mode(user.role)) for channel in Channel}
+
+
+def set_modes(session: Session, user: User, modes: dict[Channel, DeliveryMode]) -> None:
+    existing = {p.channel: p for p in session.scalars(
+        select(NotificationPreference).where(NotificationPreference.user_id == user.id))}
+    for channel, mode in modes.items():
+        if channel in existing:
+            existing[channel].mode = mode
+        else:
+            session.add(NotificationPreference(user_id=user.id, channel=channel, mode=mode))
+    session.flush()
+
+
 @dataclass
-class Message:
-    user_id: int
-    title: str
-    body: str | None = None
-    link: str | None = None
+class Preferences:
+    modes: dict[Channel, DeliveryMode]
+    email: str | None
+    phone: str | None
+    zzd_account_id: str | None
 
 
-def _insert_ignoring_duplicates(session: Session, table: Any, index_elements: list[str]) -> Any:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table).on_conflict_do_nothing(index_elements=index_elements)
+CONTACT_FIELDS = ["email", "phone", "zzd_account_id"]
 
 
-def notify(session: Session, kind: NotificationKind, dedupe_key: str, messages: list[Message],
-           channels: Channels, at: datetime | None = None) -> int:
-    """Put messages in inboxes (once per user and ``dedupe_key``) and queue their outbound copies.
-
-    Returns how many messages were new.
-    """
-    if not messages:
-        return 0
-    at = at or timeutil.now()
-    key_filter = and_(notifications_t.c.dedupe_key == dedupe_key,
-                      notifications_t.c.user_id.in_({m.user_id for m in messages}))
-    before = session.scalar(select(func.count()).select_from(notifications_t).where(key_filter)) or 0
-    session.execute(
-        _insert_ignoring_duplicates(session, notifications_t, ["user_id", "dedupe_key"]),
-        [{"user_id": m.user_id, "kind": kind.value, "title": m.title[:200], "body": m.body,
-          "link": (m.link or None) and m.link[:300], "dedupe_key": dedupe_key, "created_at": at} for m in messages],
-    )
-    after = session.scalar(select(func.count()).select_from(notifications_t).where(key_filter)) or 0
-    queue_deliveries(session, channels, notifications_t.c.dedupe_key == dedupe_key, at)
-    return after - before
-
-
-def queue_deliveries(session: Session, channels: Channels, which: Any, at: datetime) -> int:
-    """One pending delivery per configured channel for the selected notifications (INSERT … SELECT)."""
-    n, u, d = notifications_t, users_t, deliveries_t
-    queued = 0
-    wanted: list[tuple[Channel, Any]] = []
-    if channels.smtp_url:
-        wanted.append((Channel.EMAIL, and_(u.c.email.is_not(None), u.c.email != "")))
-    if channels.webhook_url:
-        wanted.append((Channel.DINGTALK, literal(True)))
-    for channel, condition in wanted:
-        queued += _count(
-            session,
-            _insert_ignoring_duplicates(session, d, ["notification_id", "channel"]).from_select(
-                ["notification_id", "channel", "state", "attempts", "next_attempt_at"],
-                select(n.c.id, literal(channel.value), literal(DeliveryState.PENDING.value), literal(0),
-                       literal(at, d.c.next_attempt_at.type))
-                .select_from(n.join(u, u.c.id == n.c.user_id))
-                .where(which, condition, ~exists().where(d.c.notification_id == n.c.id, d.c.channel == channel.value)),
-            )
-        )
-    return queued
+def save_preferences(session: Session, user: User, prefs: Preferences) -> None:
+    """The user's own choices: a mode per channel and the addresses the channels reach them at (audited)."""
+    before = {**audit.snapshot(user, CONTACT_FIELDS),
+              **{f"mode_{c.value}": m.label for c, m in modes_of(session, user).items()}}
+    user.email = (prefs.email or "").strip() or None
+    user.phone = (prefs.phone or "").strip() or None
+    user.zzd_account_id = (prefs.zzd_account_id or "").strip() or None
+    set_modes(session, user, prefs.modes)
+    after = {**audit.snapshot(user, CONTACT_FIELDS), **{f"mode_{c.value}": m.label for c, m in prefs.modes.items()}}
+    changes = audit.diff(before, after)
+    if changes:
+        audit.record(session, user, user, "preferences", changes, "修改消息接收方式")
 
 
 def department_recipients(session: Session, department_ids: Iterable[int]) -> dict[int, list[int]]:
@@ -172,17 +163,8 @@ def department_recipients(session: Session, department_ids: Iterable[int]) -> di
     return out
 
 
-def _path(endpoint: str, **values: Any) -> str | None:
-    """A link path for a message (jobs run without a request)."""
-    from flask import current_app, has_app_context
-
-    if not has_app_context() or endpoint not in current_app.view_functions:
-        return None
-    return current_app.url_map.bind("localhost").build(endpoint, values)
-
-
 def _workspace_link() -> str | None:
-    return _path("workspace.index") or _path("notifications.index")
+    return link_to("workspace.index") or link_to("notifications.index")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -251,15 +233,108 @@ def compose_digests(session: Session, day: date, channels: Channels) -> dict[str
 
     recipients = department_recipients(session, departments)
     link = _workspace_link()
-    messages = []
+    parts: dict[int, list[tuple[str, str, str | None]]] = defaultdict(list)  # user -> (title, body, link)
     for dept_id in sorted(departments):
-        if not recipients.get(dept_id):
-            continue
         title, body = _digest_text(day, new_items.get(dept_id, []), totals.get(dept_id, {}))
-        messages += [Message(user_id, title, body, link) for user_id in recipients[dept_id]]
-    created = notify(session, NotificationKind.DIGEST, digest_key(day), messages, channels)
+        for user_id in recipients.get(dept_id, []):
+            parts[user_id].append((title, body, link))
+    offices = _office_digests(session, since, day)
+    for user_id, part in offices.items():
+        parts[user_id].append(part)
+    for user_id, part in _recaps(session, since, day).items():
+        parts[user_id].append(part)
+    messages = [_one_message(day, user_parts) | {"user_id": user_id} for user_id, user_parts in sorted(parts.items())]
+    created = notify(session, NotificationKind.DIGEST, digest_key(day), [Message(**m) for m in messages], channels)
     return {"since": since.isoformat(), "departments": len(departments), "messages": created,
-            "recipients": len(messages), "items": len(changed)}
+            "recipients": len(messages), "items": len(changed), "offices": len(offices)}
+
+
+def _one_message(day: date, parts: list[tuple[str, str, str | None]]) -> dict[str, Any]:
+    """A person's digest of the day: their department's alerts, their office's cases, the day's messages."""
+    if len(parts) == 1:
+        title, body, link = parts[0]
+    else:
+        title = f"{day.month}月{day.day}日督查提醒：" + "；".join(t.split("：", 1)[-1] for t, _, _ in parts)
+        body = "\n\n".join(b for _, b, _ in parts)
+        link = next((lk for _, _, lk in parts if lk), None)
+    return {"title": title, "body": body, "link": link}
+
+
+def _office_digests(session: Session, since: date, day: date) -> dict[int, tuple[str, str, str | None]]:
+    """The supervision office's own digest, per supervisor: new 严重逾期 items in the office's scope (its region
+    and those below), its cases past their answer date, and its cases waiting for review."""
+    supervisors = session.execute(
+        select(User.id, User.department_id, Department.region_id).join(Department, Department.id == User.department_id)
+        .where(User.role == Role.SUPERVISOR, User.is_active.is_(True)).order_by(User.id)).all()
+    if not supervisors:
+        return {}
+    severe = session.execute(
+        select(Plan.region_id, Plan.short_name, Task.code, Task.title, Alert.due_date)
+        .select_from(Alert).join(Task, Task.id == Alert.task_id).join(Plan, Plan.id == Task.plan_id)
+        .where(Alert.status == AlertStatus.OPEN, Alert.level == AlertLevel.SEVERE, Task.status.in_(OPEN_STATUSES),
+               or_(and_(Alert.raised_on > since, Alert.raised_on <= day),
+                   and_(Alert.level_changed_on > since, Alert.level_changed_on <= day)))
+        .order_by(Alert.due_date, Task.code)).all()
+    offices = {office_id for _, office_id, _ in supervisors}
+    cases = session.execute(
+        select(SupervisionCase.office_id, SupervisionCase.state, SupervisionCase.number_prefix,
+               SupervisionCase.number_year, SupervisionCase.number_seq, SupervisionCase.title,
+               SupervisionCase.response_deadline)
+        .where(SupervisionCase.office_id.in_(offices),
+               or_(SupervisionCase.state == CaseState.SUBMITTED,
+                   and_(SupervisionCase.state.in_([s.value for s in AWAITING_DEPARTMENT]),
+                        SupervisionCase.response_deadline < day)))
+        .order_by(SupervisionCase.response_deadline, SupervisionCase.id)).all()
+    late: dict[int, list[str]] = defaultdict(list)
+    review: dict[int, list[str]] = defaultdict(list)
+    for office_id, state, prefix, year, seq, title, deadline in cases:
+        label = f"{prefix or DEFAULT_PREFIX}〔{year}〕{seq}号 {title}"
+        if state == CaseState.SUBMITTED:
+            review[office_id].append(label)
+        else:
+            late[office_id].append(f"{label}（答复期限{timeutil.format_date(deadline)}）")
+    link = link_to("supervision.index")
+    out: dict[int, tuple[str, str, str | None]] = {}
+    scopes: dict[int, set[int]] = {}
+    for user_id, office_id, region_id in supervisors:
+        if region_id not in scopes:
+            scopes[region_id] = region_ids_below(session, region_id)
+        mine = [row for row in severe if row[0] in scopes[region_id]]
+        if not (mine or late[office_id] or review[office_id]):
+            continue
+        heads, lines = [], []
+        for what, rows in (("新增严重逾期", [f"{p} {c} {t}（截止{timeutil.format_date(d)}）" for _, p, c, t, d in mine]),
+                           ("超期未答复督办件", late[office_id]), ("待复核督办件", review[office_id])):
+            if rows:
+                heads.append(f"{what}{len(rows)}项")
+                lines.append(f"{what} {len(rows)} 项：")
+                lines += rows[:DIGEST_ITEM_LIMIT]
+                if len(rows) > DIGEST_ITEM_LIMIT:
+                    lines.append(f"……另有 {len(rows) - DIGEST_ITEM_LIMIT} 项，请登录系统查看。")
+        out[user_id] = (f"{day.month}月{day.day}日督查室提醒：" + "、".join(heads), "\n".join(lines), link)
+    return out
+
+
+def _recaps(session: Session, since: date, day: date) -> dict[int, tuple[str, str, str | None]]:
+    """The messages of the day (events) each person received since the last digest, for those who read the
+    digest rather than each message (everyone finds them in the inbox at once)."""
+    start = datetime.combine(since + timedelta(days=1), time.min, timeutil.LOCAL_TZ)
+    end = datetime.combine(day + timedelta(days=1), time.min, timeutil.LOCAL_TZ)
+    rows = session.execute(
+        select(Notification.user_id, Notification.title).where(
+            Notification.event_id.is_not(None), Notification.created_at >= start, Notification.created_at < end)
+        .order_by(Notification.user_id, Notification.id)).all()
+    titles: dict[int, list[str]] = defaultdict(list)
+    for user_id, title in rows:
+        titles[user_id].append(title)
+    link = link_to("notifications.index")
+    out = {}
+    for user_id, items in titles.items():
+        lines = [f"收到的消息 {len(items)} 条：", *items[:DIGEST_ITEM_LIMIT]]
+        if len(items) > DIGEST_ITEM_LIMIT:
+            lines.append(f"……另有 {len(items) - DIGEST_ITEM_LIMIT} 条，请在“通知”中查看。")
+        out[user_id] = (f"{day.month}月{day.day}日消息汇总：{len(items)}条", "\n".join(lines), link)
+    return out
 
 
 def _digest_text(day: date, items: list[tuple[Any, ...]], totals: dict[AlertLevel, int]) -> tuple[str, str]:

@@ -2,13 +2,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from ..db import db_session
 from ..web import ID, Form, paginate
-from .services import inbox_statement, mark_all_read, mark_read, unread_count
+from .channels import Channels
+from .forms import PreferencesForm
+from .models import Channel, DeliveryMode
+from .services import (
+    Preferences,
+    inbox_statement,
+    mark_all_read,
+    mark_read,
+    modes_of,
+    save_preferences,
+    unread_count,
+)
 
 bp = Blueprint("notifications", __name__)
 
@@ -61,3 +72,25 @@ def read_all() -> Response:
         n = mark_all_read(db_session(), current_user)
         flash(f"已将 {n} 条通知标为已读。" if n else "没有未读通知。", "success" if n else "info")
     return redirect(url_for("notifications.index"))
+
+
+@bp.route("/notifications/settings", methods=["GET", "POST"])
+@login_required
+def settings() -> Response | str | tuple[str, int]:
+    """接收方式: at once, in the daily digest or not at all, per channel, and the user's own addresses."""
+    session = db_session()
+    form = PreferencesForm()
+    if request.method == "GET":
+        form.email.data, form.phone.data = current_user.email, current_user.phone
+        form.zzd_account_id.data = current_user.zzd_account_id
+        for channel, mode in modes_of(session, current_user).items():
+            form.mode_field(channel).data = mode.value
+    elif form.validate_on_submit():
+        save_preferences(session, current_user, Preferences(
+            modes={c: DeliveryMode(form.mode_field(c).data) for c in Channel},
+            email=form.email.data, phone=form.phone.data, zzd_account_id=form.zzd_account_id.data))
+        flash("消息接收方式已保存。", "success")
+        return redirect(url_for("notifications.settings"))
+    configured = set(Channels.from_config(current_app.config).configured())
+    page = render_template("notifications/settings.html", form=form, channels=list(Channel), configured=configured)
+    return (page, 400) if form.errors else page

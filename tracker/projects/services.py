@@ -20,9 +20,11 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
 from .. import audit, review
+from ..adjustments import notices
 from ..adjustments.models import AdjustmentKind, AdjustmentRequest, AdjustmentState
 from ..auth.models import User
 from ..errors import DomainError, InvalidTransition, NotFound, StaleObject
+from ..notifications.outbox import link_to
 from ..permissions import (
     can_edit_project_register,
     can_enter_investment,
@@ -360,6 +362,10 @@ INVESTMENT_REVIEW = review.Reviewed(
     refused=lambda inv, action: f"{inv.year}年完成投资当前为“{inv.state.label}”，不能{review.action_label(action)}。",
     summary=_investment_summary,
     check=_check_submitted_figure,
+    notice=lambda inv: review.Notice(
+        "investment", f"“{inv.project.task.code} {inv.project.task.title}”{inv.year}年完成投资",
+        link_to("projects.investment", investment_id=inv.id), inv.project.task.lead_department_id,
+        inv.project.task.plan_id, inv.entered_by_id),
 )
 EDITABLE_STATES = INVESTMENT_REVIEW.editable
 
@@ -443,6 +449,7 @@ def request_total_change(session: Session, actor: User, project: KeyProject, *, 
         raise InvalidTransition("该项目已有待审批的投资调整申请，请等待规划处审批后再申请。") from None
     audit.record(session, actor, req, "create", {"new_value": [old, req.new_value]},
                  f"申请将总投资调整为{shown(new_total, unit)}：{reason[:100]}")
+    notices.announce(session, actor, req, "file")
     return req
 
 

@@ -15,8 +15,9 @@ from sqlalchemy import and_, exists, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from ..notifications.channels import Channels
-from ..notifications.models import NotificationKind
-from ..notifications.services import Message, department_recipients, notify
+from ..notifications.models import Event, NotificationKind
+from ..notifications.outbox import Message, emit, link_to, notify
+from ..notifications.services import department_recipients
 from ..timeutil import LOCAL_TZ, format_date, now, today
 from .models import CaseAction, CaseStep, SupervisionCase
 from .services import AWAITING_DEPARTMENT
@@ -58,4 +59,20 @@ def remind_cases(session: Session, day: date, channels: Channels) -> dict[str, i
         messages.append(Message(user_id=user_id, title=f"督办催办（{format_date(day)}）", body="\n".join(lines),
                                 link="/supervision/"))
     sent = notify(session, NotificationKind.SUPERVISION, f"cases:{day.isoformat()}", messages, channels)
-    return {"cases_reminded": steps, "messages": sent}
+    return {"cases_reminded": steps, "messages": sent, "past_deadline": announce_late(session, day, channels)}
+
+
+def announce_late(session: Session, day: date, channels: Channels) -> int:
+    """Once per case, the day after its answer was due: the department and the issuing office hear of it."""
+    told = exists().where(Event.kind == "case.overdue", Event.subject_type == SupervisionCase.__tablename__,
+                          Event.subject_id == SupervisionCase.id)
+    late = session.scalars(select(SupervisionCase).where(
+        SupervisionCase.state.in_([s.value for s in AWAITING_DEPARTMENT]),
+        SupervisionCase.response_deadline < day, ~told).order_by(SupervisionCase.id)).all()
+    for case in late:
+        emit(session, "case.overdue", case, actor=None,
+             title=f"督办件超期未答复：{case.number_label} {case.title}",
+             body=f"答复期限{format_date(case.response_deadline)}已过，{case.department.name}尚未提交复核。",
+             link=link_to("supervision.show", case_id=case.id), department_id=case.department_id,
+             office_id=case.office_id, plan_id=case.task.plan_id if case.task else None, channels=channels)
+    return len(late)

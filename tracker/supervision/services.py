@@ -26,6 +26,7 @@ from ..alerts.models import Alert, AlertLevel, AlertStatus, AlertTarget
 from ..attachments.services import save_uploads
 from ..auth.models import Role, User
 from ..errors import DomainError, InvalidTransition, PermissionDenied
+from ..notifications.outbox import emit, link_to
 from ..permissions import DEPARTMENT_ROLES, can_supervise_task, region_ids_below
 from ..regions import services as regions
 from ..regions.models import Department
@@ -180,7 +181,19 @@ def file_case(session: Session, actor: User, data: CaseInput) -> SupervisionCase
     audit.record(session, actor, case, "file", audit.diff({}, audit.snapshot(case, CASE_FIELDS)), "立案")
     if data.task is not None:
         audit.record(session, actor, data.task, "case_filed", {}, f"督查室立案督办：{title}")
+    _announce(session, actor, case, CaseAction.FILE, f"{data.source.label}：{title}", office_id=actor.department_id)
     return case
+
+
+def _announce(session: Session, actor: User | None, case: SupervisionCase, action: CaseAction | str,
+              text: str | None, office_id: int | None = None) -> None:
+    """Tell the people the recipient table names for this step of the case (see notifications.recipients)."""
+    kind = action.value if isinstance(action, CaseAction) else action
+    label = action.label if isinstance(action, CaseAction) else "督办件超期未答复"
+    emit(session, f"case.{kind}", case, actor=actor, title=f"{label}：{case.number_label} {case.title}",
+         body=text, link=link_to("supervision.show", case_id=case.id), department_id=case.department_id,
+         office_id=office_id or case.office_id, plan_id=case.task.plan_id if case.task else None,
+         data={"state": case.state.value, "number": case.number_label})
 
 
 def _step(session: Session, case: SupervisionCase, actor: User | None, action: CaseAction,
@@ -260,6 +273,7 @@ def perform(session: Session, actor: User, case: SupervisionCase, action: CaseAc
     if case.task is not None:
         audit.record(session, actor, case.task, f"case_{action.value}", {},
                      f"督办件 {case.number_label}：{action.label}" + (f"（{comment[:80]}）" if comment else ""))
+    _announce(session, actor, case, action, text)
     return step
 
 

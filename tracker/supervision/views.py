@@ -6,6 +6,7 @@ from sqlalchemy.orm import selectinload
 
 from ..auth.models import Role
 from ..db import db_session
+from ..documents import PDF_MIMETYPE, docx_to_pdf, pdf_available
 from ..errors import DomainError
 from ..permissions import (
     CASE_LIST_ROLES,
@@ -203,3 +204,20 @@ def notice_document(case_id: int) -> Response:
         abort(404)
     data = notice_docx(case, case.issuing_body)
     return download(data, f"督办单{case.number_year}-{case.number_seq}.docx", DOCX_MIMETYPE, "notice.docx")
+
+
+@bp.route(f"/<{ID}:case_id>/notice.pdf")
+@login_required
+def notice_pdf(case_id: int) -> Response:
+    """The 督办单 as PDF (LibreOffice converts the .docx); 404 with a message where it is not installed."""
+    case = load_case(case_id)
+    if case.number_seq is None:
+        abort(404)
+    data = docx_to_pdf(notice_docx(case, case.issuing_body))
+    return download(data, f"督办单{case.number_year}-{case.number_seq}.pdf", PDF_MIMETYPE, "notice.pdf")
+
+
+@bp.context_processor
+def _pdf_links() -> dict[str, bool]:
+    """The case page offers the PDF only where the server can make one."""
+    return {"pdf_available": pdf_available()}

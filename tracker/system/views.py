@@ -167,7 +167,8 @@ COUNT_LABELS = {
     "milestones_reopened": "节点恢复", "open": "未解除预警", "since": "统计自", "departments": "涉及单位",
     "messages": "新消息", "recipients": "收件人", "items": "预警条目", "cases_reminded": "催办督办单",
     "periods": "填报期",
-    "sent": "已发送", "retry": "待重试", "failed": "发送失败",
+    "sent": "已发送", "retry": "待重试", "failed": "发送失败", "waiting": "顺延（限流）",
+    "events": "记录事件", "past_deadline": "超期未答复督办件", "offices": "督查室汇总",
 }
 
 

@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from .. import audit, review
 from ..alerts.services import resolve_finished
-from ..auth.models import User
+from ..auth.models import Role, User
 from ..errors import DomainError, InvalidTransition
+from ..notifications.outbox import emit, link_to
 from ..permissions import (
     can_edit_report,
     can_report_on_task,
@@ -94,6 +95,8 @@ def update_task_status(session: Session, actor: User, task: Task, change: Status
     audit.record_change(session, actor, task, "update_status", before, TASK_FIELDS, "更新状态和进度")
     if finished:
         resolve_finished(session, task=task)
+        emit(session, "task.done", task, actor=actor, title=f"任务已完成：{task.code} {task.title}", body=note,
+             link=link_to("tasks.show", task_id=task.id), department_id=task.lead_department_id, plan_id=task.plan_id)
     roll_up(session, [task.parent_id] if task.parent_id else [], actor)
 
 
@@ -194,6 +197,9 @@ def complete_milestone(session: Session, actor: User, milestone: Milestone, *, c
     audit.record_change(session, actor, milestone, "complete", before, MILESTONE_FIELDS, f"办结节点“{milestone.title}”")
     audit.record(session, actor, task, "milestone_done", {}, f"办结节点“{milestone.title}”：{evidence[:100]}")
     resolve_finished(session, milestone=milestone)
+    emit(session, "milestone.done", milestone, actor=actor, title=f"节点已办结：{task.code} {milestone.title}",
+         body=evidence[:500], link=link_to("tasks.show", task_id=task.id), department_id=task.lead_department_id,
+         plan_id=task.plan_id)
 
 
 # ---------------------------------------------------------------- progress reports
@@ -226,6 +232,10 @@ REPORT_REVIEW = review.Reviewed(
     refused=lambda report, action: f"填报当前为“{report.state.label}”，不能{review.action_label(action)}。",
     summary=lambda report, label, _reason: f"{label}{report.period_label}进展填报",
     after=_announce_on_task,
+    notice=lambda report: review.Notice(
+        "report", f"{report.department.name}“{report.task.code} {report.task.title}”{report.period_label}进展填报",
+        link_to("tasks.report", report_id=report.id), report.department_id, report.task.plan_id,
+        report.created_by_id),
 )
 EDITABLE_REPORT_STATES = REPORT_REVIEW.editable
 
@@ -274,6 +284,11 @@ def create_report(session: Session, actor: User, task: Task, data: ReportInput) 
     audit.record(session, actor, report, "create", audit.diff({}, audit.snapshot(report, REPORT_FIELDS)),
                  f"起草{report.period_label}进展填报")
     audit.record(session, actor, task, "report_drafted", {}, f"{actor.department.name}起草{report.period_label}进展填报")
+    if actor.role == Role.DEPT_STAFF:  # the head submits it: tell them a draft is waiting
+        emit(session, "report.draft", report, actor=actor,
+             title=f"待提交：{actor.name}起草了“{task.code} {task.title}”{report.period_label}进展填报",
+             link=link_to("tasks.report", report_id=report.id), department_id=report.department_id,
+             plan_id=task.plan_id, person_id=actor.id)
     return report
 
 
