@@ -98,6 +98,9 @@ ROUTES: list[Route] = [
     Route("supervision.notice_document", "/supervision/{case}/notice.docx", {"other_head": 403, "outsider": 403}),
     Route("supervision.notice_pdf", "/supervision/{case}/notice.pdf", {"other_head": 403, "outsider": 403},
           default=200 if pdf_available() else 404),  # 404 with a message where LibreOffice is not installed
+    Route("supervision.step_document", "/supervision/{case}/steps/{interview}.docx", {"other_head": 403, "outsider": 403}),
+    Route("supervision.step_document", "/supervision/{case}/steps/{interview}.pdf", {"other_head": 403, "outsider": 403},
+          default=200 if pdf_available() else 404),
     Route("supervision.act", "/supervision/{case}/acknowledge", {}, default=405),
     Route("supervision.from_alerts", "/supervision/from-alerts", {}, default=405),
     Route("adjustments.index", "/adjustments/", ALL_SIGNED_IN),
@@ -174,12 +177,14 @@ def _build(app: Flask) -> World:
         case = file_case(s, users["supervisor"], CaseInput(source=CaseSource.ROUTINE, department=jk, task=task,
                                                            title="督办", problem="滞后"))
         perform(s, users["supervisor"], case, CaseAction.ISSUE, version=case.version_id, response_days=10)
+        interview = perform(s, users["supervisor"], case, CaseAction.INTERVIEW, version=case.version_id,
+                            comment="12月10日上午9时在委机关3楼会议室约谈。")
         adjustment = request_deadline(s, users["head"], task, date(2027, 6, 30), "延期")
         s.flush()
         world.ids = {"plan": task.plan_id, "city_plan": city_plan.id, "task": task.id, "city_task": city_task.id,
                      "parent_task": task.parent_id, "milestone": milestone.id, "report": report.id, "attachment": attachment.id,
                      "user": users["staff"].id, "department": jk.id, "indicator": indicator.id, "case": case.id,
-                     "adjustment": adjustment.id}
+                     "adjustment": adjustment.id, "interview": interview.id}
     upload = app.config["UPLOAD_DIR"] / "00"
     upload.mkdir(parents=True, exist_ok=True)
     (upload / ("0" * 64)).write_bytes(b"x")

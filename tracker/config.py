@@ -50,6 +50,7 @@ class Config:
     DINGTALK_URL = os.environ.get("TRACKER_DINGTALK_URL")
     DINGTALK_SECRET = os.environ.get("TRACKER_DINGTALK_SECRET")
     WECOM_URL = os.environ.get("TRACKER_WECOM_URL")
+    PUBLIC_URL = os.environ.get("TRACKER_PUBLIC_URL")
     ZZD_BASE_URL = os.environ.get("TRACKER_ZZD_BASE_URL")
     ZZD_APP_KEY = os.environ.get("TRACKER_ZZD_APP_KEY")
     ZZD_APP_SECRET = os.environ.get("TRACKER_ZZD_APP_SECRET")

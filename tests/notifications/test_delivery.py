@@ -176,3 +176,14 @@ def test_deliveries_run_every_minute() -> None:
     from tracker.scheduler import JOBS
 
     assert JOBS["deliveries"].every_minutes == 1
+
+
+def test_outbound_copies_carry_whole_links_when_the_address_is_known() -> None:
+    from tracker.notifications.delivery import outbound_body
+    from tracker.notifications.models import Notification as N
+
+    message = N(title="约谈：浙卫督〔2026〕3号", body="约谈通知书：/supervision/3/steps/9.docx", link="/supervision/3")
+    assert outbound_body(message, None) == "约谈通知书：/supervision/3/steps/9.docx"
+    assert outbound_body(message, "https://duban.example.gov.cn/") == (
+        "约谈通知书：https://duban.example.gov.cn/supervision/3/steps/9.docx\n"
+        "查看：https://duban.example.gov.cn/supervision/3")

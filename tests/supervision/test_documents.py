@@ -87,3 +87,42 @@ def test_pdf_route(demo: Flask, session: Session, tmp_path: Path) -> None:
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert "filename*=UTF-8''" in response.headers["Content-Disposition"]
     check_pdf(response.data, tmp_path, "督办单")
+
+
+def test_interview_and_circulation_steps_have_their_document(demo, db) -> None:  # type: ignore[no-untyped-def]
+    """约谈 and 通报: the step's document is downloadable from the case, and its link goes with the message."""
+    from io import BytesIO
+
+    from docx import Document
+    from sqlalchemy import select
+
+    from tracker.notifications.models import Event, Notification
+    from tracker.supervision.models import CaseAction, CaseState
+    from tracker.supervision.services import perform
+
+    from ..conftest import client_for
+    from .test_cases import _case_in, _users
+
+    with demo.app_context():
+        users = _users(db)
+        case = _case_in(db, users, CaseState.ISSUED)
+        interview = perform(db, users["supervisor"], case, CaseAction.INTERVIEW, version=case.version_id,
+                            comment="定于12月10日上午9时在委机关3楼会议室约谈。")
+        circular = perform(db, users["supervisor"], case, CaseAction.CIRCULATE, version=case.version_id,
+                           comment="全省通报，限期整改。")
+        db.commit()
+        body = db.scalars(select(Notification.body).join(Event).where(
+            Event.kind == "case.interview", Notification.user_id == users["head"].id)).one()
+    assert f"约谈通知书：/supervision/{case.id}/steps/{interview.id}.docx" in body
+    client = client_for(demo, "zj_head_jk")
+    answer = client.get(f"/supervision/{case.id}/steps/{interview.id}.docx")
+    assert answer.status_code == 200
+    text = "\n".join(p.text for p in Document(BytesIO(answer.data)).paragraphs)
+    assert "约谈通知书" in text and "3楼会议室" in text
+    answer = client.get(f"/supervision/{case.id}/steps/{circular.id}.docx")
+    assert "情况通报" in answer.headers["Content-Disposition"] or answer.status_code == 200
+    assert "全省通报" in "\n".join(p.text for p in Document(BytesIO(answer.data)).paragraphs)
+    # a step without a document of its own has none
+    issued = next(s for s in case.steps if s.action == CaseAction.ISSUE)
+    assert client.get(f"/supervision/{case.id}/steps/{issued.id}.docx").status_code == 404
+    assert client_for(demo, "zj_head_yz").get(f"/supervision/{case.id}/steps/{interview.id}.docx").status_code == 403

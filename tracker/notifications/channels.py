@@ -112,10 +112,11 @@ class Channels:
     dingtalk_secret: str | None = None
     wecom_url: str | None = None
     zzd: ZzdSettings | None = None
+    public_url: str | None = None  # where users open the system: links in outbound copies are made whole
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Channels:
-        return cls(smtp_url=config.get("SMTP_URL") or None,
+        return cls(public_url=config.get("PUBLIC_URL") or None, smtp_url=config.get("SMTP_URL") or None,
                    dingtalk_url=config.get("DINGTALK_URL") or config.get("WEBHOOK_URL") or None,
                    dingtalk_secret=config.get("DINGTALK_SECRET") or None,
                    wecom_url=config.get("WECOM_URL") or None,

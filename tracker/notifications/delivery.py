@@ -16,6 +16,7 @@ The administrator's list of deliveries (``/admin/deliveries``) and its 重新发
 from __future__ import annotations
 
 import logging
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -182,7 +183,7 @@ def _send_emails(rows: list[Row], channels: Channels, at: datetime) -> None:
                     _failed(delivery, "用户未填写电子邮箱", at)
                     continue
                 try:
-                    sender.send(user.email, notification.title, _email_body(notification, user))
+                    sender.send(user.email, notification.title, _email_body(notification, user, channels.public_url))
                 except DeliveryError as exc:
                     _failed(delivery, str(exc), at)
                     if exc.unreachable:  # the server went away: the rest of the batch waits for the retry
@@ -195,10 +196,27 @@ def _send_emails(rows: list[Row], channels: Channels, at: datetime) -> None:
                 _failed(delivery, str(exc), at)
 
 
-def _email_body(notification: Notification, user: User) -> str:
+PATH_IN_TEXT = re.compile(r"(?<=：)(/[^\s，。；]+)")
+
+
+def outbound_body(notification: Notification, public_url: str | None) -> str | None:
+    """The message's text as it leaves the system: with the system's address (TRACKER_PUBLIC_URL) its links
+    become whole URLs a phone can open, and the page it is about is named at the end."""
+    body = notification.body
+    if not public_url:
+        return body
+    base = public_url.rstrip("/")
+    body = PATH_IN_TEXT.sub(lambda m: base + m.group(1), body) if body else body
+    if notification.link and notification.link.startswith("/"):
+        body = (body + "\n" if body else "") + f"查看：{base}{notification.link}"
+    return body
+
+
+def _email_body(notification: Notification, user: User, public_url: str | None = None) -> str:
     parts = [f"{user.name}：", "", notification.title]
-    if notification.body:
-        parts += ["", notification.body]
+    body = outbound_body(notification, public_url)
+    if body:
+        parts += ["", body]
     parts += ["", "请登录规划执行督查系统查看和办理。", "（本邮件由系统自动发送，请勿回复。）"]
     return "\n".join(parts)
 
@@ -210,7 +228,8 @@ def _robot_sender(channel: Channel, channels: Channels, at: datetime) -> Callabl
 
         def dingtalk(row: Row) -> None:
             _, notification, user = row
-            payload = webhook_payload(f"{user.name}：{notification.title}", notification.body, user.phone)
+            payload = webhook_payload(f"{user.name}：{notification.title}",
+                                      outbound_body(notification, channels.public_url), user.phone)
             post_webhook(dingtalk_url(url, secret, at), payload)
 
         return dingtalk
@@ -219,7 +238,8 @@ def _robot_sender(channel: Channel, channels: Channels, at: datetime) -> Callabl
 
         def wecom(row: Row) -> None:
             _, notification, user = row
-            payload = wecom_payload(f"{user.name}：{notification.title}", notification.body, user.phone)
+            payload = wecom_payload(f"{user.name}：{notification.title}",
+                                    outbound_body(notification, channels.public_url), user.phone)
             post_webhook(wecom_url, payload, service="企业微信机器人接口")
 
         return wecom
@@ -272,7 +292,8 @@ def _send_zzd(rows: list[Row], channels: Channels, at: datetime) -> None:
             _failed(delivery, "用户未填写浙政钉账号（zzd_account_id），无法发送工作通知", at, final=True)
             continue
         try:
-            client.send(user.zzd_account_id, biz_msg_id(delivery), notification.title, notification.body)
+            client.send(user.zzd_account_id, biz_msg_id(delivery), notification.title,
+                        outbound_body(notification, channels.public_url))
         except DeliveryError as exc:
             _failed(delivery, str(exc), at)
             if exc.unreachable:

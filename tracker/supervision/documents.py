@@ -9,7 +9,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 
 from ..documents import TABLE_SIZES, OfficialDocument, document_date, sentence
 from ..timeutil import format_date, to_local, today
-from .models import SupervisionCase
+from .models import CaseAction, CaseState, CaseStep, SupervisionCase
 
 LABEL_WIDTH, VALUE_WIDTH = 32, 124  # mm: the 156 mm between the margins
 
@@ -82,13 +82,30 @@ def interview_notice_docx(case: SupervisionCase, text: str, day: date | None = N
 
 
 def circular_docx(case: SupervisionCase, text: str, day: date | None = None,
-                  addressee: str = "各有关单位") -> bytes:
+                  addressee: str = "各有关单位", state: CaseState | None = None) -> bytes:
     """情况通报: the case and how it stands, the step's text (what is circulated and required), the 落款."""
     doc = OfficialDocument(f"关于{case.department.full_name}督办事项整改情况的通报")
     doc.paragraph(f"{addressee}：", indent=False, align=WD_ALIGN_PARAGRAPH.LEFT)
     doc.paragraph(_history(case).replace("你单位", case.department.full_name, 1)
-                  + f"截至目前，该督办件状态为“{case.state.label}”。现将有关情况通报如下。")
+                  + f"截至目前，该督办件状态为“{(state or case.state).label}”。现将有关情况通报如下。")
     _paragraphs(doc, text)
     doc.paragraph("各单位要引以为戒，对照督办要求抓好整改落实，确保规划任务按期完成。")
     doc.signature(case.issuing_body, day or today())
     return doc.save()
+
+
+# The escalation steps that issue a document of their own, and its name.
+STEP_DOCUMENTS = {CaseAction.INTERVIEW: "约谈通知书", CaseAction.CIRCULATE: "情况通报"}
+
+
+def step_docx(case: SupervisionCase, step: CaseStep) -> bytes:
+    """The document of a 约谈 or 通报 step, as it stood that day: its date, its text, the case's state then."""
+    day = to_local(step.created_at).date()
+    if step.action == CaseAction.INTERVIEW:
+        return interview_notice_docx(case, step.comment or "", day)
+    return circular_docx(case, step.comment or "", day, state=step.from_state)
+
+
+def step_filename(case: SupervisionCase, step: CaseStep, suffix: str) -> str:
+    number = f"{case.number_year}-{case.number_seq}" if case.number_seq else f"{case.id}"
+    return f"{STEP_DOCUMENTS[step.action]}{number}-{step.id}.{suffix}"

@@ -34,6 +34,7 @@ from ..system.calendar import add_working_days
 from ..tasks.models import Task
 from ..timeutil import format_date, now, today
 from ..versioning import check_version
+from .documents import STEP_DOCUMENTS
 from .models import (
     CaseAction,
     CaseNumberSequence,
@@ -273,6 +274,10 @@ def perform(session: Session, actor: User, case: SupervisionCase, action: CaseAc
     if case.task is not None:
         audit.record(session, actor, case.task, f"case_{action.value}", {},
                      f"督办件 {case.number_label}：{action.label}" + (f"（{comment[:80]}）" if comment else ""))
+    document = STEP_DOCUMENTS.get(action)
+    if document is not None:  # the 约谈通知书 / 情况通报 goes with the message
+        link = link_to("supervision.step_document", case_id=case.id, step_id=step.id, fmt="docx")
+        text = f"{text}\n{document}：{link}" if link else text
     _announce(session, actor, case, action, text)
     return step
 

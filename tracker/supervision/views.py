@@ -21,7 +21,7 @@ from ..spreadsheets import DOCX_MIMETYPE, download
 from ..tasks.models import Task
 from ..timeutil import today
 from ..web import ID, INTEGER_LIMIT, enum_arg, form_version, int_arg, local_path, paginate, refuse
-from .documents import notice_docx, notice_fields
+from .documents import STEP_DOCUMENTS, notice_docx, notice_fields, step_docx, step_filename
 from .forms import ActionForm, CaseForm, FromAlertsForm
 from .models import CaseAction, CaseOutcome, CaseSource, CaseState, CaseStep, SupervisionCase
 from .services import (
@@ -215,6 +215,20 @@ def notice_pdf(case_id: int) -> Response:
         abort(404)
     data = docx_to_pdf(notice_docx(case, case.issuing_body))
     return download(data, f"督办单{case.number_year}-{case.number_seq}.pdf", PDF_MIMETYPE, "notice.pdf")
+
+
+@bp.route(f"/<{ID}:case_id>/steps/<{ID}:step_id>.<any(docx, pdf):fmt>")
+@login_required
+def step_document(case_id: int, step_id: int, fmt: str) -> Response:
+    """The 约谈通知书 or 情况通报 of an escalation step (.docx, or .pdf where LibreOffice is installed)."""
+    case = load_case(case_id)
+    step = next((s for s in case.steps if s.id == step_id and s.action in STEP_DOCUMENTS), None)
+    if step is None:
+        abort(404)
+    data = step_docx(case, step)
+    if fmt == "pdf":
+        return download(docx_to_pdf(data), step_filename(case, step, "pdf"), PDF_MIMETYPE, "step.pdf")
+    return download(data, step_filename(case, step, "docx"), DOCX_MIMETYPE, "step.docx")
 
 
 @bp.context_processor
