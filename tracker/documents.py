@@ -31,7 +31,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
 from .errors import DomainError, NotFound
-from .imports.docx import _run, libreoffice
+from .office import libreoffice, run
 
 TITLE_FONT = "方正小标宋简体"
 BODY_FONT = "仿宋_GB2312"
@@ -439,7 +439,7 @@ def docx_to_pdf(data: bytes, *, timeout: float = PDF_TIMEOUT) -> bytes:
         source.write_bytes(data)
         profile = (folder / "profile").as_uri()  # file:///tmp/tracker-pdf-…/profile
         try:
-            _run([binary, f"-env:UserInstallation={profile}", "--headless", "--norestore", "--nologo",
+            run([binary, f"-env:UserInstallation={profile}", "--headless", "--norestore", "--nologo",
                   "--convert-to", "pdf", "--outdir", str(folder / "out"), str(source)], timeout=timeout)
         except subprocess.TimeoutExpired as exc:
             raise PdfFailed(f"生成 PDF 超时（超过{timeout:g}秒），请稍后重试或下载 Word 版。") from exc

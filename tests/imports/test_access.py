@@ -18,7 +18,9 @@ from .test_documents import document_id, upload
 
 
 @pytest.mark.parametrize(("name", "data", "message"), [
-    ("plan.pdf", b"%PDF-1.4 ...", "不支持的文件类型“.pdf”"),
+    ("plan.xls", b"\xd0\xcf\x11\xe0 ...", "不支持的文件类型“.xls”"),
+    ("plan.pdf", b"%PDF-1.4 ...", "PDF 文件已损坏"),
+    ("plan.pdf", b"PK\x03\x04 a zip is not a pdf", "内容与扩展名不符"),
     ("plan", b"text", "不支持的文件类型“.（无扩展名）”"),
     ("plan.docx", b"", "是空的"),
     ("plan.docx", b"%PDF-1.4 pretending", "内容与扩展名不符"),

@@ -46,10 +46,14 @@ def test_mistakes_exit_with_a_message(app: Flask, tmp_path) -> None:  # type: ig
     assert result.exit_code == 1 and "须指定 --region 或 --plan-id" in result.output
     result = runner.invoke(args=["import-plan", str(seed("003")), "--plan-id", "999999"])
     assert result.exit_code == 1 and "规划 999999 不存在" in result.output
-    bad = tmp_path / "plan.pdf"
-    bad.write_bytes(b"%PDF-1.4")
+    bad = tmp_path / "plan.xls"
+    bad.write_bytes(b"\xd0\xcf\x11\xe0")
     result = runner.invoke(args=["import-plan", str(bad), "--dry-run"])
     assert result.exit_code == 1 and "不支持的文件类型" in result.output
+    broken = tmp_path / "plan.pdf"
+    broken.write_bytes(b"%PDF-1.4")
+    result = runner.invoke(args=["import-plan", str(broken), "--dry-run"])
+    assert result.exit_code == 1 and "PDF 文件已损坏" in result.output
     empty = tmp_path / "notes.txt"
     empty.write_text("会议纪要\n大家讨论。\n", encoding="utf-8")
     result = runner.invoke(args=["import-plan", str(empty), "--dry-run"])

@@ -11,7 +11,8 @@ from docx.oxml.ns import nsdecls
 
 from tracker.errors import DomainError
 from tracker.imports import docx as reader
-from tracker.imports.docx import convert_to_docx, format_number, libreoffice, read_docx
+from tracker.imports.docx import convert_to_docx, format_number, read_docx
+from tracker.office import libreoffice
 from tracker.imports.extract import Paragraph, Table
 
 from .conftest import docx_draft
@@ -104,7 +105,7 @@ def test_damaged_or_foreign_files_are_refused() -> None:
 
 
 def test_legacy_files_need_libreoffice(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(reader.shutil, "which", lambda _name: None)
+    monkeypatch.setattr(reader, "libreoffice", lambda: None)
     with pytest.raises(DomainError, match="没有安装 LibreOffice") as exc:
         convert_to_docx(b"\xd0\xcf\x11\xe0", "wps")
     assert ".wps" in exc.value.message and "另存为" in exc.value.message

@@ -3,7 +3,10 @@
 :class:`Builder` keeps the open headings and builds the chapter / section / key task / measure tree, attaches
 专栏 boxes to their key task, makes candidate targets of the prose and indicators of goal lists, reads tables
 through :class:`.tables.TableReader`, and finally gives footnote marks their notes, definitions and review
-baselines their indicators, numbers the indicators and codes the tree, and returns the draft's JSON form.
+baselines their indicators, numbers the indicators and codes the tree (measures numbered within their key
+task), reads each task's deadline and departments from its text, and returns the draft's JSON form. Headings
+under a narrative chapter (发展基础, 保障措施 …, see :func:`.prose.is_narrative`) stay sections, and a key
+task's "一是……二是……" sentences become its measures.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 from .blocks import clean_text, cn_number, cn_numeral, join_reasons, name_key
 from .headings import definition, split_lead
 from .limits import MAX_QUOTE_CHARS, Budget
+from .prose import deadline, departments, is_narrative, ordinal_points, without_departments
 from .structure import Event
 from .tables import TableReader
 from .targets import find_targets
@@ -51,6 +55,11 @@ class _Node:
     unsure: bool = False
     reason: str | None = None
     code: str = ""
+    raw: str = ""  # the heading's paragraph as written
+    narrative: bool = False  # a chapter that describes (发展基础, 保障措施 …) and what lies under it
+    deadline: str | None = None
+    lead_text: str | None = None
+    co_text: list[str] = field(default_factory=list)
 
     def doubt(self, reason: str) -> None:
         self.unsure = True
@@ -61,7 +70,8 @@ class _Node:
             "id": self.id, "type": self.type, "code": self.code, "title": self.title,
             "description": "\n".join(d for d in self.description if d).strip(), "parent": self.parent,
             "kind": self.kind, "box_items": self.box_items, "lead": None, "co": [], "label": self.label,
-            "unsure": self.unsure, "reason": self.reason,
+            "unsure": self.unsure, "reason": self.reason, "narrative": self.narrative, "deadline": self.deadline,
+            "lead_text": self.lead_text, "co_text": self.co_text,
         }
 
 
@@ -91,6 +101,7 @@ class Builder(TableReader):
         self.last_table: dict[str, Any] | None = None
         self.context_heading: str | None = None  # the latest unnumbered heading (a goal list's category)
         self.pending_marks: list[tuple[dict[str, Any], str, str]] = []  # (row, field, mark)
+        self.measured: set[str] = set()  # key tasks with numbered measures (their 一是/二是 are not measures)
 
     # -- tree --------------------------------------------------------------------------------------
 
@@ -107,11 +118,16 @@ class Builder(TableReader):
         rank = self.rank.get(h.style, len(self.rank))
         while self.open and self.open[-1][0] >= rank:
             self.open.pop()
-        title, rest = split_lead(h.text)
-        node = _Node(self.ids("t"), role, title, number=h.number, style=h.style, label=h.label)
+        title, rest = split_lead(without_departments(h.text))
+        node = _Node(self.ids("t"), role, title, number=h.number, style=h.style, label=h.label, raw=h.text)
         if rest:
             node.description.append(rest)
         parent = self.open[-1][1] if self.open else None
+        if (parent is not None and parent.narrative) or is_narrative(title):
+            # 发展基础, 指导思想, 保障措施 … and what lies under them describe: no tasks
+            node.narrative = True
+            if role in ("key_task", "measure", "deep"):
+                role = node.type = "section"
         if role == "deep":
             node.type = "measure"
             parent = self._nearest("key_task")
@@ -120,6 +136,8 @@ class Builder(TableReader):
             node.type = "key_task"
             node.doubt("未找到所属的重点任务，已作为重点任务")
         node.parent = parent.id if parent else None
+        if node.type == "measure" and parent is not None:
+            self.measured.add(parent.id)
         if h.number is not None:
             last = self.last_number.get(h.style)
             if last is not None and h.number not in (last + 1, 1):
@@ -136,6 +154,28 @@ class Builder(TableReader):
         self._add(node)
         self.open.append((rank, node))
         self.current = node
+        if node.type == "key_task" and rest:
+            self._points(node, rest, replace=True)
+
+    def _points(self, node: _Node, text: str, *, replace: bool = False) -> bool:
+        """"一是……。二是……。" in a key task's text: a measure for each point (not when the key task has
+        numbered measures of its own)."""
+        if node.type != "key_task" or node.id in self.measured:
+            return False
+        lead, points = ordinal_points(text)
+        if not points:
+            return False
+        if replace:
+            node.description[-1] = lead
+        elif lead:
+            node.description.append(lead)
+        for point in points:
+            measure = _Node(self.ids("t"), "measure", point.title, parent=node.id)
+            measure.description.append(point.text)
+            if len(point.title) >= 30:
+                measure.doubt("由“一是、二是”语句拆出，标题取首句前30字，请核对")
+            self._add(measure)
+        return True
 
     def _add(self, node: _Node) -> None:
         self.nodes.append(node)
@@ -149,8 +189,9 @@ class Builder(TableReader):
             self.preface.append(text)
             self._targets(text, None)
             return
-        self.current.description.append(text)
         self._targets(text, self.current)
+        if not self._points(self.current, text):
+            self.current.description.append(text)
 
     def _targets(self, text: str, node: _Node | None) -> None:
         for t in find_targets(text):
@@ -230,6 +271,7 @@ class Builder(TableReader):
         self._number_indicators()
         self._codes()
         self._empty_chapters()
+        self._dates_and_departments()
         names = {name_key(i["name"]) for i in self.indicators}
         candidates = [c for c in self.candidates if name_key(c["name"]) not in names]
         items = [n.to_json() for n in self.nodes]
@@ -348,8 +390,9 @@ class Builder(TableReader):
                 else:
                     code = f"{cn_number(chapter.code) or chapter.code}.{number}"
             else:
+                # numbered within the key task, whatever running numbers the document uses
                 holder = ancestor(node, "key_task")
-                code = f"{holder.code}.{number}" if holder else str(number)
+                code = f"{holder.code}.{position}" if holder else str(number)
             base, n = code, 1
             if code in taken:
                 n = next_suffix.get(base, 2)
@@ -363,6 +406,17 @@ class Builder(TableReader):
             taken.add(code)
             node.code = code
 
+    def _dates_and_departments(self) -> None:
+        """The deadline and departments each task's own text gives (“2027年底前”, “责任单位：…”)."""
+        for node in self.nodes:
+            if node.type not in ("key_task", "measure"):
+                continue
+            text = "\n".join([node.raw or node.title, *node.description])
+            node.deadline = deadline(text)
+            if found := departments(text):
+                node.lead_text, node.co_text = found.lead, found.co
+                node.description = [without_departments(d) for d in node.description]
+
     def _empty_chapters(self) -> None:
         by_id = self.by_id
         has_work: set[str] = set()
@@ -375,7 +429,10 @@ class Builder(TableReader):
         if not has_work:
             return
         for node in self.nodes:
-            if node.type == "chapter" and node.id not in has_work:
+            if node.type == "chapter" and node.id not in has_work and node.narrative:
+                node.doubt("叙述性章节（背景、目标、保障措施等），本章没有识别出任务：其中的小标题保留为节；"
+                           "需要作为任务的，请把它改为重点任务")
+            elif node.type == "chapter" and node.id not in has_work:
                 node.doubt("本章没有识别出任务（可能是背景、目标等叙述性内容），不需要的话可以删除")
 
 

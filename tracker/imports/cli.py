@@ -1,14 +1,17 @@
 """`import-plan FILE [--plan-id …] [--region …] [--dry-run]`: a plan document's draft from the command line.
 
-It prints the draft as a tree with its counts, indicators and doubts. Without --dry-run the draft is also
+It prints the draft as a tree with its counts, indicators and doubts (with --json: the whole draft as JSON,
+each item with its parent's code beside its parent's id, for scripts and comparisons). Without --dry-run the draft is also
 kept (as an import of the region, or of the plan given with --plan-id, to be updated) for a planner to
 review and confirm on its preview page; the command never creates a plan on its own.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import current_app
@@ -49,15 +52,27 @@ def _print_draft(draft: Draft, *, verbose: bool) -> None:
     click.echo("合计：" + "，".join(f"{k} {v}" for k, v in draft.counts().items()))
 
 
-@click.command("import-plan", help="识别规划文档（.docx/.doc/.wps/.txt/.md），打印识别出的任务树和数量。")
+def draft_json(draft: Draft) -> dict[str, Any]:
+    """The draft as JSON for --json: every field of every entry, the counts, and each item's parent code."""
+    data = draft.to_json()
+    codes = {i.id: i.code for i in draft.items}
+    for item in data["items"]:
+        item["parent_code"] = codes.get(item["parent"]) if item["parent"] else None
+        item["type_label"] = TYPE_LABELS.get(item["type"], item["type"])
+    data["counts"] = draft.counts()
+    return data
+
+
+@click.command("import-plan", help="识别规划文档（.docx/.doc/.wps/.txt/.md/.pdf），打印识别出的任务树和数量。")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--plan-id", type=int, default=None, help="按该规划更新（确认时按编号更新任务和指标）")
 @click.option("--region", "region_code", default=None, help="行政区划代码（不指定 --plan-id 时保存草稿用）")
 @click.option("--dry-run", is_flag=True, help="只识别和打印，不保存草稿")
 @click.option("--verbose", "-v", is_flag=True, help="同时打印专栏条目和正文中的候选目标")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 打印完整的识别结果（与 --dry-run 一起用）")
 @with_appcontext
 def import_plan_command(file: Path, plan_id: int | None, region_code: str | None, dry_run: bool,
-                        verbose: bool) -> None:
+                        verbose: bool, as_json: bool) -> None:
     from sqlalchemy import select
 
     from ..db import unit_of_work
@@ -73,8 +88,14 @@ def import_plan_command(file: Path, plan_id: int | None, region_code: str | None
         except DomainError as exc:
             click.echo(f"无法识别：{exc.message}", err=True)
             sys.exit(1)
-        _print_draft(draft, verbose=verbose)
+        if as_json:
+            click.echo(json.dumps(draft_json(draft), ensure_ascii=False, indent=2))
+        else:
+            _print_draft(draft, verbose=verbose)
         return
+    if as_json:
+        click.echo("--json 只能与 --dry-run 一起使用。", err=True)
+        sys.exit(1)
     try:
         with unit_of_work(current_app.extensions["tracker.sessions"]) as session:
             plan = region_id = None

@@ -33,7 +33,7 @@ from ..timeutil import now
 from .blocks import name_key
 from .draft import Draft, DraftProject, Item
 from .models import ImportDocument, ImportState
-from .services import NOT_YOURS, department_of
+from .services import NOT_YOURS, department_of, match_department
 
 
 @dataclass
@@ -64,6 +64,18 @@ class Confirmed:
 _TASK_LEVEL = {"chapter": TaskLevel.CHAPTER, "key_task": TaskLevel.KEY_TASK, "measure": TaskLevel.MEASURE}
 
 
+def _due(item: Item, start: date, end: date) -> date:
+    """The deadline the document's text gives the item ("2027年底前"), within the plan; else the plan's end."""
+    if item.deadline:
+        try:
+            due = date.fromisoformat(item.deadline)
+        except ValueError:
+            return end
+        if start <= due <= end:
+            return due
+    return end
+
+
 def placed(draft: Draft) -> list[tuple[Item, Item | None, TaskLevel]]:
     """Every item that becomes a task with the item it goes under and its level (sections only group)."""
     by_id = {i.id: i for i in draft.items}
@@ -82,17 +94,6 @@ def placed(draft: Draft) -> list[tuple[Item, Item | None, TaskLevel]]:
             level = _TASK_LEVEL[item.type]
         out.append((item, parent, level))
     return out
-
-
-def _match_owner(departments: list[Department], owner: str | None) -> Department | None:
-    if not owner:
-        return None
-    text = owner.strip()
-    for dept in departments:
-        if dept.name == text:
-            return dept
-    found = [d for d in departments if d.name in text or (len(text) >= 2 and text in d.name)]
-    return max(found, key=lambda d: len(d.name)) if len(found) >= 1 else None
 
 
 def _check_draft(draft: Draft, data: ConfirmInput, existing: set[str],
@@ -193,7 +194,8 @@ def confirm(session: Session, actor: User, document: ImportDocument, data: Confi
                                                 description=description, kind=kind, lead_department_id=lead_id,
                                                 co_department_ids=list(item.co),
                                                 start_date=None if level == TaskLevel.CHAPTER else start,
-                                                deadline=None if level == TaskLevel.CHAPTER else deadline))
+                                                deadline=None if level == TaskLevel.CHAPTER
+                                                else _due(item, start, deadline)))
                 bump(result.created, "任务")
                 if level != TaskLevel.CHAPTER and not item.lead:
                     result.defaulted += 1
@@ -276,7 +278,7 @@ def _confirm_projects(session: Session, actor: User, draft: Draft, plan: Plan,
         if code in existing:
             continue
         unit = InvestmentUnit.from_label(project.unit or "万元")
-        lead = project.lead or (_match_owner(departments, project.owner) or default_lead)
+        lead = project.lead or (match_department(departments, project.owner) or default_lead)
         lead_id = lead if isinstance(lead, int) else (lead.id if lead else None)
         description = "\n".join(filter(None, [project.content, project.owner and f"建设单位：{project.owner}",
                                               project.remarks and f"备注：{project.remarks}"])) or None

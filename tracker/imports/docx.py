@@ -11,13 +11,9 @@ A legacy .doc or .wps file is converted to .docx with LibreOffice when it is ins
 
 from __future__ import annotations
 
-import contextlib
 import io
 import logging
-import os
 import re
-import shutil
-import signal
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -26,6 +22,7 @@ from typing import Any, TypeVar
 
 from ..attachments.services import check_unpacked_size
 from ..errors import DomainError
+from ..office import libreoffice, run
 from .blocks import Block, Paragraph, Table
 from .limits import MAX_XML_ELEMENTS, Budget
 from .ooxml import check_package
@@ -432,10 +429,6 @@ def read_docx(data: bytes, budget: Budget | None = None) -> list[Block]:
 CONVERT_TIMEOUT = 60
 
 
-def libreoffice() -> str | None:
-    return shutil.which("soffice") or shutil.which("libreoffice")
-
-
 def convert_to_docx(data: bytes, suffix: str) -> bytes:
     """A .doc or .wps file converted to .docx by LibreOffice (headless, a private profile, a time limit)."""
     binary = libreoffice()
@@ -448,7 +441,7 @@ def convert_to_docx(data: bytes, suffix: str) -> bytes:
         source.write_bytes(data)
         profile = (folder / "profile").as_uri()
         try:
-            _run([binary, f"-env:UserInstallation={profile}", "--headless", "--norestore", "--convert-to", "docx",
+            run([binary, f"-env:UserInstallation={profile}", "--headless", "--norestore", "--convert-to", "docx",
                   "--outdir", str(folder / "out"), str(source)], timeout=CONVERT_TIMEOUT)
         except subprocess.TimeoutExpired as exc:
             raise DomainError(f".{suffix} 文件转换超时（超过{CONVERT_TIMEOUT}秒），请另存为 .docx 后上传。",
@@ -459,19 +452,3 @@ def convert_to_docx(data: bytes, suffix: str) -> bytes:
         if not result.exists():
             raise DomainError(f".{suffix} 文件无法转换，可能已损坏。请另存为 .docx 后上传。", field="file")
         return result.read_bytes()
-
-
-def _run(command: list[str], *, timeout: float) -> None:
-    """Run a command in a process group of its own; on timeout the whole group is killed (soffice starts
-    soffice.bin as a child, which killing soffice alone would leave running)."""
-    with subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,  # noqa: S603 (no shell)
-                          stderr=subprocess.DEVNULL, start_new_session=True) as process:
-        try:
-            returncode = process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-            raise
-    if returncode:
-        raise subprocess.CalledProcessError(returncode, command)

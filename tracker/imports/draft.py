@@ -130,6 +130,10 @@ class Item(_Entry):
     unsure: bool = False
     reason: str | None = None
     checked: bool = False
+    narrative: bool = False  # under a chapter that describes (发展基础, 保障措施 …): not a task
+    deadline: str | None = None  # ISO date the text gives ("2027年底前"); the plan's end when None
+    lead_text: str | None = None  # departments as the text names them ("责任单位：…")
+    co_text: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -182,6 +186,8 @@ class DraftProject(_Entry):
     remarks: str | None = None
     start_year: int | None = None
     end_year: int | None = None
+    nature: str | None = None  # 建设性质: 新建, 续建, 改扩建 …
+    category: str | None = None
     lead: int | None = None
     unsure: bool = False
     reason: str | None = None

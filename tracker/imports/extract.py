@@ -1,7 +1,7 @@
 """From a plan document to a draft the planner confirms.
 
-The readers (:mod:`.docx`, :mod:`.text`) turn a file into a list of blocks — paragraphs and tables in
-document order — and :func:`extract` turns the blocks into a draft: the chapter/key task/measure tree,
+The readers (:mod:`.docx`, :mod:`.text`, :mod:`.pdf`) turn a file into a list of blocks — paragraphs and
+tables in document order — and :func:`extract` turns the blocks into a draft: the chapter/key task/measure tree,
 the 专栏 boxes, the indicator tables, the review tables (规划目标 vs 完成情况 of the previous plan), the
 key-project tables and candidate targets found in the prose. Everything here is a pure function of its
 input: nothing touches the database.
@@ -18,11 +18,18 @@ How the structure is recognised
   has key tasks without chapters when those headings read like work.
 * A heading's title is its lead sentence (up to the first 。); the rest of the paragraph and the body
   paragraphs that follow are its description.
+* Chapters and headings that describe rather than assign work (发展基础, 面临形势, 指导思想, 发展目标, 保障措施,
+  组织实施 …) hold no tasks: what lies under them stays in the draft as sections marked ``narrative``.
+* A key task written as "一是……。二是……。" gets a measure per point (its first clause as the title); measures
+  are coded within their key task whatever running numbers the document uses. A task's text gives its
+  deadline ("2027年底前", "到2029年", "2026年6月底前") and departments ("牵头单位：…；配合单位：…").
 * 专栏 boxes (a 专栏N line, as a table or as paragraphs) attach to the key task they follow.
 * Tables are read by their header: indicator tables (类别/序号/指标/单位/基期/目标/属性), review tables
   (规划目标 and 完成情况), key-project tables (项目/建设内容/总投资/期内投资/建设单位/备注, the unit taken
-  from the caption). Blank category cells continue the category above; values marked * take the footnote
-  that explains the mark.
+  from the caption, with 建设性质 and 建设年限). A table of where things stood (现状, years before the plan,
+  完成情况 without targets) is a review table, never targets. Blank category cells continue the category
+  above (never a unit); 合计/小计 rows are no entries; values marked * take the footnote that explains the
+  mark.
 * Bulleted goal lists ("- 城乡居民健康素养水平达到32%") become indicators; "…达到…" statements in the
   prose become candidate targets.
 * Noise is dropped: [bookmark: …] markers, page numbers and repeated page headers, empty table rows.
@@ -37,6 +44,7 @@ The work is split by stage:
 * :mod:`.headings` — numbered headings and marker lines (专栏, captions, notes, appendix, page numbers);
 * :mod:`.structure` — passes one and two: the title, the blocks as events, the numbering styles' roles;
 * :mod:`.targets` — "…达到…" targets found in the prose;
+* :mod:`.prose` — narrative chapters, deadlines ("2027年底前"), departments ("责任单位：…") and 一是/二是 points;
 * :mod:`.tables` — table headers and the reading of each kind of table;
 * :mod:`.builder` — pass three: the draft assembled from the events;
 * this module — :func:`extract`, which runs the three passes, and the names callers import from here.

@@ -33,7 +33,7 @@ def department_choices(departments: list[Department], blank: str | None) -> list
 
 
 class UploadForm(Form):
-    file = FileField("规划文档（.docx、.doc、.wps、.txt、.md，不超过10MB）",
+    file = FileField("规划文档（.docx、.doc、.wps、.txt、.md、带文字层的 .pdf，不超过10MB）",
                      validators=[FileRequired("请选择要上传的规划文档。")])
 
 

@@ -29,6 +29,7 @@ from ..errors import DomainError, InvalidTransition, StaleObject
 from ..permissions import can_edit_plan, can_import, can_work_on_import, require
 from ..planning.models import Plan
 from ..regions.models import Department
+from ..regions.services import departments_of
 from ..timeutil import now
 from .docx import convert_to_docx, read_docx
 from .draft import (
@@ -46,10 +47,12 @@ from .draft import (
 from .extract import Block, extract
 from .limits import TIME_LIMIT_SECONDS, Budget
 from .models import ImportDocument, ImportKind, ImportState, KeywordRule
+from .pdf import read_pdf
 from .text import decode, read_text
 
-DOCUMENT_TYPES = {"docx": "Word 文档", "doc": "Word 97-2003 文档", "wps": "WPS 文档", "txt": "文本", "md": "Markdown"}
-DOCUMENT_TYPES_LABEL = "Word（.docx、.doc）、WPS（.wps）、文本（.txt、.md）"
+DOCUMENT_TYPES = {"docx": "Word 文档", "doc": "Word 97-2003 文档", "wps": "WPS 文档", "txt": "文本", "md": "Markdown",
+                  "pdf": "PDF（带文字层）"}
+DOCUMENT_TYPES_LABEL = "Word（.docx、.doc）、WPS（.wps）、文本（.txt、.md）、PDF（带文字层，.pdf）"
 NOT_YOURS = "只有本地区的规划处可以处理该导入。"
 
 
@@ -73,6 +76,12 @@ def check_document(filename: str, data: bytes) -> str:
             if not data or len(data) > MAX_FILE_BYTES:
                 raise DomainError(exc.message.replace("document.txt", filename), field="file") from None
             decode(data)  # GBK text is fine; binary content is refused here
+        return ext
+    if ext == "pdf":
+        try:
+            check_upload(filename, data)
+        except DomainError as exc:
+            raise _refuse(exc) from None
         return ext
     try:
         check_upload(f"{filename.rsplit('.', 1)[0]}.{'docx' if ext == 'docx' else 'doc'}", data)
@@ -98,6 +107,8 @@ def read_document(filename: str, data: bytes, budget: Budget | None = None) -> l
         converted = convert_to_docx(data, ext)
         budget.start()
         return read_docx(converted, budget)
+    if ext == "pdf":
+        return read_pdf(data, budget)
     return read_text(data, budget)
 
 
@@ -111,6 +122,43 @@ def draft_of(filename: str, data: bytes, budget: Budget | None = None) -> Draft:
     for indicator in draft.missing_natures():
         indicator.doubt_nature()
     return draft
+
+def match_department(departments: list[Department], name: str | None) -> Department | None:
+    """The department a document names ("县卫生健康局" in "责任单位：县卫生健康局"), by its name or the longest
+    name inside the text (or the text inside a name)."""
+    if not name:
+        return None
+    text = name.strip()
+    for dept in departments:
+        if dept.name == text:
+            return dept
+    found = [d for d in departments if d.name in text or (len(text) >= 2 and text in d.name)]
+    return max(found, key=lambda d: len(d.name)) if len(found) >= 1 else None
+
+
+def assign_named_departments(draft: Draft, departments: list[Department]) -> None:
+    """Lead and co-operating departments for the items whose text names them ("牵头单位：…；配合单位：…"):
+    each name matched to one of the region's departments; a name that matches none stays as text and the
+    item is doubted so that the planner chooses."""
+    for item in draft.items:
+        if not (item.lead_text or item.co_text) or item.lead is not None:
+            continue
+        unmatched = []
+        if item.lead_text:
+            if (lead := match_department(departments, item.lead_text)) is not None:
+                item.lead = lead.id
+            else:
+                unmatched.append(item.lead_text)
+        for name in item.co_text:
+            if (dept := match_department(departments, name)) is None:
+                unmatched.append(name)
+            elif dept.id != item.lead and dept.id not in item.co:
+                item.co.append(dept.id)
+        if unmatched:
+            item.unsure = True
+            doubt = f"文中的责任单位“{'、'.join(unmatched)}”未匹配到本地区的部门，请选择"
+            item.reason = f"{item.reason}；{doubt}" if item.reason else doubt
+
 
 # ------------------------------------------------------------------------------------------- upload
 
@@ -161,6 +209,7 @@ def upload_document(session: Session, actor: User | None, filename: str, data: b
     if existing is not None and existing.kind == ImportKind.DOCUMENT:
         return Uploaded(existing, "reopened")
     draft = draft_of(filename, data, Budget(time_limit))
+    assign_named_departments(draft, departments_of(session, region_id))
     outcome = "new"
     if plan is None:
         plan = _imported_plan(session, region_id, sha)

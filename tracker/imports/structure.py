@@ -91,7 +91,7 @@ def read_title(blocks: list[Block]) -> tuple[dict[str, Any], int]:
     # (searched up to the last closing mark: from an opening mark after it the search would scan to the end)
     if m := re.search(r"《([^》]{4,})》", first[:first.rfind("》") + 1]):
         title = m.group(1)
-    if not re.search(r"规划|计划|纲要|方案|意见|说明", title):
+    if not re.search(r"规划|计划|纲要|方案|意见|说明|要点", title):
         return info, 0
     info["title"] = title[:200]
     info.update(_period(title))

@@ -22,6 +22,7 @@ from .limits import MAX_HEADER_ROWS, Budget
 _MARKS = "*＊※△▲"
 
 _ROLE_WORDS: list[tuple[str, tuple[str, ...]]] = [
+    ("build", ("建设性质", "项目性质", "建设类型", "建设方式")),
     ("nature", ("属性", "性质")),
     ("category", ("类别", "领域", "分类", "类型")),
     ("number", ("序号", "编号")),
@@ -67,6 +68,25 @@ def _header_roles(cells: list[str]) -> dict[str, int]:
         if len(years) > 1 and "baseline" not in roles:
             roles["baseline"] = years[0][1]
     return roles
+
+
+def _year_columns(header: list[str]) -> list[tuple[int, int]]:
+    """(year, column) of the header cells that name a year (2020年, 2025年目标, 2015年现状)."""
+    out = []
+    for i, cell in enumerate(header):
+        if m := re.search(r"(19|20)\d\d", cell):
+            out.append((int(m.group(0)), i))
+    return out
+
+
+# rows that add up others: not an indicator or a project of their own
+_SUM_ROW = re.compile(r"^(合\s*计|小\s*计|总\s*计|共\s*计|总\s*额|合计\s*[（(].*|小计\s*[（(].*)$")
+# what a unit column holds (never a category): 张, 人, %, 万元 …
+_UNIT_LIKE = re.compile(r"^[^\d]{0,1}[张人个岁所家项床元次%‰]$|^(万元|亿元|/10万|‰|%|分钟|小时|平方米|万人)$")
+
+
+def is_sum_row(cells: list[str]) -> bool:
+    return any(_SUM_ROW.match(c) for c in cells[:3] if c)
 
 
 def _year_in(text: str) -> int | None:
@@ -129,12 +149,15 @@ def _at(cells: list[str], roles: dict[str, int], role: str) -> str:
     return cells[i] if i is not None and i < len(cells) else ""
 
 
-def _is_header_continuation(row: list[str], roles: dict[str, int]) -> bool:
+def _is_header_continuation(row: list[str], roles: dict[str, int], header: list[str]) -> bool:
+    """A second header line: no number or name of its own (a Word cell merged down from the header repeats
+    the header's text, which is no name either)."""
     cells = [compact(c) for c in row]
     if not any(cells):
         return False
     for role in ("number", "name"):
-        if role in roles and roles[role] < len(cells) and cells[roles[role]]:
+        i = roles.get(role)
+        if i is not None and i < len(cells) and cells[i] and not (i < len(header) and cells[i] in header[i]):
             return False
     return all(_no_figure_but_a_year(c) for c in cells) and any(re.search("目标|完成|现状|基期|年", c) for c in cells)
 
@@ -151,6 +174,7 @@ class TableReader:
     Indicator entries are made here (:meth:`_indicator`) for goal lists as well as for indicator tables."""
 
     budget: Budget
+    plan: dict[str, Any]
     ids: Callable[[str], str]
     caption: str | None
     last_table: dict[str, Any] | None
@@ -206,16 +230,22 @@ class TableReader:
             body = rows[header_at + 1:]
             # A second header line (规划目标 / 完成情况 under a merged 2020年) joins the first.
             extra = 0
-            while body and extra < MAX_HEADER_ROWS and _is_header_continuation(body[0], roles):
+            while body and extra < MAX_HEADER_ROWS and _is_header_continuation(body[0], roles, header):
                 extra += 1
                 header = [f"{a}{compact(b)}" if compact(b) and compact(b) not in a else a
                           for a, b in zip(header, list(body[0]) + [""] * (len(header) - len(body[0])), strict=False)]
                 body = body[1:]
                 roles = _header_roles(header)
+            status = self._status_column(header, roles, caption_text)
             if {"total", "period"} & set(roles) and ("项目" in header[roles["name"]] or "项目" in caption_text):
                 kind = "projects"
             elif "target" in roles and "actual" in roles:
                 kind = "review"
+            elif status is not None:
+                # a table of where things stood (现状, 2015年, 完成情况): achievements, never targets
+                kind = "review"
+                roles = {r: i for r, i in roles.items() if r not in ("target", "baseline", "actual")}
+                roles["actual"] = status
             elif "target" in roles or "nature" in roles:
                 kind = "indicators"
         summary = {"id": self.ids("x"), "kind": kind, "caption": caption_text, "rows": 0, "notes": [],
@@ -234,6 +264,22 @@ class TableReader:
         else:
             self._project_table(summary, header, roles, body, caption_text)
 
+    def _status_column(self, header: list[str], roles: dict[str, int], caption: str) -> int | None:
+        """The column of a status table's latest values: a table with no target column whose years all
+        precede the plan (a 2015年/2020年 table in a plan from 2021), or whose header or caption says 现状 /
+        完成 / 实际 without a target."""
+        if any(re.search(r"目标|规划值|预期|20\d\d年?[（(]?(?:规划|计划)", h) for h in header):
+            return None
+        years = _year_columns(header)
+        start = self.plan.get("start_year")
+        if "actual" in roles:
+            return roles["actual"]
+        if years and start and max(y for y, _ in years) < start:
+            return max(years)[1]
+        if re.search(r"现状|完成情况|实现情况|回顾|发展情况", caption) and (years or "baseline" in roles):
+            return max(years)[1] if years else roles["baseline"]
+        return None
+
     def _data_rows(self, summary: dict[str, Any], roles: dict[str, int],
                    body: list[list[str]]) -> Iterator[tuple[list[str], str | None]]:
         """The data rows of a table, with the category carried down blank or merged cells."""
@@ -249,11 +295,19 @@ class TableReader:
                 continue
             number_cell, name_cell = _at(cells, roles, "number"), _at(cells, roles, "name")
             if len(set(filled)) == 1 and not number_cell.isdigit() and (not name_cell or len(filled) > 1):
-                # One text alone, or the same text across merged cells: a category line.
-                category = filled[0]
+                # One text alone, or the same text across merged cells: a category line — unless the text
+                # stands in a column of values (a unit "张" alone under a merged name is not a category).
+                where = next(i for i, c in enumerate(cells) if c)
+                values = {roles[r] for r in ("unit", "target", "baseline", "actual", "total", "period", "nature")
+                          if r in roles}
+                if where not in values and not _UNIT_LIKE.match(filled[0]):
+                    category = filled[0]
                 continue
-            if _at(cells, roles, "category"):
-                category = _at(cells, roles, "category")
+            if is_sum_row(cells):
+                summary["notes"].append("合计、小计行未作为条目导入：" + "、".join(filled)[:60])
+                continue
+            if (found := _at(cells, roles, "category")) and not _UNIT_LIKE.match(found):
+                category = found
             yield cells, category
 
     def _cell(self, cells: list[str], roles: dict[str, int], role: str) -> str | None:
@@ -329,8 +383,10 @@ class TableReader:
 
     def _review_table(self, summary: dict[str, Any], header: list[str], roles: dict[str, int],
                       body: list[list[str]]) -> None:
-        table = {"id": summary["id"], "caption": summary["caption"], "target_header": header[roles["target"]],
+        table = {"id": summary["id"], "caption": summary["caption"],
+                 "target_header": header[roles["target"]] if "target" in roles else None,
                  "actual_header": header[roles["actual"]], "year": _year_in(header[roles["actual"]]), "rows": []}
+        earlier = [(y, i) for y, i in _year_columns(header) if i != roles["actual"] and i != roles.get("target")]
         for cells, category in self._data_rows(summary, roles, body):
             name = self._cell(cells, roles, "name")
             if not name:
@@ -340,7 +396,8 @@ class TableReader:
             number_text = self._cell(cells, roles, "number") or ""
             row = {"category": category, "number": int(number_text) if number_text.isdecimal() else None,
                    "name": name, "unit": self._cell(cells, roles, "unit"), "target": target or None,
-                   "actual": actual or None, "notes": [], "year": table["year"]}
+                   "actual": actual or None, "notes": [], "year": table["year"],
+                   "earlier": {str(y): _strip_marks(cells[i])[0] or None for y, i in earlier if i < len(cells)}}
             for mark, field_name in ((target_mark, "target"), (actual_mark, "actual")):
                 if mark:
                     self.pending_marks.append((row, field_name, mark))
@@ -356,7 +413,7 @@ class TableReader:
         if unit is None:
             summary["unsure"] = True
             summary["reason"] = "表题和表头都没有注明金额单位，按万元读取，请核对"
-        for cells, _category in self._data_rows(summary, roles, body):
+        for cells, category in self._data_rows(summary, roles, body):
             name = self._cell(cells, roles, "name")
             if not name:
                 continue
@@ -377,6 +434,7 @@ class TableReader:
                 "id": self.ids("p"), "name": name, "content": self._cell(cells, roles, "content"),
                 "total": amounts["total"], "period": amounts["period"], "owner": self._cell(cells, roles, "owner"),
                 "remarks": self._cell(cells, roles, "remarks"), "unit": summary["unit"], "start_year": start,
-                "end_year": end, "lead": None, "unsure": unsure, "reason": reason,
+                "end_year": end, "nature": self._cell(cells, roles, "build"), "category": category, "lead": None,
+                "unsure": unsure, "reason": reason,
             })
             summary["rows"] += 1
