@@ -150,6 +150,8 @@ POSTS: list[Post] = [
          {"mode_email": "digest", "mode_dingtalk": "immediate", "mode_wecom": "off", "mode_zzd": "digest",
           "email": "", "phone": "", "zzd_account_id": ""}),
     Post("admin.resend_delivery", "/admin/deliveries/{delivery}/resend", ADMIN),
+    Post("tokens.index", "/account/tokens", EVERYONE, {"name": "数据同步", "scope": "read", "days": 30}),
+    Post("tokens.revoke", "/account/tokens/999999/revoke", set(), refused=404),
     Post("auth.password", "/account/password", EVERYONE, {"current": "wrong", "new": "x", "confirm": "y"}),
     Post("auth.login", "/login", EVERYONE, {"username": "zj_leader", "password": "demo1234"}),
     Post("auth.logout", "/logout", EVERYONE),

@@ -143,6 +143,9 @@ ROUTES: list[Route] = [
     Route("planning.new_indicator", "/planning/plans/{plan}/indicators/new", PLANNER),
     Route("planning.edit_indicator", "/planning/indicators/{indicator}/edit", PLANNER),
     Route("planning.explain_target", "/planning/targets/explain?text=80以上", ALL_SIGNED_IN),
+    Route("tokens.index", "/account/tokens", ALL_SIGNED_IN),
+    Route("tokens.revoke", "/account/tokens/1/revoke", {}, default=405),
+    Route("tokens.static", "/api-static/docs.js", {"anon": 200}),
 ]
 
 
@@ -228,6 +231,8 @@ OWN_TABLES = {
     # planning's cascade and coverage pages are walked with the import tests' world of regions below
     "plans.cascade_plan": "tests/imports/test_routes.py",
     "plans.coverage": "tests/imports/test_routes.py",
+    # /api/v1 answers tokens, not the session: its routes × roles are walked with a token of each role
+    "api.": "tests/api/test_routes.py",
 }
 
 

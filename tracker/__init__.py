@@ -88,6 +88,7 @@ BLUEPRINT_MODULES = [
     "evaluations.views",
     "dashboard.views",
     "imports.views",
+    "api.views",
 ]
 
 

@@ -2,6 +2,7 @@
 
 from .adjustments.models import *  # noqa: F403
 from .alerts.models import *  # noqa: F403
+from .api.models import *  # noqa: F403
 from .attachments.models import *  # noqa: F403
 from .audit import AuditEntry  # noqa: F401
 from .auth.models import *  # noqa: F403

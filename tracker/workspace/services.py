@@ -51,7 +51,7 @@ def _mine(department_id: int) -> Any:
     )
 
 
-def _bucket(today: date) -> Any:
+def deadline_bucket(today: date) -> Any:
     """0 overdue, 1 due within 15 days, 2 other open work, 3 closed."""
     open_ = Task.status.in_([s.value for s in OPEN_STATUSES])
     return case(
@@ -81,14 +81,14 @@ def _base(department_id: int, filters: WorkspaceFilters, today: date) -> Select[
         stmt = stmt.where(or_(Task.year == filters.year,
                               and_(Task.year.is_(None), func.extract("year", Task.deadline) == filters.year)))
     if filters.bucket == "overdue":
-        stmt = stmt.where(_bucket(today) == 0)
+        stmt = stmt.where(deadline_bucket(today) == 0)
     elif filters.bucket == "soon":
-        stmt = stmt.where(_bucket(today) == 1)
+        stmt = stmt.where(deadline_bucket(today) == 1)
     return stmt
 
 
 def task_query(department_id: int, filters: WorkspaceFilters, today: date) -> Select[Any]:
-    bucket = _bucket(today)
+    bucket = deadline_bucket(today)
     return (
         _base(department_id, filters, today)
         .options(selectinload(Task.plan), selectinload(Task.lead_department))
@@ -99,7 +99,7 @@ def task_query(department_id: int, filters: WorkspaceFilters, today: date) -> Se
 def counts(session: Session, department_id: int, filters: WorkspaceFilters, today: date) -> dict[str, int]:
     unbucketed = replace(filters, bucket=None)
     sub = _base(department_id, unbucketed, today).with_only_columns(
-        _bucket(today).label("bucket"), Task.lead_department_id.label("lead"), Task.status.label("status")
+        deadline_bucket(today).label("bucket"), Task.lead_department_id.label("lead"), Task.status.label("status")
     ).subquery()
     row = session.execute(select(
         func.count(),

@@ -1,0 +1,360 @@
+"""/api/v1: the resources, thin as the pages' views — check the token, load or 404, check access as the page does
+(403), call the page's own query or service, answer with the schema. Every refusal is problem+json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app, g, render_template, request
+from flask_smorest import Blueprint
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+from ..alerts.overdue import OverdueFilters, overdue_counts, overdue_rows
+from ..auth.models import User
+from ..db import db_session, unit_of_work
+from ..errors import DomainError, NotFound
+from ..notifications.services import inbox_statement, unread_count
+from ..permissions import (
+    CASE_LIST_ROLES,
+    OVERDUE_LIST_ROLES,
+    can_update_task,
+    can_view_case,
+    can_view_plan,
+    can_view_task,
+    require,
+)
+from ..planning.models import Plan
+from ..planning.queries import PlanFilters, list_plans, status_counts
+from ..supervision.models import CaseStep, SupervisionCase
+from ..supervision.services import CaseFilters, case_list
+from ..tasks.models import Task, TaskStatus
+from ..tasks.services import StatusUpdate, update_task_status
+from ..timeutil import today
+from ..web import ID
+from . import problems, queries, schemas
+from .models import ApiToken
+from .services import RATE_LIMIT, TOKEN_INFO, TokenRefused, check_token, read_notification
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+api = Blueprint("api", __name__, url_prefix="/api/v1", description="规划执行督查系统开放接口 v1")
+PUBLIC = {"api.openapi_json", "api.docs"}
+
+# The refusals each kind of endpoint may answer with (documented; the bodies are problem+json).
+READ_REFUSALS = (401, 429)
+RECORD_REFUSALS = (401, 403, 404, 429)
+
+
+def refusals(*codes: int) -> Any:
+    def decorator(view: Any) -> Any:
+        for code in codes:
+            view = api.alt_response(code, response=_RESPONSE_NAMES[code])(view)
+        return view
+    return decorator
+
+
+_RESPONSE_NAMES = {401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 412: "PRECONDITION_FAILED",
+                   422: "UNPROCESSABLE_ENTITY", 428: "PRECONDITION_REQUIRED", 429: "TOO_MANY_REQUESTS"}
+
+
+# ---------------------------------------------------------------- the request: token, errors, unit of work
+
+
+@api.before_request
+def _authenticate() -> Response | None:
+    """The token is checked and counted in a transaction of its own, before the request's session opens (on
+    SQLite a writing request holds the write lock from its first statement)."""
+    if request.endpoint in PUBLIC:
+        return None
+    scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+    limit = current_app.config.get("API_RATE_LIMIT", RATE_LIMIT)
+    try:
+        with unit_of_work(current_app.extensions["tracker.sessions"]) as session:
+            grant = check_token(session, presented.strip() if scheme.lower() == "bearer" else None, limit)
+    except TokenRefused as exc:
+        if exc.status == 429:
+            return problems.problem(429, exc.detail, headers={"Retry-After": str(exc.retry_after)})
+        return problems.problem(401, exc.detail, headers={"WWW-Authenticate": 'Bearer realm="api"'})
+    session = db_session()
+    g.api_user = session.get(User, grant.user_id, options=[joinedload(User.department)])
+    g.api_grant = grant
+    session.info[TOKEN_INFO] = grant.token_name
+    if request.method not in SAFE_METHODS and not grant.can_write:
+        return problems.problem(403, "只读令牌不能修改数据：请使用读写令牌。")
+    return None
+
+
+@api.after_request
+def _private(response: Response) -> Response:
+    response.headers.setdefault("Cache-Control", "private, no-cache")
+    return response
+
+
+@api.errorhandler(DomainError)
+def _domain_error(exc: DomainError) -> Response:
+    return problems.from_domain_error(exc)
+
+
+@api.errorhandler(StaleDataError)
+def _stale(_exc: StaleDataError) -> Response:
+    """Another save won the race after the If-Match was checked (the UPDATE's own version check)."""
+    session = g.get("db_session")
+    if session is not None:
+        session.rollback()
+    return problems.problem(412)
+
+
+@api.errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> Response:
+    return problems.from_http_exception(exc)
+
+
+def user() -> User:
+    return g.api_user  # type: ignore[no-any-return]
+
+
+class Shown:
+    """A record with a few values beside it for its schema (what the user may do with it, say)."""
+
+    def __init__(self, record: Any, **extra: Any) -> None:
+        self._record = record
+        self.__dict__.update(extra)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._record, name)
+
+
+def etag(record: Any) -> str:
+    return f'"v{record.version_id}"'
+
+
+def not_modified(record: Any) -> bool:
+    return etag(record) in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]
+
+
+def if_match_version(record: Any) -> int | Response:
+    """The version an If-Match names (a strong ETag "v3"), or the problem to answer: 428 without one,
+    412 when it is not the record's current version (with the current one)."""
+    raw = request.headers.get("If-Match", "").strip()
+    if not raw or raw == "*":
+        return problems.problem(428, headers={"ETag": etag(record)})
+    tags = [t.strip() for t in raw.split(",")]
+    if etag(record) not in tags:
+        return problems.problem(412, headers={"ETag": etag(record)}, current_version=record.version_id)
+    return int(record.version_id)
+
+
+# ---------------------------------------------------------------- the document and its page
+
+
+@api.route("/openapi.json")
+@api.doc(security=[], summary="本接口的 OpenAPI 3.1 描述", responses={"200": {
+    "description": "OpenAPI 文档", "content": {"application/json": {"schema": {"type": "object"}}}}})
+def openapi_json() -> Response:
+    return current_app.json.response(current_app.extensions["tracker.api"].spec.to_dict())
+
+
+@api.route("/docs")
+@api.doc(security=[], summary="接口文档页面", responses={"200": {
+    "description": "HTML 页面", "content": {"text/html": {"schema": {"type": "string"}}}}})
+def docs() -> Response:
+    spec = current_app.extensions["tracker.api"].spec.to_dict()
+    response = Response(render_template("api/docs.html", spec=spec))
+    # Swagger UI sets style attributes: this page alone allows inline styles (never inline scripts)
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+        "connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+    return response
+
+
+# ---------------------------------------------------------------- me
+
+
+@api.route("/me")
+@api.response(200, schemas.MeSchema)
+@refusals(*READ_REFUSALS)
+def me() -> Any:
+    """令牌所属的用户：姓名、角色、单位、地区，以及令牌本身"""
+    token = db_session().get(ApiToken, g.api_grant.token_id)
+    return Shown(user(), token=token)
+
+
+# ---------------------------------------------------------------- plans
+
+
+@api.route("/plans")
+@api.arguments(schemas.PlanQuery, location="query")
+@api.response(200, schemas.PlanListSchema)
+@refusals(*READ_REFUSALS)
+def plans(args: dict[str, Any]) -> Any:
+    """用户可见的规划（与“规划”列表相同的范围和筛选；不分页）"""
+    filters = PlanFilters(level=args.get("level"), region_id=args.get("region"), stage=args.get("stage"),
+                          q=args.get("q"), archived=args["archived"])
+    rows = list_plans(db_session(), user(), filters)
+    return {"items": [Shown(plan, task_counts=counts) for plan, counts in rows]}
+
+
+@api.route(f"/plans/<{ID}:plan_id>")
+@api.response(200, schemas.PlanDetailSchema)
+@refusals(*RECORD_REFUSALS)
+def plan(plan_id: int) -> Any:
+    """一个规划（范围外的为 403，与页面相同）"""
+    session = db_session()
+    record = session.get(Plan, plan_id)
+    if record is None:
+        raise NotFound("该规划不存在。")
+    require(can_view_plan(session, user(), record), "该规划不在您的管辖范围内。")
+    counts = status_counts(session, [record.id]).get(record.id, {})
+    return Shown(record, task_counts=counts), {"ETag": etag(record)}
+
+
+# ---------------------------------------------------------------- tasks
+
+
+@api.route("/tasks")
+@api.arguments(schemas.TaskQuery, location="query")
+@api.response(200, schemas.TaskPageSchema)
+@refusals(422, *READ_REFUSALS)
+def tasks(args: dict[str, Any]) -> Any:
+    """用户可见的规划中的任务，按 ID 排序，以游标分页（翻页期间新增或修改的任务不会使已读的页错位）"""
+    filters = queries.TaskFilters(plan_id=args.get("plan"), status=args.get("status"),
+                                  department_id=args.get("department"), level=args.get("level"),
+                                  overdue=args.get("overdue"))
+    session = db_session()
+    page = queries.keyset_page(session, queries.task_list(session, user(), filters, today()),
+                               args.get("cursor"), args["limit"])
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+def load_task(task_id: int) -> Task:
+    session = db_session()
+    task = session.get(Task, task_id, options=[selectinload(Task.co_departments), selectinload(Task.milestones),
+                                               joinedload(Task.lead_department)])
+    if task is None:
+        raise NotFound("该任务不存在。")
+    require(can_view_task(session, user(), task), "该任务不在您的管辖范围内。")
+    return task
+
+
+def _task_answer(task: Task) -> Any:
+    return Shown(task, can_update=can_update_task(user(), task)), {"ETag": etag(task)}
+
+
+@api.route(f"/tasks/<{ID}:task_id>")
+@api.response(200, schemas.TaskDetailSchema, headers={"ETag": {"description": "任务的版本，如 \"v3\"",
+                                                               "schema": {"type": "string"}}})
+@refusals(*RECORD_REFUSALS)
+def task(task_id: int) -> Any:
+    """一个任务，带节点和配合单位；ETag 为其版本（If-None-Match 相同则 304）"""
+    record = load_task(task_id)
+    if not_modified(record):
+        return Response(status=304, headers={"ETag": etag(record)})
+    return _task_answer(record)
+
+
+@api.route(f"/tasks/<{ID}:task_id>", methods=["PATCH"])
+@api.arguments(schemas.TaskPatchSchema)
+@api.response(200, schemas.TaskDetailSchema)
+@api.doc(parameters=[{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
+                      "description": "读取任务时的 ETag，如 \"v3\""}])
+@refusals(*RECORD_REFUSALS, 412, 422, 428)
+def update_task(data: dict[str, Any], task_id: int) -> Any:
+    """更新任务的状态和进度（与“更新状态”页面相同的规则：牵头单位负责人或本级规划处；父任务的进度由下级汇总）"""
+    record = load_task(task_id)
+    require(can_update_task(user(), record), "只有牵头单位负责人或本级规划处可以更新该任务的状态和进度。")
+    version = if_match_version(record)
+    if isinstance(version, Response):
+        return version
+    # a field left out keeps its value (an overdue task stays 已逾期 while it is open, as on the page)
+    current = TaskStatus.IN_PROGRESS if record.status == TaskStatus.OVERDUE else record.status
+    update_task_status(db_session(), user(), record, StatusUpdate(
+        status=TaskStatus(data.get("status", current)), progress=data.get("progress", record.progress),
+        note=data.get("note", record.status_note), version=version))
+    return _task_answer(load_task(task_id))
+
+
+# ---------------------------------------------------------------- the overdue list
+
+
+@api.route("/alerts/overdue")
+@api.arguments(schemas.OverdueQuery, location="query")
+@api.response(200, schemas.OverduePageSchema)
+@refusals(403, 422, *READ_REFUSALS)
+def overdue(args: dict[str, Any]) -> Any:
+    """逾期清单：范围内未处理的预警（临期、逾期、严重逾期），与页面相同的筛选、排序和统计"""
+    require(user().role in OVERDUE_LIST_ROLES, "逾期清单仅对督查室、规划处、领导和系统管理员开放。")
+    session = db_session()
+    filters = OverdueFilters(plan_id=args.get("plan"), region_id=args.get("region"),
+                             department_id=args.get("department"), level=args.get("level"),
+                             target=args.get("kind"), days_min=args.get("days_min"), days_max=args.get("days_max"),
+                             due_from=args.get("due_from"), due_to=args.get("due_to"), sort=args["sort"],
+                             direction=args.get("dir") or "")
+    counts = overdue_counts(session, user(), filters)
+    offset = queries.decode_cursor(args.get("cursor"), "o") or 0
+    limit = args["limit"]
+    rows = overdue_rows(session, user(), filters, limit=limit, offset=offset, total=counts.total)
+    more = offset + limit < counts.total
+    return {
+        "counts": {"total": counts.total, "by_level": {level.value: n for level, n in counts.by_level.items()},
+                   "departments": counts.departments,
+                   "worst": [{"id": d["id"], "name": d["name"], "region": d["region"], "total": d["total"],
+                              "levels": {level.value: n for level, n in d["levels"].items()}} for d in counts.worst]},
+        "items": rows,
+        "next_cursor": queries.encode_cursor("o", offset + limit) if more else None,
+    }
+
+
+# ---------------------------------------------------------------- supervision cases
+
+
+@api.route("/cases")
+@api.arguments(schemas.CaseQuery, location="query")
+@api.response(200, schemas.CasePageSchema)
+@refusals(403, 422, *READ_REFUSALS)
+def cases(args: dict[str, Any]) -> Any:
+    """督办件：与“督查督办”列表相同的范围、筛选和顺序（待责任单位办理的在前）"""
+    require(user().role in CASE_LIST_ROLES, "您的角色不能查看督办件。")
+    session = db_session()
+    filters = CaseFilters(state=args.get("state"), source=args.get("source"), colour=args.get("colour"),
+                          department_id=args.get("department"), year=args.get("year"))
+    page = queries.offset_page(session, case_list(session, user(), filters, today()), args.get("cursor"),
+                               args["limit"])
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@api.route(f"/cases/<{ID}:case_id>")
+@api.response(200, schemas.CaseDetailSchema)
+@refusals(*RECORD_REFUSALS)
+def case(case_id: int) -> Any:
+    """一件督办件及其办理过程"""
+    session = db_session()
+    record = session.get(SupervisionCase, case_id, options=[selectinload(SupervisionCase.steps)
+                                                            .selectinload(CaseStep.actor)])
+    if record is None:
+        raise NotFound("该督办件不存在。")
+    require(can_view_case(session, user(), record), "该督办件不在您的管辖范围内。")
+    return record, {"ETag": etag(record)}
+
+
+# ---------------------------------------------------------------- notifications
+
+
+@api.route("/notifications")
+@api.arguments(schemas.NotificationQuery, location="query")
+@api.response(200, schemas.NotificationPageSchema)
+@refusals(422, *READ_REFUSALS)
+def notifications(args: dict[str, Any]) -> Any:
+    """用户自己的通知，最新的在前"""
+    session = db_session()
+    page = queries.offset_page(session, inbox_statement(user(), args["unread"]), args.get("cursor"), args["limit"])
+    return {"items": page.items, "next_cursor": page.next_cursor, "unread": unread_count(session, user())}
+
+
+@api.route(f"/notifications/<{ID}:notification_id>/read", methods=["POST"])
+@api.response(200, schemas.NotificationSchema)
+@refusals(401, 403, 404, 429)
+def read(notification_id: int) -> Any:
+    """把一条通知标为已读（别人的通知为 404）"""
+    return read_notification(db_session(), user(), notification_id)
