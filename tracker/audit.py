@@ -90,6 +90,7 @@ FIELD_LABELS: dict[str, str | dict[str, str]] = {
     "grade_thresholds.pass": "合格", "computed_at": "计算时间", "adjusted_score": "调整后得分",
     "adjust_reason": "调整理由", "role": "角色", "department_id": "所在单位", "email": "电子邮箱",
     "is_active": "启用", "doc_prefix": "文号前缀", "password": "密码", "version_id": "版本",
+    "pace_tolerance": "基本符合容差（%）", "overview": "总体情况", "suggestions": "下一步工作建议",
     "phone": "手机号码", "zzd_account_id": "浙政钉账号ID", "mode_email": "电子邮件接收方式",
     "mode_dingtalk": "钉钉机器人接收方式", "mode_wecom": "企业微信机器人接收方式", "mode_zzd": "浙政钉工作通知接收方式",
     # document imports: the draft's items and indicators, keyword rules

@@ -126,7 +126,12 @@ def test_report_has_the_summary_and_tables(app: Flask, world: World, session: Se
     assert "测试卫生健康规划2025年年度监测报告" in text
     assert evaluation.summary and evaluation.summary.replace("测试规划", "测试卫生健康规划", 1) in text  # the full title
     assert "甲处由44.44分调整为75.50分，理由：=承担专项任务" in text
-    indicators, departments, supervision, investment = doc.tables
+    indicators, paths, departments, supervision, investment = doc.tables
+    # 目标一致法: the measurable indicators with their expected pace, latest confirmed value and light
+    assert [c.text for c in paths.rows[0].cells] == ["指标", "属性", "目标值", "进度值", "最新确认值", "目标年预测值", "评估"]
+    assert {c.text for row in paths.rows[1:] for c in row.cells[-1:]} <= {
+        "提前完成", "符合进度", "基本符合", "滞后", "严重滞后"}
+    assert "按目标一致法" in text
     assert [c.text for c in departments.rows[0].cells][:3] == ["排名", "责任单位", "到期任务"]
     assert [c.text for c in departments.rows[1].cells][:2] == ["1", "丙处"]
     assert [c.text for c in indicators.rows[2].cells][-3:] == ["7.6", "7", "未达成"]  # 当年值, 进度值, 评判

@@ -44,7 +44,8 @@ def test_the_report_is_a_formal_document(app: Flask, world: World, session: Sess
     assert headings == ["一、总体情况", "二、指标完成情况", "三、重点任务和部门考核结果", "四、督办情况", "五、重大项目投资（万元）",
                         "六、存在问题", "七、下一步工作建议"]
     assert [t for t in texts if t.startswith("表")] == [
-        "表1　主要指标完成情况（2025年）", "表2　部门考核结果", "表3　督办情况", "表4　重大项目投资完成情况（万元）"]
+        "表1　主要指标完成情况（2025年）", "表2　指标进度评估（目标一致法）", "表3　部门考核结果", "表4　督办情况",
+        "表5　重大项目投资完成情况（万元）"]
     assert texts[1:3] == ["（考核期：2025年1月1日至2025年12月31日　第1版）", "（草稿，未锁定，数据可能变化）"]
     overview = next(t for t in texts if t.startswith("测试"))
     assert overview.startswith("测试卫生健康规划2025年年度监测")  # the full title, not 测试规划
@@ -123,3 +124,25 @@ def test_pdf_route(app: Flask, world: World, session: Session, tmp_path: Path) -
     response = _download(app, world.leader.username, f"/evaluations/{evaluation.id}/report.pdf")
     assert response.mimetype == "application/pdf"
     check_pdf(response.data, tmp_path, TITLE)
+
+
+def test_the_evaluators_words_go_into_the_report_and_stay_with_the_version(app: Flask, world: World,
+                                                                          session: Session) -> None:
+    from tracker.evaluations.services import lock, write_conclusions
+
+    evaluation = _evaluated(world, session)
+    write_conclusions(session, world.evaluator, evaluation, {
+        "overview": "全年规划实施总体平稳。", "problems": "基层人才短缺。\n\n  信息化进度慢。  ",
+        "suggestions": "加大人才引进力度。"})
+    assert evaluation.problems == "基层人才短缺。\n信息化进度慢。"
+    texts = _texts(_document(evaluation_report(session, evaluation, EXPORTED)))
+    assert "全年规划实施总体平稳。" in texts
+    assert any(t.endswith("基层人才短缺。") for t in texts) and any(t.endswith("信息化进度慢。") for t in texts)
+    assert any(t.endswith("加大人才引进力度。") for t in texts)
+    lock(session, world.evaluator, evaluation, confirmed=True)
+    import pytest
+
+    from tracker.errors import DomainError
+
+    with pytest.raises(DomainError):
+        write_conclusions(session, world.evaluator, evaluation, {"overview": "改写"})

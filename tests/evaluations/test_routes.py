@@ -26,6 +26,8 @@ ROUTES = [
     Route("evaluations.report_pdf", "/evaluations/{locked}/report.pdf", PDF_READERS),
     Route("evaluations.settings", "/evaluations/{draft}/settings", only("evaluator")),
     Route("evaluations.settings", "/evaluations/{locked}/settings", {**only(), "evaluator": 409}),
+    Route("evaluations.conclusions", "/evaluations/{draft}/conclusions", only("evaluator")),
+    Route("evaluations.conclusions", "/evaluations/{locked}/conclusions", {**only(), "evaluator": 409}),
     Route("evaluations.adjust", "/evaluations/scores/{score}/adjust", only("evaluator")),
     Route("evaluations.adjust", "/evaluations/scores/999999/adjust", {}, default=404),
     Route("evaluations.recompute", "/evaluations/{draft}/recompute", {}, default=405),

@@ -28,7 +28,7 @@ def run_form(plan_id: int, **overrides: object) -> dict[str, object]:
     data: dict[str, object] = {
         "plan_id": plan_id, "kind": "annual", "year": 2025, "weight_completion": 40, "weight_on_time": 20,
         "weight_indicators": 30, "weight_supervision": 10, "threshold_excellent": 90, "threshold_good": 80,
-        "threshold_pass": 60,
+        "threshold_pass": 60, "tolerance": 10,
     }
     data.update(overrides)
     return data
@@ -183,3 +183,35 @@ def test_names_are_escaped(app: Flask, session: Session) -> None:
         html = client.get(f"{target}?tab={tab}").get_data(as_text=True)
         assert "<script>alert('x')</script>" not in html and "<b onmouseover" not in html
     assert "&lt;script&gt;" in client.get(target).get_data(as_text=True)
+
+
+def test_the_evaluator_writes_the_conclusions_and_sets_the_tolerance(demo: Flask, db: Session) -> None:
+    """总体情况/存在问题/下一步 start from the figures, are saved with the version, and show on its page; the
+    目标一致法 tolerance is one of the evaluation's settings."""
+    evaluator = client_for(demo, "zj_evaluator")
+    draft = evaluation_of(db, "zj-14", EvaluationKind.ANNUAL, 2025)
+    form = evaluator.get(f"/evaluations/{draft.id}/conclusions").get_data(as_text=True)
+    drafted = unescape(form)
+    assert "存在问题" in drafted and ("未达到目标或进度要求" in drafted or "未发现突出问题" in drafted)  # from the figures
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form)
+    data = {"overview": "总体平稳。", "problems": "基层人才短缺。\n信息化进度慢。", "suggestions": "加强人才队伍建设。",
+            **({"csrf_token": token[1]} if token else {})}
+    saved_answer = evaluator.post(f"/evaluations/{draft.id}/conclusions", data=data)
+    assert saved_answer.status_code == 302, saved_answer.get_data(as_text=True)[:500]
+    assert saved_answer.headers["Location"].endswith(f"/evaluations/{draft.id}"), saved_answer.headers["Location"]
+    db.rollback()  # a new transaction sees what the request saved
+    saved = db.get(Evaluation, draft.id)
+    assert (saved.overview, saved.problems) == ("总体平稳。", "基层人才短缺。\n信息化进度慢。")
+    page = evaluator.get(f"/evaluations/{draft.id}").get_data(as_text=True)
+    assert "基层人才短缺。" in page and "撰写评估结论" in page
+    indicators = evaluator.get(f"/evaluations/{draft.id}?tab=indicators").get_data(as_text=True)
+    assert "目标一致法" in indicators and "light-" in indicators
+    # a department head may not write them
+    assert client_for(demo, "zj_head_jk").get(f"/evaluations/{draft.id}/conclusions").status_code == 403
+    # the tolerance is refused outside 0–50, next to its field
+    refused = evaluator.post(f"/evaluations/{draft.id}/settings", data={
+        "weight_completion": 40, "weight_on_time": 20, "weight_indicators": 30, "weight_supervision": 10,
+        "threshold_excellent": 90, "threshold_good": 80, "threshold_pass": 60, "tolerance": 80,
+        "proceed_unconfirmed": "y"})
+    assert refused.status_code == 422 and "须在 0 到 50 之间" in error_in_row(refused.get_data(as_text=True),
+                                                                             "tolerance")[0]

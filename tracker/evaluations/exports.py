@@ -14,6 +14,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.orm import Session
 
+from ..indicators.consistency import Course
+from ..indicators.services import figure
 from ..planning.models import InvestmentUnit
 from ..projects.amounts import from_wan
 from ..spreadsheets import (
@@ -32,6 +34,7 @@ from .queries import (
     Totals,
     case_outcomes,
     cases_of,
+    courses,
     evaluation_window,
     indicator_rows,
     scores_of,
@@ -57,7 +60,8 @@ def department_columns(unit: InvestmentUnit) -> list[str]:
 def _in_unit(wan: Decimal | None, unit: InvestmentUnit) -> Decimal | None:
     return None if wan is None else from_wan(wan, unit)
 
-INDICATOR_COLUMNS = ["类别", "序号", "指标", "单位", "目标值", "完成情况", "评判", "属性", "牵头单位", "说明"]
+INDICATOR_COLUMNS = ["类别", "序号", "指标", "单位", "目标值", "完成情况", "评判", "属性", "牵头单位", "说明",
+                     "进度值", "最新确认值", "目标年预测值", "目标一致法"]
 
 
 def title_of(evaluation: Evaluation) -> str:
@@ -101,7 +105,8 @@ def evaluation_workbook(session: Session, evaluation: Evaluation, exported_at: d
     summary_sheet(wb.active, session, evaluation, exported_at)
     department_sheet(wb.create_sheet("部门考核"), scores_of(session, evaluation), evaluation.plan.investment_unit)
     task_sheet(wb.create_sheet("任务完成情况"), session, evaluation)
-    indicator_sheet(wb.create_sheet("指标完成情况"), evaluation, indicator_rows(session, evaluation))
+    indicator_sheet(wb.create_sheet("指标完成情况"), evaluation, indicator_rows(session, evaluation),
+                    courses(session, evaluation))
     supervision_sheet(wb.create_sheet("督办情况"), session, evaluation)
     return workbook_bytes(wb)
 
@@ -204,10 +209,12 @@ def task_sheet(ws: Worksheet, session: Session, evaluation: Evaluation) -> None:
     print_setup(ws, header)
 
 
-def indicator_sheet(ws: Worksheet, evaluation: Evaluation, results: Sequence[IndicatorResult]) -> None:
-    """Like 表1: category, number, name, unit, target, value, judgement (categories merged down)."""
+def indicator_sheet(ws: Worksheet, evaluation: Evaluation, results: Sequence[IndicatorResult],
+                    paths: dict[int, Course]) -> None:
+    """Like 表1: category, number, name, unit, target, value, judgement (categories merged down), then 目标一致法:
+    the expected pace, the latest confirmed value, the projection to the target year and the light."""
     append_title(ws, f"主要指标完成情况（{evaluation.year}年）")
-    header = _header(ws, INDICATOR_COLUMNS, [14, 6, 34, 9, 14, 14, 10, 8, 20, 40])
+    header = _header(ws, INDICATOR_COLUMNS, [14, 6, 34, 9, 14, 14, 10, 8, 20, 40, 10, 14, 12, 10])
     first_of_category = None
     previous = object()
     for r in results:
@@ -215,7 +222,8 @@ def indicator_sheet(ws: Worksheet, evaluation: Evaluation, results: Sequence[Ind
         target = i.target_text + (f"（{i.target_year}年）" if i.target_year and i.target_year != evaluation.year else "")
         row = _write_row(ws, [i.category or "", i.number, i.name, i.unit or "", target, r.value_text or "—",
                               r.review_label or r.judgement.label, i.nature.label,
-                              i.lead_department.name if i.lead_department else "", r.note or ""])
+                              i.lead_department.name if i.lead_department else "", r.note or "",
+                              *_course_cells(paths.get(i.id))])
         ws.cell(row, 1).alignment = Alignment(vertical="center", wrap_text=True)
         if i.category != previous:
             if first_of_category is not None and row - 1 > first_of_category:
@@ -225,6 +233,14 @@ def indicator_sheet(ws: Worksheet, evaluation: Evaluation, results: Sequence[Ind
         ws.merge_cells(start_row=first_of_category, start_column=1, end_row=ws.max_row, end_column=1)
     ws.freeze_panes = f"A{header + 1}"
     print_setup(ws, header)
+
+
+def _course_cells(c: Course | None) -> list[Any]:
+    if c is None:
+        return ["", "", "", ""]
+    return [c.expected if c.expected is not None else "—",
+            f"{figure(c.latest[1])}（{c.latest[0]}年）" if c.latest else "—",
+            c.projection.quantize(Decimal("0.01")) if c.projection is not None else "—", c.light.label]
 
 
 def supervision_sheet(ws: Worksheet, session: Session, evaluation: Evaluation) -> None:

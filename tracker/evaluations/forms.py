@@ -30,16 +30,20 @@ class SettingsForm(Form):
     threshold_excellent = _weight("优秀（不低于）")
     threshold_good = _weight("良好（不低于）")
     threshold_pass = _weight("合格（不低于）")
+    tolerance = IntegerField("“基本符合”的容差（%）", validators=[InputRequired(INTEGER), NumberRange(0, 50, "须在 0 到 50 之间。")],
+                             description="指标完成应有进度的比例不低于（100 − 容差）% 时评为“基本符合”，低于时评为“滞后”"
+                                         "（低于50%为“严重滞后”）。")
 
     def fill(self, settings: Settings) -> None:
         for key in WEIGHT_KEYS:
             getattr(self, f"weight_{key}").data = settings.weights[key]
         for key in GRADE_KEYS:
             getattr(self, f"threshold_{key}").data = settings.thresholds[key]
+        self.tolerance.data = settings.tolerance
 
     def settings(self) -> Settings:
         return Settings({k: getattr(self, f"weight_{k}").data for k in WEIGHT_KEYS},
-                        {k: getattr(self, f"threshold_{k}").data for k in GRADE_KEYS})
+                        {k: getattr(self, f"threshold_{k}").data for k in GRADE_KEYS}, self.tolerance.data)
 
 
 class RunForm(SettingsForm):
@@ -73,3 +77,13 @@ class ReopenForm(Form):
     """An administrator reopens a locked evaluation with a reason (the service requires it)."""
 
     reason = TextAreaField("重新开放理由", validators=[Length(max=2000, message="理由不能超过2000字。")])
+
+
+class ConclusionsForm(Form):
+    """The evaluators' conclusions, one point a line; empty: drawn from the figures."""
+
+    overview = TextAreaField("总体情况", validators=[Length(max=5000, message="不能超过5000字。")])
+    problems = TextAreaField("存在问题", validators=[Length(max=5000, message="不能超过5000字。")],
+                             description="每行一条，例如：约束性指标进度滞后。孕产妇死亡率……")
+    suggestions = TextAreaField("下一步工作建议", validators=[Length(max=5000, message="不能超过5000字。")],
+                                description="每行一条。")

@@ -56,6 +56,7 @@ class Evaluation(Base):
                          info={DUPLICATE: "另一位考核人员正在计算同一规划、同一年度的考核，请稍后刷新查看。"}),
         CheckConstraint("(state = 'locked') = (locked_at IS NOT NULL)", name="locked_has_time"),
         CheckConstraint("version >= 1", name="version_positive"),
+        CheckConstraint("pace_tolerance BETWEEN 0 AND 50", name="pace_tolerance_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -69,6 +70,12 @@ class Evaluation(Base):
     weights: Mapped[dict[str, Any]] = mapped_column(default=dict)
     grade_thresholds: Mapped[dict[str, Any]] = mapped_column(default=dict)
     summary: Mapped[str | None] = mapped_column(Text)
+    # 目标一致法: how far behind the expected pace (in percent of it) still counts as 基本符合
+    pace_tolerance: Mapped[int] = mapped_column(default=10, server_default="10")
+    # The evaluator's own words (prefilled from the figures), kept with this version and locked with it
+    overview: Mapped[str | None] = mapped_column(Text)
+    problems: Mapped[str | None] = mapped_column(Text)
+    suggestions: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     computed_at: Mapped[datetime]
     locked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

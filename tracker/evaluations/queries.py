@@ -12,7 +12,10 @@ from sqlalchemy import Select, case, exists, func, literal, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..auth.models import User
-from ..indicators.models import Indicator, IndicatorValue, Judgement, ValueState
+from ..indicators.consistency import Course, course
+from ..indicators.models import Indicator, IndicatorNature, IndicatorValue, Judgement, ValueState
+from ..indicators.services import rule_of, target_year_of, trajectory_start
+from ..indicators.targets import read_value
 from ..permissions import can_run_evaluation, visible_region_ids
 from ..planning.models import Plan
 from ..regions.models import Department
@@ -71,12 +74,34 @@ def scores_of(session: Session, evaluation: Evaluation) -> list[DepartmentScore]
 
 
 def indicator_rows(session: Session, evaluation: Evaluation) -> list[IndicatorResult]:
+    """The evaluation's indicators in the plan's order (as its 表1)."""
     return list(session.scalars(
         select(IndicatorResult).join(Indicator, Indicator.id == IndicatorResult.indicator_id)
         .where(IndicatorResult.evaluation_id == evaluation.id)
         .options(selectinload(IndicatorResult.indicator).selectinload(Indicator.lead_department))
         .order_by(Indicator.number)
     ))
+
+
+def binding_first(results: list[IndicatorResult]) -> list[IndicatorResult]:
+    """As plan evaluations examine them: binding (约束性) indicators first, then in the plan's order."""
+    return sorted(results, key=lambda r: (r.indicator.nature != IndicatorNature.BINDING, r.indicator.number))
+
+
+def courses(session: Session, evaluation: Evaluation) -> dict[int, Course]:
+    """目标一致法 for each indicator of the evaluation's plan in its year: the expected pace, the latest confirmed
+    value, the projection to the target year and the light (the evaluation's tolerance). Values are read as they
+    are now: only confirmed ones count, as in the judgement."""
+    tolerance = Decimal(evaluation.pace_tolerance if evaluation.pace_tolerance is not None else 10) / 100
+    out = {}
+    for indicator in session.scalars(select(Indicator).where(Indicator.plan_id == evaluation.plan_id)
+                                     .options(selectinload(Indicator.values), selectinload(Indicator.plan))):
+        values = [v for v in indicator.values if v.state == ValueState.CONFIRMED]
+        confirmed = [(v.year, reading.value) for v in values
+                     if (reading := read_value(v.value_text)) is not None and reading.op == "eq"]
+        out[indicator.id] = course(rule_of(indicator), trajectory_start(indicator, values), target_year_of(indicator),
+                                   evaluation.year, confirmed, tolerance)
+    return out
 
 
 def tied_ranks(scores: list[DepartmentScore]) -> set[int]:

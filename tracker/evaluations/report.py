@@ -6,19 +6,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from ..documents import OfficialDocument, sentence
-from ..indicators.models import Indicator, IndicatorNature, Judgement
-from ..indicators.services import figure, trajectory
+from ..indicators.consistency import Light, light_counts
+from ..indicators.models import IndicatorNature, Judgement
+from ..indicators.services import figure
 from ..supervision.models import CaseOutcome
 from ..templating import money
 from ..timeutil import format_datetime, to_local
 from .exports import title_of
 from .models import DepartmentScore, Evaluation, IndicatorResult
 from .queries import (
+    binding_first,
     case_outcomes,
+    courses,
     evaluation_window,
     indicator_rows,
     percent,
@@ -30,18 +32,6 @@ from .queries import (
 from .services import GRADE_KEYS, GRADE_LABELS, WEIGHT_KEYS, WEIGHT_LABELS, Settings
 
 LAGGING = (Judgement.LAGGING, Judgement.NOT_ACHIEVED)
-
-
-def _progress_values(session: Session, evaluation: Evaluation) -> dict[int, str]:
-    """Each indicator's 进度值 for the year: the straight line from the baseline to the target (— without one).
-    The indicators and their values are loaded in one go, not one indicator at a time."""
-    indicators = session.scalars(select(Indicator).where(Indicator.plan_id == evaluation.plan_id)
-                                 .options(selectinload(Indicator.values), selectinload(Indicator.plan)))
-    result = {}
-    for indicator in indicators:
-        point = next((p for p in trajectory(indicator).points if p.year == evaluation.year), None)
-        result[indicator.id] = figure(point.expected) if point is not None and point.expected is not None else "—"
-    return result
 
 
 def _lagging(results: Sequence[IndicatorResult]) -> list[IndicatorResult]:
@@ -118,10 +108,27 @@ def _overview(evaluation: Evaluation) -> str:
     return sentence(summary) if summary else ""
 
 
+def _lines(text: str | None) -> list[str] | None:
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    return lines or None
+
+
+def drafted_conclusions(session: Session, evaluation: Evaluation) -> dict[str, str]:
+    """总体情况, 存在问题 and 下一步工作建议 drawn from the figures: what the evaluators start writing from."""
+    scores = scores_of(session, evaluation)
+    results = indicator_rows(session, evaluation)
+    not_confirmed = totals(session, evaluation).not_confirmed
+    return {"overview": _overview(evaluation),
+            "problems": "\n".join(default_problems(evaluation, results, scores, not_confirmed)),
+            "suggestions": "\n".join(default_suggestions(evaluation, results, scores, not_confirmed))}
+
+
 def evaluation_report(session: Session, evaluation: Evaluation, exported_at: datetime, *,
                       problems: Sequence[str] | None = None, suggestions: Sequence[str] | None = None) -> bytes:
-    """The report; ``problems`` and ``suggestions`` are the evaluators' own 存在问题 and 下一步工作建议 where
-    they have written them, else both are drawn from the figures."""
+    """The report; 总体情况, 存在问题 and 下一步工作建议 are the evaluators' own where they have written them on the
+    evaluation (or passed in), else drawn from the figures."""
+    problems = problems if problems is not None else _lines(evaluation.problems)
+    suggestions = suggestions if suggestions is not None else _lines(evaluation.suggestions)
     plan = evaluation.plan
     window = evaluation_window(evaluation)
     state = "" if evaluation.locked_at else "\n（草稿，未锁定，数据可能变化）"
@@ -132,8 +139,9 @@ def evaluation_report(session: Session, evaluation: Evaluation, exported_at: dat
     tot = totals(session, evaluation)
 
     doc.heading("总体情况")
-    if overview := _overview(evaluation):
-        doc.paragraph(overview)
+    for paragraph in _lines(evaluation.overview) or [_overview(evaluation)]:
+        if paragraph:
+            doc.paragraph(sentence(paragraph))
     settings = Settings.of(evaluation)
     doc.paragraph("评分方法：得分＝100×Σ（权重×比率）÷Σ权重，只计入该单位有数据的比率。权重："
                   + "，".join(f"{WEIGHT_LABELS[k]}{settings.weights[k]}" for k in WEIGHT_KEYS)
@@ -143,7 +151,8 @@ def evaluation_report(session: Session, evaluation: Evaluation, exported_at: dat
         doc.paragraph(f"本报告依据{format_datetime(evaluation.locked_at)}锁定的考核结果。")
 
     doc.heading("指标完成情况")
-    progress = _progress_values(session, evaluation)
+    paths = courses(session, evaluation)
+    progress = {i: figure(c.expected) if c.expected is not None else "—" for i, c in paths.items()}
     doc.paragraph(f"{evaluation.year}年主要指标{len(results)}项的完成情况见表1。只评判已确认的监测值；"
                   "进度值为按基期值至目标值直线推算的当年应达值。")
     unconfirmed = [r for r in results if r.review_label]
@@ -158,6 +167,21 @@ def evaluation_report(session: Session, evaluation: Evaluation, exported_at: dat
                   f"{r.indicator.name}{r.value_text or ''}（{r.review_label}"
                   + (f"，退回原因：{sentence(r.return_reason).rstrip('。')}" if r.return_reason else "") + "）"
                   for r in unconfirmed) + "。") if unconfirmed else None)
+
+    lit = [r for r in binding_first(results) if paths[r.indicator_id].light != Light.NONE]
+    if lit:
+        counts = light_counts([paths[r.indicator_id].light for r in lit])
+        doc.paragraph("按目标一致法（以已确认的监测值对照基期值至目标值的直线进度，容差"
+                      f"{evaluation.pace_tolerance}%），" + "、".join(
+                          f"{light.label}{n}项" for light, n in counts.items() if n and light != Light.NONE)
+                      + f"，见表{doc.tables + 1}；约束性指标列在前面。")
+        doc.table("指标进度评估（目标一致法）",
+                  ["指标", "属性", "目标值", "进度值", "最新确认值", "目标年预测值", "评估"],
+                  [[f"{r.indicator.number}. {r.indicator.name}", r.indicator.nature.label, r.indicator.target_text,
+                    progress[r.indicator_id],
+                    f"{figure(c.latest[1])}（{c.latest[0]}年）" if (c := paths[r.indicator_id]).latest else "—",
+                    figure(c.projection) if c.projection is not None else "—", c.light.label] for r in lit],
+                  [40, 15, 20, 17, 26, 20, 18], centre=frozenset(range(1, 7)))
 
     tied = tied_ranks(scores)
     doc.heading("重点任务和部门考核结果")

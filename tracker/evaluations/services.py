@@ -85,9 +85,12 @@ WEIGHT_LABELS = {k: audit.label_of(f"weights.{k}") for k in WEIGHT_KEYS}
 DEFAULT_WEIGHTS = {"completion": 40, "on_time": 20, "indicators": 30, "supervision": 10}
 GRADE_KEYS = ("excellent", "good", "pass")
 DEFAULT_THRESHOLDS = {"excellent": 90, "good": 80, "pass": 60}
+DEFAULT_TOLERANCE = 10
 GRADE_LABELS = {k: audit.label_of(f"grade_thresholds.{k}") for k in GRADE_KEYS}
 
-EVALUATION_FIELDS = ["state", "weights", "grade_thresholds", "computed_at"]
+EVALUATION_FIELDS = ["state", "weights", "grade_thresholds", "pace_tolerance", "computed_at"]
+CONCLUSION_FIELDS = ["overview", "problems", "suggestions"]
+CONCLUSION_LIMIT = 5000
 CONFIRM_FIELD = "proceed_unconfirmed"  # the form's checkbox that says to compute with values not yet confirmed
 LOCKED_MESSAGE = "该考核已锁定，不能再修改。如需更正，须由系统管理员重新开放，生成新的草稿版本。"
 REOPEN_MESSAGE = "该考核结果已锁定。如需按当前数据重新计算，须由系统管理员写明理由重新开放（生成新的草稿版本）。"
@@ -104,6 +107,7 @@ LOCK_MEANING = "锁定后考核结果不能再修改，重新计算将生成新�
 class Settings:
     weights: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     thresholds: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
+    tolerance: int = DEFAULT_TOLERANCE  # 目标一致法: percent of the expected pace still 基本符合
 
     def check(self) -> None:
         for key in WEIGHT_KEYS:
@@ -119,11 +123,14 @@ class Settings:
                 raise DomainError("等次分数线须为0到100之间的整数。", field=f"threshold_{key}")
         if not self.thresholds["pass"] < self.thresholds["good"] < self.thresholds["excellent"]:
             raise DomainError("分数线须满足：合格 < 良好 < 优秀。", field="threshold_good")
+        if not isinstance(self.tolerance, int) or isinstance(self.tolerance, bool) or not 0 <= self.tolerance <= 50:
+            raise DomainError("容差须为0到50之间的整数（百分比）。", field="tolerance")
 
     @classmethod
     def of(cls, evaluation: Evaluation) -> Settings:
         return cls({k: int(evaluation.weights.get(k, DEFAULT_WEIGHTS[k])) for k in WEIGHT_KEYS},
-                   {k: int(evaluation.grade_thresholds.get(k, DEFAULT_THRESHOLDS[k])) for k in GRADE_KEYS})
+                   {k: int(evaluation.grade_thresholds.get(k, DEFAULT_THRESHOLDS[k])) for k in GRADE_KEYS},
+                   evaluation.pace_tolerance if evaluation.pace_tolerance is not None else DEFAULT_TOLERANCE)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -195,6 +202,10 @@ def _store(session: Session, actor: User | None, plan: Plan, kind: EvaluationKin
                                                                    if evaluation.version > 1 else "")
     evaluation.weights = {k: settings.weights[k] for k in WEIGHT_KEYS}
     evaluation.grade_thresholds = {k: settings.thresholds[k] for k in GRADE_KEYS}
+    evaluation.pace_tolerance = settings.tolerance
+    if carry_from is not None:  # a reopened version starts with the evaluators' words of the one it replaces
+        for name in CONCLUSION_FIELDS:
+            setattr(evaluation, name, getattr(carry_from, name))
     session.flush()
     compute(session, evaluation, carry_from=carry_from)
     audit.record(session, actor, evaluation, action,
@@ -460,6 +471,24 @@ def adjust_score(session: Session, actor: User, score: DepartmentScore, adjusted
                  (f"调整{department}得分为 {adjusted}：{reason}" if adjusted is not None
                   else f"撤销{department}的得分调整：{reason}"))
     session.flush()
+
+
+def write_conclusions(session: Session, actor: User, evaluation: Evaluation, texts: dict[str, str | None]) -> None:
+    """The evaluators' 总体情况, 存在问题 and 下一步工作建议 (one point a line): kept with this version, printed
+    in the report, locked with the result. An empty field goes back to the text drawn from the figures."""
+    require(can_run_evaluation(actor, evaluation.plan), "只有本级考核组可以撰写评估结论。")
+    ensure_draft(evaluation)
+    cleaned = {}
+    for name in CONCLUSION_FIELDS:
+        text = "\n".join(line.strip() for line in (texts.get(name) or "").splitlines() if line.strip()) or None
+        if text is not None and len(text) > CONCLUSION_LIMIT:
+            raise DomainError(f"不能超过{CONCLUSION_LIMIT}字。", field=name)
+        cleaned[name] = text
+    before = audit.snapshot(evaluation, CONCLUSION_FIELDS)
+    for name, text in cleaned.items():
+        setattr(evaluation, name, text)
+    session.flush()
+    audit.record_change(session, actor, evaluation, "conclusions", before, CONCLUSION_FIELDS, "撰写评估结论")
 
 
 def change_settings(session: Session, actor: User, evaluation: Evaluation, settings: Settings, *,

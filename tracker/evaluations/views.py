@@ -22,9 +22,9 @@ from ..timeutil import now, today
 from ..web import ID, enum_arg, int_arg, paginate, refuse
 from . import queries, services
 from .exports import evaluation_workbook, filename_of
-from .forms import AdjustForm, LockForm, RecomputeForm, ReopenForm, RunForm, SettingsForm
+from .forms import AdjustForm, ConclusionsForm, LockForm, RecomputeForm, ReopenForm, RunForm, SettingsForm
 from .models import DepartmentScore, Evaluation, EvaluationKind, EvaluationState
-from .report import evaluation_report
+from .report import drafted_conclusions, evaluation_report
 
 bp = Blueprint("evaluations", __name__, url_prefix="/evaluations")
 
@@ -111,7 +111,8 @@ def _show(evaluation: Evaluation, tab: str, recompute_form: RecomputeForm | None
         tied=queries.tied_ranks(scores), rank_label=queries.rank_label, rates_coincide=queries.rates_coincide(scores),
         unconfirmed=queries.unconfirmed_values(session, evaluation.plan, evaluation.year),
         recompute_form=recompute_form or RecomputeForm(),
-        results=queries.indicator_rows(session, evaluation) if tab == "indicators" else [],
+        results=queries.binding_first(queries.indicator_rows(session, evaluation)) if tab == "indicators" else [],
+        courses=queries.courses(session, evaluation) if tab == "indicators" else {},
         outcomes=queries.case_outcomes(session, evaluation) if tab == "supervision" else {},
         cases=queries.cases_of(session, evaluation) if tab == "supervision" else [],
         totals=queries.totals(session, evaluation), window=queries.evaluation_window(evaluation),
@@ -168,6 +169,32 @@ def settings(evaluation_id: int):  # type: ignore[no-untyped-def]
                                unconfirmed=unconfirmed), status
     flash("已按新的权重和分数线重新计算得分和等次。", "success")
     return redirect(url_for("evaluations.show", evaluation_id=evaluation.id))
+
+
+@bp.route(f"/<{ID}:evaluation_id>/conclusions", methods=["GET", "POST"])
+@login_required
+def conclusions(evaluation_id: int):  # type: ignore[no-untyped-def]
+    """总体情况, 存在问题, 下一步工作建议 in the evaluators' words, prefilled from the figures."""
+    session = db_session()
+    evaluation = _evaluation(evaluation_id)
+    require(can_run_evaluation(current_user, evaluation.plan), "只有本级考核组可以撰写评估结论。")
+    services.ensure_draft(evaluation)
+    form = ConclusionsForm()
+    if request.method == "GET":
+        drafted = drafted_conclusions(session, evaluation)
+        for name in services.CONCLUSION_FIELDS:
+            getattr(form, name).data = getattr(evaluation, name) or drafted[name]
+    elif form.validate_on_submit():
+        try:
+            services.write_conclusions(session, current_user, evaluation,
+                                       {name: getattr(form, name).data for name in services.CONCLUSION_FIELDS})
+        except DomainError as exc:
+            status = refuse(form, exc)
+            return render_template("evaluations/conclusions.html", form=form, evaluation=evaluation), status
+        flash("评估结论已保存，导出的评估报告将使用这些文字。", "success")
+        return redirect(url_for("evaluations.show", evaluation_id=evaluation.id))
+    page = render_template("evaluations/conclusions.html", form=form, evaluation=evaluation)
+    return (page, 422) if form.errors else page
 
 
 @bp.route(f"/scores/<{ID}:score_id>/adjust", methods=["GET", "POST"])
