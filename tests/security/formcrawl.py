@@ -23,11 +23,20 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.test import TestResponse, encode_multipart
 
 from tracker.adjustments.services import request_deadline
+from tracker.api.models import TokenScope
+from tracker.api.services import NewToken, create_token
 from tracker.auth.models import User
 from tracker.db import unit_of_work
 from tracker.evaluations.models import DepartmentScore, Evaluation, EvaluationState
 from tracker.imports.models import ImportDocument
 from tracker.indicators.models import Indicator, IndicatorValue, ValueState
+from tracker.notifications.models import (
+    Channel,
+    DeliveryState,
+    Notification,
+    NotificationDelivery,
+    NotificationKind,
+)
 from tracker.planning.models import Plan
 from tracker.projects.models import KeyProject, ProjectInvestment
 from tracker.regions.models import Department
@@ -43,6 +52,7 @@ from tracker.tasks.models import (
     TaskLevel,
     TaskStatus,
 )
+from tracker.timeutil import now
 
 from ..conftest import login
 
@@ -190,7 +200,8 @@ PAGES: dict[str, tuple[str, ...]] = {
         "/tasks/{task}", "/tasks/{task}/status", "/milestones/{milestone}/complete", "/tasks/{task}/reports/new",
         "/reports/{report}", "/reports/{report}/edit", "/adjustments/task/{task}/new",
         "/adjustments/indicator/{indicator}/new", "/adjustments/{adjustment}", "/supervision/{case}",
-        "/notifications", "/account/password", "/indicators/{indicator}/values/2025",
+        "/notifications", "/account/password", "/indicators/{indicator}/values/2025", "/notifications/settings",
+        "/account/tokens",
     ),
     "zj_planner": (
         "/planning/plans/new", "/planning/plans/{plan}/edit", "/planning/plans/{plan}/stages/new",
@@ -212,14 +223,16 @@ PAGES: dict[str, tuple[str, ...]] = {
     "zj_supervisor": ("/supervision/new", "/supervision/{case}", "/supervision/"),
     "zj_evaluator": ("/evaluations/new", "/evaluations/{evaluation}", "/evaluations/{evaluation}/settings",
                      "/evaluations/{evaluation}/lock", "/evaluations/scores/{score}/adjust",
-                     "/indicators/values/{value}/judge"),
+                     "/indicators/values/{value}/judge", "/evaluations/{evaluation}/conclusions"),
     "admin": ("/admin/users/new", "/admin/users/{user}/edit", "/admin/regions/1/departments/new",
               "/admin/departments/{department}/edit", "/system/settings", "/system/calendar?year=2026",
-              "/system/jobs", "/evaluations/{locked_evaluation}/reopen"),
+              "/system/jobs", "/evaluations/{locked_evaluation}/reopen", "/admin/deliveries"),
     "wz_planner": ("/plans/{plan}/cascade",),
 }
 # Not fuzzed: signing in and out (their own tests), and running a job (slow, and takes no input but its name).
 UNFUZZED = {"auth.login", "auth.logout", "system.run_job_now"}
+# The JSON API (blueprint ``api``) has no pages and no forms: it is sent tokens and JSON, tested in tests/api.
+API_PREFIX = "api."
 
 
 @dataclass
@@ -287,6 +300,13 @@ def build_world(app: Flask) -> World:
             Task.plan_id == plan.id, ProjectInvestment.state == ReportState.SUBMITTED))
         node = next(m for m in project.task.milestones if m.node == ProjectNode.GROUNDBREAKING)
         evaluation = s.scalar(select(Evaluation.id).where(Evaluation.state == EvaluationState.DRAFT))
+        # an access token to revoke, and a copy of a message whose sending failed, for the administrator to resend
+        create_token(s, users["zj_head_jk"], NewToken("数据平台", TokenScope.READ, 30))
+        message = Notification(user_id=users["zj_head_jk"].id, kind=NotificationKind.SYSTEM, title="测试消息",
+                               created_at=now())
+        s.add(message)
+        s.add(NotificationDelivery(notification=message, channel=Channel.EMAIL, state=DeliveryState.FAILED,
+                                   attempts=5, last_error="邮件服务器拒收"))
         locked_evaluation = s.scalar(select(Evaluation.id).where(Evaluation.state == EvaluationState.LOCKED)
                                      .order_by(Evaluation.version.desc(), Evaluation.id))
         s.flush()

@@ -56,6 +56,9 @@ def test_every_post_without_csrf_token_is_refused(demo_template, tmp_path) -> No
         assert len(posts) >= 8
         for rule in posts:
             response = client.post(_fill(rule.rule, ids), data={"reason": "x", "status": "done"})
+            if rule.endpoint.startswith("api."):  # the API reads a token, never the session: signed in is not enough
+                assert response.status_code == 401, rule.rule
+                continue
             assert response.status_code == 400, rule.rule
             assert "安全令牌" in response.get_data(as_text=True), rule.rule
     finally:

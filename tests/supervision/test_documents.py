@@ -126,3 +126,20 @@ def test_interview_and_circulation_steps_have_their_document(demo, db) -> None: 
     issued = next(s for s in case.steps if s.action == CaseAction.ISSUE)
     assert client.get(f"/supervision/{case.id}/steps/{issued.id}.docx").status_code == 404
     assert client_for(demo, "zj_head_yz").get(f"/supervision/{case.id}/steps/{interview.id}.docx").status_code == 403
+
+
+def test_the_case_page_links_each_escalation_document(demo, db) -> None:  # type: ignore[no-untyped-def]
+    from tracker.supervision.models import CaseAction, CaseState
+    from tracker.supervision.services import perform
+
+    from ..conftest import client_for
+    from .test_cases import _case_in, _users
+
+    with demo.app_context():
+        users = _users(db)
+        case = _case_in(db, users, CaseState.ISSUED)
+        step = perform(db, users["supervisor"], case, CaseAction.CIRCULATE, version=case.version_id,
+                       comment="通报全省。")
+        db.commit()
+    html = client_for(demo, "zj_head_jk").get(f"/supervision/{case.id}").get_data(as_text=True)
+    assert f'href="/supervision/{case.id}/steps/{step.id}.docx">下载情况通报（Word）</a>' in html

@@ -232,6 +232,6 @@ def step_document(case_id: int, step_id: int, fmt: str) -> Response:
 
 
 @bp.context_processor
-def _pdf_links() -> dict[str, bool]:
-    """The case page offers the PDF only where the server can make one."""
-    return {"pdf_available": pdf_available()}
+def _pdf_links() -> dict[str, object]:
+    """The case page offers the PDF only where the server can make one, and each escalation step's document."""
+    return {"pdf_available": pdf_available(), "step_documents": STEP_DOCUMENTS}
