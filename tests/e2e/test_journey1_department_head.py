@@ -65,7 +65,7 @@ def test_department_head_updates_work_and_report_goes_round_the_review(page, tmp
     page.locator("#workspace-tasks tbody tr").first.get_by_role("link", name="填报").click()
     page.select_option("select[name=period]", "quarter")
     page.fill("input[name=period_year]", "2026")
-    page.fill("input[name=period_no]", "4")
+    page.select_option("select[name=period_no]", "4")
     page.fill("textarea[name=achievements]", "第四季度完成标准化建设评估，覆盖11个设区市")
     page.fill("textarea[name=problems]", "部分县级疾控中心设备配置滞后")
     page.fill("textarea[name=next_steps]", "12月底前完成设备采购")

@@ -38,6 +38,7 @@ from ..tasks.models import (
     ReportState,
     Task,
     TaskLevel,
+    period_name,
     task_co_departments,
 )
 from .channels import Channels
@@ -371,15 +372,7 @@ class ReportingPeriod:
 
     @property
     def label(self) -> str:
-        match self.period:
-            case ReportPeriod.MONTH:
-                return f"{self.year}年{self.number}月"
-            case ReportPeriod.QUARTER:
-                return f"{self.year}年第{'一二三四'[self.number - 1]}季度"
-            case ReportPeriod.HALF:
-                return f"{self.year}年{'上下'[self.number - 1]}半年"
-            case _:
-                return f"{self.year}年度"
+        return period_name(self.period, self.year, self.number)
 
     @property
     def key(self) -> str:

@@ -31,8 +31,9 @@ class MilestoneDoneForm(Form):
 class ReportForm(Form):
     period = SelectField("填报周期", choices=ReportPeriod.choices(), validators=[DataRequired("请选择填报周期。")])
     period_year = IntegerField("年度", validators=[InputRequired(NUMBER), NumberRange(1990, 2100, "年度不正确。")])
-    period_no = IntegerField("期次", validators=[InputRequired(NUMBER), NumberRange(1, 12, "期次须在 1 到 12 之间。")],
-                             description="月报填月份，季报填 1–4，半年报填 1–2，年报填 1")
+    # The choices of every period (1–12); the page lists the chosen period's by name (第一季度 …, 1月 …).
+    period_no = SelectField("期次", coerce=int, choices=[(n, str(n)) for n in range(1, 13)],
+                            validators=[InputRequired("请选择期次。")])
     progress = IntegerField("进度（%）", validators=[InputRequired(NUMBER),
                                                  NumberRange(0, 100, "进度须在 0 到 100 之间。")])
     achievements = TextAreaField("完成情况", validators=[DataRequired("请填写完成情况。"),

@@ -71,6 +71,24 @@ class ReportPeriod(LabeledEnum):
     HALF = "half", "半年"
     YEAR = "year", "年"
 
+    @property
+    def numbers(self) -> list[str]:
+        """The names of the period's 期次, the first being 1: 1月…12月, 第一季度…, 上半年/下半年, 全年."""
+        return PERIOD_NUMBERS[self]
+
+
+def period_name(period: ReportPeriod, year: int, number: int) -> str:
+    """A reporting period as people say it: 2026年第一季度, 2026年3月, 2026年上半年, 2026年度."""
+    return f"{year}年度" if period == ReportPeriod.YEAR else f"{year}年{period.numbers[number - 1]}"
+
+
+PERIOD_NUMBERS = {
+    ReportPeriod.MONTH: [f"{n}月" for n in range(1, 13)],
+    ReportPeriod.QUARTER: [f"第{c}季度" for c in "一二三四"],
+    ReportPeriod.HALF: ["上半年", "下半年"],
+    ReportPeriod.YEAR: ["全年"],
+}
+
 
 class ReportState(LabeledEnum):
     DRAFT = "draft", "草稿"
@@ -258,12 +276,4 @@ class ProgressReport(TimestampMixin, Base):
 
     @property
     def period_label(self) -> str:
-        match self.period:
-            case ReportPeriod.MONTH:
-                return f"{self.period_year}年{self.period_no}月"
-            case ReportPeriod.QUARTER:
-                return f"{self.period_year}年第{'一二三四'[self.period_no - 1]}季度"
-            case ReportPeriod.HALF:
-                return f"{self.period_year}年{'上下'[self.period_no - 1]}半年"
-            case _:
-                return f"{self.period_year}年度"
+        return period_name(self.period, self.period_year, self.period_no)

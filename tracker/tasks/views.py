@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
@@ -139,6 +141,12 @@ def complete(milestone_id: int):  # type: ignore[no-untyped-def]
     else:
         return render_template("tasks/milestone_done.html", form=form, task=task, milestone=milestone), 422
     return render_template("tasks/milestone_done.html", form=form, task=task, milestone=milestone)
+
+
+@bp.context_processor
+def _period_names() -> dict[str, Any]:
+    """The names of each period's 期次 for the report form."""
+    return {"periods": {p.value: p.numbers for p in ReportPeriod}}
 
 
 def _report_input(form: ReportForm) -> ReportInput:
