@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException
 
 
@@ -92,7 +92,11 @@ def render_error(code: int, message: str | None = None) -> tuple[str, int]:
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException) -> tuple[str, int]:
+    def _http_error(exc: HTTPException) -> Any:
+        # a part of the site that answers in its own format (the JSON API) says so for its addresses
+        for prefix, answer in app.extensions.get("tracker.problem_paths", {}).items():
+            if request.path.startswith(prefix):
+                return answer(exc)
         code = exc.code or 500
         return render_error(code, ERROR_MESSAGES.get(code) or exc.description)
 

@@ -97,3 +97,14 @@ def test_problem_shape(demo, world, api_as) -> None:  # type: ignore[no-untyped-
     assert invalid["status"] == 422 and invalid["title"] == "输入有误" and invalid["errors"] == {"limit": ["须为整数。"]}
     unauthenticated = api_as(None).get("/tasks").get_json(force=True)
     assert unauthenticated["status"] == 401 and unauthenticated["title"] == "未认证"
+
+
+def test_an_unknown_address_or_method_under_the_api_is_a_problem_not_a_page(demo) -> None:  # type: ignore[no-untyped-def]
+    client = demo.test_client()
+    missing = client.get("/api/v1/no-such-thing")
+    assert missing.status_code == 404 and missing.mimetype == "application/problem+json"
+    assert missing.get_json()["title"]
+    wrong = client.delete("/api/v1/plans")
+    assert wrong.status_code == 405 and wrong.mimetype == "application/problem+json" and "GET" in wrong.headers["Allow"]
+    page = client.get("/no-such-page")  # the rest of the site keeps its pages
+    assert page.status_code == 404 and page.mimetype == "text/html"

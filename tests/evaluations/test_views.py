@@ -215,3 +215,10 @@ def test_the_evaluator_writes_the_conclusions_and_sets_the_tolerance(demo: Flask
         "proceed_unconfirmed": "y"})
     assert refused.status_code == 422 and "须在 0 到 50 之间" in error_in_row(refused.get_data(as_text=True),
                                                                              "tolerance")[0]
+
+
+def test_a_number_too_large_for_any_field_is_refused_next_to_it(demo: Flask, db: Session) -> None:
+    evaluator = client_for(demo, "zj_evaluator")
+    for field in ("year", "tolerance", "weight_completion", "threshold_good"):
+        response = evaluator.post("/evaluations/new", data=run_form(_plan_id(db), **{field: str(10**30)}))
+        assert response.status_code == 422, field

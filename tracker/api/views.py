@@ -18,6 +18,7 @@ from ..timeutil import now
 from ..web import ID, refuse
 from .forms import RevokeForm, TokenForm
 from .models import TokenScope
+from .problems import from_http_exception
 from .services import NewToken, create_token, revoke_token, user_tokens
 
 bp = Blueprint("tokens", __name__, static_folder="static", static_url_path="/api-static")
@@ -32,6 +33,8 @@ def _mount_api(state: BlueprintSetupState) -> None:
     spec_api = make_api(state.app)
     spec_api.register_blueprint(api)
     state.app.extensions["tracker.api"] = spec_api
+    # an unknown address or method under /api/ answers as the API does, not with an HTML page
+    state.app.extensions.setdefault("tracker.problem_paths", {})["/api/"] = from_http_exception
 
 
 @bp.route("/account/tokens", methods=["GET", "POST"])

@@ -89,8 +89,8 @@ def new():  # type: ignore[no-untyped-def]
 def _unconfirmed(form: RunForm, plans: list) -> queries.Unconfirmed | None:  # type: ignore[type-arg]
     """The chosen plan's values of the chosen year not yet confirmed (what computing will ask about)."""
     plan = next((p for p in plans if p.id == form.plan_id.data), None)
-    if plan is None or not isinstance(form.year.data, int):
-        return None
+    if plan is None or not isinstance(form.year.data, int) or form.year.errors or not 1990 <= form.year.data <= 2100:
+        return None  # no year to look at (a refused one is shown next to its field)
     return queries.unconfirmed_values(db_session(), plan, form.year.data)
 
 
