@@ -117,6 +117,7 @@ def test_title_header_and_print_setup_read_back(write_only: bool) -> None:
     assert setup.orientation == "landscape" and setup.paperSize == 9  # A4
     assert setup.fitToWidth == 1 and setup.fitToHeight == 0 and sheet.sheet_properties.pageSetUpPr.fitToPage
     assert sheet.print_options.horizontalCentered and sheet.print_title_rows == "$3:$3"
+    assert sheet.oddFooter.center.text == "第 &P 页，共 &N 页"  # page numbers at the foot
 
 
 @pytest.mark.parametrize("write_only", [False, True])

@@ -140,6 +140,7 @@ def print_setup(ws: Sheet, header_row: int | None = None) -> None:
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.horizontalCentered = True
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
     if header_row is not None:
         ws.print_title_rows = f"{header_row}:{header_row}"
 

@@ -104,7 +104,7 @@ def test_the_page_runs_no_inline_script_and_no_cdn(demo: Flask) -> None:
     html = response.get_data(as_text=True)
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
     tags = re.findall(r"<script([^>]*)>", html)
-    assert len(tags) == 4  # the data, ECharts, the charts and the header's menu
+    assert len(tags) == 5  # the data, ECharts, the charts, the header's menu and the print line
     for attributes in tags:
         assert 'type="application/json"' in attributes or 'src="/static/' in attributes, attributes
     assert '<script src="/static/vendor/echarts/echarts.min.js">' in html and "//cdn" not in html

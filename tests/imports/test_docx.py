@@ -12,8 +12,8 @@ from docx.oxml.ns import nsdecls
 from tracker.errors import DomainError
 from tracker.imports import docx as reader
 from tracker.imports.docx import convert_to_docx, format_number, read_docx
-from tracker.office import libreoffice
 from tracker.imports.extract import Paragraph, Table
+from tracker.office import libreoffice
 
 from .conftest import docx_draft
 from .docgen import _add_numbering, _number, build_docx
