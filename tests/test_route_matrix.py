@@ -91,6 +91,7 @@ ROUTES: list[Route] = [
     Route("admin.department_form", "/admin/regions/1/departments/new", only("admin")),
     Route("admin.department_form", "/admin/departments/{department}/edit", only("admin")),
     Route("supervision.index", "/supervision/", ALL_SIGNED_IN),
+    Route("supervision.ledger", "/supervision/ledger.xlsx", ALL_SIGNED_IN),
     Route("supervision.new", "/supervision/new", only("supervisor")),
     Route("supervision.show", "/supervision/{case}", {"other_head": 403, "outsider": 403}),
     Route("supervision.show", "/supervision/999999", {}, default=404),

@@ -17,12 +17,13 @@ from ..permissions import (
     roles_required,
 )
 from ..regions.models import Department
-from ..spreadsheets import DOCX_MIMETYPE, download
+from ..spreadsheets import DOCX_MIMETYPE, XLSX_MIMETYPE, download
 from ..tasks.models import Task
-from ..timeutil import today
+from ..timeutil import now, today
 from ..web import ID, INTEGER_LIMIT, enum_arg, form_version, int_arg, local_path, paginate, refuse
 from .documents import STEP_DOCUMENTS, notice_docx, notice_fields, step_docx, step_filename
 from .forms import ActionForm, CaseForm, FromAlertsForm
+from .ledger import ledger_workbook
 from .models import CaseAction, CaseOutcome, CaseSource, CaseState, CaseStep, SupervisionCase
 from .services import (
     COLOUR_LABELS,
@@ -145,6 +146,17 @@ def from_alerts():  # type: ignore[no-untyped-def]
     if len(result.created) == 1 and not result.skipped:
         return redirect(url_for("supervision.show", case_id=result.created[0].id))
     return redirect(url_for("supervision.index"))
+
+
+@bp.route("/ledger.xlsx")
+@login_required
+@roles_required(*CASE_LIST_ROLES)
+def ledger() -> Response:
+    """督办台账: the list exactly as filtered, every case with its course."""
+    session = db_session()
+    data = ledger_workbook(session, current_user, _filters(), today(), case_departments(session, current_user),
+                           now(), current_user.department.region.name)
+    return download(data, f"督办台账_{today():%Y%m%d}.xlsx", XLSX_MIMETYPE, "ledger.xlsx")
 
 
 @bp.route(f"/<{ID}:case_id>")
