@@ -22,7 +22,7 @@ def _create(client, name="数据同步", scope="read", days="90"):  # type: igno
 def test_a_token_is_shown_once_and_stored_as_its_hash(demo, db) -> None:  # type: ignore[no-untyped-def]
     client = client_for(demo, "zj_head_jk")
     response = _create(client)
-    assert response.status_code == 200
+    assert response.status_code == 201
     html = response.get_data(as_text=True)
     token = re.search(r'value="(trk_[A-Za-z0-9_-]{43})"', html).group(1)  # type: ignore[union-attr]
     assert "只显示一次" in html or "无法再次查看" in html

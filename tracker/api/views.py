@@ -47,7 +47,7 @@ def index() -> Response:
         try:
             record, token = create_token(session, current_user, NewToken(
                 name=form.name.data or "", scope=TokenScope(form.scope.data), days=form.days.data))
-            created = (record, token)
+            created, status = (record, token), 201  # made, and shown on this page once (never redirected)
             form = TokenForm(formdata=None)
         except DomainError as exc:
             status = refuse(form, exc)
