@@ -13,10 +13,8 @@ import base64
 import hashlib
 import hmac
 import re
-import threading
 import urllib.parse
 from collections import Counter
-from collections.abc import Iterator
 
 import pytest
 from flask import Flask
@@ -29,6 +27,7 @@ from tracker.notifications.delivery import biz_msg_id, deliver_pending
 from tracker.notifications.models import Channel, DeliveryState, Notification, NotificationDelivery
 from tracker.supervision.models import SupervisionCase
 
+from ..notifications import conftest as notification_fixtures
 from ..notifications import test_channels as channel_tests
 from ..notifications.conftest import SmtpServer
 from .conftest import login_as, shot
@@ -41,21 +40,12 @@ serve = channel_tests.serve
 dingtalk = channel_tests.dingtalk
 wecom = channel_tests.wecom
 zzd = channel_tests.zzd
+smtp_server = notification_fixtures.smtp_server  # the notifications tests' mail sink
 
 CASE_TITLE = "关于传染病监测预警平台建设滞后的督办"
 HEAD = {"email": "linzhigang@zjwjw.example.org", "phone": "13900000001", "zzd": "zzd-10001"}  # set in the browser
 SUPERVISOR = {"email": "zhanghuimin@zjwjw.example.org", "phone": "13900000002", "zzd": "zzd-10002"}
 STAFF_PHONE = "13900000003"  # 周雅琴: a phone only — no e-mail, no 浙政钉 account
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture
