@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 
 from tracker.db import make_engine
 from tracker.models import Base
+from tracker.search.models import include_name
 from tracker.schema import alembic_config
 
 
@@ -41,7 +42,7 @@ def test_upgrade_to_head_matches_models_and_downgrade_to_base(empty_database_url
     engine = create_engine(empty_database_url)
     try:
         with engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True, "include_name": include_name}), Base.metadata)
         assert diff == []
         assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
         command.downgrade(cfg, "base")

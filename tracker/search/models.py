@@ -1,0 +1,41 @@
+"""The search index: which columns of which tables the header's search box reads, and the database objects
+that index them. They are not mapped classes: the migration (20261207_e3a5c7e9b1d4_search_index) creates them
+for each database — on SQLite an FTS5 trigram table ``search_<table>`` per table, kept in step by triggers; on
+PostgreSQL a pg_trgm GIN index ``ix_search_<table>`` on each table — and the comparison of the models with the
+database leaves them out through `include_name`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+# table -> its searched columns (the migration keeps its own copy, as of its revision;
+# tests/search/test_index.py checks that the two and the database agree)
+SEARCHED: Mapping[str, tuple[str, ...]] = {
+    "plans": ("title", "short_name", "doc_number", "description"),
+    "tasks": ("code", "title", "description"),
+    "milestones": ("title", "evidence"),
+    "supervision_cases": ("title", "problem"),
+    "key_projects": ("content",),
+    "indicators": ("name", "definition"),
+    "progress_reports": ("achievements", "problems", "next_steps"),
+}
+
+FTS_PREFIX = "search_"  # SQLite: search_tasks and its shadow tables search_tasks_data, _idx, _docsize, _config
+INDEX_PREFIX = "ix_search_"  # PostgreSQL: ix_search_tasks on tasks
+
+
+def fts_table(table: str) -> str:
+    return f"{FTS_PREFIX}{table}"
+
+
+def include_name(name: str | None, type_: str, parent_names: Mapping[str, str | None]) -> bool:
+    """Alembic's ``include_name`` hook: the search index is the migration's, not the models' (for
+    ``compare_metadata`` in tests/test_migrations.py and ``tracker db check``)."""
+    if name is None:
+        return True
+    if type_ == "table":
+        return not name.startswith(FTS_PREFIX)
+    if type_ == "index":
+        return not name.startswith(INDEX_PREFIX)
+    return True

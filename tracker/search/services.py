@@ -1,0 +1,372 @@
+"""Search: what the header's box finds — plans, tasks, milestones, key projects, indicators, 督办件 and progress
+reports whose text holds every word typed — each kind within the reader's scope as its own list draws it.
+
+Scope is not decided here: plans and what hangs from them (tasks, milestones, projects, indicators) are those of
+the regions the reader may read (``permissions.visible_region_ids``, as the plan list, the task tree and the
+indicator list); cases are the case list's (``supervision.services.scoped``); reports the report list's
+(``tasks.queries.report_list``).
+
+How a word is matched (substrings, case-insensitive, taken literally whatever it holds: ``%``, ``_``, quotes,
+``NEAR``, ``OR``, ``*`` are just characters):
+
+* three characters or more: through the index (tracker/search/models.py). SQLite asks the FTS5 trigram table
+  (the word as one quoted FTS5 string, quotes doubled); PostgreSQL asks ``LIKE``/``ILIKE`` of the columns
+  themselves, which the pg_trgm GIN index answers.
+* one or two characters (疾控, 医保, 中医 — common in Chinese): a trigram index cannot hold them, so the columns
+  are scanned with ``LIKE``. When every word of the query is that short the scan is bounded: each kind reads
+  only its newest ``SHORT_SCAN_ROWS`` rows (by id), within the reader's scope, and stops at ``limit + 1`` hits;
+  the page says so and that three characters search everything. That is still fine because a two-character
+  word people look for is a common one whose recent records are what they want (this year's 疾控 tasks,
+  milestones and reports), because tables smaller than the bound (plans, indicators, a province's cases) are
+  read whole, and because an unbounded miss would read every text of the province — some 650,000
+  column values at 120,000 milestones and 100,000 reports, half a second on SQLite
+  (tests/bench/search_bench.py) — for every keystroke-sized query. A short word next to a longer one is
+  not bounded: it is only checked on the rows the longer word's index lookup found.
+* a task code (``1.2.3``) finds the task of that code and those below it (``1.2.3.4``), not ``11.2.3``;
+* a 督办单 number as people write it (浙卫督〔2026〕3号, with 〔〕, [] or () and without 号; or just 〔2026〕3)
+  finds that case by its office prefix, year and number.
+
+`search` serves the page and, later, the API: typed results, no request, no HTML. Pinyin initials (jk → 疾控)
+are not offered: it would need every searched text converted to pinyin and indexed again, and the one
+maintained library (pypinyin) guesses polyphonic characters (重庆 chóng/zhòng, 行 háng/xíng) per word from a
+large dictionary — more weight and more wrong hits than two Chinese characters typed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, and_, case, column, func, literal_column, or_, select, table
+from sqlalchemy.orm import Session, selectinload
+
+from ..auth.models import User
+from ..db import Base, LabeledEnum
+from ..errors import DomainError
+from ..indicators.models import Indicator
+from ..permissions import visible_region_ids
+from ..planning.models import Plan
+from ..projects.models import KeyProject
+from ..supervision.models import DEFAULT_PREFIX, SupervisionCase
+from ..supervision.services import scoped as scoped_cases
+from ..tasks.models import Milestone, ProgressReport, Task
+from ..tasks.queries import report_list
+from ..timeutil import format_date
+from ..web import Page
+from .models import SEARCHED, fts_table
+
+MAX_LENGTH = 100
+MAX_TERMS = 5
+DEFAULT_LIMIT = 10
+PAGE_SIZE = 50
+SHORT = 3  # words shorter than this are scanned (the trigram index holds three characters at least)
+SHORT_SCAN_ROWS = 10_000  # a query of short words only reads each kind's newest rows, this many ids back
+EXCERPT = 36  # characters shown on each side of the first match in a long text
+
+TOO_LONG = f"检索内容不能超过{MAX_LENGTH}个字。"
+TOO_MANY = f"最多输入{MAX_TERMS}个检索词（以空格分开）。"
+
+
+class Kind(LabeledEnum):
+    PLAN = "plans", "规划"
+    TASK = "tasks", "任务"
+    MILESTONE = "milestones", "节点"
+    PROJECT = "projects", "重大项目"
+    INDICATOR = "indicators", "指标"
+    CASE = "cases", "督办件"
+    REPORT = "reports", "进展填报"
+
+
+# ------------------------------------------------------------------------------------------ the query typed
+
+
+@dataclass(frozen=True)
+class CaseNumber:
+    prefix: str  # "" when not typed
+    year: int
+    seq: int | None  # None: every case of that office and year
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str
+    terms: tuple[str, ...]
+    code: str | None = None  # the whole query is a task code
+    case_number: CaseNumber | None = None  # the whole query is a 督办单 number
+
+    @property
+    def empty(self) -> bool:
+        return not self.terms
+
+    @property
+    def bounded(self) -> bool:
+        """Every word is too short for the index: each kind's newest SHORT_SCAN_ROWS rows are read."""
+        return bool(self.terms) and all(len(t) < SHORT for t in self.terms) and not self.code \
+            and not self.case_number
+
+
+CODE = re.compile(r"\d+(?:\.\d+)+")
+CASE_NUMBER = re.compile(
+    r"(?P<prefix>[^\s\d〔〕\[\]()【】]*)\s*[〔\[(【]\s*(?P<year>\d{4})\s*[〕\])】]\s*(?:(?P<seq>\d{1,6})\s*号?)?")
+
+
+def parse(text: str | None) -> Query:
+    """The words of what was typed (split at spaces, each kept literally). Too long or too many words is a
+    DomainError with the message for the field."""
+    raw = " ".join((text or "").split())
+    if len(raw) > MAX_LENGTH:
+        raise DomainError(TOO_LONG, field="q")
+    terms = tuple(dict.fromkeys(raw.split()))
+    if len(terms) > MAX_TERMS:
+        raise DomainError(TOO_MANY, field="q")
+    # full-width digits, dots and brackets as half-width ones for the shapes below
+    folded = unicodedata.normalize("NFKC", raw).replace("（", "(").replace("）", ")")
+    code = folded if CODE.fullmatch(folded) else None
+    number = None
+    if m := CASE_NUMBER.fullmatch(folded.replace(" ", "")):
+        number = CaseNumber(m["prefix"], int(m["year"]), int(m["seq"]) if m["seq"] else None)
+    return Query(raw, terms, code, number)
+
+
+# ------------------------------------------------------------------------------------------ what is found
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One record found: what to show (plain text; the page escapes it and marks the words) and where it is."""
+
+    kind: Kind
+    id: int
+    title: str
+    context: str
+    excerpt: str | None
+    endpoint: str
+    args: dict[str, int]
+    anchor: str | None = None
+
+
+@dataclass
+class Group:
+    kind: Kind
+    hits: list[Hit]
+    more: bool  # more than the hits shown: the kind's full list has them
+
+
+@dataclass
+class Results:
+    query: Query
+    groups: list[Group] = field(default_factory=list)
+
+    @property
+    def found(self) -> bool:
+        return any(g.hits for g in self.groups)
+
+
+def search(session: Session, user: User, text: str | None, kinds: Iterable[Kind] | None = None,
+           limit: int = DEFAULT_LIMIT) -> Results:
+    """Up to ``limit`` hits of each kind (newest first; a code query: that task first), with whether there
+    are more. An empty query finds nothing."""
+    query = parse(text)
+    results = Results(query)
+    if query.empty:
+        return results
+    for kind in kinds or Kind:
+        rows = list(session.scalars(_statement(session, user, kind, query).limit(limit + 1)))
+        results.groups.append(Group(kind, [_hit(kind, r, query) for r in rows[:limit]], len(rows) > limit))
+    return results
+
+
+def search_kind(session: Session, user: User, text: str | None, kind: Kind, number: int = 1,
+                size: int = PAGE_SIZE) -> tuple[Query, Page]:
+    """One kind's full list of hits, a page at a time (the "更多" of the grouped results)."""
+    query = parse(text)
+    if query.empty:
+        return query, Page([], 1, size, 0)
+    stmt = _statement(session, user, kind, query)
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    rows = session.scalars(stmt.limit(size).offset((number - 1) * size))
+    return query, Page([_hit(kind, r, query) for r in rows], number, size, total)
+
+
+# ------------------------------------------------------------------------------------------ matching
+
+
+@dataclass(frozen=True)
+class Source:
+    """Searched columns of one table, and the column of the kind's query that holds that table's row id."""
+
+    table: str
+    columns: tuple[str, ...]
+    link: Any
+
+
+def _sources(kind: Kind) -> list[Source]:
+    return {
+        Kind.PLAN: [Source("plans", SEARCHED["plans"], Plan.id)],
+        Kind.TASK: [Source("tasks", SEARCHED["tasks"], Task.id)],
+        Kind.MILESTONE: [Source("milestones", SEARCHED["milestones"], Milestone.id)],
+        # a project is named by its task
+        Kind.PROJECT: [Source("key_projects", SEARCHED["key_projects"], KeyProject.id),
+                       Source("tasks", ("title",), KeyProject.task_id)],
+        Kind.INDICATOR: [Source("indicators", SEARCHED["indicators"], Indicator.id)],
+        Kind.CASE: [Source("supervision_cases", SEARCHED["supervision_cases"], SupervisionCase.id)],
+        Kind.REPORT: [Source("progress_reports", SEARCHED["progress_reports"], ProgressReport.id)],
+    }[kind]
+
+
+ESCAPE = "/"  # not a backslash, which PostgreSQL's string literals and LIKE both read
+
+
+def like_pattern(term: str) -> str:
+    """``%term%`` with LIKE's own characters taken literally (escape character ``/``)."""
+    return "%" + term.replace(ESCAPE, ESCAPE * 2).replace("%", ESCAPE + "%").replace("_", ESCAPE + "_") + "%"
+
+
+def fts_phrase(term: str, columns: Sequence[str] | None = None) -> str:
+    """The term as one FTS5 string (its quotes doubled), so that nothing in it is FTS5 syntax; limited to
+    ``columns`` when given."""
+    phrase = '"' + term.replace('"', '""') + '"'
+    return phrase if not columns else "{" + " ".join(columns) + "} : " + phrase
+
+
+def _fts_rows(source: Source, term: str) -> Any:
+    """SQLite: the ids of the source's rows whose searched columns hold ``term`` (three characters or more)."""
+    name = fts_table(source.table)
+    columns = None if source.columns == SEARCHED[source.table] else source.columns
+    fts = table(name, column("rowid"))
+    return source.link.in_(select(fts.c.rowid).where(literal_column(name).op("MATCH")(fts_phrase(term, columns))))
+
+
+def _term_matches(dialect: str, sources: list[Source], term: str) -> Any:
+    """The rows of the kind where one of the sources holds ``term``."""
+    parts = []
+    for source in sources:
+        if dialect == "sqlite" and len(term) >= SHORT:
+            parts.append(_fts_rows(source, term))
+            continue
+        columns_ = Base.metadata.tables[source.table].c
+        cased = dialect == "postgresql" and term.lower() != term.upper()  # no need of ILIKE for 疾控 or 1.2
+        for name in source.columns:
+            col = columns_[name]
+            pattern = like_pattern(term)
+            parts.append(col.ilike(pattern, escape=ESCAPE) if cased else col.like(pattern, escape=ESCAPE))
+    return or_(*parts)
+
+
+def _matches(session: Session, kind: Kind, query: Query) -> Any:
+    dialect = session.get_bind().dialect.name
+    if kind == Kind.TASK and query.code:
+        code = query.code
+        found = or_(Task.code == code, Task.code.like(like_pattern(code)[1:-1] + ".%", escape=ESCAPE))
+        if dialect == "sqlite":  # the index narrows the tasks to those holding the code first
+            found = and_(_fts_rows(Source("tasks", ("code",), Task.id), code), found)
+        return found
+    if kind == Kind.CASE and query.case_number:
+        number = query.case_number
+        found = and_(SupervisionCase.number_year == number.year)
+        if number.seq is not None:
+            found = and_(found, SupervisionCase.number_seq == number.seq)
+        if number.prefix:
+            found = and_(found, func.coalesce(SupervisionCase.number_prefix, DEFAULT_PREFIX) == number.prefix)
+        return found
+    sources = _sources(kind)
+    found = and_(*(_term_matches(dialect, sources, term) for term in query.terms))
+    if query.bounded:
+        key = sources[0].link
+        newest = key > select(func.max(key) - SHORT_SCAN_ROWS).scalar_subquery()
+        if len(sources) == 1:  # read the newest rows of the kind's own table first, then join for the scope
+            return key.in_(select(key).where(newest, found))
+        return and_(newest, found)
+    return found
+
+
+def _statement(session: Session, user: User, kind: Kind, query: Query) -> Select[Any]:
+    """The kind's hits in the reader's scope, newest first."""
+    found = _matches(session, kind, query)
+
+    def in_plans(stmt: Select[Any]) -> Select[Any]:
+        return stmt.where(Plan.region_id.in_(visible_region_ids(session, user)), found)
+
+    if kind == Kind.PLAN:
+        return in_plans(select(Plan)).options(selectinload(Plan.region)).order_by(Plan.id.desc())
+    if kind == Kind.TASK:
+        stmt = in_plans(select(Task).join(Task.plan)).options(selectinload(Task.plan))
+        if query.code:  # the task of that code first, then those below it in document order
+            return stmt.order_by(case((Task.code == query.code, 0), else_=1), Task.plan_id, Task.id)
+        return stmt.order_by(Task.id.desc())
+    if kind == Kind.MILESTONE:
+        return (in_plans(select(Milestone).join(Milestone.task).join(Task.plan))
+                .options(selectinload(Milestone.task).selectinload(Task.plan)).order_by(Milestone.id.desc()))
+    if kind == Kind.PROJECT:
+        return (in_plans(select(KeyProject).join(KeyProject.task).join(Task.plan))
+                .options(selectinload(KeyProject.task).selectinload(Task.plan)).order_by(KeyProject.id.desc()))
+    if kind == Kind.INDICATOR:
+        return (in_plans(select(Indicator).join(Indicator.plan)).options(selectinload(Indicator.plan))
+                .order_by(Indicator.id.desc()))
+    if kind == Kind.CASE:
+        return (scoped_cases(session, user, select(SupervisionCase)).where(found)
+                .options(selectinload(SupervisionCase.department)).order_by(SupervisionCase.id.desc()))
+    return report_list(session, user).where(found).order_by(None).order_by(ProgressReport.id.desc())
+
+
+# ------------------------------------------------------------------------------------------ showing a hit
+
+
+def excerpt(texts: Iterable[str | None], terms: Sequence[str]) -> str | None:
+    """The passage around the first word found in the first text that holds one (``…`` where it was cut)."""
+    lowered = [t.casefold() for t in terms]
+    for text in texts:
+        if not text:
+            continue
+        folded = text.casefold()
+        at = [i for i in (folded.find(t) for t in lowered) if i >= 0]
+        if not at or len(folded) != len(text):
+            if at:  # casefold changed the length (ß …): show the start
+                return text[:2 * EXCERPT] + ("…" if len(text) > 2 * EXCERPT else "")
+            continue
+        start = max(0, min(at) - EXCERPT)
+        end = min(len(text), min(at) + EXCERPT + max(len(t) for t in terms))
+        return ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
+    return None
+
+
+def _join(*parts: str | None) -> str:
+    return " · ".join(p for p in parts if p)
+
+
+def _hit(kind: Kind, row: Any, query: Query) -> Hit:
+    terms = query.terms
+    if kind == Kind.PLAN:
+        plan: Plan = row
+        return Hit(kind, plan.id, plan.title,
+                   _join(plan.region.name, plan.period_label, plan.stage.label, plan.doc_number),
+                   excerpt([plan.description], terms), "plans.show", {"plan_id": plan.id})
+    if kind == Kind.TASK:
+        task: Task = row
+        return Hit(kind, task.id, f"{task.code} {task.title}",
+                   _join(task.plan.short_name, task.level.label, task.status.label),
+                   excerpt([task.description], terms), "tasks.show", {"task_id": task.id})
+    if kind == Kind.MILESTONE:
+        m: Milestone = row
+        return Hit(kind, m.id, m.title,
+                   _join(f"{m.task.code} {m.task.title}", m.task.plan.short_name, "计划" + format_date(m.due_date),
+                         m.status.label),
+                   excerpt([m.evidence], terms), "tasks.show", {"task_id": m.task_id}, f"milestone-{m.id}")
+    if kind == Kind.PROJECT:
+        p: KeyProject = row
+        return Hit(kind, p.id, p.task.title, _join(p.task.plan.short_name, p.task.code, p.status.label),
+                   excerpt([p.content], terms), "projects.show", {"project_id": p.id})
+    if kind == Kind.INDICATOR:
+        i: Indicator = row
+        return Hit(kind, i.id, f"{i.number}. {i.name}", _join(i.plan.short_name, i.category, i.nature.label),
+                   excerpt([i.definition], terms), "indicators.show", {"indicator_id": i.id})
+    if kind == Kind.CASE:
+        c: SupervisionCase = row
+        return Hit(kind, c.id, f"{c.number_label} {c.title}", _join(c.department.name, c.state.label),
+                   excerpt([c.problem], terms), "supervision.show", {"case_id": c.id})
+    r: ProgressReport = row
+    return Hit(kind, r.id, f"{r.task.code} {r.task.title}", _join(r.period_label, r.department.name, r.state.label),
+               excerpt([r.achievements, r.problems, r.next_steps], terms), "tasks.report", {"report_id": r.id})
