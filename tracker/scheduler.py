@@ -117,6 +117,13 @@ def _deliveries(ctx: JobContext) -> dict[str, Any]:
     return deliver_pending(ctx.session, Channels.from_config(ctx.config))
 
 
+@job("webhooks", "事件推送", every_minutes=1, record_idle=False)
+def _webhooks(ctx: JobContext) -> dict[str, Any]:
+    from .webhooks.delivery import run
+
+    return run(ctx.session, ctx.config.get("PUBLIC_URL") or None)
+
+
 @job("tidy_uploads", "清理未引用的附件文件", daily_at=time(3, 0))
 def _tidy_uploads(ctx: JobContext) -> dict[str, Any]:
     from .attachments.services import remove_orphans

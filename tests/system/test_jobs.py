@@ -87,7 +87,7 @@ def test_the_scheduler_is_set_up_for_shanghai_with_guards(app: Flask) -> None:
     assert scheduler._job_defaults == {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
     jobs = {j.id: j for j in scheduler.get_jobs()}
     assert set(jobs) == {"scan", "indicator_alerts", "reminders", "case_reminders", "report_reminders", "deliveries",
-                         "tidy_uploads"}
+                         "tidy_uploads", "webhooks"}
     assert str(jobs["scan"].trigger) == "cron[hour='1', minute='0']"
     assert str(jobs["reminders"].trigger) == "cron[hour='8', minute='0']"
     assert str(jobs["deliveries"].trigger).startswith("interval[0:01:00]")

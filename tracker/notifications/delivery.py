@@ -53,24 +53,28 @@ ROBOTS = (Channel.DINGTALK, Channel.WECOM)
 Row = tuple[NotificationDelivery, Notification, User]
 
 
-def _failed(delivery: NotificationDelivery, error: str, at: datetime, *, final: bool = False) -> None:
-    """An attempt failed: retried after a delay, or given up after the last (or at once when ``final``)."""
+def record_failure(delivery: Any, error: str, at: datetime, *, final: bool = False,
+                   delays: tuple[timedelta, ...] = RETRY_DELAYS) -> None:
+    """An attempt failed: retried after the next of ``delays``, or given up after the last (or at once when
+    ``final``). For every outbound delivery: a notification's copy and a webhook's post alike."""
     delivery.attempts += 1
     delivery.last_error = error[:2000]
-    if final or delivery.attempts >= MAX_ATTEMPTS:
+    if final or delivery.attempts > len(delays):
         delivery.state = DeliveryState.FAILED
         delivery.next_attempt_at = None
     else:
-        delivery.next_attempt_at = at + RETRY_DELAYS[delivery.attempts - 1]
-    log.warning("delivery %s (%s) attempt %s failed: %s", delivery.id, delivery.channel.value, delivery.attempts,
-                error)
+        delivery.next_attempt_at = at + delays[delivery.attempts - 1]
+    channel = getattr(delivery, "channel", None)
+    log.warning("delivery %s (%s) attempt %s failed: %s", delivery.id, channel.value if channel else "webhook",
+                delivery.attempts, error)
 
 
-def _sent(delivery: NotificationDelivery, at: datetime) -> None:
+def record_sent(delivery: Any, at: datetime) -> None:
     delivery.attempts += 1
     delivery.state = DeliveryState.SENT
     delivery.sent_at = at
     delivery.next_attempt_at = None
+    delivery.last_error = None
 
 
 def _wait(delivery: NotificationDelivery, until: datetime) -> None:
@@ -172,7 +176,7 @@ def _send_emails(rows: list[Row], channels: Channels, at: datetime) -> None:
         return
     if not channels.smtp_url:
         for delivery, _, _ in rows:
-            _failed(delivery, "未配置邮件服务器（TRACKER_SMTP_URL）", at)
+            record_failure(delivery, "未配置邮件服务器（TRACKER_SMTP_URL）", at)
         return
     done: set[int] = set()
     try:
@@ -180,20 +184,20 @@ def _send_emails(rows: list[Row], channels: Channels, at: datetime) -> None:
             for i, (delivery, notification, user) in enumerate(rows):
                 done.add(i)
                 if not user.email:
-                    _failed(delivery, "用户未填写电子邮箱", at)
+                    record_failure(delivery, "用户未填写电子邮箱", at)
                     continue
                 try:
                     sender.send(user.email, notification.title, _email_body(notification, user, channels.public_url))
                 except DeliveryError as exc:
-                    _failed(delivery, str(exc), at)
+                    record_failure(delivery, str(exc), at)
                     if exc.unreachable:  # the server went away: the rest of the batch waits for the retry
                         raise
                 else:
-                    _sent(delivery, at)
+                    record_sent(delivery, at)
     except DeliveryError as exc:
         for i, (delivery, _, _) in enumerate(rows):
             if i not in done:
-                _failed(delivery, str(exc), at)
+                record_failure(delivery, str(exc), at)
 
 
 PATH_IN_TEXT = re.compile(r"(?<=：)(/[^\s，。；]+)")
@@ -259,19 +263,19 @@ def _send_robot(channel: Channel, rows: list[Row], channels: Channels, at: datet
     send = _robot_sender(channel, channels, at)
     if send is None:
         for delivery, _, _ in rows:
-            _failed(delivery, NOT_CONFIGURED[channel], at)
+            record_failure(delivery, NOT_CONFIGURED[channel], at)
         return
     for i, row in enumerate(rows):
         try:
             send(row)
         except DeliveryError as exc:
-            _failed(row[0], str(exc), at)
+            record_failure(row[0], str(exc), at)
             if exc.unreachable:
                 for rest, _, _ in rows[i + 1:]:
-                    _failed(rest, str(exc), at)
+                    record_failure(rest, str(exc), at)
                 return
         else:
-            _sent(row[0], at)
+            record_sent(row[0], at)
 
 
 def biz_msg_id(delivery: NotificationDelivery) -> str:
@@ -284,24 +288,24 @@ def _send_zzd(rows: list[Row], channels: Channels, at: datetime) -> None:
         return
     if channels.zzd is None:
         for delivery, _, _ in rows:
-            _failed(delivery, NOT_CONFIGURED[Channel.ZZD], at)
+            record_failure(delivery, NOT_CONFIGURED[Channel.ZZD], at)
         return
     client = ZzdClient(channels.zzd, at)
     for i, (delivery, notification, user) in enumerate(rows):
         if not user.zzd_account_id:
-            _failed(delivery, "用户未填写浙政钉账号（zzd_account_id），无法发送工作通知", at, final=True)
+            record_failure(delivery, "用户未填写浙政钉账号（zzd_account_id），无法发送工作通知", at, final=True)
             continue
         try:
             client.send(user.zzd_account_id, biz_msg_id(delivery), notification.title,
                         outbound_body(notification, channels.public_url))
         except DeliveryError as exc:
-            _failed(delivery, str(exc), at)
+            record_failure(delivery, str(exc), at)
             if exc.unreachable:
                 for rest, _, _ in rows[i + 1:]:
-                    _failed(rest, str(exc), at)
+                    record_failure(rest, str(exc), at)
                 return
         else:
-            _sent(delivery, at)
+            record_sent(delivery, at)
 
 
 # --- the administrator's list ---------------------------------------------------------------------------
@@ -322,8 +326,8 @@ def delivery_status(delivery: NotificationDelivery) -> DeliveryStatus:
     return DeliveryStatus(delivery.state.value)
 
 
-def _status_condition(status: DeliveryStatus) -> Any:
-    d = NotificationDelivery
+def status_condition(status: DeliveryStatus, d: Any = NotificationDelivery) -> Any:
+    """Where a delivery (of a notification, or of a webhook: ``d``) stands, as a condition."""
     if status == DeliveryStatus.RETRYING:
         return and_(d.state == DeliveryState.PENDING, d.attempts > 0)
     if status == DeliveryStatus.PENDING:
@@ -340,7 +344,7 @@ def delivery_list(status: DeliveryStatus | None = None, channel: Channel | None 
         .order_by(Notification.created_at.desc(), NotificationDelivery.id.desc())
     )
     if status is not None:
-        stmt = stmt.where(_status_condition(status))
+        stmt = stmt.where(status_condition(status))
     if channel is not None:
         stmt = stmt.where(NotificationDelivery.channel == channel)
     return stmt

@@ -48,6 +48,7 @@ class Rule:
     kind: NotificationKind
     audiences: tuple[Audience, ...]
     inbox: bool = True  # False: heard of in the daily digest only
+    label: str = ""  # the event kind in words (the webhook page's checkboxes)
 
 
 A = Audience
@@ -56,46 +57,46 @@ SUP, REV, ADJ, EVA, PRO = (NotificationKind.SUPERVISION, NotificationKind.REVIEW
 
 RULES: dict[str, Rule] = {
     # 督查督办: each action of the closed loop (supervision.services.TRANSITIONS), filing and lateness
-    "case.file": Rule(SUP, (A.OFFICE,)),
-    "case.issue": Rule(SUP, (A.DEPARTMENT,)),
-    "case.acknowledge": Rule(SUP, (A.OFFICE,)),
-    "case.plan": Rule(SUP, (A.OFFICE,)),
-    "case.progress": Rule(SUP, (A.OFFICE,)),
-    "case.submit": Rule(SUP, (A.OFFICE,)),
-    "case.return": Rule(SUP, (A.DEPARTMENT_HEAD,)),
-    "case.close": Rule(SUP, (A.DEPARTMENT_HEAD,)),
-    "case.remind": Rule(SUP, (A.DEPARTMENT_HEAD,)),
-    "case.interview": Rule(SUP, (A.DEPARTMENT_HEAD,)),
-    "case.circulate": Rule(SUP, (A.DEPARTMENT_HEAD, A.LEADERS)),
-    "case.overdue": Rule(SUP, (A.DEPARTMENT, A.OFFICE)),
+    "case.file": Rule(SUP, (A.OFFICE,), label="督办件立案"),
+    "case.issue": Rule(SUP, (A.DEPARTMENT,), label="下发督办单"),
+    "case.acknowledge": Rule(SUP, (A.OFFICE,), label="督办单签收"),
+    "case.plan": Rule(SUP, (A.OFFICE,), label="提交整改方案"),
+    "case.progress": Rule(SUP, (A.OFFICE,), label="报送整改进展"),
+    "case.submit": Rule(SUP, (A.OFFICE,), label="提交复核"),
+    "case.return": Rule(SUP, (A.DEPARTMENT_HEAD,), label="督办件退回"),
+    "case.close": Rule(SUP, (A.DEPARTMENT_HEAD,), label="督办件销号"),
+    "case.remind": Rule(SUP, (A.DEPARTMENT_HEAD,), label="催办"),
+    "case.interview": Rule(SUP, (A.DEPARTMENT_HEAD,), label="约谈"),
+    "case.circulate": Rule(SUP, (A.DEPARTMENT_HEAD, A.LEADERS), label="通报"),
+    "case.overdue": Rule(SUP, (A.DEPARTMENT, A.OFFICE), label="督办件超期未答复"),
     # progress reports: a staff member's draft, then the review (review.TRANSITIONS)
-    "report.draft": Rule(REV, (A.DEPARTMENT_HEAD,)),
-    "report.submit": Rule(REV, (A.PLANNERS,)),
-    "report.confirm": Rule(REV, (A.PERSON, A.DEPARTMENT_HEAD)),
-    "report.return": Rule(REV, (A.PERSON, A.DEPARTMENT_HEAD)),
+    "report.draft": Rule(REV, (A.DEPARTMENT_HEAD,), label="进展填报待提交"),
+    "report.submit": Rule(REV, (A.PLANNERS,), label="进展填报提交"),
+    "report.confirm": Rule(REV, (A.PERSON, A.DEPARTMENT_HEAD), label="进展填报确认"),
+    "report.return": Rule(REV, (A.PERSON, A.DEPARTMENT_HEAD), label="进展填报退回"),
     # indicator values
-    "value.submit": Rule(REV, (A.PLANNERS,)),
-    "value.confirm": Rule(REV, (A.PERSON,)),
-    "value.return": Rule(REV, (A.DEPARTMENT, A.PERSON)),
+    "value.submit": Rule(REV, (A.PLANNERS,), label="指标监测值提交"),
+    "value.confirm": Rule(REV, (A.PERSON,), label="指标监测值确认"),
+    "value.return": Rule(REV, (A.DEPARTMENT, A.PERSON), label="指标监测值退回"),
     # a key project's yearly completed investment
-    "investment.submit": Rule(REV, (A.PLANNERS,)),
-    "investment.confirm": Rule(REV, (A.PERSON, A.DEPARTMENT_HEAD)),
-    "investment.return": Rule(REV, (A.PERSON, A.DEPARTMENT_HEAD)),
+    "investment.submit": Rule(REV, (A.PLANNERS,), label="项目完成投资提交"),
+    "investment.confirm": Rule(REV, (A.PERSON, A.DEPARTMENT_HEAD), label="项目完成投资确认"),
+    "investment.return": Rule(REV, (A.PERSON, A.DEPARTMENT_HEAD), label="项目完成投资退回"),
     # adjustment requests
-    "adjustment.file": Rule(ADJ, (A.PLANNERS,)),
-    "adjustment.approve": Rule(ADJ, (A.PERSON,)),
-    "adjustment.reject": Rule(ADJ, (A.PERSON,)),
-    "adjustment.withdraw": Rule(ADJ, (A.PLANNERS,)),
+    "adjustment.file": Rule(ADJ, (A.PLANNERS,), label="调整申请提出"),
+    "adjustment.approve": Rule(ADJ, (A.PERSON,), label="调整申请批准"),
+    "adjustment.reject": Rule(ADJ, (A.PERSON,), label="调整申请驳回"),
+    "adjustment.withdraw": Rule(ADJ, (A.PLANNERS,), label="调整申请撤回"),
     # evaluations
-    "evaluation.compute": Rule(EVA, (A.EVALUATORS, A.PLANNERS)),
-    "evaluation.lock": Rule(EVA, (A.EVALUATORS, A.PLANNERS, A.LEADERS)),
-    "evaluation.reopen": Rule(EVA, (A.EVALUATORS, A.PLANNERS)),
+    "evaluation.compute": Rule(EVA, (A.EVALUATORS, A.PLANNERS), label="考核评估计算"),
+    "evaluation.lock": Rule(EVA, (A.EVALUATORS, A.PLANNERS, A.LEADERS), label="考核评估锁定"),
+    "evaluation.reopen": Rule(EVA, (A.EVALUATORS, A.PLANNERS), label="考核评估重新开放"),
     # work done
-    "task.done": Rule(PRO, (A.DEPARTMENT_HEAD, A.PLANNERS)),
-    "milestone.done": Rule(PRO, (A.DEPARTMENT_HEAD,)),
+    "task.done": Rule(PRO, (A.DEPARTMENT_HEAD, A.PLANNERS), label="任务完成"),
+    "milestone.done": Rule(PRO, (A.DEPARTMENT_HEAD,), label="节点完成"),
     # alerts raised or raised a level by the scan: the department's daily digest
-    "alert.raise": Rule(NotificationKind.OVERDUE, (A.DEPARTMENT,), inbox=False),
-    "alert.escalate": Rule(NotificationKind.OVERDUE, (A.DEPARTMENT,), inbox=False),
+    "alert.raise": Rule(NotificationKind.OVERDUE, (A.DEPARTMENT,), inbox=False, label="预警产生"),
+    "alert.escalate": Rule(NotificationKind.OVERDUE, (A.DEPARTMENT,), inbox=False, label="预警升级"),
 }
 
 
