@@ -33,6 +33,8 @@ class Config:
     DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_PATH / 'tracker.db'}"
     SECRET_KEY = os.environ.get("SECRET_KEY") or ""
     PRODUCTION = _bool("TRACKER_PRODUCTION", False)
+    # The demo clock (`tracker demo --date`): every now and today reads it; refused in production.
+    DEMO_CLOCK = os.environ.get("TRACKER_DEMO_CLOCK") or None
     UPLOAD_DIR = Path(os.environ.get("TRACKER_UPLOAD_DIR", INSTANCE_PATH / "uploads"))
     MAX_CONTENT_LENGTH = int(os.environ.get("TRACKER_MAX_UPLOAD_MB", "20")) * 1024 * 1024
     # Secure (HTTPS only) in production unless switched off explicitly with SESSION_COOKIE_SECURE=0.
@@ -58,6 +60,22 @@ class Config:
     # Reverse proxies in front that set X-Forwarded-For/-Proto (nginx: 1). The client's address counts
     # failed sign-ins; without this every request seems to come from the proxy.
     PROXIES = int(os.environ.get("TRACKER_PROXIES", "0"))
+    # Single sign-on through the unified identity platform (OpenID Connect; tracker/auth/README-sso.md).
+    # Switched on by the issuer; discovery reads <issuer>/.well-known/openid-configuration.
+    OIDC_ISSUER = os.environ.get("TRACKER_OIDC_ISSUER") or None
+    OIDC_CLIENT_ID = os.environ.get("TRACKER_OIDC_CLIENT_ID") or None
+    OIDC_CLIENT_SECRET = os.environ.get("TRACKER_OIDC_CLIENT_SECRET") or None
+    OIDC_SCOPE = os.environ.get("TRACKER_OIDC_SCOPE", "openid profile email")
+    # The ID token's claim that names the account, and the account's column it is compared with
+    # (username or email, case-insensitively); once signed in, an account is bound to the subject (sub).
+    OIDC_USER_CLAIM = os.environ.get("TRACKER_OIDC_USER_CLAIM", "preferred_username")
+    OIDC_USER_FIELD = os.environ.get("TRACKER_OIDC_USER_FIELD", "username")
+    # An unknown subject: refused (default), or recorded as a switched-off account for an administrator.
+    OIDC_CREATE_USERS = _bool("TRACKER_OIDC_CREATE_USERS", False)
+    OIDC_BUTTON = os.environ.get("TRACKER_OIDC_BUTTON", "统一身份认证登录")
+    OIDC_TIMEOUT = float(os.environ.get("TRACKER_OIDC_TIMEOUT", "10"))
+    # Local passwords (the login form, changing one's password); 0 leaves single sign-on only.
+    LOCAL_LOGIN = _bool("TRACKER_LOCAL_LOGIN", True)
     TESTING = False
 
     @classmethod
@@ -65,6 +83,14 @@ class Config:
         """Fill in what depends on other settings."""
         if config.get("SESSION_COOKIE_SECURE") is None:
             config["SESSION_COOKIE_SECURE"] = bool(config.get("PRODUCTION"))
+        if config.get("DEMO_CLOCK") and config.get("PRODUCTION"):
+            raise RuntimeError("生产环境不能使用演示时钟：请去掉 TRACKER_DEMO_CLOCK")
+        if not config.get("LOCAL_LOGIN", True) and not config.get("OIDC_ISSUER"):
+            raise RuntimeError("TRACKER_LOCAL_LOGIN=0 needs single sign-on: set TRACKER_OIDC_ISSUER")
+        if config.get("OIDC_ISSUER") and not config.get("OIDC_CLIENT_ID"):
+            raise RuntimeError("TRACKER_OIDC_ISSUER needs TRACKER_OIDC_CLIENT_ID (and its secret)")
+        if config.get("OIDC_USER_FIELD", "username") not in ("username", "email"):
+            raise RuntimeError("TRACKER_OIDC_USER_FIELD must be username or email")
         if not config.get("SECRET_KEY"):
             if config.get("PRODUCTION"):
                 raise RuntimeError("SECRET_KEY must be set in production")
@@ -73,6 +99,7 @@ class Config:
 
 class TestConfig(Config):
     TESTING = True
+    DEMO_CLOCK = None
     SECRET_KEY = "test-only-secret"
     WTF_CSRF_ENABLED = False
     DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "sqlite://")

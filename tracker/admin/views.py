@@ -157,3 +157,114 @@ def resend_delivery(delivery_id: int) -> Response:
     delivery = resend(db_session(), current_user, delivery_id)
     flash(f"已安排重新发送（{delivery.channel.label}），将在下一次发送任务中送出。", "success")
     return redirect(back)
+
+
+# ---------------------------------------------------------------- service accounts
+# Accounts of other systems (tracker/auth/service_accounts.py): created here, bound to a department and a
+# role, their API tokens issued (shown once) and revoked here.
+
+from flask import make_response  # noqa: E402
+
+from ..api.forms import RevokeForm, TokenForm  # noqa: E402
+from ..api.models import TokenScope  # noqa: E402
+from ..api.services import NewToken  # noqa: E402
+from ..auth import service_accounts as accounts  # noqa: E402
+from ..auth.forms import ServiceAccountForm  # noqa: E402
+from ..timeutil import now  # noqa: E402
+
+
+@bp.route("/service-accounts")
+def service_accounts() -> str:
+    page = paginate(db_session(), accounts.service_account_list())
+    return render_template("admin/service_accounts.html", page=page)
+
+
+def _account_department(department_id: int | None) -> Department:
+    dept = db_session().get(Department, department_id) if department_id else None
+    if dept is None:
+        raise DomainError("请选择所在单位。", field="department_id")
+    return dept
+
+
+@bp.route("/service-accounts/new", methods=["GET", "POST"])
+def service_account_new():  # type: ignore[no-untyped-def]
+    session = db_session()
+    form = ServiceAccountForm()
+    form.department_id.choices = department_choices(session)
+    if form.validate_on_submit():
+        try:
+            account = accounts.create_service_account(
+                session, current_user, username=form.username.data or "", name=form.name.data or "",
+                role=Role(form.role.data), department=_account_department(form.department_id.data))
+        except DomainError as exc:
+            status = refuse(form, exc, "username")
+            return render_template("admin/service_accounts_form.html", form=form, account=None), status
+        flash(f"已创建服务账号 {account.username}，请为它签发访问令牌。", "success")
+        return redirect(url_for("admin.service_account", account_id=account.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("admin/service_accounts_form.html", form=form, account=None), status
+
+
+def _account_page(account: User, form: ServiceAccountForm | None = None, token_form: TokenForm | None = None,
+                  created: tuple[object, str] | None = None, status: int = 200) -> Response:
+    session = db_session()
+    if form is None:
+        form = ServiceAccountForm(obj=account, formdata=None)
+        form.role.data = account.role.value
+    form.username.data = account.username
+    form.department_id.choices = department_choices(session)
+    response = make_response(render_template(
+        "admin/service_accounts_show.html", account=account, form=form, token_form=token_form or TokenForm(formdata=None),
+        created=created, tokens=accounts.account_tokens(session, account), revoke_form=RevokeForm(), at=now(),
+        history=accounts.account_history(session, account)), status)
+    response.headers["Cache-Control"] = "no-store"  # a new token is on the page once
+    return response
+
+
+@bp.route(f"/service-accounts/<{ID}:account_id>", methods=["GET", "POST"])
+def service_account(account_id: int) -> Response:
+    session = db_session()
+    account = accounts.get_service_account(session, account_id)
+    if request.method == "GET":
+        return _account_page(account)
+    form = ServiceAccountForm()
+    form.username.data = account.username
+    form.department_id.choices = department_choices(session)
+    if not form.validate_on_submit():
+        return _account_page(account, form, status=422)
+    try:
+        accounts.update_service_account(session, current_user, account, name=form.name.data or "",
+                                        role=Role(form.role.data),
+                                        department=_account_department(form.department_id.data),
+                                        is_active=form.is_active.data)
+    except DomainError as exc:
+        return _account_page(account, form, status=refuse(form, exc))
+    flash(f"已保存服务账号 {account.username}。", "success")
+    return redirect(url_for("admin.service_account", account_id=account.id))
+
+
+@bp.route(f"/service-accounts/<{ID}:account_id>/tokens", methods=["POST"])
+def service_account_token(account_id: int) -> Response:
+    session = db_session()
+    account = accounts.get_service_account(session, account_id)
+    token_form = TokenForm()
+    if not token_form.validate_on_submit():
+        return _account_page(account, token_form=token_form, status=422)
+    try:
+        created = accounts.issue_token(session, current_user, account, NewToken(
+            name=token_form.name.data or "", scope=TokenScope(token_form.scope.data), days=token_form.days.data))
+    except DomainError as exc:
+        return _account_page(account, token_form=token_form, status=refuse(token_form, exc))
+    return _account_page(account, created=created, status=201)  # shown on this page once, never redirected
+
+
+@bp.route(f"/service-accounts/<{ID}:account_id>/tokens/<{ID}:token_id>/revoke", methods=["POST"])
+def service_account_revoke(account_id: int, token_id: int) -> Response:
+    session = db_session()
+    account = accounts.get_service_account(session, account_id)
+    if not RevokeForm().validate_on_submit():
+        flash("请求已过期，请刷新页面后重试。", "error")
+        return redirect(url_for("admin.service_account", account_id=account.id))
+    record = accounts.revoke_account_token(session, current_user, account, token_id)
+    flash(f"访问令牌“{record.name}”已吊销，使用它的程序将无法再访问。", "success")
+    return redirect(url_for("admin.service_account", account_id=account.id))

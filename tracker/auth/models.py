@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import Base, LabeledEnum, TimestampMixin, enum_type
+from ..db import DUPLICATE, Base, LabeledEnum, TimestampMixin, enum_type
 
 if TYPE_CHECKING:
     from ..regions.models import Department
@@ -22,18 +22,40 @@ class Role(LabeledEnum):
     LEADER = "leader", "领导"
 
 
+class UserKind(LabeledEnum):
+    PERSON = "person", "人员"
+    SERVICE = "service", "服务账号"
+
+
 class User(TimestampMixin, Base):
-    """A person who signs in; belongs to one department in one region."""
+    """An account: a person who signs in, or a service account (``kind``) that other systems use through the
+    API with the tokens the administrator issues for it. Either belongs to one department in one region and
+    has one role; what it may see and do follows from these alone.
+
+    ``password_hash`` is None where there is no local password: service accounts (never one) and people who
+    sign in through the unified identity platform only. ``external_id`` is the platform's subject (``sub``),
+    bound at the first single sign-on. ``department_id`` is None only for an account created by single
+    sign-on that an administrator has not yet placed (and so not yet switched on)."""
 
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint("session_epoch >= 0", name="session_epoch_nonnegative"),)
+    __table_args__ = (
+        CheckConstraint("session_epoch >= 0", name="session_epoch_nonnegative"),
+        CheckConstraint("kind <> 'service' OR password_hash IS NULL", name="service_has_no_password"),
+        CheckConstraint("kind <> 'service' OR department_id IS NOT NULL", name="service_has_department"),
+        CheckConstraint("department_id IS NOT NULL OR NOT is_active", name="active_has_department"),
+        UniqueConstraint("external_id", info={DUPLICATE: "该统一身份认证账号已绑定其他用户。"}),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(40))
-    password_hash: Mapped[str] = mapped_column(String(256))
+    kind: Mapped[UserKind] = mapped_column(enum_type(UserKind, "user_kind"), default=UserKind.PERSON,
+                                           server_default=UserKind.PERSON.value)
+    password_hash: Mapped[str | None] = mapped_column(String(256))
+    external_id: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(enum_type(Role, "user_role"))
-    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id", ondelete="RESTRICT"), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="RESTRICT"),
+                                                      index=True)
     email: Mapped[str | None] = mapped_column(String(120))
     phone: Mapped[str | None] = mapped_column(String(30))
     # the account id on 浙政钉 (专有钉钉), to which work notifications are addressed
@@ -45,6 +67,7 @@ class User(TimestampMixin, Base):
     # (signing out, a new password, an administrator's reset; a deactivated account is refused anyway).
     session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
+    # None only while the account is switched off (the CHECK above): every signed-in account has one.
     department: Mapped[Department] = relationship(back_populates="users")
 
     # Flask-Login protocol
@@ -62,6 +85,10 @@ class User(TimestampMixin, Base):
     def end_sessions(self) -> None:
         """Every session cookie issued for this account so far stops working."""
         self.session_epoch += 1
+
+    @property
+    def is_service(self) -> bool:
+        return self.kind == UserKind.SERVICE
 
     @property
     def region_id(self) -> int:
