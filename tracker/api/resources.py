@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, g, render_template, request
+from flask import Response, current_app, g, render_template, request, url_for
 from flask_smorest import Blueprint
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -15,6 +15,8 @@ from ..alerts.overdue import OverdueFilters, overdue_counts, overdue_rows
 from ..auth.models import User
 from ..db import db_session, unit_of_work
 from ..errors import DomainError, NotFound
+from ..indicators.models import IndicatorValue
+from ..indicators.services import confirm_value, return_value
 from ..notifications.services import inbox_statement, unread_count
 from ..permissions import (
     CASE_LIST_ROLES,
@@ -27,10 +29,12 @@ from ..permissions import (
 )
 from ..planning.models import Plan
 from ..planning.queries import PlanFilters, list_plans, status_counts
-from ..supervision.models import CaseStep, SupervisionCase
-from ..supervision.services import CaseFilters, case_list
-from ..tasks.models import Task, TaskStatus
-from ..tasks.services import StatusUpdate, update_task_status
+from ..search.services import Kind as SearchKind
+from ..search.services import search as search_records
+from ..supervision.models import CaseAction, CaseOutcome, CaseStep, SupervisionCase
+from ..supervision.services import CaseFilters, case_list, perform
+from ..tasks.models import ProgressReport, Task, TaskStatus
+from ..tasks.services import StatusUpdate, transition_report, update_task_status
 from ..timeutil import today
 from ..web import ID
 from . import problems, queries, schemas
@@ -38,6 +42,7 @@ from .models import ApiToken
 from .services import RATE_LIMIT, TOKEN_INFO, TokenRefused, check_token, read_notification
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+CASE_ACTIONS = ", ".join(a.value for a in CaseAction if a != CaseAction.FILE)
 
 api = Blueprint("api", __name__, url_prefix="/api/v1", description="规划执行督查系统开放接口 v1")
 PUBLIC = {"api.openapi_json", "api.docs"}
@@ -55,7 +60,7 @@ def refusals(*codes: int) -> Any:
     return decorator
 
 
-_RESPONSE_NAMES = {401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 412: "PRECONDITION_FAILED",
+_RESPONSE_NAMES = {401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 409: "CONFLICT", 412: "PRECONDITION_FAILED",
                    422: "UNPROCESSABLE_ENTITY", 428: "PRECONDITION_REQUIRED", 429: "TOO_MANY_REQUESTS"}
 
 
@@ -358,3 +363,129 @@ def notifications(args: dict[str, Any]) -> Any:
 def read(notification_id: int) -> Any:
     """把一条通知标为已读（别人的通知为 404）"""
     return read_notification(db_session(), user(), notification_id)
+
+
+# ---------------------------------------------------------------- writes: case actions, reviews
+
+
+IF_MATCH = [{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
+             "description": "读取记录时的 ETag，如 \"v3\""}]
+
+
+def _load_case(case_id: int) -> SupervisionCase:
+    session = db_session()
+    record = session.get(SupervisionCase, case_id, options=[selectinload(SupervisionCase.steps)
+                                                            .selectinload(CaseStep.actor)])
+    if record is None:
+        raise NotFound("该督办件不存在。")
+    require(can_view_case(session, user(), record), "该督办件不在您的管辖范围内。")
+    return record
+
+
+@api.route(f"/cases/<{ID}:case_id>/actions/<any({CASE_ACTIONS}):action>", methods=["POST"])
+@api.arguments(schemas.CaseActionSchema)
+@api.response(200, schemas.CaseDetailSchema)
+@api.doc(parameters=IF_MATCH)
+@refusals(*RECORD_REFUSALS, 409, 412, 422, 428)
+def case_action(data: dict[str, Any], case_id: int, action: str) -> Any:
+    """督办件的一步办理（下发、签收、提交整改方案、报送整改进展、提交复核、销号、退回、催办、约谈、通报），与页面相同的规则；
+    当前状态不能办理时为 409"""
+    record = _load_case(case_id)
+    version = if_match_version(record)
+    if isinstance(version, Response):
+        return version
+    outcome = data.get("outcome")
+    perform(db_session(), user(), record, CaseAction(action), comment=data.get("comment"), version=version,
+            response_days=data.get("response_days"), outcome=CaseOutcome(outcome) if outcome else None,
+            rating=data.get("rating"))
+    db_session().flush()
+    record = _load_case(case_id)
+    return record, {"ETag": etag(record)}
+
+
+def _load_report(report_id: int) -> ProgressReport:
+    session = db_session()
+    record = session.get(ProgressReport, report_id, options=[joinedload(ProgressReport.department)])
+    if record is None:
+        raise NotFound("该进展填报不存在。")
+    require(can_view_task(session, user(), record.task), "该进展填报不在您的管辖范围内。")
+    return record
+
+
+@api.route(f"/reports/<{ID}:report_id>")
+@api.response(200, schemas.ReportSchema)
+@refusals(*RECORD_REFUSALS)
+def report(report_id: int) -> Any:
+    """一份进展填报；ETag 为其版本"""
+    record = _load_report(report_id)
+    return record, {"ETag": etag(record)}
+
+
+@api.route(f"/reports/<{ID}:report_id>/actions/<any(submit, confirm, return):action>", methods=["POST"])
+@api.arguments(schemas.ReviewActionSchema)
+@api.response(200, schemas.ReportSchema)
+@api.doc(parameters=IF_MATCH)
+@refusals(*RECORD_REFUSALS, 409, 412, 422, 428)
+def report_action(data: dict[str, Any], report_id: int, action: str) -> Any:
+    """提交（本单位负责人）、确认或退回（本级规划处，退回须写明原因）一份进展填报"""
+    record = _load_report(report_id)
+    version = if_match_version(record)
+    if isinstance(version, Response):
+        return version
+    transition_report(db_session(), user(), record, action, reason=data.get("reason"), version=version)
+    db_session().flush()
+    return record, {"ETag": etag(record)}
+
+
+def _load_value(value_id: int) -> IndicatorValue:
+    session = db_session()
+    record = session.get(IndicatorValue, value_id)
+    if record is None:
+        raise NotFound("该监测值不存在。")
+    require(can_view_plan(session, user(), record.indicator.plan), "该监测值不在您的管辖范围内。")
+    return record
+
+
+@api.route(f"/indicator-values/<{ID}:value_id>")
+@api.response(200, schemas.IndicatorValueSchema)
+@refusals(*RECORD_REFUSALS)
+def indicator_value(value_id: int) -> Any:
+    """一个年度监测值；ETag 为其版本"""
+    record = _load_value(value_id)
+    return record, {"ETag": etag(record)}
+
+
+@api.route(f"/indicator-values/<{ID}:value_id>/actions/<any(confirm, return):action>", methods=["POST"])
+@api.arguments(schemas.ReviewActionSchema)
+@api.response(200, schemas.IndicatorValueSchema)
+@api.doc(parameters=IF_MATCH)
+@refusals(*RECORD_REFUSALS, 409, 412, 422, 428)
+def indicator_value_action(data: dict[str, Any], value_id: int, action: str) -> Any:
+    """确认或退回（须写明原因）一个监测值（本级规划处）"""
+    record = _load_value(value_id)
+    version = if_match_version(record)
+    if isinstance(version, Response):
+        return version
+    if action == "confirm":
+        confirm_value(db_session(), user(), record, version)
+    else:
+        return_value(db_session(), user(), record, data.get("reason"), version)
+    db_session().flush()
+    return record, {"ETag": etag(record)}
+
+
+# ---------------------------------------------------------------- search
+
+
+@api.route("/search")
+@api.arguments(schemas.SearchQuery, location="query")
+@api.response(200, schemas.SearchSchema)
+@refusals(422, *READ_REFUSALS)
+def search(args: dict[str, Any]) -> Any:
+    """检索：与页首搜索框相同，在用户的范围内按类别返回规划、任务、节点、重大项目、指标、督办件和进展填报"""
+    kinds = [SearchKind(k) for k in args["kind"]] if args.get("kind") else None
+    results = search_records(db_session(), user(), args["q"], kinds, limit=args["limit"])
+    return {"groups": [{"kind": g.kind.value, "kind_label": g.kind.label, "more": g.more,
+                        "hits": [{"id": h.id, "title": h.title, "context": h.context, "excerpt": h.excerpt,
+                                  "link": url_for(h.endpoint, **h.args) + (f"#{h.anchor}" if h.anchor else "")}
+                                 for h in g.hits]} for g in results.groups]}

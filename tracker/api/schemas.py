@@ -10,7 +10,8 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from ..alerts.models import AlertLevel, AlertTarget
 from ..db import LabeledEnum
 from ..planning.models import PlanLevel, PlanStage
-from ..supervision.models import CaseSource, CaseState
+from ..search.services import Kind as SearchKind
+from ..supervision.models import CaseOutcome, CaseSource, CaseState
 from ..supervision.services import COLOUR_LABELS, colour
 from ..tasks.models import TaskLevel, TaskStatus
 
@@ -360,3 +361,87 @@ class NotificationSchema(ApiSchema):
 class NotificationPageSchema(PageSchema):
     unread = fields.Integer(metadata={"description": "未读总数"})
     items = fields.List(fields.Nested(NotificationSchema))
+
+
+# ------------------------------------------------------------------------------------ writes: actions
+
+
+class CaseActionSchema(ApiSchema):
+    """What a case action takes, as on the case's page: the words (退回、催办、约谈、通报 need them), the answer
+    period of 下发, and the outcome and rating of 销号."""
+
+    comment = fields.String(allow_none=True, validate=validate.Length(max=2000))
+    response_days = fields.Integer(strict=True, allow_none=True,
+                                   validate=validate.Range(1, 60, error="答复期限应为 1 到 60 个工作日。"),
+                                   metadata={"description": "下发：答复期限（工作日），默认 10"})
+    outcome = choice(CaseOutcome, allow_none=True, description="销号：整改结果。")
+    rating = fields.Integer(strict=True, allow_none=True, validate=validate.Range(1, 5, error="评分应为 1 到 5。"),
+                            metadata={"description": "销号：整改评分 1–5"})
+
+
+class ReviewActionSchema(ApiSchema):
+    reason = fields.String(allow_none=True, validate=validate.Length(max=2000),
+                           metadata={"description": "退回原因（退回时必填）"})
+
+
+class ReportSchema(ApiSchema):
+    id = fields.Integer()
+    task_id = fields.Integer()
+    department = fields.Nested(NamedSchema)
+    period = enum_value("period")
+    period_year = fields.Integer()
+    period_no = fields.Integer()
+    period_label = fields.String()
+    progress = fields.Integer()
+    achievements = fields.String(allow_none=True)
+    problems = fields.String(allow_none=True)
+    next_steps = fields.String(allow_none=True)
+    state = enum_value("state")
+    state_label = enum_label("state")
+    return_reason = fields.String(allow_none=True)
+    submitted_at = fields.DateTime(allow_none=True)
+    reviewed_at = fields.DateTime(allow_none=True)
+    version = fields.Integer(attribute="version_id")
+
+
+class IndicatorValueSchema(ApiSchema):
+    id = fields.Integer()
+    indicator_id = fields.Integer()
+    year = fields.Integer()
+    value_text = fields.String(metadata={"description": "监测值，照填报原文"})
+    value = fields.Function(lambda v: None if v.value is None else format(v.value, "f"),
+                            metadata={"type": "string", "description": "数值（十进制字符串），无法解析为数时为 null"})
+    state = enum_value("state")
+    state_label = enum_label("state")
+    return_reason = fields.String(allow_none=True)
+    version = fields.Integer(attribute="version_id")
+
+
+# ------------------------------------------------------------------------------------ search
+
+
+class SearchQuery(ApiSchema):
+    q = fields.String(required=True, validate=validate.Length(1, 100), metadata={"description": "检索词"})
+    kind = fields.List(choice(SearchKind), load_default=None,
+                       metadata={"description": "只查这些类别（可重复）"})
+    limit = fields.Integer(load_default=10, validate=validate.Range(1, 50, error="须在 1 到 50 之间。"),
+                           metadata={"description": "每类最多条数（1–50，默认 10）"})
+
+
+class SearchHitSchema(ApiSchema):
+    id = fields.Integer()
+    title = fields.String()
+    context = fields.String(metadata={"description": "所属规划、任务或单位"})
+    excerpt = fields.String(allow_none=True)
+    link = fields.String(metadata={"description": "页面地址"})
+
+
+class SearchGroupSchema(ApiSchema):
+    kind = choice(SearchKind)
+    kind_label = fields.String(metadata={"description": "中文名称"})
+    more = fields.Boolean(metadata={"description": "是否还有更多"})
+    hits = fields.List(fields.Nested(SearchHitSchema))
+
+
+class SearchSchema(ApiSchema):
+    groups = fields.List(fields.Nested(SearchGroupSchema))

@@ -1,0 +1,110 @@
+"""Writes through the API besides a task's status: every case action, the review of reports and indicator
+values — each with If-Match, answered with the record and its new ETag, refused as problem+json by the same
+rules as the pages; and search."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from tracker.audit import AuditEntry
+from tracker.auth.models import User
+from tracker.indicators.models import IndicatorValue, ValueState
+from tracker.indicators.services import ValueInput, save_value
+from tracker.planning.models import Plan
+from tracker.supervision.models import CaseState, SupervisionCase
+from tracker.tasks.models import ProgressReport, ReportState
+
+
+def _etag(api, path: str) -> str:  # type: ignore[no-untyped-def]
+    response = api.get(path)
+    assert response.status_code == 200, response.get_json()
+    return response.headers["ETag"]
+
+
+def test_a_case_goes_round_the_loop_through_the_api(demo, db, world, api_as) -> None:  # type: ignore[no-untyped-def]
+    head, office = api_as("zj_head_jk"), api_as("zj_supervisor")
+    path = f"/cases/{world['case']}"
+    # the case is 已下发: the office may not close it, the head signs for it
+    refused = office("POST", path + "/actions/close", json={"outcome": "on_time", "rating": 4},
+                     headers={"If-Match": _etag(office, path)})
+    assert refused.status_code == 409 and refused.mimetype == "application/problem+json"
+    assert head("POST", path + "/actions/acknowledge", json={}).status_code == 428
+    stale = head("POST", path + "/actions/acknowledge", json={}, headers={"If-Match": '"v1"'})
+    assert stale.status_code == 412 and stale.headers["ETag"] == _etag(head, path)
+    assert office("POST", path + "/actions/acknowledge", json={},
+                  headers={"If-Match": _etag(office, path)}).status_code == 403  # the department's step
+    steps = [("acknowledge", head, {}), ("plan", head, {"comment": "整改方案：每周调度"}),
+             ("submit", head, {"comment": "已完成整改"}), ("return", office, {"comment": "缺少验收记录"}),
+             ("submit", head, {"comment": "已补充验收记录"}),
+             ("close", office, {"comment": "同意销号", "outcome": "on_time", "rating": 5})]
+    for action, api, body in steps:
+        etag = _etag(api, path)
+        answer = api("POST", f"{path}/actions/{action}", json=body, headers={"If-Match": etag})
+        assert answer.status_code == 200, (action, answer.get_json())
+        assert answer.headers["ETag"] != etag
+    final = answer.get_json()
+    assert final["state"] == "closed" and final["return_count"] == 1 and final["steps"][-1]["action"] == "close"
+    db.rollback()
+    case = db.get(SupervisionCase, world["case"])
+    assert case.state == CaseState.CLOSED and case.rating == 5
+    # the words a return needs, and a rating out of range, are the schema's and the service's messages
+    bad = office("POST", path + "/actions/remind", json={"rating": 9}, headers={"If-Match": _etag(office, path)})
+    assert bad.status_code == 422 and "rating" in bad.get_json()["errors"]
+
+
+def test_reports_are_submitted_and_reviewed_through_the_api(demo, db, world, api_as) -> None:  # type: ignore[no-untyped-def]
+    head, planner = api_as("zj_head_jk"), api_as("zj_planner")
+    path = f"/reports/{world['report']}"
+    assert planner("POST", path + "/actions/confirm", json={},
+                   headers={"If-Match": _etag(planner, path)}).status_code == 409  # still a draft
+    submitted = head("POST", path + "/actions/submit", json={}, headers={"If-Match": _etag(head, path)})
+    assert submitted.status_code == 200 and submitted.get_json()["state"] == "submitted"
+    no_reason = planner("POST", path + "/actions/return", json={}, headers={"If-Match": _etag(planner, path)})
+    assert no_reason.status_code == 422 and "退回须写明原因" in no_reason.get_json()["detail"]
+    returned = planner("POST", path + "/actions/return", json={"reason": "数据口径不一致"},
+                       headers={"If-Match": _etag(planner, path)})
+    assert returned.status_code == 200 and returned.get_json()["return_reason"] == "数据口径不一致"
+    db.rollback()
+    report = db.get(ProgressReport, world["report"])
+    assert report.state == ReportState.RETURNED
+    # the write is in the audit log with the token's name
+    entry = db.scalars(select(AuditEntry).where(AuditEntry.object_type == "progress_reports",
+                                                AuditEntry.object_id == report.id)
+                       .order_by(AuditEntry.id.desc())).first()
+    assert entry is not None and "测试" in (entry.summary or "")
+
+
+def test_indicator_values_are_confirmed_through_the_api(demo, db, world, api_as) -> None:  # type: ignore[no-untyped-def]
+    planner = db.scalars(select(User).where(User.username == "zj_planner")).one()
+    plan = db.scalars(select(Plan).where(Plan.code == "zj-14")).one()
+    have = set(db.execute(select(IndicatorValue.indicator_id, IndicatorValue.year)).all())
+    indicator, year = next((i, y) for y in (2022, 2023, 2024) for i in plan.indicators
+                           if i.unit and i.target_rule and (i.id, y) not in have)
+    value = save_value(db, planner, indicator, year, ValueInput(value_text="12.5"))
+    db.commit()
+    path = f"/indicator-values/{value.id}"
+    api = api_as("zj_planner")
+    shown = api.get(path).get_json()
+    assert shown["value"] == "12.5000" or shown["value"].startswith("12.5"), shown
+    assert shown["state"] == "entered"
+    assert api_as("hz_planner").get(path).status_code in (200, 403)
+    assert api_as("wz_supervisor").get("/indicator-values/999999").status_code == 404
+    confirmed = api("POST", path + "/actions/confirm", json={}, headers={"If-Match": _etag(api, path)})
+    assert confirmed.status_code == 200 and confirmed.get_json()["state"] == "confirmed"
+    db.rollback()
+    assert db.scalar(select(IndicatorValue.state).where(IndicatorValue.id == value.id)) == ValueState.CONFIRMED
+    assert api_as("zj_head_jk")("POST", path + "/actions/return", json={"reason": "x"},
+                                headers={"If-Match": _etag(api, path)}).status_code in (403, 409)
+
+
+def test_search_through_the_api_keeps_to_scope(demo, world, api_as) -> None:  # type: ignore[no-untyped-def]
+    answer = api_as("zj_supervisor").get("/search?q=疾控&kind=tasks&limit=5")
+    assert answer.status_code == 200
+    groups = answer.get_json()["groups"]
+    assert [g["kind"] for g in groups] == ["tasks"] and groups[0]["hits"]
+    assert all(h["link"].startswith("/tasks/") for h in groups[0]["hits"])
+    # 杭州's planner sees no Wenzhou task
+    wz = api_as("hz_planner").get("/search?q=温州&kind=tasks").get_json()["groups"][0]["hits"]
+    assert all("温州" not in h["context"] for h in wz)
+    assert api_as(None).get("/search?q=疾控").status_code == 401
+    assert api_as("zj_supervisor").get("/search?q=x&kind=nothing").status_code == 422
