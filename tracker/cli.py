@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -117,22 +119,35 @@ def create_user_command(username: str, name: str, role: str, region_code: str, d
         sys.exit(1)
 
 
-@click.command("demo", help="建库、载入演示数据并在 http://127.0.0.1:5000 启动系统。")
+@click.command("demo", help="建库、载入演示数据并在 http://127.0.0.1:5000 启动系统（按演示日期运行）。")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="演示日期（YYYY-MM-DD），默认 2026-11-22；系统的“今天”从这一天 09:00 起随真实时间走")
 @click.option("--no-seed", is_flag=True, help="不载入演示数据")
 @click.option("--no-scheduler", is_flag=True, help="不启动定时任务进程")
 @with_appcontext
-def demo_command(host: str, port: int, no_seed: bool, no_scheduler: bool) -> None:
+def demo_command(host: str, port: int, day: datetime | None, no_seed: bool, no_scheduler: bool) -> None:
+    from . import demo, timeutil
     from .db import unit_of_work
     from .seeding import load_seeds
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if app.config.get("PRODUCTION"):
+        raise click.ClickException("生产环境（TRACKER_PRODUCTION=1）不能运行演示系统和演示时钟。")
+    story_day = day.date() if day else demo.DEFAULT_DAY
+    # this process and the scheduler it starts read the same advancing demo clock
+    os.environ["TRACKER_DEMO_CLOCK"] = app.config["DEMO_CLOCK"] = timeutil.demo_clock_setting(story_day)
+    timeutil.start_demo_clock(app.config["DEMO_CLOCK"])
     upgrade_database(app.config["DATABASE_URL"])
     if not no_seed:
         with unit_of_work(app.extensions["tracker.sessions"]) as session:
             counts = load_seeds(session, PROJECT_ROOT / "seeds")
+            if counts.get("规划"):  # a new demo database: the plans as they stood on the day, and the week's cases
+                counts.update(demo.rewind(session, story_day))
+                counts.update(demo.tell_story(session, story_day))
         click.echo("演示数据：" + ("，".join(f"{k} {v}" for k, v in counts.items()) or "已是最新"))
+    click.echo(f"演示日期：{timeutil.format_date(story_day)}（页面、定时任务和操作时间都按演示日期计）")
     click.echo(f"规划执行督查系统：http://{host}:{port}/  （演示账号见 README，密码 demo1234）")
     from werkzeug.serving import run_simple
 

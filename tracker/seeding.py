@@ -8,7 +8,7 @@ then rolled back, so nothing is half-loaded.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -45,9 +45,10 @@ from .tasks.models import (
     TaskKind,
     TaskLevel,
     TaskStatus,
+    period_end,
 )
 from .tasks.services import roll_up_all
-from .timeutil import now
+from .timeutil import LOCAL_TZ, now
 
 
 class SeedError(Exception):
@@ -150,6 +151,12 @@ _SeedLoader.yaml_implicit_resolvers = {
     ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+
+
+def _happened(day: date, days_after: int = 0) -> datetime:
+    """When a seeded fact of ``day`` was recorded (10:00 that day, ``days_after`` later), never after now: a
+    2021 report was submitted in 2021, not on the day the demo was built."""
+    return min(datetime.combine(day + timedelta(days=days_after), time(10, 0), LOCAL_TZ), now())
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -345,7 +352,8 @@ def _load_indicator(ctx: _Ctx, plan: Plan, item: dict[str, Any]) -> Indicator:
             continue
         text = str(value).strip()
         ind.values.append(IndicatorValue(year=int(year), value_text=text, value=parse_value(text),
-                                         source="规划文本", state=ValueState.CONFIRMED, confirmed_at=now()))
+                                         source="规划文本", state=ValueState.CONFIRMED,
+                                         confirmed_at=_happened(date(int(year), 12, 31), 60)))
     ctx.session.add(ind)
     ctx.created("指标")
     return ind
@@ -420,15 +428,20 @@ def _load_task(ctx: _Ctx, plan: Plan, parent: Task | None, item: dict[str, Any],
         dept = _department(ctx, plan.region, r.get("department") or (lead.name if lead else None), "department")
         if lead and dept != lead and dept not in task.co_departments:
             raise ctx.error("department", f"“{dept.name}”不是该任务的牵头或配合单位")
-        when = now()
+        period, year, number = (ctx.enum(r, "period", ReportPeriod), ctx.int(r, "year", required=True),
+                                ctx.int(r, "no", required=True, lo=1, hi=12))
+        assert year is not None and number is not None
+        if number > len(period.numbers):
+            raise ctx.error("no", f"{period.label}报只有 {len(period.numbers)} 期")
+        submitted = _happened(period_end(period, year, number), 5)
+        reviewed = max(submitted, _happened(period_end(period, year, number), 10))
         report = ProgressReport(
-            department=dept, period=ctx.enum(r, "period", ReportPeriod), period_year=ctx.int(r, "year", required=True),
-            period_no=ctx.int(r, "no", required=True, lo=1, hi=12), progress=ctx.int(r, "progress", lo=0, hi=100,
-                                                                                       default=0),
+            department=dept, period=period, period_year=year, period_no=number,
+            progress=ctx.int(r, "progress", lo=0, hi=100, default=0),
             achievements=ctx.text(r, "done"), problems=ctx.text(r, "problems"), next_steps=ctx.text(r, "next"),
             state=state, return_reason=ctx.text(r, "return_reason"),
-            submitted_at=None if state == ReportState.DRAFT else when,
-            reviewed_at=when if state in (ReportState.CONFIRMED, ReportState.RETURNED) else None,
+            submitted_at=None if state == ReportState.DRAFT else submitted,
+            reviewed_at=reviewed if state in (ReportState.CONFIRMED, ReportState.RETURNED) else None,
         )
         if state == ReportState.RETURNED and not report.return_reason:
             raise ctx.error("return_reason", "已退回的填报须写明退回原因")
@@ -489,7 +502,7 @@ def _load_task(ctx: _Ctx, plan: Plan, parent: Task | None, item: dict[str, Any],
             project.investments.append(ProjectInvestment(
                 year=year, planned=planned, completed=completed, note=ctx.text(inv, "note"), state=inv_state,
                 return_reason=reason if inv_state == ReportState.RETURNED else None,
-                confirmed_at=now() if inv_state == ReportState.CONFIRMED else None,
+                confirmed_at=_happened(date(year, 12, 31), 60) if inv_state == ReportState.CONFIRMED else None,
             ))
         entered = sum((i.completed for i in project.investments if i.completed is not None), Decimal(0))
         if total is not None and entered > total:

@@ -117,6 +117,7 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.globals["url_with_args"] = url_with_args
     app.jinja_env.globals["today"] = timeutil.today
+    app.jinja_env.globals["demo_clock_on"] = timeutil.demo_clock_on
     app.jinja_env.globals["days_left"] = days_left
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

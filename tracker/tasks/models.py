@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
@@ -80,6 +80,13 @@ class ReportPeriod(LabeledEnum):
 def period_name(period: ReportPeriod, year: int, number: int) -> str:
     """A reporting period as people say it: 2026年第一季度, 2026年3月, 2026年上半年, 2026年度."""
     return f"{year}年度" if period == ReportPeriod.YEAR else f"{year}年{period.numbers[number - 1]}"
+
+
+def period_end(period: ReportPeriod, year: int, number: int) -> date:
+    """The last day of a reporting period: 2026年第一季度 → 2026年3月31日."""
+    months = {ReportPeriod.MONTH: 1, ReportPeriod.QUARTER: 3, ReportPeriod.HALF: 6, ReportPeriod.YEAR: 12}[period]
+    last_month = number * months
+    return date(year + last_month // 12, last_month % 12 + 1, 1) - timedelta(days=1)
 
 
 PERIOD_NUMBERS = {
