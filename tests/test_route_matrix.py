@@ -234,6 +234,12 @@ OWN_TABLES = {
     "plans.coverage": "tests/imports/test_routes.py",
     # /api/v1 answers tokens, not the session: its routes × roles are walked with a token of each role
     "api.": "tests/api/test_routes.py",
+    "search.": "tests/search/test_routes.py",
+    "webhooks.": "tests/webhooks/test_routes.py",
+    "batch.": "tests/batch/test_batch.py",
+    # single sign-on and the service accounts are walked with the provider the tests start on loopback
+    "auth.oidc_": "tests/auth/test_oidc.py",
+    "admin.service_account": "tests/auth/test_service_accounts.py",
 }
 
 

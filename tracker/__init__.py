@@ -28,6 +28,10 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     elif config is not None:
         app.config.from_object(config)
     Config.finalise(app.config)
+    if app.config.get("DEMO_CLOCK"):
+        from . import timeutil
+
+        timeutil.start_demo_clock(app.config["DEMO_CLOCK"])
     Path(app.config["INSTANCE_PATH"]).mkdir(parents=True, exist_ok=True)
 
     if app.config["PROXIES"]:
@@ -89,6 +93,9 @@ BLUEPRINT_MODULES = [
     "dashboard.views",
     "imports.views",
     "api.views",
+    "search.views",
+    "webhooks.views",
+    "batch.views",
 ]
 
 

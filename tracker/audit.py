@@ -57,6 +57,10 @@ def _refuse_delete(*_args: Any) -> None:
 # whose name means different things on different records maps object types (table names) to labels, ""
 # being the label elsewhere.
 FIELD_LABELS: dict[str, str | dict[str, str]] = {
+    # webhooks
+    "url": "推送地址", "event_kinds": "事件类型", "scope_region": "区域范围", "secret_hint": "密钥开头",
+    # accounts
+    "external_id": "统一身份认证账号",
     # tasks, milestones, progress reports
     "status": "状态", "progress": "进度（%）", "completed_on": "实际完成日期", "status_note": "状态说明",
     "evidence": "佐证说明", "period": "填报周期", "period_year": "填报年度", "period_no": "期次",

@@ -14,6 +14,8 @@ from .notifications.models import *  # noqa: F403
 from .planning.models import *  # noqa: F403
 from .projects.models import *  # noqa: F403
 from .regions.models import *  # noqa: F403
+from .search.models import *  # noqa: F403
 from .supervision.models import *  # noqa: F403
 from .system.models import *  # noqa: F403
 from .tasks.models import *  # noqa: F403
+from .webhooks.models import *  # noqa: F403

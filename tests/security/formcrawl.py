@@ -25,7 +25,8 @@ from werkzeug.test import TestResponse, encode_multipart
 from tracker.adjustments.services import request_deadline
 from tracker.api.models import TokenScope
 from tracker.api.services import NewToken, create_token
-from tracker.auth.models import User
+from tracker.auth.models import Role, User
+from tracker.auth.service_accounts import create_service_account, issue_token
 from tracker.db import unit_of_work
 from tracker.evaluations.models import DepartmentScore, Evaluation, EvaluationState
 from tracker.imports.models import ImportDocument
@@ -33,6 +34,7 @@ from tracker.indicators.models import Indicator, IndicatorValue, ValueState
 from tracker.notifications.models import (
     Channel,
     DeliveryState,
+    Event,
     Notification,
     NotificationDelivery,
     NotificationKind,
@@ -53,6 +55,8 @@ from tracker.tasks.models import (
     TaskStatus,
 )
 from tracker.timeutil import now
+from tracker.webhooks.models import WebhookDelivery
+from tracker.webhooks.services import EndpointInput, create_endpoint
 
 from ..conftest import login
 
@@ -226,7 +230,10 @@ PAGES: dict[str, tuple[str, ...]] = {
                      "/indicators/values/{value}/judge", "/evaluations/{evaluation}/conclusions"),
     "admin": ("/admin/users/new", "/admin/users/{user}/edit", "/admin/regions/1/departments/new",
               "/admin/departments/{department}/edit", "/system/settings", "/system/calendar?year=2026",
-              "/system/jobs", "/evaluations/{locked_evaluation}/reopen", "/admin/deliveries"),
+              "/system/jobs", "/evaluations/{locked_evaluation}/reopen", "/admin/deliveries",
+              "/admin/webhooks", "/admin/webhooks/new", "/admin/webhooks/{webhook}/edit",
+              "/admin/webhooks/{webhook}/deliveries", "/admin/service-accounts/new",
+              "/admin/service-accounts/{service_account}"),
     "wz_planner": ("/plans/{plan}/cascade",),
 }
 # Not fuzzed: signing in and out (their own tests), and running a job (slow, and takes no input but its name).
@@ -302,6 +309,19 @@ def build_world(app: Flask) -> World:
         evaluation = s.scalar(select(Evaluation.id).where(Evaluation.state == EvaluationState.DRAFT))
         # an access token to revoke, and a copy of a message whose sending failed, for the administrator to resend
         create_token(s, users["zj_head_jk"], NewToken("数据平台", TokenScope.READ, 30))
+        # a service account with a token, for its page's forms (issue and revoke a token, switch it off)
+        account = create_service_account(s, users["admin"], username="svc-fuzz", name="对接", role=Role.DEPT_HEAD,
+                                         department=jk)
+        issue_token(s, users["admin"], account, NewToken("对接", TokenScope.READ, 30))
+        # a webhook endpoint with a delivery that failed, for its edit page and its log's 重新发送
+        webhook, _ = create_endpoint(s, users["admin"], EndpointInput("省数据平台", "https://data.example.gov.cn/hook",
+                                                                      ["task.done"], None))
+        event = Event(kind="task.done", subject_type="tasks", subject_id=task.id, title="任务已完成", data={},
+                      created_at=now())
+        s.add(event)
+        s.flush()
+        s.add(WebhookDelivery(endpoint_id=webhook.id, event_id=event.id, state=DeliveryState.FAILED, attempts=6,
+                              last_error="接收方返回 HTTP 500", created_at=now()))
         message = Notification(user_id=users["zj_head_jk"].id, kind=NotificationKind.SYSTEM, title="测试消息",
                                created_at=now())
         s.add(message)
@@ -311,7 +331,8 @@ def build_world(app: Flask) -> World:
                                      .order_by(Evaluation.version.desc(), Evaluation.id))
         s.flush()
         ids.update(
-            plan=plan.id, task=task.id, parent_task=task.parent_id, leaf_task=leaf.id,
+            plan=plan.id, task=task.id, parent_task=task.parent_id, leaf_task=leaf.id, webhook=webhook.id,
+            service_account=account.id,
             milestone=milestone.id, report=report.id, indicator=indicator.id, case=case.id, adjustment=adjustment.id,
             submitted_report=s.scalar(select(ProgressReport.id).join(Task).where(
                 Task.plan_id == plan.id, ProgressReport.state == ReportState.SUBMITTED).order_by(ProgressReport.id)),
