@@ -24,6 +24,32 @@ class DomainError(Exception):
         self.link = link
 
 
+class Refusals(DomainError):
+    """Several rules refused the same input at once: every message with its field, so a form shows all of them
+    in one round rather than one per submit. Collect with :class:`Checks`."""
+
+    def __init__(self, errors: list[tuple[str | None, str]]) -> None:
+        super().__init__(errors[0][1], field=errors[0][0])
+        self.errors = errors
+
+
+class Checks:
+    """Gathers refusals: ``checks.fail(field, message)`` for each broken rule, then ``checks.done()`` raises them
+    all together (a single one as a plain DomainError)."""
+
+    def __init__(self) -> None:
+        self.errors: list[tuple[str | None, str]] = []
+
+    def fail(self, field: str | None, message: str) -> None:
+        self.errors.append((field, message))
+
+    def done(self) -> None:
+        if len(self.errors) == 1:
+            raise DomainError(self.errors[0][1], field=self.errors[0][0])
+        if self.errors:
+            raise Refusals(self.errors)
+
+
 class Refusal(str):
     """A refusal's message as a form error, with the link (text, URL) to what it refers to, if any."""
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from wtforms import FieldList, FormField, HiddenField, IntegerField, StringField
 
 from .db import LabeledEnum
-from .errors import DomainError, Refusal, StaleObject
+from .errors import DomainError, Refusal, Refusals, StaleObject
 from .text import CONTROL_CHARACTERS, clean_value
 
 E = TypeVar("E", bound=LabeledEnum)
@@ -148,7 +148,11 @@ def refuse(form: FlaskForm | None, exc: DomainError, default_field: str | None =
 
 
 def fail_form(form: FlaskForm, exc: DomainError, default_field: str | None = None) -> None:
-    """Show a refused save next to its field (or above the form)."""
+    """Show a refused save next to its field (or above the form); every one of several refusals at once."""
+    if isinstance(exc, Refusals):
+        for name, message in exc.errors:
+            fail_form(form, DomainError(message, field=name), default_field)
+        return
     name = exc.field or default_field
     field = getattr(form, name, None) if name else None
     message = exc.message

@@ -51,7 +51,10 @@ def from_domain_error(exc: DomainError) -> Response:
     if isinstance(exc, StaleObject):
         return problem(412, exc.message)
     if exc.status_code == 400 or (exc.field is not None and exc.status_code not in (403, 404, 409)):
-        errors = {exc.field: [exc.message]} if exc.field else None
+        errors: dict[str, list[str]] | None = None
+        for name, message in getattr(exc, "errors", None) or ([(exc.field, exc.message)] if exc.field else []):
+            errors = errors or {}
+            errors.setdefault(name or "_schema", []).append(message)
         return problem(422, exc.message, errors=errors)
     return problem(exc.status_code, exc.message)
 

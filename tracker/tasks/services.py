@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from .. import audit, review
 from ..alerts.services import resolve_finished
 from ..auth.models import Role, User
-from ..errors import DomainError, InvalidTransition
+from ..errors import Checks, DomainError, InvalidTransition
 from ..notifications.outbox import emit, link_to
 from ..permissions import (
     can_edit_report,
@@ -252,19 +252,22 @@ class ReportInput:
 
 
 def _validate_report(task: Task, data: ReportInput) -> None:
-    limits = {ReportPeriod.MONTH: 12, ReportPeriod.QUARTER: 4, ReportPeriod.HALF: 2, ReportPeriod.YEAR: 1}
-    if not 1 <= data.period_no <= limits[data.period]:
-        raise DomainError(f"{data.period.label}报的期次应在 1 到 {limits[data.period]} 之间。", field="period_no")
+    """Every rule a report breaks, all at once."""
+    checks = Checks()
+    count = len(data.period.numbers)
+    if not 1 <= data.period_no <= count:
+        checks.fail("period_no", f"{data.period.label}报的期次应在 1 到 {count} 之间。")
     first = task.start_date.year if task.start_date else 1990
     last = task.deadline.year + 1 if task.deadline else 2100
     if not first <= data.period_year <= last:
-        raise DomainError(f"填报年度应在 {first} 到 {last} 年之间。", field="period_year")
-    if data.period_year > today().year:
-        raise DomainError("不能填报未来年度。", field="period_year")
+        checks.fail("period_year", f"填报年度应在 {first} 到 {last} 年之间。")
+    elif data.period_year > today().year:
+        checks.fail("period_year", "不能填报未来年度。")
     if not 0 <= data.progress <= 100:
-        raise DomainError("进度须在 0 到 100 之间。", field="progress")
+        checks.fail("progress", "进度须在 0 到 100 之间。")
     if not (data.achievements or "").strip():
-        raise DomainError("请填写完成情况。", field="achievements")
+        checks.fail("achievements", "请填写完成情况。")
+    checks.done()
 
 
 def create_report(session: Session, actor: User, task: Task, data: ReportInput) -> ProgressReport:
