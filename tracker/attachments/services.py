@@ -114,6 +114,44 @@ def check_upload(filename: str, data: bytes) -> str:
     return content_type
 
 
+# Photos from a phone's camera (often 4000 × 3000 and 3–8 MB, with the place they were taken in their EXIF) are
+# kept at most this many pixels on their long side, turned upright, and re-encoded without their metadata.
+MAX_IMAGE_SIDE = 2560
+MAX_IMAGE_PIXELS = 50_000_000  # refused beyond this: a decompression bomb, not a photo
+JPEG_QUALITY = 85
+
+
+def prepare_image(filename: str, data: bytes, content_type: str) -> bytes:
+    """A checked image, scaled and stripped as above (other files pass unchanged). An image that does not
+    decode, or is absurdly large, is refused with a message."""
+    if content_type not in ("image/jpeg", "image/png"):
+        return data
+    from PIL import Image, ImageOps
+
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            width, height = probe.size
+            if width * height > MAX_IMAGE_PIXELS:
+                raise DomainError(f"图片“{filename}”尺寸过大（{width}×{height}），请缩小后上传。", field="files")
+            probe.load()
+            image = ImageOps.exif_transpose(probe)
+    except DomainError:
+        raise
+    except Exception:  # noqa: BLE001 (Pillow raises many kinds for a broken file)
+        raise DomainError(f"图片“{filename}”已损坏或不是有效的图片，已拒绝。", field="files") from None
+    scaled = max(image.size) > MAX_IMAGE_SIDE
+    if scaled:
+        image.thumbnail((MAX_IMAGE_SIDE, MAX_IMAGE_SIDE), Image.Resampling.LANCZOS)
+    if content_type == "image/png" and not scaled:
+        return data
+    out = io.BytesIO()
+    if content_type == "image/jpeg":
+        image.convert("RGB").save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
+    else:
+        image.save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
 def storage_root() -> Path:
     return Path(current_app.config["UPLOAD_DIR"])
 
@@ -127,7 +165,8 @@ def save_uploads(session: Session, actor: User, files: list[FileStorage], **owne
                 continue
             data = storage.read(MAX_FILE_BYTES + 1)
             name = clean_filename(storage.filename)
-            checked.append((name, data, check_upload(name, data)))
+            content_type = check_upload(name, data)
+            checked.append((name, prepare_image(name, data, content_type), content_type))
     finally:
         for storage in files:
             storage.close()
