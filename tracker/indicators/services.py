@@ -8,6 +8,7 @@ writes the audit entry and flushes; the caller's unit of work commits.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -85,6 +86,18 @@ def figure(value: Any, places: int = 4) -> str:
         value = Decimal(str(value))
     text = format(value.quantize(Decimal(1).scaleb(-places)).normalize(), "f")
     return "0" if text in ("-0", "") else text
+
+
+_DECIMALS = re.compile(r"\d+\.(\d+)")
+
+
+def places_of(indicator: Indicator) -> int:
+    """How many decimals the indicator's figures need: as many as its baseline and target are written with
+    (79.47岁 → 2, 6.0张 → 1), and at least one, so a pace figure between two whole numbers still reads
+    (94 → 95 gives 94.5 rather than 94.4667)."""
+    texts = [indicator.baseline_text, indicator.target_text]
+    written = [len(m) for t in texts if t for m in _DECIMALS.findall(t)]
+    return min(max([1, *written]), 4)
 
 
 def rule_of(indicator: Indicator) -> TargetRule:

@@ -34,9 +34,13 @@ bp = Blueprint("indicators", __name__, url_prefix="/indicators")
 
 
 @bp.app_template_filter("figure")
-def figure(value: Any) -> str:
-    """A number as people write it: 79.4700 → 79.47, None → —."""
-    return services.figure(value)
+def figure(value: Any, places: int = 4) -> str:
+    """A number as people write it: 79.4700 → 79.47, None → —; ``places`` at most (an indicator's
+    :func:`services.places_of`)."""
+    return services.figure(value, places)
+
+
+bp.add_app_template_global(services.places_of, "places_of")
 
 
 
