@@ -120,6 +120,11 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
 )}
 
 
+def kinds_for(user: User, *names: str) -> list[Kind]:
+    """The batches among ``names`` the user's role may start (the list pages show a button for each)."""
+    return [KINDS[n] for n in names if n in KINDS and user.role in KINDS[n].roles]
+
+
 def _records(session: Session, kind: Kind, ids: Iterable[int]) -> list[Any]:
     wanted = list(dict.fromkeys(ids))
     if not wanted:

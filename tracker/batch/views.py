@@ -7,9 +7,14 @@ from werkzeug.wrappers import Response
 from ..db import db_session
 from ..errors import DomainError
 from ..web import local_path, refuse
-from .services import KINDS, MAX_ROWS, Kind, preview, run
+from .services import KINDS, MAX_ROWS, Kind, kinds_for, preview, run
 
 bp = Blueprint("batch", __name__, url_prefix="/batch")
+
+
+@bp.app_template_global("batch_actions")
+def batch_actions(*names: str) -> list[Kind]:
+    return kinds_for(current_user, *names) if current_user.is_authenticated else []
 
 
 def _kind(name: str) -> Kind:
