@@ -104,7 +104,8 @@ def test_the_page_runs_no_inline_script_and_no_cdn(demo: Flask) -> None:
     html = response.get_data(as_text=True)
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
     tags = re.findall(r"<script([^>]*)>", html)
-    assert len(tags) == 5  # the data, ECharts, the charts, the header's menu and the print line
+    # the data, ECharts, the charts, the header's menu, the print line, the form errors' focus, typed-text drafts
+    assert len(tags) == 7
     for attributes in tags:
         assert 'type="application/json"' in attributes or 'src="/static/' in attributes, attributes
     assert '<script src="/static/vendor/echarts/echarts.min.js">' in html and "//cdn" not in html

@@ -9,9 +9,9 @@
   var charts = [];
   var esc = window.echarts.format.encodeHTML;
   var FONT = '"WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", sans-serif';
-  var COLOURS = { done: "#15803d", overdue: "#b91c1c", open: "#cbd5e1", line: "#1d4ed8", expected: "#9ca3af",
+  var COLOURS = { done: "#15803d", overdue: "#b91c1c", open: "#7b8799", line: "#1d4ed8", expected: "#6b7280",
                   target: "#b45309", baseline: "#7c3aed" };
-  var LEVEL_COLOURS = { due_soon: "#f59e0b", overdue: "#dc2626", severe: "#111827", lagging: "#ea580c" };
+  var LEVEL_COLOURS = { due_soon: "#b45309", overdue: "#dc2626", severe: "#111827", lagging: "#c2410c" };
 
   function draw(node, option) {
     var chart = window.echarts.init(node, null, { renderer: "svg", locale: "ZH" });
@@ -71,7 +71,7 @@
         { name: "月末逾期未完成", type: "line", data: points.map(function (p) { return p.overdue; }),
           itemStyle: { color: COLOURS.overdue }, label: { show: true, position: "top" } },
         { name: "其中当月到期", type: "bar", barMaxWidth: 14, data: points.map(function (p) { return p.new; }),
-          itemStyle: { color: "#fca5a5" } }
+          itemStyle: { color: "#e05252" } }
       ]
     });
   }
