@@ -1,5 +1,5 @@
 """The evaluation workbook: 汇总, 部门考核, 任务完成情况, 指标完成情况 (laid out like 表1 of a plan),
-督办情况. Text is formula-injection safe; dates are local (Asia/Shanghai); numbers stay numbers."""
+督办情况, and for 中期评估 and 总结评估 重点任务推进情况, 重大项目投资完成情况 and 规划衔接落实情况. Text is formula-injection safe; dates are local (Asia/Shanghai); numbers stay numbers."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from ..spreadsheets import (
 )
 from ..supervision.models import CaseOutcome
 from ..timeutil import format_datetime, to_local
+from . import plan_review
 from .models import DepartmentScore, Evaluation, IndicatorResult
 from .queries import (
     Totals,
@@ -37,6 +38,7 @@ from .queries import (
     courses,
     evaluation_window,
     indicator_rows,
+    percent,
     scores_of,
     task_lines,
     totals,
@@ -108,6 +110,12 @@ def evaluation_workbook(session: Session, evaluation: Evaluation, exported_at: d
     indicator_sheet(wb.create_sheet("指标完成情况"), evaluation, indicator_rows(session, evaluation),
                     courses(session, evaluation))
     supervision_sheet(wb.create_sheet("督办情况"), session, evaluation)
+    review = plan_review.read(evaluation)
+    if review is not None:
+        unit = evaluation.plan.investment_unit
+        key_task_sheet(wb.create_sheet("重点任务推进情况"), review)
+        project_sheet(wb.create_sheet("重大项目投资完成情况"), review, unit)
+        cascade_sheet(wb.create_sheet("规划衔接落实情况"), review)
     return workbook_bytes(wb)
 
 
@@ -268,3 +276,62 @@ def supervision_sheet(ws: Worksheet, session: Session, evaluation: Evaluation) -
 
 def filename_of(evaluation: Evaluation, extension: str) -> str:
     return f"{evaluation.plan.short_name}{evaluation.year}年{evaluation.kind.label}_第{evaluation.version}版.{extension}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# 中期评估 and 总结评估: the plan's key tasks, key projects and cascade as frozen (plan_review)
+# ---------------------------------------------------------------------------------------------------
+
+
+def key_task_sheet(ws: Worksheet, review: plan_review.Review) -> None:
+    append_title(ws, f"重点任务推进情况（截至{review.as_of.year}年{review.as_of.month}月{review.as_of.day}日）",
+                 f"重点任务{len(review.key_tasks)}项，已完成{review.done}项，已逾期{review.overdue}项，"
+                 f"批准延期{review.extended}项。状态为评估截止日的状态，截止日期为当日有效的截止日期。")
+    header = _header(ws, ["编号", "重点任务", "牵头单位", "截止日期", "原定截止日期", "状态", "延期次数",
+                          "督办件", "销号", "退回", "逾期"], [8, 44, 20, 14, 14, 10, 8, 8, 8, 8, 8])
+    for r in review.key_tasks:
+        _write_row(ws, [r.code, r.title, r.department or "", r.deadline, r.original_deadline, r.status.label,
+                        r.extensions, r.cases, r.closed, r.returned, r.late])
+    _write_row(ws, ["合计", f"完成{review.done}项，完成率{percent(review.done_rate)}", "", None, None,
+                    f"逾期{review.overdue}项", review.extended, review.cases], bold=True)
+    ws.freeze_panes = f"C{header + 1}"
+    ws.auto_filter.ref = f"A{header}:K{max(ws.max_row - 1, header + 1)}"
+    print_setup(ws, header)
+
+
+def project_sheet(ws: Worksheet, review: plan_review.Review, unit: InvestmentUnit) -> None:
+    append_title(ws, f"重大项目投资完成情况（{unit.label}）",
+                 "投资为考核期内各年度的数额；完成投资只计规划处已确认的数额（已提交、已退回和草稿不计入）。"
+                 "滞后节点为评估截止日及以前到期而未完成的建设节点。")
+    header = _header(ws, ["编号", "项目", "牵头单位", f"计划投资（{unit.label}）", f"完成投资（已确认，{unit.label}）",
+                          "完成率", "未确认的年度数", "建设节点", "应完成节点", "已完成节点", "滞后节点", "滞后节点明细"],
+                     [10, 36, 20, 14, 16, 9, 10, 8, 10, 10, 8, 40])
+    formats = {4: MONEY, 5: MONEY, 6: PERCENT}
+    for p in review.projects:
+        _write_row(ws, [p.code, p.title, p.department or "", _in_unit(p.planned, unit), _in_unit(p.completed, unit),
+                        p.rate, p.unconfirmed, p.nodes, p.nodes_due, p.nodes_done, p.nodes_late,
+                        "；".join(p.late_nodes)], formats)
+    _write_row(ws, ["合计", "", "", _in_unit(review.planned, unit), _in_unit(review.completed, unit),
+                    review.investment_rate, review.unconfirmed, None, None, None, review.nodes_late], formats, bold=True)
+    ws.freeze_panes = f"C{header + 1}"
+    print_setup(ws, header)
+
+
+def cascade_sheet(ws: Worksheet, review: plan_review.Review) -> None:
+    append_title(ws, "规划衔接落实情况",
+                 f"本规划重点任务{review.key_task_total}项，至少一个下级规划落实{review.covered_any}项"
+                 "（与覆盖情况页面同一口径，计算时的数据）。")
+    header = _header(ws, ["地区", "下级规划", "层级", "落实重点任务", "重点任务", "覆盖率"], [14, 40, 8, 12, 10, 10])
+    for p in review.plans:
+        _write_row(ws, [p.region, p.title, p.level, p.covered, p.total, p.rate], {6: PERCENT})
+    for region in review.regions:
+        if not region.plans:
+            _write_row(ws, [region.name, "尚无规划", "", 0, region.total, region.rate], {6: PERCENT})
+    _write_row(ws, ["总体", "至少一个下级规划落实", "", review.covered_any, review.key_task_total,
+                    review.overall_rate], {6: PERCENT}, bold=True)
+    ws.append([])
+    _header(ws, ["编号", "重点任务", "落实的下级规划任务", "落实地区数"], [14, 40, 50, 10])
+    for row in review.cascade:
+        _write_row(ws, [row.code, row.title, "、".join(row.implemented_by) or "未落实", row.regions])
+    ws.freeze_panes = f"A{header + 1}"
+    print_setup(ws, header)

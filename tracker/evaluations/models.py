@@ -76,6 +76,8 @@ class Evaluation(Base):
     overview: Mapped[str | None] = mapped_column(Text)
     problems: Mapped[str | None] = mapped_column(Text)
     suggestions: Mapped[str | None] = mapped_column(Text)
+    # 中期评估 and 总结评估: key tasks, key projects and the cascade as computed (see .plan_review); None for 年度监测
+    plan_review: Mapped[dict[str, Any] | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     computed_at: Mapped[datetime]
     locked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -1,10 +1,12 @@
 """The evaluation report (.docx) as a formal document (``tracker.documents``): 总体情况, 指标完成情况 (表1),
-the departments' results, supervision and investment tables, 存在问题 and 下一步工作建议, the 落款."""
+the departments' results, supervision and investment tables, for 中期评估 and 总结评估 the key tasks, key projects
+and the cascade (as frozen, ``plan_review``), 存在问题 and 下一步工作建议, the 落款."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
@@ -13,8 +15,10 @@ from ..indicators.consistency import Light, light_counts
 from ..indicators.models import IndicatorNature, Judgement
 from ..indicators.services import figure
 from ..supervision.models import CaseOutcome
+from ..tasks.models import TaskStatus
 from ..templating import money
-from ..timeutil import format_datetime, to_local
+from ..timeutil import format_date, format_datetime, to_local
+from . import plan_review
 from .exports import title_of
 from .models import DepartmentScore, Evaluation, IndicatorResult
 from .queries import (
@@ -71,6 +75,15 @@ def default_problems(evaluation: Evaluation, results: Sequence[IndicatorResult],
     returned = sum(s.cases_returned for s in scores)
     if returned:
         items.append(f"督办整改质量有待提高。考核期内督办件被退回重新整改{returned}件次。")
+    review = plan_review.read(evaluation)
+    if review is not None and review.overdue:
+        late = [f"{r.code}．{r.title}" for r in review.key_tasks if r.status == TaskStatus.OVERDUE]
+        items.append(f"部分重点任务未按期完成。截至{format_date(review.as_of)}已逾期的重点任务{len(late)}项："
+                     + "；".join(late[:5]) + ("等" if len(late) > 5 else "") + "。")
+    if review is not None and review.nodes_late:
+        late = [p.title for p in review.projects if p.nodes_late]
+        items.append(f"部分重大项目建设进度滞后。{review.nodes_late}个建设节点到期未完成，涉及" + "、".join(late[:5])
+                     + ("等" if len(late) > 5 else "") + "。")
     return items or ["考核期内到期任务均已完成，已评判的指标均已达成或符合进度，未发现突出问题。"]
 
 
@@ -228,6 +241,10 @@ def evaluation_report(session: Session, evaluation: Evaluation, exported_at: dat
                   [[s.department.name, money(s.investment_planned, unit), money(s.investment_completed, unit),
                     percent(s.investment_rate)] for s in planned], [56, 34, 40, 26], right=frozenset({1, 2, 3}))
 
+    review = plan_review.read(evaluation)
+    if review is not None:
+        _review_sections(doc, review, plan.investment_unit.label)
+
     doc.heading("存在问题")
     doc.items(problems if problems is not None else default_problems(evaluation, results, scores, tot.not_confirmed))
     doc.heading("下一步工作建议")
@@ -236,3 +253,57 @@ def evaluation_report(session: Session, evaluation: Evaluation, exported_at: dat
 
     doc.signature(plan.region.authority, to_local(exported_at).date())
     return doc.save()
+
+
+def _review_sections(doc: OfficialDocument, review: plan_review.Review, unit: str) -> None:
+    """重点任务推进情况, 重大项目投资完成情况 (per project) and 规划衔接落实情况, numbered on from the tables before."""
+    day = format_date(review.as_of)
+    doc.heading("重点任务推进情况")
+    doc.paragraph(f"规划确定的重点任务{len(review.key_tasks)}项，截至{day}已完成{review.done}项"
+                  f"（{percent(review.done_rate)}），已逾期{review.overdue}项，经批准延期{review.extended}项，"
+                  f"涉及督办件{review.cases}件，见表{doc.tables + 1}。")
+    doc.table("重点任务推进情况",
+              ["编号", "重点任务", "牵头单位", "截止日期", "状态", "延期", "督办立案/销号/退回/逾期"],
+              [[r.code, r.title, r.department or "", format_date(r.deadline) if r.deadline else "—", r.status.label,
+                f"{r.extensions}次（原定{format_date(r.original_deadline)}）" if r.extended else "—",
+                f"{r.cases}/{r.closed}/{r.returned}/{r.late}"] for r in review.key_tasks],
+              [12, 66, 30, 30, 16, 39, 32], centre=frozenset({0, 3, 4, 5, 6}), size="小五", landscape=True,
+              note="注：状态为评估截止日的状态；截止日期为当日有效的截止日期；督办件含对该任务及其工作举措、年度任务"
+                   "立案的督办件，逾期指以“逾期整改”销号或超过反馈期限仍未销号。")
+
+    doc.heading("重大项目推进情况")
+    if review.projects:
+        doc.paragraph(f"重大项目{len(review.projects)}个，考核期内计划投资{_money(review.planned, unit)}，"
+                      f"已确认完成投资{_money(review.completed, unit)}，完成率{percent(review.investment_rate)}；"
+                      f"截至{day}到期未完成的建设节点{review.nodes_late}个，见表{doc.tables + 1}。")
+        doc.table(f"重大项目投资完成情况（按项目，{unit}）",
+                  ["项目", "牵头单位", "计划投资", "完成投资（已确认）", "完成率", "建设节点应完成/已完成", "滞后节点"],
+                  [[f"{p.code} {p.title}", p.department or "", _figure(p.planned, unit), _figure(p.completed, unit),
+                    percent(p.rate), f"{p.nodes_due}/{p.nodes_done}", "；".join(p.late_nodes) or "—"]
+                   for p in review.projects],
+                  [36, 20, 18, 20, 14, 22, 26], right=frozenset({2, 3, 4}), centre=frozenset({5}), size="小五",
+                  note="注：完成投资只计规划处已确认的数额，已提交、已退回和草稿的数额不计入"
+                       + (f"（共{review.unconfirmed}个年度数未计入）" if review.unconfirmed else "") + "。")
+    else:
+        doc.paragraph("规划未列重大项目。")
+
+    doc.heading("规划衔接落实情况")
+    if review.plans or review.regions:
+        shares = "；".join(f"{p.short_name}{p.covered}项（{percent(p.rate)}）" for p in review.plans)
+        missing = [r.name for r in review.regions if not r.plans]
+        doc.paragraph(f"规划重点任务{review.key_task_total}项，下级规划落实情况：{shares or '尚无下级规划'}。"
+                      f"至少一个下级规划落实的重点任务{review.covered_any}项，总体覆盖率{percent(review.overall_rate)}"
+                      + (f"；{'、'.join(missing)}尚无下级规划" if missing else "") + f"。各重点任务的落实情况见表{doc.tables + 1}。")
+        doc.table("规划衔接落实情况", ["编号", "重点任务", "落实的下级规划任务"],
+                  [[r.code, r.title, "、".join(r.implemented_by) or "未落实"] for r in review.cascade],
+                  [14, 66, 76], centre=frozenset({0}), size="小五")
+    else:
+        doc.paragraph("本地区没有下级行政区划，不涉及规划衔接。")
+
+
+def _figure(wan: Decimal | None, unit: str) -> str:
+    return money(wan, unit) if wan is not None else "—"
+
+
+def _money(wan: Decimal | None, unit: str) -> str:
+    return f"{money(wan, unit)}{unit}" if wan is not None else "—"

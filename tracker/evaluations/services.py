@@ -21,6 +21,7 @@ What is counted, for a plan, a kind and a year:
 * investment: the key projects' planned investment and their completed investment as confirmed by the
   planner (submitted, returned and draft figures are not counted, as in the register) of the window's
   years, in 万元, by the lead department of the project's task.
+* 中期评估 and 总结评估 also freeze the plan's key tasks, key projects and cascade (:mod:`.plan_review`).
 
 Score = 100 × Σ weight × rate ÷ Σ weight, over the rates a department has figures for (completion rate,
 on-time rate, indicators achieved or on track ÷ indicators judged, cases closed ÷ cases filed). A
@@ -63,6 +64,7 @@ from ..projects.models import KeyProject, ProjectInvestment
 from ..supervision.models import CaseState, SupervisionCase
 from ..tasks.models import ReportState, Task, TaskLevel, TaskStatus
 from ..timeutil import now, today
+from . import plan_review
 from .models import (
     UNCONFIRMED_NOTE,
     DepartmentScore,
@@ -249,6 +251,7 @@ def compute(session: Session, evaluation: Evaluation, *, carry_from: Evaluation 
     window = evaluation_window(evaluation)
     _insert_indicator_results(session, evaluation)
     _insert_scores(session, evaluation, window)
+    evaluation.plan_review = plan_review.snapshot(session, evaluation, window)
     for department_id, adjusted, reason, adjusted_by in carried:
         session.execute(update(ds).where(ds.c.evaluation_id == evaluation.id, ds.c.department_id == department_id)
                         .values(adjusted_score=adjusted, adjust_reason=reason, adjusted_by_id=adjusted_by))

@@ -20,7 +20,7 @@ from ..permissions import (
 from ..spreadsheets import DOCX_MIMETYPE, XLSX_MIMETYPE, download
 from ..timeutil import now, today
 from ..web import ID, enum_arg, int_arg, paginate, refuse
-from . import queries, services
+from . import plan_review, queries, services
 from .exports import evaluation_workbook, filename_of
 from .forms import AdjustForm, ConclusionsForm, LockForm, RecomputeForm, ReopenForm, RunForm, SettingsForm
 from .models import DepartmentScore, Evaluation, EvaluationKind, EvaluationState
@@ -29,6 +29,8 @@ from .report import drafted_conclusions, evaluation_report
 bp = Blueprint("evaluations", __name__, url_prefix="/evaluations")
 
 NOT_FOR_YOU = "考核评估仅对考核组、规划处和领导开放。"
+# 中期评估 and 总结评估 also show the plan's key tasks, key projects and cascade, each on a tab of its own
+REVIEW_TABS = {"key_tasks": "重点任务推进", "projects": "重大项目", "cascade": "规划衔接"}
 
 
 def _evaluation(evaluation_id: int) -> Evaluation:
@@ -102,7 +104,8 @@ def show(evaluation_id: int) -> str:
 
 def _show(evaluation: Evaluation, tab: str, recompute_form: RecomputeForm | None = None) -> str:
     session = db_session()
-    if tab not in ("departments", "indicators", "supervision", "history"):
+    review_tabs = list(REVIEW_TABS.items()) if plan_review.reviewed(evaluation.kind) else []
+    if tab not in ("departments", "indicators", "supervision", *dict(review_tabs), "history"):
         abort(404)
     history = audit.history(session, ("evaluations", evaluation.id)) if tab == "history" else []
     scores = queries.scores_of(session, evaluation)
@@ -118,6 +121,7 @@ def _show(evaluation: Evaluation, tab: str, recompute_form: RecomputeForm | None
         totals=queries.totals(session, evaluation), window=queries.evaluation_window(evaluation),
         settings=services.Settings.of(evaluation), versions=queries.versions_of(session, evaluation),
         history=history, can_run=can_run_evaluation(current_user, evaluation.plan),
+        review_tabs=review_tabs, review=plan_review.read(evaluation) if tab in dict(review_tabs) else None,
         draft=evaluation.state == EvaluationState.DRAFT,
         weight_labels=services.WEIGHT_LABELS, grade_labels=services.GRADE_LABELS,
     )
