@@ -153,6 +153,13 @@ def confirm(session: Session, actor: User, document: ImportDocument, data: Confi
     if target is not None:
         require(can_edit_plan(actor, target), "只有本地区的规划处可以更新该规划。")
     draft = Draft.from_json(document.draft)
+    if target is not None:
+        differences = plan_differences(session, document)
+        if differences is not None and differences.renumbered:
+            item, task = differences.renumbered[0]
+            raise DomainError(f"新版文档调整了 {len(differences.renumbered)} 项任务的编号（如“{task.title[:20]}”由 "
+                              f"{task.code} 改为 {item.code}），按编号更新会把任务对错。请先在规划中调整这些任务的编号，"
+                              "或选择新建规划。", field="update")
     _check_draft(draft, data,
                  set(session.scalars(select(Task.code).where(Task.plan_id == target.id))) if target else set(),
                  set(session.scalars(select(Indicator.number).where(Indicator.plan_id == target.id)))
@@ -336,3 +343,53 @@ def suggested_short_name(title: str | None) -> str:
     short = short.replace("卫生健康事业发展", "卫健").replace("规划", "")
     return short[:60]
 
+
+
+@dataclass
+class PlanDifferences:
+    """What confirming a draft with "更新原规划" would do to the plan's tasks (matched by title, then by code
+    with a similar title)."""
+
+    plan: Plan
+    new: list[Item] = field(default_factory=list)
+    retitled: list[tuple[Item, Task]] = field(default_factory=list)
+    renumbered: list[tuple[Item, Task]] = field(default_factory=list)
+    missing: list[Task] = field(default_factory=list)  # in the plan, not in the draft: kept as they are
+
+
+def plan_differences(session: Session, document: ImportDocument) -> PlanDifferences | None:
+    """The draft of a (revised) document against the tasks of the plan it was imported into (for the draft
+    page's "与已导入规划相比"); None when the draft has no plan."""
+    from .revision import SIMILAR, similarity
+
+    plan = document.plan
+    if plan is None or document.state != ImportState.DRAFT:
+        return None
+    tasks = list(session.scalars(select(Task).where(Task.plan_id == plan.id).order_by(Task.id)))
+    by_code = {t.code: t for t in tasks}
+    by_title: dict[str, list[Task]] = {}
+    for task in tasks:
+        by_title.setdefault(name_key(task.title), []).append(task)
+    result = PlanDifferences(plan)
+    seen: set[int] = set()
+    items = placed(Draft.from_json(document.draft))
+    for item, _parent, _level in items:
+        same = [t for t in by_title.get(name_key(item.title[:300]), []) if t.id not in seen]
+        if same:
+            task = next((t for t in same if t.code == item.code), same[0])
+            seen.add(task.id)
+            if task.code != item.code:
+                result.renumbered.append((item, task))
+    for item, _parent, _level in items:
+        if any(i is item for i, _t in result.renumbered) or any(
+                t.code == item.code and t.id in seen and name_key(t.title) == name_key(item.title[:300])
+                for t in tasks):
+            continue
+        task = by_code.get(item.code)
+        if task is not None and task.id not in seen and similarity(task.title, item.title) >= SIMILAR:
+            seen.add(task.id)
+            result.retitled.append((item, task))
+        else:
+            result.new.append(item)
+    result.missing = [t for t in tasks if t.id not in seen]
+    return result

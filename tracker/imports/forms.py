@@ -37,6 +37,11 @@ class UploadForm(Form):
                      validators=[FileRequired("请选择要上传的规划文档。")])
 
 
+class RevisionUploadForm(Form):
+    file = FileField("修订版文档（同一规划的新版本；已核对、修改过的条目会保留）",
+                     validators=[FileRequired("请选择修订版文档。")])
+
+
 class RevForm(Form):
     """A button-only form: CSRF and the draft revision the page showed."""
 

@@ -4,7 +4,9 @@ The planner uploads a document; its draft (read by :mod:`.extract`, typed by :mo
 ``ImportDocument.draft`` and edited there — items changed, deleted, merged and moved, departments assigned
 by keyword rules — until the planner confirms it (:mod:`.confirm`). Uploading the same content again is
 recognised by its SHA-256: an open draft is reopened, and a document already confirmed offers to update
-that plan instead of creating a second one. The edits themselves are :class:`.draft.Draft`'s methods; here
+that plan instead of creating a second one. A revised version of a document (另一份文件, the same plan) is
+merged with the draft it revises by :mod:`.revision` — uploaded from the draft's page ("上传修订版") or
+offered when a new upload matches an open draft or a confirmed import ("作为新版本替换草稿"). The edits themselves are :class:`.draft.Draft`'s methods; here
 they get the permission and revision checks, the audit entry and the saving.
 
 Every function takes the acting user, checks permission, writes audit entries and flushes; the caller's
@@ -31,6 +33,7 @@ from ..planning.models import Plan
 from ..regions.models import Department
 from ..regions.services import departments_of
 from ..timeutil import now
+from . import revision
 from .docx import convert_to_docx, read_docx
 from .draft import (
     Assignment,
@@ -121,6 +124,7 @@ def draft_of(filename: str, data: bytes, budget: Budget | None = None) -> Draft:
     draft = Draft.from_json(extract(blocks, budget))
     for indicator in draft.missing_natures():
         indicator.doubt_nature()
+    revision.remember_extraction(draft)
     return draft
 
 def match_department(departments: list[Department], name: str | None) -> Department | None:
@@ -438,6 +442,133 @@ def discard(session: Session, actor: User, document: ImportDocument) -> None:
     audit.record(session, actor, document, "discard", {"state": ["待确认", "已放弃"]}, "放弃导入")
     session.flush()
 
+
+
+# ------------------------------------------------------------------------------------------- revised documents
+
+
+def revision_bases(session: Session, document: ImportDocument) -> list[ImportDocument]:
+    """What a freshly uploaded document may be a new version of: the region's open drafts and confirmed
+    imports (whose plan still exists) of the same plan, uploaded before it — the same period, and the same
+    title or many items in common. Newest first; empty once the document is itself a revision."""
+    if document.state != ImportState.DRAFT or document.kind != ImportKind.DOCUMENT:
+        return []
+    new = Draft.from_json(document.draft)
+    if revision.revision_of(new) is not None:
+        return []
+    found = []
+    for other in session.scalars(
+        select(ImportDocument).where(
+            ImportDocument.region_id == document.region_id, ImportDocument.kind == ImportKind.DOCUMENT,
+            ImportDocument.id < document.id, ImportDocument.sha256 != document.sha256,
+            (ImportDocument.state == ImportState.DRAFT)
+            | ((ImportDocument.state == ImportState.CONFIRMED) & ImportDocument.plan_id.is_not(None)))
+        .order_by(ImportDocument.id.desc()).limit(50)
+    ):
+        old = Draft.from_json(other.draft)
+        if (old.plan.start_year, old.plan.end_year) != (new.plan.start_year, new.plan.end_year) or not old.items:
+            continue
+        if revision.same_plan(old, new):
+            found.append(other)
+    return found
+
+
+def _check_base(actor: User, base: ImportDocument) -> None:
+    require(can_work_on_import(actor, base), NOT_YOURS)
+    if base.kind != ImportKind.DOCUMENT:
+        raise DomainError("任务分解表不能上传修订版。", field="file")
+    if base.state == ImportState.DISCARDED:
+        raise InvalidTransition("该导入已放弃（或已被新版本替换），不能再上传修订版。")
+    if base.state == ImportState.CONFIRMED and base.plan is None:
+        raise InvalidTransition("该导入对应的规划已不存在，请作为新文档上传。")
+
+
+def _revise(session: Session, actor: User, base: ImportDocument, document: ImportDocument, new: Draft) -> dict[str, Any]:
+    """Merge ``new`` (the document's extraction) with the base's draft into ``document``; an open base
+    draft is replaced (state 已放弃), a confirmed one stays and the new draft updates its plan."""
+    old = Draft.from_json(base.draft)
+    if not revision.same_plan(old, new):
+        raise DomainError(f"文件《{document.filename}》"
+                          + (f"是《{new.plan.title}》，" if new.plan.title else "与本草稿的条目几乎没有相同之处，")
+                          + f"不是《{old.plan.title or base.filename}》的修订版，已拒绝。请在“导入”页作为新文档上传。",
+                          field="file")
+    merged, summary = revision.merge(old, new, previous_id=base.id, previous_filename=base.filename)
+    document.draft = merged.to_json()
+    if base.state == ImportState.CONFIRMED:
+        document.plan_id = base.plan_id
+    else:
+        document.plan_id = base.plan_id
+        base.state = ImportState.DISCARDED
+        base.draft = {**base.draft, "replaced_by": document.id}  # (the rest of the old draft stays as it was)
+        audit.record(session, actor, base, "replace", {"state": ["待确认", "已放弃"]},
+                     f"草稿被修订版《{document.filename}》替换（导入 {document.id}）")
+    conflicts = sum(1 for c in summary["changed"] if c["conflict"])
+    audit.record(session, actor, document, "revise", {},
+                 f"作为《{base.filename}》（导入 {base.id}）的新版本：新增 {len(summary['added'])} 项，"
+                 f"原文修改 {len(summary['changed'])} 项（其中与已有修改冲突 {conflicts} 项），"
+                 f"已删除 {len(summary['removed'])} 项")
+    session.flush()
+    return summary
+
+
+def upload_revision(session: Session, actor: User, base: ImportDocument, filename: str, data: bytes, *,
+                    time_limit: float | None = TIME_LIMIT_SECONDS) -> ImportDocument:
+    """A revised version of the base's document, uploaded from the base's page: a new draft that keeps the
+    planner's work (see :mod:`.revision`). A file that cannot be read, or is of another plan, is refused
+    and the base is left as it was."""
+    require(can_import(actor), "只有规划处可以导入规划文档。")
+    _check_base(actor, base)
+    filename = clean_filename(filename)
+    sha = hashlib.sha256(data).hexdigest()
+    if sha == base.sha256:
+        raise DomainError(f"文件《{filename}》与当前版本内容完全相同，无需作为修订版上传。", field="file")
+    new = draft_of(filename, data, Budget(time_limit))
+    assign_named_departments(new, departments_of(session, base.region_id))
+    new.source = Source(filename=filename, size=len(data), type=DOCUMENT_TYPES[extension(filename)])
+    document = ImportDocument(sha256=sha, filename=filename, kind=ImportKind.DOCUMENT, region_id=base.region_id,
+                              state=ImportState.DRAFT, draft={}, created_by_id=actor.id, created_at=now())
+    with session.begin_nested():  # a refused file leaves nothing behind
+        session.add(document)
+        session.flush()
+        _revise(session, actor, base, document, new)
+    return document
+
+
+def replace_draft(session: Session, actor: User, document: ImportDocument, base: ImportDocument) -> dict[str, Any]:
+    """A document just uploaded becomes the new version of the base ("作为新版本替换草稿"): its draft is
+    merged with the base's."""
+    require(can_work_on_import(actor, document), NOT_YOURS)
+    if document.state != ImportState.DRAFT or document.kind != ImportKind.DOCUMENT:
+        raise InvalidTransition(f"该导入{document.state.label}，不能再作为新版本。")
+    if base.id == document.id or base.region_id != document.region_id:
+        raise DomainError("请选择本地区的另一份草稿。")
+    new = Draft.from_json(document.draft)
+    if revision.revision_of(new) is not None:
+        raise InvalidTransition("该草稿已经是一份修订版。")
+    _check_base(actor, base)
+    for entry in (*new.items, *new.indicators, *new.projects):  # what the planner did to it so far counts as read
+        entry.extra["extracted"] = revision.snapshot(entry)
+    with session.begin_nested():
+        return _revise(session, actor, base, document, new)
+
+
+def decide_revision(session: Session, actor: User, document: ImportDocument, entry_id: str, accept: bool,
+                    rev: int | None) -> str:
+    """The planner settles a "原文已修改" entry: the document's new text, or their own correction."""
+    draft = _working_copy(actor, document, rev)
+    entry = revision.decide(draft, entry_id, accept)
+    name = revision.label(entry)
+    _save(session, actor, document, draft, f"{'采用新版原文' if accept else '保留已有修改'}：{name[:40]}")
+    return name
+
+
+def keep_removed(session: Session, actor: User, document: ImportDocument, entry_id: str, rev: int | None) -> str:
+    """Keep an entry the revised document no longer has."""
+    draft = _working_copy(actor, document, rev)
+    entry = revision.restore(draft, entry_id)
+    name = revision.label(entry)
+    _save(session, actor, document, draft, f"保留新版文档中已删除的{name[:40]}")
+    return name
 
 
 # ------------------------------------------------------------------------------------------- reading helpers

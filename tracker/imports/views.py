@@ -38,7 +38,7 @@ from ..tasks.models import TaskKind, TaskLevel
 from ..timeutil import today
 from ..web import ID, paginate, refuse
 from . import confirm as confirming
-from . import services, tasklist
+from . import revision, services, tasklist
 from .draft import TYPE_LABELS, Draft, DraftIndicator, IndicatorInput, Item, ItemInput, ProjectInput
 from .extract import STYLE_LABELS
 from .forms import (
@@ -51,6 +51,7 @@ from .forms import (
     NatureForm,
     ProjectForm,
     RevForm,
+    RevisionUploadForm,
     RuleForm,
     TaskListUploadForm,
     UploadForm,
@@ -183,7 +184,8 @@ def show(document_id: int) -> Page:
 
 
 def _preview(document: ImportDocument, *, rule_form: RuleForm | None = None,
-             bulk_form: BulkAssignForm | None = None, nature_form: NatureForm | None = None) -> str:
+             bulk_form: BulkAssignForm | None = None, nature_form: NatureForm | None = None,
+             revise_form: RevisionUploadForm | None = None) -> str:
     """The draft as a tree with its indicators, tables, projects and candidates, and the forms to work on it."""
     session = db_session()
     departments = _departments(document)
@@ -210,7 +212,80 @@ def _preview(document: ImportDocument, *, rule_form: RuleForm | None = None,
         natures={n.value: n.label for n in IndicatorNature}, only_unsure=only_unsure,
         editable=document.state == ImportState.DRAFT, style_labels=STYLE_LABELS, role_labels=ROLE_LABELS,
         nature_form=nature_form, missing_natures=len(draft.missing_natures()),
+        revise_form=revise_form or RevisionUploadForm(formdata=None), comparison=revision.revision_of(draft),
+        change_labels=revision.STATUS_LABELS, what_labels=revision.WHAT_LABELS,
+        unresolved=revision.unresolved(draft), bases=services.revision_bases(session, document),
+        plan_changes=confirming.plan_differences(session, document) if document.plan else None,
     )
+
+
+@bp.route(f"/imports/<{ID}:document_id>/revise", methods=["POST"])
+@login_required
+def revise(document_id: int) -> Page:
+    """上传修订版: a new version of this draft's (or confirmed import's) document."""
+    document = _document(document_id)
+    form = RevisionUploadForm()
+    if form.validate_on_submit():
+        filename, data = _read_upload(form)
+        try:
+            revised = services.upload_revision(
+                db_session(), current_user, document, filename, data,
+                time_limit=current_app.config.get(TIME_LIMIT_CONFIG, TIME_LIMIT_SECONDS))
+        except DomainError as exc:
+            refuse(form, exc, "file")
+        else:
+            flash(_revised_message(revised), "success")
+            return _back(revised, "comparison")
+    return _preview(document, revise_form=form), 422
+
+
+def _revised_message(document: ImportDocument) -> str:
+    summary = revision.revision_of(Draft.from_json(document.draft)) or {}
+    conflicts = sum(1 for c in summary.get("changed", []) if c["conflict"])
+    return (f"已作为新版本读取《{document.filename}》：新增 {len(summary.get('added', []))} 项，"
+            f"原文修改 {len(summary.get('changed', []))} 项"
+            + (f"（其中 {conflicts} 项您修改过，请逐项决定）" if conflicts else "")
+            + f"，已删除 {len(summary.get('removed', []))} 项；其余条目保留了您的核对和修改。")
+
+
+@bp.route(f"/imports/<{ID}:document_id>/replace/<{ID}:base_id>", methods=["POST"])
+@login_required
+def replace(document_id: int, base_id: int) -> Response:
+    """作为新版本替换草稿: the document just uploaded becomes the new version of another draft."""
+    document = _document(document_id)
+    base = _document(base_id)
+    form = RevForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.replace_draft(db_session(), current_user, document, base)
+    except DomainError as exc:
+        refuse(None, exc)
+        return _back(document)
+    flash(_revised_message(document), "success")
+    return _back(document, "comparison")
+
+
+@bp.route(f"/imports/<{ID}:document_id>/revision/<entry_id>/<any(accept, keep, restore):action>", methods=["POST"])
+@login_required
+def revision_entry(document_id: int, entry_id: str, action: str) -> Response:
+    """The planner's answer to one difference: take the new text, keep the correction, keep a removed entry."""
+    document = _document(document_id)
+    form = RevForm()
+    if not form.validate_on_submit():
+        abort(400)
+    session = db_session()
+    try:
+        if action == "restore":
+            name = services.keep_removed(session, current_user, document, _draft_id(entry_id), _rev(form))
+            flash(f"已保留{name}，请核对它的位置。", "success")
+        else:
+            name = services.decide_revision(session, current_user, document, _draft_id(entry_id),
+                                            action == "accept", _rev(form))
+            flash(f"{'已采用新版原文' if action == 'accept' else '已保留您的修改'}：{name}。", "success")
+    except DomainError as exc:
+        refuse(None, exc)
+    return _back(document, "comparison")
 
 
 def _item_form(document: ImportDocument, draft: Draft, item: Item | None = None) -> ItemForm:
@@ -547,7 +622,8 @@ def confirm(document_id: int) -> Page:
                   + (f"；{result.defaulted} 项使用了默认牵头单位" if result.defaulted else "") + "。", "success")
             return redirect(url_for("plans.show", plan_id=result.plan.id))
     return render_template("imports/confirm.html", document=document, form=form, found=draft.counts(),
-                           unassigned=draft.unassigned(), missing_natures=draft.missing_natures()), status
+                           unassigned=draft.unassigned(), missing_natures=draft.missing_natures(),
+                           unresolved=revision.unresolved(draft)), status
 
 
 # ------------------------------------------------------------------------------------------ task list (Excel)
