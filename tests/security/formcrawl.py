@@ -169,6 +169,14 @@ def _endpoint(app: Flask, path: str, method: str) -> str | None:
 
 # ------------------------------------------------------------------------------ the world the forms work on
 
+REVISION_TEXT = """某市测试专项规划
+
+一、主要任务
+1．完善疾病预防控制体系。建设疾控中心实验室。
+2．建设智慧医院。推进互联网医院建设。
+3．发展中医药事业。建设中医药传承创新中心。
+"""
+
 PLAN_TEXT = """浙江省测试规划
 
 第一章 发展基础
@@ -205,7 +213,7 @@ PAGES: dict[str, tuple[str, ...]] = {
         "/reports/{report}", "/reports/{report}/edit", "/adjustments/task/{task}/new",
         "/adjustments/indicator/{indicator}/new", "/adjustments/{adjustment}", "/supervision/{case}",
         "/notifications", "/account/password", "/indicators/{indicator}/values/2025", "/notifications/settings",
-        "/account/tokens",
+        "/account/tokens", "/supervision/",
     ),
     "zj_planner": (
         "/planning/plans/new", "/planning/plans/{plan}/edit", "/planning/plans/{plan}/stages/new",
@@ -219,6 +227,7 @@ PAGES: dict[str, tuple[str, ...]] = {
         "/plans/{plan}/tasklist/import", "/indicators/plans/{plan}?year=2025", "/indicators/plans/{plan}/entry",
         "/indicators/plans/{plan}/upload", "/indicators/{indicator}/values/2025", "/projects/{project}",
         "/projects/{project}/edit", "/projects/investments/{submitted_investment}", "/plans/{plan}/projects/new",
+        "/reports?state=submitted", "/imports/{new_version}", "/imports/{revision}",
     ),
     "zj_head_yz": (
         "/projects/{project}", "/projects/{project}/investments/2026", "/projects/{project}/adjustments/new",
@@ -237,7 +246,9 @@ PAGES: dict[str, tuple[str, ...]] = {
     "wz_planner": ("/plans/{plan}/cascade",),
 }
 # Not fuzzed: signing in and out (their own tests), and running a job (slow, and takes no input but its name).
-UNFUZZED = {"auth.login", "auth.logout", "system.run_job_now"}
+# A batch's confirmation form is on the page its preview POST answers with (no page to crawl): tests/batch
+# sends it what a browser would, and worse.
+UNFUZZED = {"auth.login", "auth.logout", "system.run_job_now", "batch.perform"}
 # The JSON API (blueprint ``api``) has no pages and no forms: it is sent tokens and JSON, tested in tests/api.
 API_PREFIX = "api."
 
@@ -361,6 +372,15 @@ def build_world(app: Flask) -> World:
     response = _multipart(planner, f"/plans/{ids['plan']}/tasklist/import", "任务分解表.xlsx", exported.data)
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     ids["tasklist"] = int(response.headers["Location"].rsplit("/", 1)[1])
+    # a new version offered to replace an open draft, and a revision with an item gone (仍然保留)
+    revised_text = REVISION_TEXT.replace("2．建设智慧医院。推进互联网医院建设。\n", "").replace("3．发展中医药", "2．发展中医药")
+    assert _multipart(planner, "/imports", "专项规划.md", REVISION_TEXT.encode()).status_code == 302
+    response = _multipart(planner, "/imports", "专项规划（修订稿）.md", revised_text.encode())
+    ids["new_version"] = int(response.headers["Location"].rsplit("/", 1)[1])
+    response = _multipart(planner, "/imports", "专项规划（副本）.md", (REVISION_TEXT + "\n").encode())
+    second = int(response.headers["Location"].rsplit("/", 1)[1])
+    response = _multipart(planner, f"/imports/{second}/revise", "专项规划（送审稿）.md", (revised_text + "\n").encode())
+    ids["revision"] = int(response.headers["Location"].rsplit("/", 1)[1].split("#")[0])
     value_page = f"/indicators/{ids['indicator']}/values/2025"
     fields = next(f for action, f in parse(clients["zj_head_jk"].get(value_page).get_data(as_text=True))
                   if not action)

@@ -25,13 +25,23 @@ from sqlalchemy.pool import NullPool
 from tracker.attachments.models import Attachment
 from tracker.regions.models import Department
 from tracker.schema import alembic_config, upgrade_database
+from tracker.search.models import FTS_PREFIX
 from tracker.system.backup import BackupError, create_backup, restore_backup
 from tracker.tasks.models import Milestone, MilestoneStatus, Task
 
 from ..conftest import client_for, make_test_app
 
 PDF = b"%PDF-1.4\n% acceptance report\n" + bytes(range(256)) * 4
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x01picture" * 100
+def _png() -> bytes:
+    """A real picture (an image that does not decode is refused as evidence); small, so it is kept as sent."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (24, 16), (30, 90, 200)).save(out, "PNG")
+    return out.getvalue()
+
+
+PNG = _png()
 
 
 @pytest.fixture
@@ -353,7 +363,9 @@ def test_an_older_schema_is_restored_then_upgraded(pg_tools: None, demo: Flask, 
     assert result.upgraded and result.revision == script.get_current_head() == revision_of(url_of(demo))
     tables = dump_tables(url_of(demo))
     assert [row[:2] for row in tables["regions"]] == [(1, "330000")]
-    assert sum(len(rows) for name, rows in tables.items() if name != "alembic_version") == 1
+    # the one row, besides the search index's own bookkeeping (derived from the tables, kept by their triggers)
+    assert sum(len(rows) for name, rows in tables.items()
+               if name != "alembic_version" and not name.startswith(FTS_PREFIX)) == 1
     assert files_under(uploads_of(demo)) == {}
 
 
