@@ -334,12 +334,7 @@ def cases(args: dict[str, Any]) -> Any:
 @refusals(*RECORD_REFUSALS)
 def case(case_id: int) -> Any:
     """一件督办件及其办理过程"""
-    session = db_session()
-    record = session.get(SupervisionCase, case_id, options=[selectinload(SupervisionCase.steps)
-                                                            .selectinload(CaseStep.actor)])
-    if record is None:
-        raise NotFound("该督办件不存在。")
-    require(can_view_case(session, user(), record), "该督办件不在您的管辖范围内。")
+    record = _load_case(case_id)
     return record, {"ETag": etag(record)}
 
 
@@ -372,14 +367,31 @@ IF_MATCH = [{"in": "header", "name": "If-Match", "required": True, "schema": {"t
              "description": "读取记录时的 ETag，如 \"v3\""}]
 
 
-def _load_case(case_id: int) -> SupervisionCase:
+def _visible(model: Any, record_id: int, missing: str, may_see: Any, refusal: str, **options: Any) -> Any:
+    """The record, or 404 when there is none; 403 when ``may_see(session, record)`` says no."""
     session = db_session()
-    record = session.get(SupervisionCase, case_id, options=[selectinload(SupervisionCase.steps)
-                                                            .selectinload(CaseStep.actor)])
+    record = session.get(model, record_id, **options)
     if record is None:
-        raise NotFound("该督办件不存在。")
-    require(can_view_case(session, user(), record), "该督办件不在您的管辖范围内。")
+        raise NotFound(missing)
+    require(may_see(session, record), refusal)
     return record
+
+
+def _acted(record: Any, act: Any) -> Any:
+    """A write at the version If-Match names: ``act(version)`` through the services, then the record with its new
+    ETag (or the If-Match problem: 428 without one, 412 when stale)."""
+    version = if_match_version(record)
+    if isinstance(version, Response):
+        return version
+    act(version)
+    db_session().flush()
+    return record, {"ETag": etag(record)}
+
+
+def _load_case(case_id: int) -> SupervisionCase:
+    return _visible(SupervisionCase, case_id, "该督办件不存在。", lambda s, c: can_view_case(s, user(), c),
+                    "该督办件不在您的管辖范围内。",
+                    options=[selectinload(SupervisionCase.steps).selectinload(CaseStep.actor)])
 
 
 @api.route(f"/cases/<{ID}:case_id>/actions/<any({CASE_ACTIONS}):action>", methods=["POST"])
@@ -391,25 +403,16 @@ def case_action(data: dict[str, Any], case_id: int, action: str) -> Any:
     """督办件的一步办理（下发、签收、提交整改方案、报送整改进展、提交复核、销号、退回、催办、约谈、通报），与页面相同的规则；
     当前状态不能办理时为 409"""
     record = _load_case(case_id)
-    version = if_match_version(record)
-    if isinstance(version, Response):
-        return version
     outcome = data.get("outcome")
-    perform(db_session(), user(), record, CaseAction(action), comment=data.get("comment"), version=version,
-            response_days=data.get("response_days"), outcome=CaseOutcome(outcome) if outcome else None,
-            rating=data.get("rating"))
-    db_session().flush()
-    record = _load_case(case_id)
-    return record, {"ETag": etag(record)}
+    return _acted(record, lambda version: perform(
+        db_session(), user(), record, CaseAction(action), comment=data.get("comment"), version=version,
+        response_days=data.get("response_days"), outcome=CaseOutcome(outcome) if outcome else None,
+        rating=data.get("rating")))
 
 
 def _load_report(report_id: int) -> ProgressReport:
-    session = db_session()
-    record = session.get(ProgressReport, report_id, options=[joinedload(ProgressReport.department)])
-    if record is None:
-        raise NotFound("该进展填报不存在。")
-    require(can_view_task(session, user(), record.task), "该进展填报不在您的管辖范围内。")
-    return record
+    return _visible(ProgressReport, report_id, "该进展填报不存在。", lambda s, r: can_view_task(s, user(), r.task),
+                    "该进展填报不在您的管辖范围内。", options=[joinedload(ProgressReport.department)])
 
 
 @api.route(f"/reports/<{ID}:report_id>")
@@ -429,21 +432,13 @@ def report(report_id: int) -> Any:
 def report_action(data: dict[str, Any], report_id: int, action: str) -> Any:
     """提交（本单位负责人）、确认或退回（本级规划处，退回须写明原因）一份进展填报"""
     record = _load_report(report_id)
-    version = if_match_version(record)
-    if isinstance(version, Response):
-        return version
-    transition_report(db_session(), user(), record, action, reason=data.get("reason"), version=version)
-    db_session().flush()
-    return record, {"ETag": etag(record)}
+    return _acted(record, lambda version: transition_report(db_session(), user(), record, action,
+                                                            reason=data.get("reason"), version=version))
 
 
 def _load_value(value_id: int) -> IndicatorValue:
-    session = db_session()
-    record = session.get(IndicatorValue, value_id)
-    if record is None:
-        raise NotFound("该监测值不存在。")
-    require(can_view_plan(session, user(), record.indicator.plan), "该监测值不在您的管辖范围内。")
-    return record
+    return _visible(IndicatorValue, value_id, "该监测值不存在。",
+                    lambda s, v: can_view_plan(s, user(), v.indicator.plan), "该监测值不在您的管辖范围内。")
 
 
 @api.route(f"/indicator-values/<{ID}:value_id>")
@@ -463,15 +458,9 @@ def indicator_value(value_id: int) -> Any:
 def indicator_value_action(data: dict[str, Any], value_id: int, action: str) -> Any:
     """确认或退回（须写明原因）一个监测值（本级规划处）"""
     record = _load_value(value_id)
-    version = if_match_version(record)
-    if isinstance(version, Response):
-        return version
     if action == "confirm":
-        confirm_value(db_session(), user(), record, version)
-    else:
-        return_value(db_session(), user(), record, data.get("reason"), version)
-    db_session().flush()
-    return record, {"ETag": etag(record)}
+        return _acted(record, lambda version: confirm_value(db_session(), user(), record, version))
+    return _acted(record, lambda version: return_value(db_session(), user(), record, data.get("reason"), version))
 
 
 # ---------------------------------------------------------------- search
