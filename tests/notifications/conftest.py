@@ -10,13 +10,15 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
 
+from .. import loopback
 from ..alerts.world import World, build_world
+from ..loopback import post_server
 
 
 @pytest.fixture
@@ -126,40 +128,20 @@ class WebhookServer:
 
 @pytest.fixture
 def webhook_server() -> Iterator[WebhookServer]:
-    state: dict[str, WebhookServer] = {}
+    hooks: list[WebhookServer] = []
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
-            hook = state["hook"]
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            status, answer = hook.answers.pop(0) if hook.answers else (200, {"errcode": 0, "errmsg": "ok"})
-            if status == 200 and answer.get("errcode") == 0:
-                hook.received.append(json.loads(body))
-            data = json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+    def respond(_path: str, _headers: dict[str, str], body: bytes) -> tuple[int, str]:
+        hook = hooks[0]
+        status, answer = hook.answers.pop(0) if hook.answers else (200, {"errcode": 0, "errmsg": "ok"})
+        if status == 200 and answer.get("errcode") == 0:
+            hook.received.append(json.loads(body))
+        return status, json.dumps(answer)
 
-        def log_message(self, *_args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    hook = WebhookServer(server)
-    state["hook"] = hook
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield hook
-    server.shutdown()
-    server.server_close()
+    with post_server(respond) as server:
+        hooks.append(WebhookServer(server))
+        yield hooks[0]
 
 
 @pytest.fixture
 def closed_port() -> int:
-    """A local port nothing listens on."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return loopback.closed_port()

@@ -3,11 +3,9 @@ province (tests.alerts.world) with an administrator to register endpoints."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from http.server import ThreadingHTTPServer
 
 import pytest
 from sqlalchemy.orm import Session
@@ -16,7 +14,9 @@ from tracker.notifications.outbox import emit
 from tracker.tasks.models import Task
 from tracker.webhooks.services import EndpointInput, create_endpoint
 
+from .. import loopback
 from ..alerts.world import World, build_world
+from ..loopback import post_server
 
 
 @dataclass
@@ -45,42 +45,20 @@ class Receiver:
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    state: dict[str, Receiver] = {}
+    hooks: list[Receiver] = []
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
-            hook = state["hook"]
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            hook.received.append(Request(self.path, {k: v for k, v in self.headers.items()}, body))
-            status, text = hook.next_answer()
-            data = text.encode("utf-8")
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+    def respond(path: str, headers: dict[str, str], body: bytes) -> tuple[int, str]:
+        hooks[0].received.append(Request(path, headers, body))
+        return hooks[0].next_answer()
 
-        def log_message(self, *_args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    hook = Receiver(server)
-    state["hook"] = hook
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield hook
-    server.shutdown()
-    server.server_close()
+    with post_server(respond) as server:
+        hooks.append(Receiver(server))
+        yield hooks[0]
 
 
 @pytest.fixture
 def closed_port() -> int:
-    """A local port nothing listens on."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return loopback.closed_port()
 
 
 @pytest.fixture
