@@ -108,3 +108,45 @@ def test_search_through_the_api_keeps_to_scope(demo, world, api_as) -> None:  # 
     assert all("温州" not in h["context"] for h in wz)
     assert api_as(None).get("/search?q=疾控").status_code == 401
     assert api_as("zj_supervisor").get("/search?q=x&kind=nothing").status_code == 422
+
+
+def test_a_report_is_written_and_a_value_entered_through_the_api(demo, db, world, api_as) -> None:  # type: ignore[no-untyped-def]
+    head, planner = api_as("zj_head_jk"), api_as("zj_planner")
+    body = {"period": "month", "period_year": 2026, "period_no": 7, "progress": 60, "achievements": "完成7月任务"}
+    created = head("POST", f"/tasks/{world['task']}/reports", json=body)
+    assert created.status_code == 201, created.get_json()
+    report = created.get_json()
+    assert report["state"] == "draft" and created.headers["Location"].endswith(f"/reports/{report['id']}")
+    again = head("POST", f"/tasks/{world['task']}/reports", json=body)  # the same period twice: refused
+    assert again.status_code == 422 and "period_no" in again.get_json()["errors"]
+    several = head("POST", f"/tasks/{world['task']}/reports",
+                   json={**body, "period": "half", "period_no": 3, "period_year": 2099})
+    assert set(several.get_json()["errors"]) == {"period_no", "period_year"}  # every broken rule at once
+    assert api_as("zj_head_yz")("POST", f"/tasks/{world['task']}/reports", json=body).status_code == 403
+    # a value already there is changed only with its ETag; a numeric indicator takes a number
+    plan = db.scalars(select(Plan).where(Plan.code == "zj-14")).one()
+    indicator = next(i for i in plan.indicators if i.name == "人均预期寿命")
+    stored = db.scalars(select(IndicatorValue).where(IndicatorValue.indicator_id == indicator.id,
+                                                     IndicatorValue.year == 2024)).one()
+    path = f"/indicators/{indicator.id}/values/2024"
+    assert planner("PUT", path, json={"value_text": "80.1"}).status_code == 428
+    etag = _etag(planner, f"/indicator-values/{stored.id}")
+    refused = planner("PUT", path, json={"value_text": "约80"}, headers={"If-Match": etag})
+    assert refused.status_code == 422 and refused.get_json()["errors"]
+    changed = planner("PUT", path, json={"value_text": "80.1", "source": "统计年鉴"}, headers={"If-Match": etag})
+    assert changed.status_code == 200, changed.get_json()
+    assert changed.get_json()["value_text"] == "80.1" and changed.get_json()["state"] == "entered"
+    assert planner("PUT", path, json={"value_text": "80.2"}, headers={"If-Match": etag}).status_code == 412
+
+
+def test_a_milestone_is_completed_through_the_api(demo, db, world, api_as) -> None:  # type: ignore[no-untyped-def]
+    head = api_as("zj_head_jk")
+    path = f"/milestones/{world['milestone']}"
+    body = {"completed_on": "2026-11-20", "evidence": "已通过验收，验收报告见附件"}
+    assert head("POST", path + "/complete", json=body).status_code == 428
+    assert api_as("zj_head_yz")("POST", path + "/complete", json=body,
+                                headers={"If-Match": _etag(head, path)}).status_code == 403
+    done = head("POST", path + "/complete", json=body, headers={"If-Match": _etag(head, path)})
+    assert done.status_code == 200 and done.get_json()["status"] == "done"
+    twice = head("POST", path + "/complete", json=body, headers={"If-Match": _etag(head, path)})
+    assert twice.status_code == 409

@@ -47,12 +47,14 @@ ROUTES = [
     Route("api.report", "/reports/{report}", {}),  # the province task: its plan is above every reader
     Route("api.report", "/reports/999999", {}, default=404),
     Route("api.search", "/search?q=疾控", {}),
+    Route("api.milestone", "/milestones/{milestone}", {}),
+    Route("api.milestone", "/milestones/999999", {}, default=404),
     Route("api.search", "/search?q=" + "长" * 101, {}, default=422),
 ]
 # Writes, walked in test_tasks.py and test_actions.py with their versions and bodies; indicator values have no
 # value in the route matrix's world, so test_actions.py walks the read of one too.
 WRITES = {"api.update_task", "api.read", "api.case_action", "api.report_action", "api.indicator_value",
-          "api.indicator_value_action"}
+          "api.indicator_value_action", "api.create_report", "api.enter_value", "api.complete"}
 
 
 def test_every_api_route_and_role(demo, world, api_as) -> None:  # type: ignore[no-untyped-def]

@@ -15,8 +15,8 @@ from ..alerts.overdue import OverdueFilters, overdue_counts, overdue_rows
 from ..auth.models import User
 from ..db import db_session, unit_of_work
 from ..errors import DomainError, NotFound
-from ..indicators.models import IndicatorValue
-from ..indicators.services import confirm_value, return_value
+from ..indicators.models import Indicator, IndicatorValue
+from ..indicators.services import ValueInput, confirm_value, return_value, save_value, stored_value
 from ..notifications.services import inbox_statement, unread_count
 from ..permissions import (
     CASE_LIST_ROLES,
@@ -33,8 +33,15 @@ from ..search.services import Kind as SearchKind
 from ..search.services import search as search_records
 from ..supervision.models import CaseAction, CaseOutcome, CaseStep, SupervisionCase
 from ..supervision.services import CaseFilters, case_list, perform
-from ..tasks.models import ProgressReport, Task, TaskStatus
-from ..tasks.services import StatusUpdate, transition_report, update_task_status
+from ..tasks.models import Milestone, ProgressReport, ReportPeriod, Task, TaskStatus
+from ..tasks.services import (
+    ReportInput,
+    StatusUpdate,
+    complete_milestone,
+    transition_report,
+    update_task_status,
+)
+from ..tasks.services import create_report as create_progress_report
 from ..timeutil import today
 from ..web import ID
 from . import problems, queries, schemas
@@ -461,6 +468,70 @@ def indicator_value_action(data: dict[str, Any], value_id: int, action: str) -> 
     if action == "confirm":
         return _acted(record, lambda version: confirm_value(db_session(), user(), record, version))
     return _acted(record, lambda version: return_value(db_session(), user(), record, data.get("reason"), version))
+
+
+@api.route(f"/tasks/<{ID}:task_id>/reports", methods=["POST"])
+@api.arguments(schemas.ReportCreateSchema)
+@api.response(201, schemas.ReportSchema)
+@refusals(*RECORD_REFUSALS, 422)
+def create_report(data: dict[str, Any], task_id: int) -> Any:
+    """起草一份进展填报（牵头或配合单位；与“填报进展”页面相同的规则，同一单位同一期只有一份）；再以 submit 操作提交"""
+    task = load_task(task_id)
+    record = create_progress_report(db_session(), user(), task, ReportInput(
+        period=ReportPeriod(data["period"]), period_year=data["period_year"], period_no=data["period_no"],
+        progress=data["progress"], achievements=data["achievements"], problems=data.get("problems"),
+        next_steps=data.get("next_steps")))
+    return record, 201, {"ETag": etag(record), "Location": url_for("api.report", report_id=record.id)}
+
+
+@api.route(f"/indicators/<{ID}:indicator_id>/values/<int:year>", methods=["PUT"])
+@api.arguments(schemas.ValueEntrySchema)
+@api.response(200, schemas.IndicatorValueSchema)
+@api.doc(parameters=[{**IF_MATCH[0], "required": False,
+                      "description": "修改已有的监测值时必填：读取时的 ETag；新填报时不填"}])
+@refusals(*RECORD_REFUSALS, 409, 412, 422, 428)
+def enter_value(data: dict[str, Any], indicator_id: int, year: int) -> Any:
+    """填报或修改某年的监测值（牵头单位或本级规划处），待规划处确认；数值型指标须为该单位的数"""
+    session = db_session()
+    indicator = _visible(Indicator, indicator_id, "该指标不存在。", lambda s, i: can_view_plan(s, user(), i.plan),
+                         "该指标不在您的管辖范围内。")
+    stored = stored_value(session, indicator, year)
+    version: int | None = None
+    if stored is not None:
+        checked = if_match_version(stored)
+        if isinstance(checked, Response):
+            return checked
+        version = checked
+    record = save_value(session, user(), indicator, year, ValueInput(
+        value_text=data["value_text"], source=data.get("source"), note=data.get("note"), version=version))
+    session.flush()
+    return record, {"ETag": etag(record)}
+
+
+def _load_milestone(milestone_id: int) -> Milestone:
+    return _visible(Milestone, milestone_id, "该节点不存在。", lambda s, m: can_view_task(s, user(), m.task),
+                    "该节点不在您的管辖范围内。")
+
+
+@api.route(f"/milestones/<{ID}:milestone_id>")
+@api.response(200, schemas.MilestoneDetailSchema)
+@refusals(*RECORD_REFUSALS)
+def milestone(milestone_id: int) -> Any:
+    """一个节点；ETag 为其版本"""
+    record = _load_milestone(milestone_id)
+    return record, {"ETag": etag(record)}
+
+
+@api.route(f"/milestones/<{ID}:milestone_id>/complete", methods=["POST"])
+@api.arguments(schemas.MilestoneDoneSchema)
+@api.response(200, schemas.MilestoneDetailSchema)
+@api.doc(parameters=IF_MATCH)
+@refusals(*RECORD_REFUSALS, 409, 412, 422, 428)
+def complete(data: dict[str, Any], milestone_id: int) -> Any:
+    """办结节点（牵头单位负责人或本级规划处），写明佐证；附件请在页面上传"""
+    record = _load_milestone(milestone_id)
+    return _acted(record, lambda version: complete_milestone(
+        db_session(), user(), record, completed_on=data["completed_on"], evidence=data["evidence"], version=version))
 
 
 # ---------------------------------------------------------------- search

@@ -13,7 +13,7 @@ from ..planning.models import PlanLevel, PlanStage
 from ..search.services import Kind as SearchKind
 from ..supervision.models import CaseOutcome, CaseSource, CaseState
 from ..supervision.services import COLOUR_LABELS, colour
-from ..tasks.models import TaskLevel, TaskStatus
+from ..tasks.models import ReportPeriod, TaskLevel, TaskStatus
 
 # marshmallow's messages, per kind of field, as the API answers them
 MESSAGES: dict[str, str] = {
@@ -445,3 +445,37 @@ class SearchGroupSchema(ApiSchema):
 
 class SearchSchema(ApiSchema):
     groups = fields.List(fields.Nested(SearchGroupSchema))
+
+
+class ReportCreateSchema(ApiSchema):
+    """A new progress report (草稿), as on the 填报进展 page; submitted with the submit action."""
+
+    period = choice(ReportPeriod, required=True)
+    period_year = fields.Integer(required=True, strict=True)
+    period_no = fields.Integer(required=True, strict=True, metadata={"description": "期次，从 1 起"})
+    progress = fields.Integer(required=True, strict=True,
+                              validate=validate.Range(0, 100, error="进度须在 0 到 100 之间。"))
+    achievements = fields.String(required=True, validate=validate.Length(1, 5000))
+    problems = fields.String(allow_none=True, validate=validate.Length(max=5000))
+    next_steps = fields.String(allow_none=True, validate=validate.Length(max=5000))
+
+
+class ValueEntrySchema(ApiSchema):
+    """One year's monitoring value, as on the 填报 page (entered values wait for the planner's confirmation)."""
+
+    value_text = fields.String(required=True, validate=validate.Length(1, 100),
+                               metadata={"description": "数值型指标须为该单位的数；定性指标为文字"})
+    source = fields.String(allow_none=True, validate=validate.Length(max=200))
+    note = fields.String(allow_none=True, validate=validate.Length(max=2000))
+
+
+class MilestoneDoneSchema(ApiSchema):
+    completed_on = fields.Date(required=True)
+    evidence = fields.String(required=True, validate=validate.Length(1, 2000),
+                             metadata={"description": "佐证说明：完成了什么、依据是什么"})
+
+
+class MilestoneDetailSchema(MilestoneSchema):
+    task_id = fields.Integer()
+    evidence = fields.String(allow_none=True)
+    version = fields.Integer(attribute="version_id")
