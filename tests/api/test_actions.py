@@ -150,3 +150,25 @@ def test_a_milestone_is_completed_through_the_api(demo, db, world, api_as) -> No
     assert done.status_code == 200 and done.get_json()["status"] == "done"
     twice = head("POST", path + "/complete", json=body, headers={"If-Match": _etag(head, path)})
     assert twice.status_code == 409
+
+
+def test_projects_and_evaluations_read_through_the_api(demo, db, world, api_as) -> None:  # type: ignore[no-untyped-def]
+    from tracker.evaluations.models import Evaluation
+
+    plan = db.scalars(select(Plan).where(Plan.code == "zj-14")).one()
+    items = api_as("zj_planner").get(f"/plans/{plan.id}/projects").get_json()["items"]
+    assert items and all(isinstance(p["total_investment"], (str, type(None))) for p in items)
+    amounts = [i["planned"] for p in items for i in p["investments"] if i["planned"] is not None]
+    assert amounts and all(isinstance(a, str) and "." in a for a in amounts)  # decimal strings, never floats
+    evaluation = db.scalars(select(Evaluation).where(Evaluation.plan_id == plan.id).order_by(Evaluation.id)).first()
+    evaluator = api_as("zj_evaluator")
+    shown = evaluator.get(f"/evaluations/{evaluation.id}").get_json()
+    assert shown["year"] == evaluation.year and shown["scores"] and isinstance(shown["scores"][0]["score"], str)
+    workbook = evaluator.get(f"/evaluations/{evaluation.id}/workbook.xlsx")
+    assert workbook.status_code == 200 and workbook.data[:2] == b"PK"
+    assert "attachment" in workbook.headers["Content-Disposition"]
+    report = evaluator.get(f"/evaluations/{evaluation.id}/report.docx")
+    assert report.status_code == 200 and report.data[:2] == b"PK"
+    assert api_as("zj_head_jk").get(f"/evaluations/{evaluation.id}").status_code == 403
+    assert api_as("wz_supervisor").get(f"/evaluations/{evaluation.id}").status_code == 403
+    assert evaluator.get("/evaluations/999999").status_code == 404

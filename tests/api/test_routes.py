@@ -48,12 +48,14 @@ ROUTES = [
     Route("api.report", "/reports/999999", {}, default=404),
     Route("api.search", "/search?q=疾控", {}),
     Route("api.milestone", "/milestones/{milestone}", {}),
+    Route("api.projects", "/plans/{plan}/projects", {}),
+    Route("api.projects", "/plans/{city_plan}/projects", {"outsider": 403}),
     Route("api.milestone", "/milestones/999999", {}, default=404),
     Route("api.search", "/search?q=" + "长" * 101, {}, default=422),
 ]
-# Writes, walked in test_tasks.py and test_actions.py with their versions and bodies; indicator values have no
-# value in the route matrix's world, so test_actions.py walks the read of one too.
-WRITES = {"api.update_task", "api.read", "api.case_action", "api.report_action", "api.indicator_value",
+# Writes, walked in test_tasks.py and test_actions.py with their versions and bodies; indicator values and
+# evaluations have none in the route matrix's world, so test_actions.py walks their reads too.
+WRITES = {"api.evaluation", "api.evaluation_document", "api.update_task", "api.read", "api.case_action", "api.report_action", "api.indicator_value",
           "api.indicator_value_action", "api.create_report", "api.enter_value", "api.complete"}
 
 

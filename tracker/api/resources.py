@@ -15,6 +15,9 @@ from ..alerts.overdue import OverdueFilters, overdue_counts, overdue_rows
 from ..auth.models import User
 from ..db import db_session, unit_of_work
 from ..errors import DomainError, NotFound
+from ..evaluations.exports import evaluation_workbook, filename_of
+from ..evaluations.models import Evaluation
+from ..evaluations.report import evaluation_report
 from ..indicators.models import Indicator, IndicatorValue
 from ..indicators.services import ValueInput, confirm_value, return_value, save_value, stored_value
 from ..notifications.services import inbox_statement, unread_count
@@ -23,14 +26,19 @@ from ..permissions import (
     OVERDUE_LIST_ROLES,
     can_update_task,
     can_view_case,
+    can_view_evaluation,
+    can_view_evaluations,
     can_view_plan,
     can_view_task,
     require,
 )
 from ..planning.models import Plan
 from ..planning.queries import PlanFilters, list_plans, status_counts
+from ..projects.queries import RegisterFilters
+from ..projects.queries import register as project_register
 from ..search.services import Kind as SearchKind
 from ..search.services import search as search_records
+from ..spreadsheets import DOCX_MIMETYPE, XLSX_MIMETYPE, download
 from ..supervision.models import CaseAction, CaseOutcome, CaseStep, SupervisionCase
 from ..supervision.services import CaseFilters, case_list, perform
 from ..tasks.models import Milestone, ProgressReport, ReportPeriod, Task, TaskStatus
@@ -42,7 +50,7 @@ from ..tasks.services import (
     update_task_status,
 )
 from ..tasks.services import create_report as create_progress_report
-from ..timeutil import today
+from ..timeutil import now, today
 from ..web import ID
 from . import problems, queries, schemas
 from .models import ApiToken
@@ -532,6 +540,48 @@ def complete(data: dict[str, Any], milestone_id: int) -> Any:
     record = _load_milestone(milestone_id)
     return _acted(record, lambda version: complete_milestone(
         db_session(), user(), record, completed_on=data["completed_on"], evidence=data["evidence"], version=version))
+
+
+# ---------------------------------------------------------------- key projects and evaluations
+
+
+@api.route(f"/plans/<{ID}:plan_id>/projects")
+@api.response(200, schemas.ProjectListSchema)
+@refusals(*RECORD_REFUSALS)
+def projects(plan_id: int) -> Any:
+    """规划的重大项目登记表：总投资、期内投资和各年计划与完成投资（金额为十进制字符串，单位万元）"""
+    session = db_session()
+    plan = _visible(Plan, plan_id, "该规划不存在。", lambda s, p: can_view_plan(s, user(), p), "该规划不在您的管辖范围内。")
+    return {"items": project_register(session, plan, RegisterFilters())}
+
+
+def _load_evaluation(evaluation_id: int) -> Evaluation:
+    require(can_view_evaluations(user()), "您的角色不能查看考核评估。")
+    return _visible(Evaluation, evaluation_id, "该考核不存在。", lambda s, e: can_view_evaluation(s, user(), e.plan),
+                    "该考核不在您的管辖范围内。")
+
+
+@api.route(f"/evaluations/<{ID}:evaluation_id>")
+@api.response(200, schemas.EvaluationSchema)
+@refusals(*RECORD_REFUSALS)
+def evaluation(evaluation_id: int) -> Any:
+    """一次考核评估：各单位得分、名次和等次，及其工作簿和报告的下载地址"""
+    return _load_evaluation(evaluation_id)
+
+
+@api.route(f"/evaluations/<{ID}:evaluation_id>/<any(workbook.xlsx, report.docx):document>")
+@api.response(200, {"type": "string", "format": "binary"},
+              content_type="application/octet-stream", description="工作簿（.xlsx）或报告（.docx）")
+@refusals(*RECORD_REFUSALS)
+def evaluation_document(evaluation_id: int, document: str) -> Any:
+    """考核评估的工作簿或 Word 报告，与页面下载的相同"""
+    record = _load_evaluation(evaluation_id)
+    session = db_session()
+    if document == "workbook.xlsx":
+        return download(evaluation_workbook(session, record, now()), filename_of(record, "xlsx"), XLSX_MIMETYPE,
+                        f"evaluation-{record.id}.xlsx")
+    return download(evaluation_report(session, record, now()), filename_of(record, "docx"), DOCX_MIMETYPE,
+                    f"evaluation-{record.id}.docx")
 
 
 # ---------------------------------------------------------------- search

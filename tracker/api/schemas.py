@@ -479,3 +479,69 @@ class MilestoneDetailSchema(MilestoneSchema):
     task_id = fields.Integer()
     evidence = fields.String(allow_none=True)
     version = fields.Integer(attribute="version_id")
+
+
+# ------------------------------------------------------------------------------------ key projects, evaluations
+
+
+def decimal_string(attribute: str, description: str = "") -> fields.Function:
+    """An amount or rate as a decimal string ("12.5000"), never a float; null when unknown."""
+    return fields.Function(lambda obj: None if getattr(obj, attribute) is None else format(getattr(obj, attribute), "f"),
+                           metadata={"type": "string", "description": description or "十进制字符串"})
+
+
+class InvestmentSchema(ApiSchema):
+    id = fields.Integer()
+    year = fields.Integer()
+    planned = decimal_string("planned", "计划投资（万元，十进制字符串）")
+    completed = decimal_string("completed", "完成投资（万元，十进制字符串）")
+    state = enum_value("state")
+    state_label = enum_label("state")
+    version = fields.Integer(attribute="version_id")
+
+
+class ProjectSchema(ApiSchema):
+    id = fields.Integer()
+    task_id = fields.Integer()
+    title = fields.Function(lambda p: p.task.title, metadata={"type": "string"})
+    code = fields.Function(lambda p: p.task.code, metadata={"type": "string"})
+    kind = enum_value("kind")
+    status = enum_value("status")
+    status_label = enum_label("status")
+    total_investment = decimal_string("total_investment", "总投资（万元，十进制字符串）；待定时为 null")
+    period_investment = decimal_string("period_investment", "规划期内投资（万元，十进制字符串）")
+    start_year = fields.Integer(allow_none=True)
+    end_year = fields.Integer(allow_none=True)
+    investments = fields.List(fields.Nested(InvestmentSchema))
+    version = fields.Integer(attribute="version_id")
+
+
+class ProjectListSchema(ApiSchema):
+    items = fields.List(fields.Nested(ProjectSchema))
+
+
+class ScoreSchema(ApiSchema):
+    department = fields.Nested(NamedSchema)
+    score = decimal_string("score")
+    adjusted_score = decimal_string("adjusted_score")
+    grade = enum_value("grade")
+    rank = fields.Integer(allow_none=True)
+    completion_rate = decimal_string("completion_rate")
+    on_time_rate = decimal_string("on_time_rate")
+
+
+class EvaluationSchema(ApiSchema):
+    id = fields.Integer()
+    plan_id = fields.Integer()
+    kind = enum_value("kind")
+    kind_label = enum_label("kind")
+    year = fields.Integer()
+    version = fields.Integer()
+    state = enum_value("state")
+    state_label = enum_label("state")
+    computed_at = fields.DateTime()
+    locked_at = fields.DateTime(allow_none=True)
+    summary = fields.String(allow_none=True)
+    scores = fields.List(fields.Nested(ScoreSchema))
+    workbook = fields.Function(lambda e: f"/api/v1/evaluations/{e.id}/workbook.xlsx", metadata={"type": "string"})
+    report = fields.Function(lambda e: f"/api/v1/evaluations/{e.id}/report.docx", metadata={"type": "string"})
