@@ -172,3 +172,29 @@ def test_projects_and_evaluations_read_through_the_api(demo, db, world, api_as) 
     assert api_as("zj_head_jk").get(f"/evaluations/{evaluation.id}").status_code == 403
     assert api_as("wz_supervisor").get(f"/evaluations/{evaluation.id}").status_code == 403
     assert evaluator.get("/evaluations/999999").status_code == 404
+
+
+def test_a_years_investment_goes_round_the_review_through_the_api(demo, db, world, api_as) -> None:  # type: ignore[no-untyped-def]
+    from tracker.projects.models import KeyProject, ProjectInvestment
+    from tracker.tasks.models import Task
+
+    plan = db.scalars(select(Plan).where(Plan.code == "zj-14")).one()
+    project = db.scalars(select(KeyProject).join(Task).where(Task.plan_id == plan.id, Task.code == "专栏4")).one()
+    head, planner = api_as("zj_head_yz"), api_as("zj_planner")
+    stored = {i.year: i for i in project.investments}
+    year = next(y for y in range(2021, 2027) if y not in stored or stored[y].state == ReportState.DRAFT)
+    path = f"/projects/{project.id}/investments/{year}"
+    headers = {"If-Match": f'"v{stored[year].version_id}"'} if year in stored else {}
+    assert api_as("zj_head_jk")("PUT", path, json={"completed": "10"}, headers=headers).status_code == 403
+    assert head("PUT", path, json={"completed": "-5"}, headers=headers).status_code == 422
+    saved = head("PUT", path, json={"completed": "120.5", "note": "一季度到位资金"}, headers=headers)
+    assert saved.status_code == 200, saved.get_json()
+    row = saved.get_json()
+    assert row["completed"].startswith("120.5") and row["state"] == "draft"
+    action = f"/project-investments/{row['id']}/actions"
+    submitted = head("POST", action + "/submit", json={}, headers={"If-Match": saved.headers["ETag"]})
+    assert submitted.status_code == 200 and submitted.get_json()["state"] == "submitted"
+    confirmed = planner("POST", action + "/confirm", json={}, headers={"If-Match": submitted.headers["ETag"]})
+    assert confirmed.status_code == 200 and confirmed.get_json()["state"] == "confirmed"
+    db.rollback()
+    assert db.scalar(select(ProjectInvestment.state).where(ProjectInvestment.id == row["id"])) == ReportState.CONFIRMED

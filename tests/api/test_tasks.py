@@ -76,11 +76,12 @@ def test_etag_and_if_match(demo, db, world, api_as) -> None:  # type: ignore[no-
     body = saved.get_json()
     assert body["progress"] == 65 and body["status_note"] == "推进中"
     assert saved.headers["ETag"] == f'"v{body["version"]}"' != etag
-    # the old version again: 412, naming the current one
+    # the old version again: 412, naming the current one and what changed since
     stale = api("PATCH", path, json={"progress": 10}, headers={"If-Match": etag})
     assert stale.status_code == 412
     problem = stale.get_json(force=True)
     assert problem["current_version"] == body["version"] and stale.headers["ETag"] == saved.headers["ETag"]
+    assert any("进度" in line and "65" in line for line in problem["changes"]), problem["changes"]
     db.rollback()
     task = db.get(Task, world["task"])
     assert task.progress == 65

@@ -34,8 +34,10 @@ from ..permissions import (
 )
 from ..planning.models import Plan
 from ..planning.queries import PlanFilters, list_plans, status_counts
+from ..projects.models import KeyProject, ProjectInvestment
 from ..projects.queries import RegisterFilters
 from ..projects.queries import register as project_register
+from ..projects.services import investment_of, save_investment, transition_investment
 from ..search.services import Kind as SearchKind
 from ..search.services import search as search_records
 from ..spreadsheets import DOCX_MIMETYPE, XLSX_MIMETYPE, download
@@ -51,6 +53,7 @@ from ..tasks.services import (
 )
 from ..tasks.services import create_report as create_progress_report
 from ..timeutil import now, today
+from ..versioning import changes_since
 from ..web import ID
 from . import problems, queries, schemas
 from .models import ApiToken
@@ -162,7 +165,11 @@ def if_match_version(record: Any) -> int | Response:
         return problems.problem(428, headers={"ETag": etag(record)})
     tags = [t.strip() for t in raw.split(",")]
     if etag(record) not in tags:
-        return problems.problem(412, headers={"ETag": etag(record)}, current_version=record.version_id)
+        # what others saved since the version the request names (from the audit trail), as the pages show it
+        named = [int(t.strip('"W/v')) for t in tags if t.strip('"W/v').isdigit()]
+        changes = changes_since(db_session(), record, min(named)) if named else []
+        return problems.problem(412, headers={"ETag": etag(record)}, current_version=record.version_id,
+                                changes=changes)
     return int(record.version_id)
 
 
@@ -553,6 +560,44 @@ def projects(plan_id: int) -> Any:
     session = db_session()
     plan = _visible(Plan, plan_id, "该规划不存在。", lambda s, p: can_view_plan(s, user(), p), "该规划不在您的管辖范围内。")
     return {"items": project_register(session, plan, RegisterFilters())}
+
+
+@api.route(f"/projects/<{ID}:project_id>/investments/<int:year>", methods=["PUT"])
+@api.arguments(schemas.InvestmentEntrySchema)
+@api.response(200, schemas.InvestmentSchema)
+@api.doc(parameters=[{**IF_MATCH[0], "required": False,
+                      "description": "修改已有的年度填报时必填：读取项目时该年度的 ETag（\"v版本\"）"}])
+@refusals(*RECORD_REFUSALS, 409, 412, 422, 428)
+def enter_investment(data: dict[str, Any], project_id: int, year: int) -> Any:
+    """项目责任单位填报某年完成投资（草稿，或由负责人直接提交），与页面相同的规则（不超过总投资等）"""
+    session = db_session()
+    project = _visible(KeyProject, project_id, "该项目不存在。", lambda s, p: can_view_task(s, user(), p.task),
+                       "该项目不在您的管辖范围内。")
+    stored = investment_of(project, year)
+    version = 0
+    if stored is not None:
+        checked = if_match_version(stored)
+        if isinstance(checked, Response):
+            return checked
+        version = checked
+    record = save_investment(session, user(), project, year, completed=data["completed"], note=data.get("note"),
+                             version=version, submit=data["submit"])
+    session.flush()
+    return record, {"ETag": etag(record)}
+
+
+@api.route(f"/project-investments/<{ID}:investment_id>/actions/<any(submit, confirm, return):action>",
+           methods=["POST"])
+@api.arguments(schemas.ReviewActionSchema)
+@api.response(200, schemas.InvestmentSchema)
+@api.doc(parameters=IF_MATCH)
+@refusals(*RECORD_REFUSALS, 409, 412, 422, 428)
+def investment_action(data: dict[str, Any], investment_id: int, action: str) -> Any:
+    """提交（责任单位负责人）、确认或退回（本级规划处，须写明原因）某年完成投资"""
+    record = _visible(ProjectInvestment, investment_id, "该年度投资不存在。",
+                      lambda s, i: can_view_task(s, user(), i.project.task), "该年度投资不在您的管辖范围内。")
+    return _acted(record, lambda version: transition_investment(db_session(), user(), record, action,
+                                                                reason=data.get("reason"), version=version))
 
 
 def _load_evaluation(evaluation_id: int) -> Evaluation:

@@ -545,3 +545,17 @@ class EvaluationSchema(ApiSchema):
     scores = fields.List(fields.Nested(ScoreSchema))
     workbook = fields.Function(lambda e: f"/api/v1/evaluations/{e.id}/workbook.xlsx", metadata={"type": "string"})
     report = fields.Function(lambda e: f"/api/v1/evaluations/{e.id}/report.docx", metadata={"type": "string"})
+
+
+def _not_negative(value: Any) -> None:
+    if value < 0:
+        raise ValidationError("完成投资须为不小于 0 的金额。")
+
+
+class InvestmentEntrySchema(ApiSchema):
+    """A year's completed investment, as on the project's 填报 page (万元, a decimal string or number)."""
+
+    completed = fields.Decimal(required=True, as_string=True, allow_nan=False, validate=_not_negative,
+                               metadata={"description": "完成投资（万元），不小于 0"})
+    note = fields.String(allow_none=True, validate=validate.Length(max=2000))
+    submit = fields.Boolean(load_default=False, metadata={"description": "true：保存并提交规划处（负责人）"})
