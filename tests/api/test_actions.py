@@ -150,6 +150,24 @@ def test_a_milestone_is_completed_through_the_api(demo, db, world, api_as) -> No
     assert done.status_code == 200 and done.get_json()["status"] == "done"
     twice = head("POST", path + "/complete", json=body, headers={"If-Match": _etag(head, path)})
     assert twice.status_code == 409
+    # the evidence's files, as multipart: checked as on the page (a picture must decode)
+    import io
+
+    from PIL import Image
+
+    picture = io.BytesIO()
+    Image.new("RGB", (30, 20), (200, 30, 30)).save(picture, "PNG")
+    sent = head("POST", path + "/files", data={"files": [(io.BytesIO(picture.getvalue()), "现场照片.png"),
+                                                          (io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "验收报告.pdf")]},
+                content_type="multipart/form-data")
+    assert sent.status_code == 201, sent.get_json()
+    assert [f["filename"] for f in sent.get_json()["items"]] == ["现场照片.png", "验收报告.pdf"]
+    broken = head("POST", path + "/files", data={"files": [(io.BytesIO(b"\x89PNG\r\n\x1a\nbroken"), "坏图.png")]},
+                  content_type="multipart/form-data")
+    assert broken.status_code == 422 and "已损坏" in broken.get_json()["detail"]
+    assert head("POST", path + "/files", data={}, content_type="multipart/form-data").status_code == 422
+    assert api_as("zj_head_yz")("POST", path + "/files", data={"files": [(io.BytesIO(b"%PDF-1.4"), "a.pdf")]},
+                                content_type="multipart/form-data").status_code == 403
 
 
 def test_projects_and_evaluations_read_through_the_api(demo, db, world, api_as) -> None:  # type: ignore[no-untyped-def]

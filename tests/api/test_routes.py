@@ -55,7 +55,7 @@ ROUTES = [
 ]
 # Writes, walked in test_tasks.py and test_actions.py with their versions and bodies; indicator values and
 # evaluations have none in the route matrix's world, so test_actions.py walks their reads too.
-WRITES = {"api.evaluation", "api.evaluation_document", "api.enter_investment", "api.investment_action", "api.update_task", "api.read", "api.case_action", "api.report_action", "api.indicator_value",
+WRITES = {"api.evaluation", "api.evaluation_document", "api.milestone_files", "api.enter_investment", "api.investment_action", "api.update_task", "api.read", "api.case_action", "api.report_action", "api.indicator_value",
           "api.indicator_value_action", "api.create_report", "api.enter_value", "api.complete"}
 
 

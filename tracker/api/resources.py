@@ -11,7 +11,9 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
+from .. import audit
 from ..alerts.overdue import OverdueFilters, overdue_counts, overdue_rows
+from ..attachments.services import save_uploads
 from ..auth.models import User
 from ..db import db_session, unit_of_work
 from ..errors import DomainError, NotFound
@@ -547,6 +549,24 @@ def complete(data: dict[str, Any], milestone_id: int) -> Any:
     record = _load_milestone(milestone_id)
     return _acted(record, lambda version: complete_milestone(
         db_session(), user(), record, completed_on=data["completed_on"], evidence=data["evidence"], version=version))
+
+
+@api.route(f"/milestones/<{ID}:milestone_id>/files", methods=["POST"])
+@api.response(201, schemas.AttachmentListSchema)
+@api.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}}}}}}})
+@refusals(*RECORD_REFUSALS, 422)
+def milestone_files(milestone_id: int) -> Any:
+    """为节点上传佐证附件（multipart/form-data 的 files 字段，可多个；与页面相同的类型、大小和内容检查，照片缩放并去除位置信息）"""
+    record = _load_milestone(milestone_id)
+    require(can_update_task(user(), record.task), "只有牵头单位负责人或本级规划处可以上传节点的佐证。")
+    files = request.files.getlist("files")
+    if not any(f.filename for f in files):
+        raise DomainError("请在 files 字段中上传至少一个文件（multipart/form-data）。", field="files")
+    saved = save_uploads(db_session(), user(), files, milestone_id=record.id)
+    for attachment in saved:
+        audit.record(db_session(), user(), record, "attach", {}, f"上传节点佐证“{attachment.filename}”")
+    return {"items": saved}, 201
 
 
 # ---------------------------------------------------------------- key projects and evaluations

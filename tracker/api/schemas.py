@@ -559,3 +559,16 @@ class InvestmentEntrySchema(ApiSchema):
                                metadata={"description": "完成投资（万元），不小于 0"})
     note = fields.String(allow_none=True, validate=validate.Length(max=2000))
     submit = fields.Boolean(load_default=False, metadata={"description": "true：保存并提交规划处（负责人）"})
+
+
+class AttachmentSchema(ApiSchema):
+    id = fields.Integer()
+    filename = fields.String()
+    content_type = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+    uploaded_at = fields.DateTime()
+
+
+class AttachmentListSchema(ApiSchema):
+    items = fields.List(fields.Nested(AttachmentSchema))
