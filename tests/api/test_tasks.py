@@ -137,3 +137,29 @@ def test_the_api_needs_no_csrf_token(demo, world, api_as) -> None:  # type: igno
     etag = api.get(f"/tasks/{world['task']}").headers["ETag"]
     assert api("PATCH", f"/tasks/{world['task']}", json={"progress": 61}, headers={"If-Match": etag}).status_code == 200
     assert api("POST", f"/notifications/{world['notification']}/read").status_code == 200
+
+
+def test_the_workspaces_filters(demo, db, world, api_as) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from tracker.auth.models import User
+
+    api = api_as("zj_head_jk")
+    dept = db.scalars(select(User).where(User.username == "zj_head_jk")).one().department_id
+
+    def ids(query: str) -> set[int]:
+        return set(_walk(api, query))
+
+    co = ids("role=co")
+    assert co and all(dept in {d.id for d in db.get(Task, i).co_departments} for i in co)
+    led = ids("role=lead")
+    assert led and all(db.get(Task, i).lead_department_id == dept for i in led)
+    today = date(2026, 11, 22)
+    for i in ids("due=soon"):
+        task = db.get(Task, i)
+        assert today <= task.deadline <= date(2026, 12, 7) and task.status.value not in ("done", "terminated")
+    assert all(db.get(Task, i).deadline < today for i in ids("role=lead&due=overdue"))
+    for i in ids("year=2026"):
+        task = db.get(Task, i)
+        assert task.year == 2026 or (task.year is None and task.deadline.year == 2026)
+    assert api.get("/tasks?due=later").status_code == 422

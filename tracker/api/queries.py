@@ -17,7 +17,9 @@ from ..errors import DomainError
 from ..permissions import visible_region_ids
 from ..planning.models import Plan
 from ..tasks.models import Task, TaskLevel, TaskStatus
-from ..workspace.services import deadline_bucket  # the workspace's one definition of "overdue"
+
+# the workspace's one definition of "overdue" and "due soon", of a task's year and of lead / co-operating
+from ..workspace.services import deadline_bucket, role_condition, year_condition
 
 
 @dataclass
@@ -27,6 +29,9 @@ class TaskFilters:
     department_id: int | None = None  # the lead department
     level: TaskLevel | None = None
     overdue: bool | None = None  # open and past the deadline, as the workspace's 已逾期 bucket
+    due: str | None = None  # "overdue" | "soon": the workspace's 期限 filter
+    year: int | None = None
+    role: str | None = None  # "lead" | "co": of the reader's own department, as on the workspace
 
 
 def task_list(session: Session, user: User, filters: TaskFilters, today: date) -> Select[Any]:
@@ -46,6 +51,12 @@ def task_list(session: Session, user: User, filters: TaskFilters, today: date) -
     if f.overdue is not None:
         bucket = deadline_bucket(today)
         stmt = stmt.where(bucket == 0 if f.overdue else bucket != 0)
+    if f.due:
+        stmt = stmt.where(deadline_bucket(today) == (0 if f.due == "overdue" else 1))
+    if f.year:
+        stmt = stmt.where(year_condition(f.year))
+    if f.role and user.department_id is not None:
+        stmt = stmt.where(role_condition(user.department_id, f.role))
     return stmt
 
 

@@ -250,7 +250,8 @@ def tasks(args: dict[str, Any]) -> Any:
     """用户可见的规划中的任务，按 ID 排序，以游标分页（翻页期间新增或修改的任务不会使已读的页错位）"""
     filters = queries.TaskFilters(plan_id=args.get("plan"), status=args.get("status"),
                                   department_id=args.get("department"), level=args.get("level"),
-                                  overdue=args.get("overdue"))
+                                  overdue=args.get("overdue"), due=args.get("due"), year=args.get("year"),
+                                  role=args.get("role"))
     session = db_session()
     page = queries.keyset_page(session, queries.task_list(session, user(), filters, today()),
                                args.get("cursor"), args["limit"])

@@ -174,6 +174,12 @@ class TaskQuery(ListQuery):
     department = record_id(metadata={"description": "牵头单位 ID"})
     level = choice(TaskLevel)
     overdue = fields.Boolean(metadata={"description": "true：仅未完成且已过截止日期的任务；false：其余任务"})
+    due = fields.String(validate=validate.OneOf(["overdue", "soon"], error="取值须为 overdue 或 soon。"),
+                        metadata={"description": "期限（与工作台相同）：overdue 已逾期；soon 15天内到期"})
+    year = fields.Integer(validate=validate.Range(1990, 2100, error="年度不正确。"),
+                          metadata={"description": "年度：该年的年度任务，或在该年到期的其他任务"})
+    role = fields.String(validate=validate.OneOf(["lead", "co"], error="取值须为 lead 或 co。"),
+                         metadata={"description": "本单位的职责：lead 牵头；co 配合"})
 
 
 class MilestoneSchema(ApiSchema):

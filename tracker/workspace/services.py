@@ -62,7 +62,12 @@ def deadline_bucket(today: date) -> Any:
     )
 
 
-def _role(department_id: int, role: str | None) -> Any:
+def year_condition(year: int) -> Any:
+    """A task of the year: an annual task of that year, or another task due in it."""
+    return or_(Task.year == year, and_(Task.year.is_(None), func.extract("year", Task.deadline) == year))
+
+
+def role_condition(department_id: int, role: str | None) -> Any:
     """The tasks of the chosen role: led, co-operated on, or both (the id-set union)."""
     if role == "lead":
         return Task.lead_department_id == department_id
@@ -72,14 +77,13 @@ def _role(department_id: int, role: str | None) -> Any:
 
 
 def _base(department_id: int, filters: WorkspaceFilters, today: date) -> Select[Any]:
-    stmt = select(Task).where(Task.level != TaskLevel.CHAPTER, _role(department_id, filters.role))
+    stmt = select(Task).where(Task.level != TaskLevel.CHAPTER, role_condition(department_id, filters.role))
     if filters.plan_id:
         stmt = stmt.where(Task.plan_id == filters.plan_id)
     if filters.status:
         stmt = stmt.where(Task.status == filters.status)
     if filters.year:
-        stmt = stmt.where(or_(Task.year == filters.year,
-                              and_(Task.year.is_(None), func.extract("year", Task.deadline) == filters.year)))
+        stmt = stmt.where(year_condition(filters.year))
     if filters.bucket == "overdue":
         stmt = stmt.where(deadline_bucket(today) == 0)
     elif filters.bucket == "soon":
@@ -151,7 +155,7 @@ def _milestone_bucket(today: date) -> Any:
 def _milestone_base(department_id: int, filters: WorkspaceFilters, today: date) -> Select[Any]:
     """Milestones of the tasks the department leads or co-operates on (or the chosen role's). Without a
     status filter only open milestones (未完成, 已逾期) are listed."""
-    stmt = select(Milestone).join(Milestone.task).where(_role(department_id, filters.role))
+    stmt = select(Milestone).join(Milestone.task).where(role_condition(department_id, filters.role))
     if filters.milestone_status:
         stmt = stmt.where(Milestone.status == filters.milestone_status)
     else:
