@@ -44,6 +44,7 @@ from .targets import (
     meets,
     parse_target,
     read_value,
+    rounded,
 )
 
 VALUE_FIELDS = ["year", "value_text", "source", "note", "state", "return_reason", "judgement", "judgement_note",
@@ -84,7 +85,7 @@ def figure(value: Any, places: int = 4) -> str:
         return "—"
     if not isinstance(value, Decimal):
         value = Decimal(str(value))
-    text = format(value.quantize(Decimal(1).scaleb(-places)).normalize(), "f")
+    text = format(rounded(value, places).normalize(), "f")
     return "0" if text in ("-0", "") else text
 
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, replace
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
 from .models import Direction, Judgement
@@ -365,8 +365,19 @@ class Start:
     from_baseline: bool = True
 
 
+# Wide enough for any figure a person types; a figure beyond it (1e999) is shown as it is, unrounded.
+_WIDE = Context(prec=100)
+
+
+def rounded(value: Decimal, places: int = 4) -> Decimal:
+    """``value`` to ``places`` decimals — the one rounding of figures for people to read."""
+    if not value.is_finite() or value.adjusted() > 90:
+        return value
+    return value.quantize(Decimal(1).scaleb(-places), context=_WIDE)
+
+
 def _num(value: Decimal) -> str:
-    return _plain(value.quantize(Decimal("0.0001")))
+    return _plain(rounded(value))
 
 
 def expected_at(start: Start, target: Decimal, target_year: int, year: int) -> Decimal:

@@ -13,7 +13,7 @@ from .. import audit
 from ..auth.models import User
 from ..errors import DomainError
 from ..indicators.models import Direction, Indicator, IndicatorNature
-from ..indicators.targets import TargetRule, parse_target, parse_value, with_direction
+from ..indicators.targets import TargetRule, parse_target, parse_value, rounded, with_direction
 from ..permissions import can_edit_plan, require
 from .models import Plan
 from .services import NOT_YOURS, check_version, clean_text, region_department, required_text
@@ -51,7 +51,7 @@ BASIS_TEXT = {
 
 
 def _num(value: Decimal | None) -> str:
-    return "?" if value is None else format(value.quantize(Decimal("0.0001")).normalize(), "f")
+    return "?" if value is None else format(rounded(value).normalize(), "f")
 
 
 def understand(target_text: str, name: str | None, direction: Direction | None = None, *,
