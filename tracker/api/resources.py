@@ -1,5 +1,9 @@
 """/api/v1: the resources, thin as the pages' views — check the token, load or 404, check access as the page does
-(403), call the page's own query or service, answer with the schema. Every refusal is problem+json."""
+(403), call the page's own query or service, answer with the schema. Every refusal is problem+json.
+
+One idea, however many endpoints: each is a few lines binding a URL to a service through the same three steps
+(``_visible`` to load in scope, ``_acted`` for a write at the If-Match version, the schema to answer), so the
+file reads as the API's table of contents; the rules all live in the services it calls."""
 
 from __future__ import annotations
 
@@ -502,7 +506,7 @@ def create_report(data: dict[str, Any], task_id: int) -> Any:
     return record, 201, {"ETag": etag(record), "Location": url_for("api.report", report_id=record.id)}
 
 
-@api.route(f"/indicators/<{ID}:indicator_id>/values/<int:year>", methods=["PUT"])
+@api.route(f"/indicators/<{ID}:indicator_id>/values/<{ID}:year>", methods=["PUT"])
 @api.arguments(schemas.ValueEntrySchema)
 @api.response(200, schemas.IndicatorValueSchema)
 @api.doc(parameters=[{**IF_MATCH[0], "required": False,
@@ -583,7 +587,7 @@ def projects(plan_id: int) -> Any:
     return {"items": project_register(session, plan, RegisterFilters())}
 
 
-@api.route(f"/projects/<{ID}:project_id>/investments/<int:year>", methods=["PUT"])
+@api.route(f"/projects/<{ID}:project_id>/investments/<{ID}:year>", methods=["PUT"])
 @api.arguments(schemas.InvestmentEntrySchema)
 @api.response(200, schemas.InvestmentSchema)
 @api.doc(parameters=[{**IF_MATCH[0], "required": False,
