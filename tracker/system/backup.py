@@ -405,7 +405,8 @@ def _restore_sqlite(source: Path, target: Path) -> None:
 
 
 # Everything of the application's schema goes, so that the dump's objects load into an empty schema
-# whatever the target held (a newer schema's tables, or constraints on tables the dump also has).
+# whatever the target held (a newer schema's tables, or constraints on tables the dump also has) — except what
+# belongs to an extension (pg_trgm's functions and types, for search): the dump recreates it IF NOT EXISTS.
 _EMPTY_SCHEMA = """
 DO $$
 DECLARE r record;
@@ -420,11 +421,13 @@ BEGIN
     END LOOP;
     FOR r IN SELECT t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
              WHERE n.nspname = current_schema() AND t.typtype IN ('e', 'd', 'c')
-               AND NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind <> 'c') LOOP
+               AND NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind <> 'c')
+               AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = t.oid AND d.deptype = 'e') LOOP
         EXECUTE format('DROP TYPE IF EXISTS %I CASCADE', r.typname);
     END LOOP;
     FOR r IN SELECT p.oid::regprocedure AS signature FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-             WHERE n.nspname = current_schema() LOOP
+             WHERE n.nspname = current_schema()
+               AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') LOOP
         EXECUTE format('DROP ROUTINE IF EXISTS %s CASCADE', r.signature);
     END LOOP;
 END
