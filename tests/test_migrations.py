@@ -13,8 +13,8 @@ from sqlalchemy.engine import make_url
 
 from tracker.db import make_engine
 from tracker.models import Base
-from tracker.search.models import include_name
 from tracker.schema import alembic_config
+from tracker.search.models import include_name
 
 
 @pytest.fixture
