@@ -123,7 +123,7 @@ def create_user_command(username: str, name: str, role: str, region_code: str, d
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="演示日期（YYYY-MM-DD），默认 2026-11-22；系统的“今天”从这一天 09:00 起随真实时间走")
+              help="演示日期（YYYY-MM-DD），默认 2025-07-08；系统的“今天”从这一天 09:00 起随真实时间走")
 @click.option("--no-seed", is_flag=True, help="不载入演示数据")
 @click.option("--no-scheduler", is_flag=True, help="不启动定时任务进程")
 @with_appcontext

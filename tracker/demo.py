@@ -18,24 +18,35 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from .alerts.models import Alert, AlertLevel, AlertStatus
 from .alerts.services import scan
 from .auth.models import Role, User
 from .evaluations.models import Evaluation
-from .indicators.models import IndicatorValue
-from .planning.models import Plan, PlanStageEvent
+from .indicators.models import IndicatorValue, ValueState
+from .planning.models import Plan, PlanStage, PlanStageEvent
 from .projects.models import KeyProject, ProjectInvestment, ProjectStatus
+from .regions.models import Department
+from .seeding import CONFIRMED_AFTER, REVIEWED_AFTER, SUBMITTED_AFTER
 from .supervision.models import CaseAction, CaseOutcome, CaseSource, CaseState, SupervisionCase
 from .supervision.services import CaseInput, file_case, perform
-from .tasks.models import Milestone, MilestoneStatus, ProgressReport, Task, TaskStatus, period_end
+from .tasks.models import (
+    Milestone,
+    MilestoneStatus,
+    ProgressReport,
+    ReportState,
+    Task,
+    TaskLevel,
+    TaskStatus,
+    period_end,
+)
 from .tasks.services import roll_up_all
 from .timeutil import LOCAL_TZ, frozen
 
-# The day the seeds' execution facts were written for: on it every kind of work and case is there.
-DEFAULT_DAY = date(2026, 11, 22)
+# The demo day unless one is asked for: inside the 十四五 period, a week after the second quarter's reports were due.
+DEFAULT_DAY = date(2025, 7, 8)
 
 
 def rewind(session: Session, day: date) -> dict[str, int]:
@@ -50,11 +61,36 @@ def rewind(session: Session, day: date) -> dict[str, int]:
     counts["完成的节点"] = session.execute(
         update(Milestone).where(Milestone.completed_on > day)
         .values(status=MilestoneStatus.PENDING, completed_on=None, evidence=None)).rowcount
-    later = [r for r in session.scalars(select(ProgressReport))
-             if period_end(r.period, r.period_year, r.period_no) >= day]
+    reports = list(session.scalars(select(ProgressReport)))
+    later = [r for r in reports if period_end(r.period, r.period_year, r.period_no) >= day]
     for report in later:
         session.delete(report)
     counts["以后各期的填报"] = len(later)
+    # what the seeds record as submitted, reviewed or confirmed after the day is still waiting for it (the
+    # seeds' own timing: seeding.SUBMITTED_AFTER… days after the period or the year ended)
+    waiting, drafts = 0, 0
+    for report in set(reports) - set(later):
+        ended = period_end(report.period, report.period_year, report.period_no)
+        if report.state != ReportState.DRAFT and ended + timedelta(days=SUBMITTED_AFTER) > day:
+            report.state, report.submitted_at, report.submitted_by_id = ReportState.DRAFT, None, None
+            drafts += 1
+        if report.state in (ReportState.CONFIRMED, ReportState.RETURNED) and \
+                ended + timedelta(days=REVIEWED_AFTER) > day:
+            report.state, report.reviewed_at, report.reviewed_by_id = ReportState.SUBMITTED, None, None
+            report.return_reason = None
+            waiting += 1
+        if report.state == ReportState.DRAFT:
+            report.reviewed_at = report.reviewed_by_id = report.return_reason = None
+    counts["待审核的填报"], counts["未提交的填报"] = waiting, drafts
+    last_year = day.year - 1
+    if date(last_year, 12, 31) + timedelta(days=CONFIRMED_AFTER) > day:
+        counts["待确认的监测值"] = session.execute(
+            update(IndicatorValue).where(IndicatorValue.year == last_year, IndicatorValue.state == ValueState.CONFIRMED)
+            .values(state=ValueState.ENTERED, confirmed_at=None, confirmed_by_id=None)).rowcount
+        counts["待确认的投资"] = session.execute(
+            update(ProjectInvestment).where(ProjectInvestment.year == last_year,
+                                            ProjectInvestment.state == ReportState.CONFIRMED)
+            .values(state=ReportState.SUBMITTED, confirmed_at=None, confirmed_by_id=None)).rowcount
     # a year's monitoring value and evaluation are known only once the year is over; investment is entered
     # during the year, and a project finishes in its last year at the earliest
     counts["监测值"] = session.execute(delete(IndicatorValue).where(IndicatorValue.year >= day.year)).rowcount
@@ -79,20 +115,78 @@ def rewind(session: Session, day: date) -> dict[str, int]:
     return {k: v for k, v in counts.items() if v}
 
 
+# How much late and coming work a demo day shows at the least, wherever the seeds' own dates are sparse.
+LATE_AT_LEAST = 12
+RECENT_AT_LEAST = 3  # late by less than a month (逾期), not yet 严重逾期
+SOON_AT_LEAST = 3    # due within the next week (临期)
+CHECKPOINT = "报送阶段性进展材料"
+
+
 def _fall_behind(session: Session, day: date) -> int:
     """Not everything is done on time: of the milestones due in the four months before the day, every
-    third one (by id, so the same each time) is still open, some of them over a month late (严重逾期)."""
-    due = list(session.scalars(select(Milestone).where(Milestone.due_date < day,
-                                                        Milestone.due_date >= day - timedelta(days=120))
-                               .order_by(Milestone.id)))
-    late = due[::3]
+    third one (by id, so the same each time) is still open, some of them over a month late (严重逾期). Where
+    the seeds have few milestones near the day, the window reaches further back (up to two years), so a demo
+    on any day of a plan period has late work."""
+    window, late = 120, []
+    while True:
+        due = list(session.scalars(select(Milestone).where(Milestone.due_date < day,
+                                                            Milestone.due_date >= day - timedelta(days=window))
+                                   .order_by(Milestone.id)))
+        late = due[::3]
+        if len(late) >= LATE_AT_LEAST or window >= 730:
+            break
+        window *= 2
     for milestone in late:
-        milestone.status, milestone.completed_on, milestone.evidence = MilestoneStatus.PENDING, None, None
-        task = milestone.task
-        if task.status == TaskStatus.DONE:
-            task.status, task.completed_on, task.progress = TaskStatus.IN_PROGRESS, None, min(task.progress, 80)
+        _reopen(milestone)
     session.flush()
-    return len(late)
+    return len(late) + _checkpoints(session, day)
+
+
+def _reopen(milestone: Milestone) -> None:
+    milestone.status, milestone.completed_on, milestone.evidence = MilestoneStatus.PENDING, None, None
+    task = milestone.task
+    if task.status == TaskStatus.DONE:
+        task.status, task.completed_on, task.progress = TaskStatus.IN_PROGRESS, None, min(task.progress, 80)
+
+
+def _checkpoints(session: Session, day: date) -> int:
+    """Work of the days around the demo day, in each region with a supervision office: where its plans hold
+    fewer than a few milestones just past due (逾期, under a month) or due within the week (临期), its open
+    tasks of departments that have a head get a progress checkpoint (报送阶段性进展材料) on those days, one
+    department after another. A region with no plan in execution gets none."""
+    offices = select(Department.region_id).join(User, User.department_id == Department.id).where(
+        User.role == Role.SUPERVISOR, User.is_active.is_(True))
+    headed = select(User.department_id).where(User.role == Role.DEPT_HEAD, User.is_active.is_(True))
+    added = 0
+    for region_id in sorted(set(session.scalars(offices))):
+        def open_count(since: date, until: date, region_id: int = region_id) -> int:
+            return session.scalar(select(func.count()).select_from(Milestone).join(Milestone.task).join(Task.plan)
+                                  .where(Plan.region_id == region_id, Milestone.status == MilestoneStatus.PENDING,
+                                         Milestone.due_date >= since, Milestone.due_date <= until)) or 0
+
+        wanted = [day - timedelta(days=d) for d in (6, 13, 20)][:max(0, RECENT_AT_LEAST - open_count(
+            day - timedelta(days=25), day - timedelta(days=1)))]
+        wanted += [day + timedelta(days=d) for d in (1, 3, 5)][:max(0, SOON_AT_LEAST - open_count(
+            day, day + timedelta(days=5)))]
+        tasks = session.scalars(
+            select(Task).join(Task.plan).where(
+                Plan.region_id == region_id, Plan.stage == PlanStage.EXECUTING,
+                Task.level != TaskLevel.CHAPTER, Task.status != TaskStatus.DONE,
+                Task.start_date <= day - timedelta(days=30), Task.deadline >= day + timedelta(days=10),
+                Task.lead_department_id.in_(headed))
+            .order_by(Task.deadline, Task.id))
+        by_department: dict[int | None, Task] = {}
+        for task in tasks:
+            by_department.setdefault(task.lead_department_id, task)
+        if not wanted or not by_department:
+            continue
+        for due, task in zip(wanted, itertools.cycle(by_department.values()), strict=False):
+            session.add(Milestone(task=task, title=CHECKPOINT, due_date=due, status=MilestoneStatus.PENDING))
+            if task.status == TaskStatus.NOT_STARTED:
+                task.status = TaskStatus.IN_PROGRESS
+            added += 1
+    session.flush()
+    return added
 
 
 @contextmanager
@@ -144,9 +238,38 @@ def tell_story(session: Session, day: date) -> dict[str, int]:
     for office in session.scalars(select(User).where(User.role == Role.SUPERVISOR, User.is_active.is_(True))
                                   .order_by(User.id)):
         filed += _office_cases(session, office, day, courses)
+        filed += _planless_cases(session, office, day)
     with _on(day, 1):
         scan(session, day)  # the cases' tasks keep their alerts; a closed one's task may have moved on
     return {"督办件": filed}
+
+
+def _planless_cases(session: Session, office: User, day: date) -> int:
+    """A region just below the office's with no plan of its own in execution and no supervision office (鹿城区
+    in the seeds) gets a 专项督查 asking how it carries out the plan above: its heads have a case to sign for."""
+    region = office.department.region
+    filed = 0
+    for below in region.children:
+        runs_plan = session.scalar(select(func.count()).select_from(Plan).where(
+            Plan.region_id == below.id, Plan.stage == PlanStage.EXECUTING))
+        has_office = session.scalar(select(func.count()).select_from(User).join(User.department).where(
+            Department.region_id == below.id, User.role == Role.SUPERVISOR))
+        if runs_plan or has_office:
+            continue
+        for head in _heads(session, below.id).values():
+            with _on(day - timedelta(days=2), 9):
+                case = file_case(session, office, CaseInput(
+                    source=CaseSource.SPECIAL, department=head.department,
+                    title=f"关于{below.name}落实{region.name}卫生健康规划任务情况的专项督查",
+                    problem=f"{below.name}尚未制定本级卫生健康事业发展规划或实施方案，"
+                            f"{region.name}规划任务在本地区的分解落实情况不明。",
+                    requirements="请于答复期限内报送本地区落实规划任务的工作方案、责任分工和进展情况。"))
+            with _on(day - timedelta(days=1), 10):
+                perform(session, office, case, CaseAction.ISSUE, comment=_ISSUE[1], version=case.version_id,
+                        response_days=10)
+            session.flush()
+            filed += 1
+    return filed
 
 
 def _heads(session: Session, region_id: int) -> dict[int, User]:

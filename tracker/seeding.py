@@ -153,6 +153,11 @@ _SeedLoader.yaml_implicit_resolvers = {
 }
 
 
+# When a seeded fact was recorded, counted from the day it is about: a report is submitted 5 days after its
+# period ends and reviewed 10 days after; a year's monitoring value or investment is confirmed 60 days after it.
+SUBMITTED_AFTER, REVIEWED_AFTER, CONFIRMED_AFTER = 5, 10, 60
+
+
 def _happened(day: date, days_after: int = 0) -> datetime:
     """When a seeded fact of ``day`` was recorded (10:00 that day, ``days_after`` later), never after now: a
     2021 report was submitted in 2021, not on the day the demo was built."""
@@ -353,7 +358,7 @@ def _load_indicator(ctx: _Ctx, plan: Plan, item: dict[str, Any]) -> Indicator:
         text = str(value).strip()
         ind.values.append(IndicatorValue(year=int(year), value_text=text, value=parse_value(text),
                                          source="规划文本", state=ValueState.CONFIRMED,
-                                         confirmed_at=_happened(date(int(year), 12, 31), 60)))
+                                         confirmed_at=_happened(date(int(year), 12, 31), CONFIRMED_AFTER)))
     ctx.session.add(ind)
     ctx.created("指标")
     return ind
@@ -433,8 +438,8 @@ def _load_task(ctx: _Ctx, plan: Plan, parent: Task | None, item: dict[str, Any],
         assert year is not None and number is not None
         if number > len(period.numbers):
             raise ctx.error("no", f"{period.label}报只有 {len(period.numbers)} 期")
-        submitted = _happened(period_end(period, year, number), 5)
-        reviewed = max(submitted, _happened(period_end(period, year, number), 10))
+        submitted = _happened(period_end(period, year, number), SUBMITTED_AFTER)
+        reviewed = max(submitted, _happened(period_end(period, year, number), REVIEWED_AFTER))
         report = ProgressReport(
             department=dept, period=period, period_year=year, period_no=number,
             progress=ctx.int(r, "progress", lo=0, hi=100, default=0),
@@ -502,7 +507,7 @@ def _load_task(ctx: _Ctx, plan: Plan, parent: Task | None, item: dict[str, Any],
             project.investments.append(ProjectInvestment(
                 year=year, planned=planned, completed=completed, note=ctx.text(inv, "note"), state=inv_state,
                 return_reason=reason if inv_state == ReportState.RETURNED else None,
-                confirmed_at=_happened(date(year, 12, 31), 60) if inv_state == ReportState.CONFIRMED else None,
+                confirmed_at=_happened(date(year, 12, 31), CONFIRMED_AFTER) if inv_state == ReportState.CONFIRMED else None,
             ))
         entered = sum((i.completed for i in project.investments if i.completed is not None), Decimal(0))
         if total is not None and entered > total:
