@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException
+
+T = TypeVar("T")
 
 
 class DomainError(Exception):
@@ -42,6 +45,19 @@ class Checks:
 
     def fail(self, field: str | None, message: str) -> None:
         self.errors.append((field, message))
+
+    def attempt(self, check: Callable[..., T], *args: Any) -> T | None:
+        """``check(*args)``, gathering the refusal it raises (then None) instead of stopping at it. Refusals of
+        access or of state (403, 404, 409) are not a field's error and still stop everything."""
+        try:
+            return check(*args)
+        except Refusals as exc:
+            self.errors.extend(exc.errors)
+        except DomainError as exc:
+            if exc.status_code not in (400, 422):
+                raise
+            self.fail(exc.field, exc.message)
+        return None
 
     def done(self) -> None:
         if len(self.errors) == 1:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
@@ -165,6 +165,21 @@ def fail_form(form: FlaskForm, exc: DomainError, default_field: str | None = Non
         field.errors.append(message)
     else:
         form.form_errors.append(message)
+
+
+def also_rule_errors(form: FlaskForm, check: Callable[[], object]) -> None:
+    """A form whose own checks failed hears the service's rules too, so one submit shows every error: each
+    refusal of ``check`` goes next to its field, unless the form already said something there."""
+    try:
+        check()
+    except (Refusals, DomainError) as exc:
+        if exc.status_code not in (400, 422):
+            return  # access and state refusals belong to the save itself, not to the form's round of errors
+        errors = exc.errors if isinstance(exc, Refusals) else [(exc.field, exc.message)]
+        for name, message in errors:
+            field = getattr(form, name, None) if name else None
+            if field is None or not getattr(field, "errors", None):
+                fail_form(form, DomainError(message, field=name))
 
 
 @dataclass

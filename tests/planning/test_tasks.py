@@ -112,6 +112,23 @@ def test_create_refusals_next_to_the_field(planner: FlaskClient, db: Session, ov
     assert task_of_or_none(db, "99") is None
 
 
+def test_every_error_of_the_task_form_in_one_round(planner: FlaskClient, db: Session) -> None:
+    """The form's own checks (an empty title, a bad date) and the plan's rules (a taken code, a department of
+    another region, a deadline before the start, a weight out of range) all come back from one submit."""
+    wenzhou = dept_id(db, "疾控处", "330300")
+    response = _new(planner, db, title="", code="1.1", lead_department_id=str(wenzhou), start_date="2026-06-01",
+                    deadline="2026-05-31", weight="0", co_department_ids=["99999999"])
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert error_at(html, "title", "请填写任务名称。")
+    assert error_at(html, "code", "编号“1.1”在本规划中已被")
+    assert error_at(html, "lead_department_id", "“温州市疾控处”不属于该地区。")
+    assert error_at(html, "co_department_ids", "所选配合单位不存在。")
+    assert error_at(html, "deadline", "截止日期不能早于开始日期。")
+    assert error_at(html, "weight", "权重须为1到100之间的整数。")
+    assert task_of_or_none(db, "99") is None
+
+
 def task_of_or_none(db: Session, code: str) -> Task | None:
     fresh(db)
     return db.scalar(select(Task).join(Plan).where(Plan.code == "zj-14", Task.code == code))

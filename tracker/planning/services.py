@@ -18,7 +18,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from .. import audit, versioning
 from ..auth.models import User
-from ..errors import DomainError
+from ..errors import Checks, DomainError
 from ..indicators.models import Indicator
 from ..permissions import can_create_plan, can_edit_plan, region_ids_above, require
 from ..regions.models import Department, Region
@@ -353,64 +353,80 @@ class _Resolved:
 
 
 def _check_task(session: Session, plan: Plan, data: TaskData, parent: Task | None, task: Task | None) -> _Resolved:
-    """Every rule of the task form; raises DomainError(field=...) on the first refusal."""
-    data.code = required_text(data.code, "code", "请填写编号。")
-    data.title = required_text(data.title, "title", "请填写任务名称。")
-    if len(data.code) > MAX_CODE_LENGTH:
-        raise DomainError(f"编号不能超过{MAX_CODE_LENGTH}个字符。", field="code")
+    """Every rule of the task form; every refusal at once (errors.Checks), each with its field."""
+    checks = Checks()
+    data.code = clean_text(data.code) or ""
+    data.title = clean_text(data.title) or ""
+    if not data.code:
+        checks.fail("code", "请填写编号。")
+    elif len(data.code) > MAX_CODE_LENGTH:
+        checks.fail("code", f"编号不能超过{MAX_CODE_LENGTH}个字符。")
+    elif (owner := _code_owner(session, plan, data.code)) is not None and owner is not task:
+        checks.fail("code", f"编号“{data.code}”在本规划中已被“{owner.title}”使用。")
+    if not data.title:
+        checks.fail("title", "请填写任务名称。")
     if not level_fits(data.level, parent):
-        raise DomainError(PLACEMENT_RULES[data.level], field="level")
-    if task is not None:
-        for child in task.children:
-            if data.level not in LEVEL_PARENTS[child.level]:
-                raise DomainError(f"该任务下已有{child.level.label}“{child.code}”，不能改为{data.level.label}。",
-                                  field="level")
-    owner = _code_owner(session, plan, data.code)
-    if owner is not None and owner is not task:
-        raise DomainError(f"编号“{data.code}”在本规划中已被“{owner.title}”使用。", field="code")
+        checks.fail("level", PLACEMENT_RULES[data.level])
+    elif task is not None:
+        child = next((c for c in task.children if data.level not in LEVEL_PARENTS[c.level]), None)
+        if child is not None:
+            checks.fail("level", f"该任务下已有{child.level.label}“{child.code}”，不能改为{data.level.label}。")
 
     lead = None
     if data.lead_department_id is not None:
-        lead = region_department(session, plan, data.lead_department_id, "lead_department_id", "牵头单位")
+        lead = checks.attempt(region_department, session, plan, data.lead_department_id, "lead_department_id",
+                              "牵头单位")
     elif data.level != TaskLevel.CHAPTER:
-        raise DomainError("请选择牵头单位（有且只有一个）。", field="lead_department_id")
+        checks.fail("lead_department_id", "请选择牵头单位（有且只有一个）。")
     co: list[Department] = []
     for dept_id in dict.fromkeys(data.co_department_ids):
-        dept = region_department(session, plan, dept_id, "co_department_ids", "配合单位")
-        if dept is not lead:
+        dept = checks.attempt(region_department, session, plan, dept_id, "co_department_ids", "配合单位")
+        if dept is not None and dept is not lead:
             co.append(dept)
 
     if data.level == TaskLevel.ANNUAL:
-        if data.year is None:
-            raise DomainError("年度任务须填写年度。", field="year")
         unchanged = task is not None and task.year == data.year  # an earlier year stays as it was
-        if not unchanged and not plan.start_year <= data.year <= plan.end_year:
-            raise DomainError(f"年度须在规划期（{plan.period_label}）内。", field="year")
-        data.start_date = data.start_date or date(data.year, 1, 1)
-        data.deadline = data.deadline or date(data.year, 12, 31)
+        if data.year is None:
+            checks.fail("year", "年度任务须填写年度。")
+        elif not unchanged and not plan.start_year <= data.year <= plan.end_year:
+            checks.fail("year", f"年度须在规划期（{plan.period_label}）内。")
+        else:
+            data.start_date = data.start_date or date(data.year, 1, 1)
+            data.deadline = data.deadline or date(data.year, 12, 31)
     else:
         data.year = None
-    if data.deadline is None and data.level != TaskLevel.CHAPTER:
-        raise DomainError("请填写截止日期。", field="deadline")
+    if data.deadline is None and data.level != TaskLevel.CHAPTER and data.level != TaskLevel.ANNUAL:
+        checks.fail("deadline", "请填写截止日期。")
     if data.start_date and data.deadline and data.deadline < data.start_date:
-        raise DomainError("截止日期不能早于开始日期。", field="deadline")
-    if task is not None and data.deadline is not None:
+        checks.fail("deadline", "截止日期不能早于开始日期。")
+    elif task is not None and data.deadline is not None:
         late = next((m for m in task.milestones if m.due_date > data.deadline), None)
         if late is not None:
-            raise DomainError(f"节点“{late.title}”的计划日期（{format_date(late.due_date)}）晚于新的截止日期，"
-                              "请先调整节点。", field="deadline")
-    if not 1 <= data.weight <= 100:
-        raise DomainError("权重须为1到100之间的整数。", field="weight")
-    outside = _check_outside_period(plan, data, task)
+            checks.fail("deadline", f"节点“{late.title}”的计划日期（{format_date(late.due_date)}）晚于新的截止日期，"
+                                    "请先调整节点。")
+    if data.weight is None or not 1 <= data.weight <= 100:
+        checks.fail("weight", "权重须为1到100之间的整数。")
+    outside = checks.attempt(_check_outside_period, plan, data, task)
 
-    upstream = upstream_in_parent_plan(session, plan, data.upstream_task_id)
+    upstream = checks.attempt(upstream_in_parent_plan, session, plan, data.upstream_task_id)
     indicators: list[Indicator] = []
     for ind_id in dict.fromkeys(data.indicator_ids):
         indicator = session.get(Indicator, ind_id)
         if indicator is None or indicator.plan_id != plan.id:
-            raise DomainError("所选指标不存在或不属于本规划。", field="indicator_ids")
+            checks.fail("indicator_ids", "所选指标不存在或不属于本规划。")
+            break
         indicators.append(indicator)
+    checks.done()
     return _Resolved(lead, co, upstream, indicators, outside)
+
+
+def check_task(session: Session, plan: Plan, parent_id: int | None, task: Task | None, data: TaskData) -> None:
+    """The task rules alone, for a form whose own checks failed: the page then shows every error in one round
+    (without a valid level there is nothing to check them against)."""
+    if not isinstance(data.level, TaskLevel):
+        return
+    parent = task.parent if task is not None else plan_task(session, plan, parent_id, "parent_id")
+    _check_task(session, plan, data, parent, task)
 
 
 def _check_outside_period(plan: Plan, data: TaskData, task: Task | None) -> str | None:

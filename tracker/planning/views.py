@@ -23,7 +23,7 @@ from ..projects.models import KeyProject
 from ..projects.services import ensure_project
 from ..tasks.models import PROJECT_KINDS, Milestone, Task, TaskLevel
 from ..timeutil import format_date, today
-from ..web import ID, refuse
+from ..web import ID, also_rule_errors, refuse
 from . import indicators as indicator_services
 from . import milestones as milestone_services
 from . import services, tree
@@ -246,7 +246,9 @@ def new_task(plan_id: int) -> Page:
         initial = services.new_task_defaults(session, plan, parent, level)
     form = TaskForm(data=initial)
     _fill_task_form(form, plan)
-    if form.validate_on_submit():
+    if form.is_submitted() and not form.validate():
+        also_rule_errors(form, lambda: services.check_task(session, plan, form.parent_id.data, None, form.to_data()))
+    elif form.is_submitted():
         try:
             task = services.create_task(session, current_user, plan, form.parent_id.data, form.to_data())
             project = ensure_project(session, current_user, task)
@@ -268,7 +270,9 @@ def edit_task(task_id: int) -> Page:
     task = _task(task_id)
     form = EditTaskForm(data=task_initial(task))
     _fill_task_form(form, task.plan, task)
-    if form.validate_on_submit():
+    if form.is_submitted() and not form.validate():
+        also_rule_errors(form, lambda: services.check_task(db_session(), task.plan, None, task, form.to_data()))
+    elif form.is_submitted():
         try:
             services.update_task(db_session(), current_user, task, form.to_data(), form.version.data)
             project = ensure_project(db_session(), current_user, task)
