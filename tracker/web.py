@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import date
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import abort, flash, g, request, url_for
+from flask import abort, flash, g, has_request_context, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -182,12 +183,30 @@ def also_rule_errors(form: FlaskForm, check: Callable[[], object]) -> None:
                 fail_form(form, DomainError(message, field=name))
 
 
+# 打印全部: a list printed whole is one page of at most this many rows (narrow the filters to print more).
+PRINT_ALL_LIMIT = 2000
+
+
+def printing_all() -> bool:
+    """The list is asked for whole, to print (``?print=all``)."""
+    return has_request_context() and request.args.get("print") == "all"
+
+
+def page_window(size: int) -> tuple[int, int]:
+    """The page number asked for and the page size: (number, size); a list printed whole is its first page of up
+    to PRINT_ALL_LIMIT rows."""
+    if printing_all():
+        return 1, PRINT_ALL_LIMIT
+    return int_arg("page", 1, lo=1) or 1, size
+
+
 @dataclass
 class Page:
     items: list[Any]
     number: int
     size: int
     total: int
+    whole: bool = dataclass_field(default_factory=printing_all)  # every row on one page, to print (up to the limit)
 
     @property
     def pages(self) -> int:
@@ -195,7 +214,7 @@ class Page:
 
 
 def paginate(session: Session, stmt: Select[Any], *, size: int = 50, scalars: bool = True) -> Page:
-    number = int_arg("page", 1, lo=1) or 1
+    number, size = page_window(size)
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     rows = stmt.limit(size).offset((number - 1) * size)
     items = list(session.scalars(rows)) if scalars else list(session.execute(rows))

@@ -82,6 +82,37 @@ def test_export_holds_every_page(scanned: Flask) -> None:
     assert [_as_page_cells(r) for r in sheet.iter_rows(min_row=4, values_only=True)] == pages
 
 
+def test_printing_all_puts_every_filtered_row_on_one_page(scanned: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """打印全部: the list with its filters on one page (up to the limit, which the page then says), the same rows
+    as the pages one by one."""
+    scanned.config["PAGE_SIZE"] = 5
+    client = scanned.test_client()
+    login(client, "zj_supervisor")
+    html = client.get("/alerts/overdue?level=severe&sort=deadline").get_data(as_text=True)
+    total = int(re.search(r"共 (\d+) 条", html).group(1))  # type: ignore[union-attr]
+    assert total > 5 and 'href="/alerts/overdue?level=severe&amp;sort=deadline&amp;print=all">打印全部' in html
+    pages = [row for n in range(1, (total + 4) // 5 + 1) for row in _page_rows(client, f"?level=severe&sort=deadline&page={n}")]
+    whole = client.get("/alerts/overdue?level=severe&sort=deadline&print=all&page=3").get_data(as_text=True)
+    assert f"共 {total} 条，已全部列出供打印" in whole and "打印全部" not in whole
+    assert _page_rows(client, "?level=severe&sort=deadline&print=all") == pages
+    monkeypatch.setattr("tracker.alerts.views.PRINT_ALL_LIMIT", 4)
+    capped = client.get("/alerts/overdue?level=severe&sort=deadline&print=all").get_data(as_text=True)
+    assert f"共 {total} 条，打印前 4 条" in capped
+    assert _page_rows(client, "?level=severe&sort=deadline&print=all") == pages[:4]
+
+
+def test_printing_all_of_a_paged_list(demo: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = demo.test_client()
+    login(client, "zj_planner")
+    html = client.get("/reports").get_data(as_text=True)
+    total = int(re.search(r"共 (\d+) 条", html).group(1))  # type: ignore[union-attr]
+    assert total > 50 and "打印全部" in html
+    whole = client.get("/reports?print=all").get_data(as_text=True)
+    assert f"共 {total} 条，已全部列出供打印" in whole and whole.count('href="/reports/') >= total
+    monkeypatch.setattr("tracker.web.PRINT_ALL_LIMIT", 7)
+    assert "打印前 7 条" in client.get("/reports?print=all").get_data(as_text=True)
+
+
 def test_the_csv_holds_the_same_rows_as_the_workbook(scanned: Flask) -> None:
     client = scanned.test_client()
     login(client, "zj_supervisor")

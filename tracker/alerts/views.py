@@ -15,7 +15,7 @@ from ..spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, download
 from ..supervision.forms import FromAlertsForm
 from ..supervision.services import open_cases_by_task
 from ..timeutil import format_date, now, today
-from ..web import Page
+from ..web import PRINT_ALL_LIMIT, Page, printing_all
 from .exports import overdue_csv, overdue_workbook
 from .models import AlertLevel, AlertTarget
 from .overdue import (
@@ -93,7 +93,7 @@ def parse_filters(args: MultiDict[str, str]) -> tuple[OverdueFilters, dict[str, 
 
 
 def _page_number(total: int, size: int) -> int:
-    raw = request.args.get("page") or "1"
+    raw = "1" if printing_all() else request.args.get("page") or "1"
     number = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 9 else 1
     return min(max(number, 1), max(1, math.ceil(total / size)))
 
@@ -107,7 +107,7 @@ def _list_page(session: Any) -> tuple[Any, dict[str, str], Any, list[Any], int, 
     filters, errors = parse_filters(request.args)
     counts = overdue_counts(session, current_user, filters, worst=DEPARTMENT_ROWS,
                             options_region=filters.region_id or current_user.region_id)
-    size = current_app.config["PAGE_SIZE"]
+    size = PRINT_ALL_LIMIT if printing_all() else current_app.config["PAGE_SIZE"]
     number = _page_number(counts.total, size)
     rows = overdue_rows(session, current_user, filters, limit=size, offset=(number - 1) * size,
                         total=counts.total)

@@ -16,6 +16,10 @@
     });
     return parts.length ? "筛选条件：" + parts.join("；") : "筛选条件：全部";
   }
+  // 打印全部 (?print=all): the whole list is on the page, so the print dialog opens once it has loaded
+  if (new URLSearchParams(window.location.search).get("print") === "all") {
+    window.addEventListener("load", function () { window.print(); });
+  }
   window.addEventListener("beforeprint", function () {
     document.querySelectorAll("form.filters").forEach(function (form) {
       var note = form.previousElementSibling;
