@@ -1,5 +1,6 @@
 """Run the whole suite on SQLite (in parallel, the browser tests after), then again without the browser tests on
-PostgreSQL when it answers (one fresh database, so one process).
+PostgreSQL when it answers (in parallel too: each worker makes a database of its own beside the fresh one made
+here).
 
     .venv/bin/python -m tests.run [pytest args]
 
@@ -58,7 +59,7 @@ def main() -> int:
             conn.execute(f'CREATE DATABASE "{name}"')
         try:
             test_url = make_url(pg_url).set(database=name).render_as_string(hide_password=False)
-            codes.append(_pytest(args + ["-m", "not e2e"], {**env, "TEST_DATABASE_URL": test_url},
+            codes.append(_pytest(args + ["-m", "not e2e", *workers], {**env, "TEST_DATABASE_URL": test_url},
                                  f"PostgreSQL（{name}）"))
         finally:
             with psycopg.connect(dsn, autocommit=True) as conn:
