@@ -65,6 +65,9 @@ ROUTES: list[Route] = [
     Route("plans.show", "/plans/{plan}", ALL_SIGNED_IN),
     Route("plans.show", "/plans/{city_plan}", {"outsider": 403}),
     Route("plans.show", "/plans/999999", {}, default=404),
+    Route("plans.delete", "/plans/{plan}/delete", PLANNER),
+    Route("plans.delete", "/plans/{city_plan}/delete", only()),
+    Route("plans.delete", "/plans/999999/delete", {}, default=404),
     Route("tasks.show", "/tasks/{task}", ALL_SIGNED_IN),
     Route("tasks.show", "/tasks/{city_task}", {"outsider": 403}),
     Route("tasks.status", "/tasks/{task}/status", LEAD_EDITORS),
@@ -227,11 +230,14 @@ OWN_TABLES = {
     "projects.": "tests/projects/test_routes.py",
     "indicators.": "tests/indicators/test_routes.py",
     "evaluations.": "tests/evaluations/test_routes.py",
+    "succession.": "tests/succession/test_routes.py",
     "dashboard.": "tests/dashboard/test_routes.py",
     "imports.": "tests/imports/test_routes.py",
     # planning's cascade and coverage pages are walked with the import tests' world of regions below
     "plans.cascade_plan": "tests/imports/test_routes.py",
     "plans.coverage": "tests/imports/test_routes.py",
+    # 删除规划 deletes the record it is posted to: its POSTs × roles are sent to plans of its own
+    "plans.delete": "tests/planning/test_plan_delete.py",
     # /api/v1 answers tokens, not the session: its routes × roles are walked with a token of each role
     "api.": "tests/api/test_routes.py",
     "search.": "tests/search/test_routes.py",

@@ -90,6 +90,7 @@ BLUEPRINT_MODULES = [
     "projects.views",
     "indicators.views",
     "evaluations.views",
+    "succession.views",
     "dashboard.views",
     "imports.views",
     "api.views",

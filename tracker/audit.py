@@ -10,7 +10,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ForeignKey, Index, String, Text, and_, event, inspect, or_, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
+from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, relationship, selectinload
 
 from .db import Base
 from .timeutil import format_date, format_datetime, now
@@ -106,6 +106,8 @@ FIELD_LABELS: dict[str, str | dict[str, str]] = {
     "alerts.pace_threshold": "进度滞后阈值（百分点）", "reports.period": "进展填报周期",
     "reports.remind_working_days": "期末前提前提醒（工作日）",
     "reports.due_working_days": "填报截止（期末后第 N 个工作日）", "day": "日历安排",
+    # 规划衔接 (tracker.succession): the next period's plan started from a final evaluation
+    "predecessor": "上一期规划", "successor": "下一期规划", "background": "起草背景", "not_carried": "不再转入的任务",
 }
 # Keys made of a prefix and a year: {prefix: label with {} for the year}.
 YEAR_FIELD_LABELS = {"planned.": "{}年计划投资（万元）"}
@@ -262,7 +264,13 @@ def history(
             conditions.append(and_(AuditEntry.object_type == object_type, AuditEntry.object_id.in_(id_list)))
     if not conditions:
         return []
-    stmt = select(AuditEntry).where(or_(*conditions))
+    # an id the database gave again after a deletion (SQLite reuses the highest) starts a new record: what
+    # was recorded up to and including the deletion belongs to the record that was deleted
+    ended = aliased(AuditEntry)
+    earlier_life = select(ended.id).where(ended.object_type == AuditEntry.object_type,
+                                          ended.object_id == AuditEntry.object_id, ended.action == "delete",
+                                          ended.id >= AuditEntry.id).exists()
+    stmt = select(AuditEntry).where(or_(*conditions), ~earlier_life)
     if hide_actions:
         kept = list(except_actions)
         hidden = AuditEntry.action.startswith(hide_actions, autoescape=True)

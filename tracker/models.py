@@ -15,6 +15,7 @@ from .planning.models import *  # noqa: F403
 from .projects.models import *  # noqa: F403
 from .regions.models import *  # noqa: F403
 from .search.models import *  # noqa: F403
+from .succession.models import *  # noqa: F403
 from .supervision.models import *  # noqa: F403
 from .system.models import *  # noqa: F403
 from .tasks.models import *  # noqa: F403

@@ -39,7 +39,7 @@ from tracker.notifications.models import (
     NotificationDelivery,
     NotificationKind,
 )
-from tracker.planning.models import Plan
+from tracker.planning.models import Plan, PlanLevel
 from tracker.projects.models import KeyProject, ProjectInvestment
 from tracker.regions.models import Department
 from tracker.supervision.models import CaseAction, CaseSource
@@ -227,7 +227,8 @@ PAGES: dict[str, tuple[str, ...]] = {
         "/plans/{plan}/tasklist/import", "/indicators/plans/{plan}?year=2025", "/indicators/plans/{plan}/entry",
         "/indicators/plans/{plan}/upload", "/indicators/{indicator}/values/2025", "/projects/{project}",
         "/projects/{project}/edit", "/projects/investments/{submitted_investment}", "/plans/{plan}/projects/new",
-        "/reports?state=submitted", "/imports/{new_version}", "/imports/{revision}",
+        "/reports?state=submitted", "/imports/{new_version}", "/imports/{revision}", "/plans/{deletable_plan}/delete",
+        "/succession/evaluations/{locked_evaluation}",
     ),
     "zj_head_yz": (
         "/projects/{project}", "/projects/{project}/investments/2026", "/projects/{project}/adjustments/new",
@@ -304,6 +305,10 @@ def build_world(app: Flask) -> World:
                     lead_department=jk, start_date=date(2027, 1, 1), deadline=date(2027, 12, 31), year=2027,
                     status=TaskStatus.NOT_STARTED)
         s.add(leaf)
+        # a plan nothing depends on, for the 删除规划 confirmation
+        deletable_plan = Plan(code="330000-2031-2035", title="可删除的规划", short_name="可删除", region_id=plan.region_id,
+                              level=PlanLevel.PROVINCE, start_year=2031, end_year=2035)
+        s.add(deletable_plan)
         indicator = s.scalars(select(Indicator).where(
             Indicator.plan_id == plan.id, ~Indicator.values.any(IndicatorValue.year == 2025)).order_by(Indicator.number)
         ).first()
@@ -343,6 +348,7 @@ def build_world(app: Flask) -> World:
         s.flush()
         ids.update(
             plan=plan.id, task=task.id, parent_task=task.parent_id, leaf_task=leaf.id, webhook=webhook.id,
+            deletable_plan=deletable_plan.id,
             service_account=account.id,
             milestone=milestone.id, report=report.id, indicator=indicator.id, case=case.id, adjustment=adjustment.id,
             submitted_report=s.scalar(select(ProgressReport.id).join(Task).where(

@@ -1,6 +1,6 @@
 """The plans' own pages (blueprint ``plans``): the list, a plan's page with its tabs, creating a plan from its
-parent (分解) and how the regions below implement it (覆盖情况). Changing a plan and its tree is the
-``planning`` blueprint's (views.py, under /planning/)."""
+parent (分解), how the regions below implement it (覆盖情况) and deleting a plan nothing depends on. Changing a
+plan and its tree is the ``planning`` blueprint's (views.py, under /planning/)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from .. import audit
 from ..db import db_session
-from ..errors import DomainError
+from ..errors import DomainError, StaleObject
 from ..permissions import (
     LANDING,
     can_cascade_from,
@@ -19,12 +19,13 @@ from ..permissions import (
     can_view_plan,
     require,
 )
+from ..projects.checks import project_warnings
 from ..regions.services import departments_of
 from ..tasks.models import TaskLevel, TaskStatus
 from ..timeutil import today
 from ..web import ID, Page, enum_arg, int_arg, refuse
-from . import cascade
-from .forms import CascadeForm
+from . import cascade, deletion
+from .forms import CascadeForm, DeleteForm
 from .models import InvestmentUnit, Plan, PlanLevel, PlanStage
 from .queries import (
     LEVEL_ORDER,
@@ -88,6 +89,7 @@ def show(plan_id: int) -> str:
                           department_id=int_arg("department"), year=int_arg("year", lo=1990, hi=2100),
                           q=(request.args.get("q") or "").strip()[:100] or None)
     page, departments = None, []
+    projects = plan_projects(session, plan) if tab == "projects" else []
     if tab == "tasks":
         number = int_arg("page", 1, lo=1) or 1
         rows, total = tree_page(session, plan, filters, number, TREE_PAGE_SIZE)
@@ -97,7 +99,7 @@ def show(plan_id: int) -> str:
         "planning/plan_show.html", plan=plan, tab=tab, page=page, filters=filters, departments=departments,
         levels=LEVEL_ORDER, statuses=TaskStatus, counts=tab_counts(session, plan),
         indicators=plan_indicators(session, plan) if tab == "indicators" else [],
-        projects=plan_projects(session, plan) if tab == "projects" else [],
+        projects=projects, project_warnings={p.id: w for p in projects if (w := project_warnings(p))},
         history=audit.history(session, ("plans", plan.id)) if tab == "history" else [],
         figures=plan_progress(session, plan), can_edit=can_edit_plan(current_user, plan),
     )
@@ -152,3 +154,42 @@ def coverage(plan_id: int) -> str:
     require(can_view_coverage(session, current_user, plan), "覆盖情况仅对本级及上级的规划、督查、考核和领导开放。")
     report = cascade.coverage(session, plan)
     return render_template("planning/coverage.html", plan=plan, report=report)
+
+
+# ------------------------------------------------------------------------------------------ deleting a plan
+
+
+@bp.route(f"/plans/<{ID}:plan_id>/delete", methods=["GET", "POST"])
+@login_required
+def delete(plan_id: int) -> Page:
+    """删除规划: GET shows what depends on the plan (then it cannot be deleted) or what goes with it; POST with
+    the plan's version deletes it. A second submission of the same confirmation lands on the plan list."""
+    session = db_session()
+    if request.method == "POST" and session.get(Plan, plan_id) is None:
+        entry = deletion.deleted_by(session, plan_id, current_user)
+        if entry is None:
+            abort(404)
+        flash(f"该规划已删除：{entry.summary}。", "info")
+        return redirect(url_for("plans.index"))
+    plan = load_plan(plan_id)
+    require(can_edit_plan(current_user, plan), "只有本地区的规划处可以删除该规划。")
+    form = DeleteForm(data={"version": plan.version_id})
+    status = 200
+    if form.validate_on_submit():
+        title = plan.title
+        try:
+            deletion.delete_plan(session, current_user, plan, form.version.data)
+        except StaleObject as exc:
+            status = refuse(form, exc)
+            form = DeleteForm(formdata=None, data={"version": plan.version_id})
+            form.form_errors.append(exc.message)
+        except DomainError as exc:
+            status = refuse(form, exc)
+        else:
+            flash(f"已删除规划《{title}》。", "success")
+            return redirect(url_for("plans.index"))
+    elif request.method == "POST":
+        status = 422
+    return render_template("planning/plan_delete.html", plan=plan, form=form,
+                           dependents=deletion.plan_dependents(session, plan),
+                           contents=deletion.plan_contents(session, plan)), status

@@ -215,7 +215,9 @@ def plan_projects(session: Session, plan: Plan) -> list[KeyProject]:
             .where(Task.plan_id == plan.id)
             .options(
                 selectinload(KeyProject.task).selectinload(Task.lead_department),
+                selectinload(KeyProject.task).selectinload(Task.milestones),  # the 开工 node (cross-checks)
                 selectinload(KeyProject.investments),
+                selectinload(KeyProject.funding),
             )
             .order_by(Task.sort_order, Task.id)
         )

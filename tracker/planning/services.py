@@ -4,6 +4,11 @@ Every function takes the acting user, checks the rules, changes the records, wri
 and flushes; the request (or the caller) commits. Refused input raises ``DomainError(field=...)`` naming
 the form field it belongs to; a form loaded before someone else saved the record raises ``StaleObject``.
 Inputs are checked before anything is changed, so a refusal leaves the session as it was.
+
+One idea, though long: the rules by which a planner shapes a plan and its tree (the plan, its lifecycle and
+each task's place, fields and links), kept together because the task rules read the plan's. Moving a task,
+closing and deleting it are in tree.py, milestones and indicators in their own modules, deleting a plan in
+deletion.py.
 """
 
 from __future__ import annotations
