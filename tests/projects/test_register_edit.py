@@ -47,7 +47,8 @@ def test_the_form_shows_the_register_in_the_plans_unit(world: World, app: Flask,
 def test_funding_and_the_yearly_plan_are_saved_exactly(world: World, app: Flask, planner: FlaskClient) -> None:
     data = _form(app, world.project_id, funding_fiscal="6.25", funding_special_bond="2.5", funding_social="待定",
                  planned_2027="1.75", planned_2024="2.0000", period_investment="待定", kind="expansion",
-                 status="building", content="新建门急诊楼、住院楼和地下车库")
+                 status="building", content="新建门急诊楼、住院楼和地下车库",
+                 acknowledge_warnings="y")  # 在建 while the 开工 node is not done: a cross-check warning
     response = planner.post(f"/projects/{world.project_id}/edit", data=data)
     assert response.status_code == 302, field_error(response.get_data(as_text=True))
     p = fresh(app, KeyProject, world.project_id)
@@ -71,7 +72,7 @@ def test_funding_and_the_yearly_plan_are_saved_exactly(world: World, app: Flask,
     sources = {r[0]: r for r in table(register, "source-totals")}
     assert sources["财政"][1] == "6.25" and "1个项目金额待定" in sources["社会资本"][3]
     # clearing a year's plan removes the empty row
-    data = _form(app, world.project_id, planned_2027="", period_investment="6")
+    data = _form(app, world.project_id, planned_2027="", period_investment="6", acknowledge_warnings="y")
     assert planner.post(f"/projects/{world.project_id}/edit", data=data).status_code == 302
     assert 2027 not in {i.year for i in fresh(app, KeyProject, world.project_id).investments}
 

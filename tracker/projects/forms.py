@@ -3,7 +3,15 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from flask_wtf.file import MultipleFileField
-from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..planning.forms import (
@@ -19,7 +27,7 @@ from ..planning.queries import TreeNode
 from ..regions.models import Department
 from ..tasks.models import PROJECT_KINDS, TaskKind
 from ..web import Form
-from . import amounts
+from . import amounts, checks
 from .amounts import AmountError, Entered
 from .models import FundingSource, ProjectKind, ProjectStatus
 from .services import ProjectTask
@@ -76,9 +84,28 @@ class RegisterForm(AmountForm):
     funding_self = AmountField("自筹", allow_tbd=True)
     funding_social = AmountField("社会资本", allow_tbd=True)
     funding_other = AmountField("其他", allow_tbd=True)
+    acknowledge_warnings = BooleanField(checks.ACKNOWLEDGE)
+    seen_warnings = HiddenField()  # the keys of the cross-check warnings shown beside the box
     version = HiddenField()
 
     years: list[int] = []
+
+    def seen(self) -> list[str]:
+        return [k for k in (self.seen_warnings.data or "").split(",") if k]
+
+    def acknowledged(self) -> list[str] | bool:
+        """The warnings the planner acknowledged by ticking the box: the keys of those shown beside it (the page
+        sends them with the box), or every one when a client ticks it without being shown any; False when not
+        ticked."""
+        if not self.acknowledge_warnings.data:
+            return False
+        return self.seen() or True
+
+    def offer(self, warnings: list[str]) -> None:
+        """Show ``warnings`` beside the box, ticked only if it was ticked for these very warnings."""
+        keys = [checks.warning_key(w) for w in warnings]
+        self.acknowledge_warnings.data = bool(self.acknowledge_warnings.data) and set(keys) <= set(self.seen())
+        self.seen_warnings.data = ",".join(keys)
 
     def funding_fields(self) -> list[tuple[FundingSource, AmountField]]:
         return [(source, getattr(self, f"funding_{source.value}")) for source in FundingSource]

@@ -61,6 +61,7 @@ def register(session: Session, plan: Plan, filters: RegisterFilters) -> list[Key
         .where(Task.plan_id == plan.id)
         .options(
             selectinload(KeyProject.task).selectinload(Task.lead_department),
+            selectinload(KeyProject.task).selectinload(Task.milestones),  # the 开工 node, for the cross-checks
             selectinload(KeyProject.region),
             selectinload(KeyProject.investments),
             selectinload(KeyProject.funding),

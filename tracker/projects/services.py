@@ -9,6 +9,7 @@ sums are taken in Python over Decimals (SQLite has no exact decimal arithmetic),
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -51,7 +52,7 @@ from ..tasks.models import (
 from ..tasks.services import complete_milestone
 from ..timeutil import now, today
 from ..versioning import check_version
-from . import amounts
+from . import amounts, checks
 from .amounts import Entered
 from .figures import NODE_ORDER, ZERO, shown, total_of, unit_of
 from .models import FundingSource, KeyProject, ProjectFunding, ProjectInvestment, ProjectKind, ProjectStatus
@@ -96,15 +97,31 @@ def _register_snapshot(project: KeyProject) -> dict[str, Any]:
     return snap
 
 
+def register_warnings(plan: Plan, project: KeyProject | None, data: RegisterInput) -> list[str]:
+    """The cross-checks (:func:`.checks.cross_check`) of a register entry as typed."""
+    return checks.cross_check(checks.register_facts(
+        plan, project, data.total.wan, {year: e.wan for year, e in data.planned.items()},
+        [e.wan for e in data.funding.values() if not e.empty], data.status))
+
+
+def _acknowledged(warnings: list[str]) -> str:
+    """What the audit entry says of the warnings the planner acknowledged."""
+    return f"；已核对提示：{''.join(warnings)}" if warnings else ""
+
+
 def update_register(session: Session, actor: User, project: KeyProject, data: RegisterInput,
-                    version: int | None) -> None:
+                    version: int | None, *, acknowledged: bool | Collection[str] = False) -> None:
     """The planner keeps a project's register entry: facts, funding and the yearly investment plan.
 
-    A total investment, once fixed, changes only through an approved adjustment request."""
+    A total investment, once fixed, changes only through an approved adjustment request. Figures that do
+    not agree (:mod:`.checks`) are saved only when the planner acknowledged every warning (``acknowledged``:
+    the warnings they saw, or True for all); the audit entry records them."""
     task = project.task
     require(can_edit_project_register(actor, task), "只有本级规划处可以维护项目库。")
     check_version(session, project, version)
     _validate_register(session, task.plan, project, data)
+    warnings = register_warnings(task.plan, project, data)
+    checks.require_acknowledged(warnings, acknowledged)
 
     before = _register_snapshot(project)
     _apply_register(project, data)
@@ -113,7 +130,7 @@ def update_register(session: Session, actor: User, project: KeyProject, data: Re
     flag_modified(project, "updated_at")
     session.flush()
     changes = audit.diff(before, _register_snapshot(project))
-    audit.record(session, actor, project, "update", changes, "维护项目库信息")
+    audit.record(session, actor, project, "update", changes, "维护项目库信息" + _acknowledged(warnings))
 
 
 @dataclass
@@ -140,10 +157,10 @@ def project_parents(session: Session, plan: Plan) -> list[TreeNode]:
 
 
 def create_project(session: Session, actor: User, plan: Plan, task_data: ProjectTask,
-                   data: RegisterInput) -> KeyProject:
+                   data: RegisterInput, *, acknowledged: bool | Collection[str] = False) -> KeyProject:
     """The planner adds a project to the plan's register: its task (重大工程 or 重大项目, under a chapter or a key
     task, led by the owner unit, due at the end of the completion year) and its register entry, with the
-    same rules as :func:`update_register`."""
+    same rules and cross-checks as :func:`update_register`."""
     # imported here: planning builds query aliases on import, which needs every model loaded first
     from ..planning import services as planning
 
@@ -154,6 +171,8 @@ def create_project(session: Session, actor: User, plan: Plan, task_data: Project
     if parent is not None and parent.level not in PARENT_LEVELS:
         raise DomainError("项目须列在某一章或某项重点任务之下。", field="parent_id")
     _validate_register(session, plan, None, data)
+    warnings = register_warnings(plan, None, data)
+    checks.require_acknowledged(warnings, acknowledged)
     level = TaskLevel.MEASURE if parent is not None and parent.level == TaskLevel.KEY_TASK else TaskLevel.KEY_TASK
     last_year = data.end_year or max(plan.end_year, data.start_year or plan.end_year)
     code = (task_data.code or "").strip() or planning.suggest_code(session, plan, parent, level)
@@ -166,7 +185,7 @@ def create_project(session: Session, actor: User, plan: Plan, task_data: Project
     session.add(project)
     session.flush()
     audit.record(session, actor, project, "create", audit.diff({}, _register_snapshot(project)),
-                 f"新增重大项目 {task.code} {task.title[:30]}")
+                 f"新增重大项目 {task.code} {task.title[:30]}" + _acknowledged(warnings))
     return project
 
 

@@ -39,7 +39,7 @@ from ..planning.services import department_options
 from ..spreadsheets import XLSX_MIMETYPE, download
 from ..timeutil import now, today
 from ..web import ID, Page, enum_arg, form_version, int_arg, refuse
-from . import amounts, charts, exports, queries, services
+from . import amounts, charts, checks, exports, queries, services
 from . import figures as fig
 from .forms import (
     AdjustmentForm,
@@ -125,6 +125,7 @@ def index(plan_id: int) -> str:
     choices = queries.filter_choices(session, plan)
     return render_template(
         "projects/index.html", plan=plan, page=page, rows=[fig.figures(p) for p in page.items],
+        warnings={p.id: w for p in page.items if (w := checks.project_warnings(p))},
         summary=fig.summarize(projects), filters=filters, choices=choices, statuses=ProjectStatus,
         kinds=ProjectKind, unit=plan.investment_unit.label, columns=exports.page_columns(plan.investment_unit.label),
         years_text=exports.years_text, can_add=can_keep_project_register(current_user, plan),
@@ -173,6 +174,7 @@ def _page_context(project: KeyProject, **overrides: Any) -> dict[str, Any]:
         can_request=can_request_investment_adjustment(current_user, task),
         can_decide=can_decide_investment_adjustment(current_user, task),
         decision_form=DecisionForm(), editable_states=services.EDITABLE_STATES,
+        warnings=checks.project_warnings(project),
         as_text=amounts.as_text, stored=amounts.stored,
     )
     context.update(overrides)
@@ -230,20 +232,30 @@ def edit(project_id: int) -> View:
     form.bind_unit(project.task.plan.investment_unit)
     form.region.choices = _region_choices(project.task.plan)
     status = 200
+    warnings: list[str] = []
     if request.method == "GET":
         _fill_register(form, project)
+        warnings = checks.project_warnings(project)
     elif form.validate_on_submit():
+        data = _register_input(form)
         try:
-            services.update_register(session, current_user, project, _register_input(form), form_version(form))
+            services.update_register(session, current_user, project, data, form_version(form),
+                                     acknowledged=form.acknowledged())
+        except checks.WarningsToAcknowledge as exc:
+            status = refuse(form, exc)
+            warnings = exc.warnings
         except DomainError as exc:
             status = refuse(form, exc)
+            warnings = services.register_warnings(project.task.plan, project, data)  # shown with the refusal
         else:
             flash("项目库信息已保存。", "success")
             return redirect(url_for("projects.show", project_id=project.id))
     else:
         status = 422
+    form.offer(warnings)
     return render_template("projects/edit.html", form=form, project=project, task=project.task,
-                           plan=project.task.plan, total_locked=project.total_investment is not None), status
+                           plan=project.task.plan, total_locked=project.total_investment is not None,
+                           warnings=warnings), status
 
 
 @bp.route(f"/plans/<{ID}:plan_id>/projects/new", methods=["GET", "POST"])
@@ -258,19 +270,27 @@ def new(plan_id: int) -> View:
     form.region.choices = _region_choices(plan)
     form.set_task_choices(department_options(session, plan), services.project_parents(session, plan))
     status = 200
+    warnings: list[str] = []
     if request.method == "GET":
         form.region.data = plan.region_id
     elif form.validate_on_submit():
+        data = _register_input(form)
         try:
-            project = services.create_project(session, current_user, plan, form.task_input(), _register_input(form))
+            project = services.create_project(session, current_user, plan, form.task_input(), data,
+                                              acknowledged=form.acknowledged())
+        except checks.WarningsToAcknowledge as exc:
+            status = refuse(form, exc)
+            warnings = exc.warnings
         except DomainError as exc:
             status = refuse(form, exc)
+            warnings = services.register_warnings(plan, None, data)
         else:
             flash(f"已新增项目 {project.task.code} {project.task.title}。", "success")
             return redirect(url_for("projects.show", project_id=project.id))
     else:
         status = 422
-    return render_template("projects/new.html", form=form, plan=plan), status
+    form.offer(warnings)
+    return render_template("projects/new.html", form=form, plan=plan, warnings=warnings), status
 
 
 # ------------------------------------------------------------------------------------------ completed investment
