@@ -11,7 +11,7 @@ from flask import Flask
 
 from tracker.errors import DomainError
 from tracker.imports import prose
-from tracker.imports.extract import extract
+from tracker.imports.extract import Paragraph, extract
 from tracker.imports.pdf import NO_TEXT, read_pdf
 from tracker.imports.services import read_document
 
@@ -190,6 +190,38 @@ def test_pdf_paragraphs_and_tables_across_pages(tmp_path: Path) -> None:
     assert [i["name"] for i in draft["indicators"]] == [f"指标{n}号" for n in range(1, 41)]  # header not repeated
     assert {i["category"] for i in draft["indicators"]} == {"资源"}  # merged down the pages
     assert draft["items"][-1]["deadline"] == "2027-12-31"
+
+
+@pytest.mark.libreoffice
+@needs_office
+def test_a_two_column_pdf_is_read_column_by_column(tmp_path: Path) -> None:
+    doc = next(d for d in DOCUMENTS if d.fmt == "pdf:columns")
+    pdf = to_pdf({"columns": to_docx(doc.markup, "columns")}, tmp_path)["columns"]
+    texts = [b.text for b in read_pdf(pdf) if isinstance(b, Paragraph)]
+    # every paragraph whole, in the document's order: down the left column, then the right, then the next page
+    expected = [line.strip() for line in doc.markup.strip().splitlines() if line.strip()]
+    assert texts == expected
+
+
+def _word(x0: float, x1: float, top: float) -> dict[str, float]:
+    return {"x0": x0, "x1": x1, "top": top, "bottom": top + 16}
+
+
+def test_the_gutter_is_found_only_between_two_columns() -> None:
+    from tracker.imports.pdf import _gutter, _regions
+
+    two = [_word(90, 282, 100 + 22 * n) for n in range(10)] + [_word(317, 509, 100 + 22 * n) for n in range(10)]
+    title = [_word(90, 511, 60)]
+    gutter = _gutter(title + two)
+    assert gutter is not None and 282 <= gutter[0] < gutter[1] <= 317
+    regions = _regions((0, 0, 612, 792), title + two, [], gutter)
+    assert [column for _box, column in regions] == [0, 1, None, 0, 1]  # (empty) above the title, the title, below
+    one = [_word(90, 509, 100 + 22 * n) for n in range(20)]
+    assert _gutter(one) is None  # lines across the page
+    short = [_word(90, 200 + n, 100 + 22 * n) for n in range(20)]
+    assert _gutter(short) is None  # short lines on the left: nothing on the other side
+    ragged = one + [_word(90, 250, 600), _word(400, 509, 600)]
+    assert _gutter(ragged) is None  # one line with a gap is no column
 
 
 # ------------------------------------------------------------------------------------------- --json

@@ -308,3 +308,91 @@ def test_a_county_confirms_its_annual_action_plan(demo: Flask, db: Session) -> N
     indicators = list(db.scalars(select(Indicator).where(Indicator.plan_id == plan.id)))
     assert len(indicators) == 23 and all(i.target_year == 2021 for i in indicators)
     assert {i.target_rule["op"] for i in indicators} >= {"reach", "ge", "trend", "qualitative"}
+
+
+# ------------------------------------------------------------------------------------------- the draft page's preview
+
+PREVIEW = """某省卫生健康事业发展规划（2026—2030年）
+一、发展基础
+（一）主要成就
+卫生健康事业取得长足进步。
+（二）面临形势
+人口老龄化加深。
+二、主要任务
+（一）强化疾病预防控制
+1．推进疾控机构标准化建设。2027年底前全部达标。（牵头单位：疾控处；配合单位：医政处、省林业局）
+2．加强监测预警。建立多点触发监测网络。
+三、保障措施
+（一）加强组织领导
+各级要把卫生健康工作摆上重要位置。
+"""
+
+
+def test_the_draft_page_folds_narrative_chapters_and_shows_deadlines_and_departments(demo: Flask, db) -> None:  # type: ignore[no-untyped-def]
+    planner = client_for(demo, "zj_planner")
+    doc_id = document_id(upload(planner, "规划.txt", PREVIEW.encode()))
+    items = {i["title"]: i for i in latest(db).draft["items"]}
+    page = planner.get(f"/imports/{doc_id}").get_data(as_text=True)
+    # narrative chapters: one row each, folded, with the switch; what lies under them is no row of its own
+    assert page.count("叙述性章节（不生成任务）") == 2
+    assert f'id="narrative-{items["发展基础"]["id"]}"' in page and f'id="item-{items["主要成就"]["id"]}"' not in page
+    assert "主要成就" in page and "转为任务" in page
+    # deadlines read from the text, else the plan's end; departments matched, close, unknown
+    assert "期限：2027年12月31日" in page and "规划期末（原文未写明）" in page
+    assert "牵头：疾控处<small class=\"muted\">（已匹配）" in page
+    assert "配合：医政处<small class=\"danger\">（近似匹配“医政医管处”，请确认）" in page
+    assert "配合：省林业局<small class=\"danger\">（未匹配到本地区部门，请选择）" in page
+    measure = items["推进疾控机构标准化建设"]
+    assert measure["unsure"] and "近似匹配" in measure["reason"] and dept(db, "医政医管处").id in measure["co"]
+
+    # the switch: the narrative chapter's headings become key tasks
+    rev = latest(db).draft["rev"]
+    response = planner.post(f"/imports/{doc_id}/items/{items['保障措施']['id']}/tasks", data={"rev": rev})
+    assert response.status_code == 302
+    db.rollback()
+    after = {i["title"]: i for i in latest(db).draft["items"]}
+    assert after["加强组织领导"]["type"] == "key_task" and after["加强组织领导"]["unsure"]
+    assert not after["保障措施"]["narrative"]
+    page = planner.get(f"/imports/{doc_id}").get_data(as_text=True)
+    assert page.count("叙述性章节（不生成任务）") == 1 and f'id="item-{after["加强组织领导"]["id"]}"' in page
+    refused = planner.post(f"/imports/{doc_id}/items/{items['保障措施']['id']}/tasks",
+                           data={"rev": latest(db).draft["rev"]})
+    assert refused.status_code == 302
+    assert "不是叙述性章节" in planner.get(refused.headers["Location"]).get_data(as_text=True)
+
+
+def test_the_project_tables_nature_reaches_the_register(planner, db: Session) -> None:
+    from tracker.imports.confirm import project_kind
+    from tracker.projects.models import ProjectKind
+
+    assert [project_kind(n) for n in ("新建", "改扩建", "改建", "整体迁建", "异地新建", "信息化", "续建", None)] == [
+        ProjectKind.NEW, ProjectKind.EXPANSION, ProjectKind.EXPANSION, ProjectKind.RELOCATION, ProjectKind.RELOCATION,
+        ProjectKind.DIGITAL, ProjectKind.OTHER, ProjectKind.OTHER]
+    text = "\n".join([
+        "某省医疗卫生服务体系规划（2026—2030年）", "一、建设强大公共卫生体系", "1．强化疾控体系。内容。",
+        "附表  重大项目表（单位：万元）",
+        "| 序号 | 项目名称 | 建设性质 | 建设内容 | 总投资 | 期内投资 | 建设单位 |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| 1 | 省疾控中心迁建 | 迁建 | 业务用房 | 125000 | 100000 | 省疾病预防控制中心 |",
+        "| 2 | 省人民医院医技楼 | 新建 | 医技楼 | 80000 | 80000 | 省人民医院 |",
+        "| 3 | 省中医院康复楼 | 改扩建 | 康复楼 | 30000 | 30000 | 省中医院 |",
+        "| 4 | 省妇保院门诊楼 | 续建 | 门诊楼 | 20000 | 12000 | 省妇保院 |",
+    ])
+    doc_id = document_id(upload(planner, "项目.md", text.encode()))
+    page = planner.get(f"/imports/{doc_id}").get_data(as_text=True)
+    assert "建设性质：改扩建" in page
+    response = planner.post(f"/imports/{doc_id}/confirm", data={
+        "mode": "new", "title": "某省医疗卫生服务体系规划", "short_name": "服务体系规划", "start_year": "2026",
+        "end_year": "2030", "investment_unit": "wan", "stage": "issued", "default_lead_id": dept(db, "规划发展与信息化处").id})
+    assert response.status_code == 302, response.get_data(as_text=True)[:1500]
+    db.rollback()
+    plan = db.scalars(select(Plan).where(Plan.short_name == "服务体系规划")).one()
+    projects = {p.task.title: p for p in db.scalars(select(KeyProject).join(Task).where(Task.plan_id == plan.id))}
+    assert {t: p.kind for t, p in projects.items()} == {
+        "省疾控中心迁建": ProjectKind.RELOCATION, "省人民医院医技楼": ProjectKind.NEW, "省中医院康复楼": ProjectKind.EXPANSION,
+        "省妇保院门诊楼": ProjectKind.OTHER}
+    assert "建设性质：续建" in (projects["省妇保院门诊楼"].task.description or "")  # no kind for it: kept as text
+    assert "建设性质：新建" not in (projects["省人民医院医技楼"].task.description or "")
+    entry = db.scalars(select(AuditEntry).where(AuditEntry.object_type == "key_projects",
+                                                AuditEntry.object_id == projects["省中医院康复楼"].id)).first()
+    assert entry is not None and entry.changes["kind"] == [None, "改扩建"]

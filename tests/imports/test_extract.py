@@ -358,3 +358,32 @@ def test_a_table_row_narrower_than_its_header_is_read() -> None:
     """Found by the property above: a header naming more columns than the rows have crashed with IndexError."""
     draft = text_draft("\n".join(["\t目标", "\t指标", "", "\t0"]))
     assert Draft.from_json(draft).counts()["待核对"] >= 0
+
+
+def test_a_table_of_tasks_under_a_key_task_gives_its_measures() -> None:
+    from .conftest import text_draft
+
+    draft = text_draft("\n".join([
+        "某县2026年卫生健康工作要点",
+        "一、深化医药卫生体制改革",
+        "（一）推进公立医院改革",
+        "| 序号 | 具体措施 | 牵头单位 | 配合单位 | 完成时间 |",
+        "| --- | --- | --- | --- | --- |",
+        "| 1 | 完善薪酬制度。出台实施办法。 | 人事股 | 财务股 | 2026年9月 |",
+        "| 2 | 推进按病种付费 | 医政股 |  | 长期坚持 |",
+        "| 合计 |  |  |  |  |",
+    ]))
+    items = {i["title"]: i for i in draft["items"]}
+    assert [t["kind"] for t in draft["tables"]] == ["tasks"]
+    pay, drg = items["完善薪酬制度"], items["推进按病种付费"]
+    assert (pay["type"], pay["parent"], pay["description"]) == ("measure", items["推进公立医院改革"]["id"], "出台实施办法。")
+    assert (pay["deadline"], pay["lead_text"], pay["co_text"]) == ("2026-09-30", "人事股", ["财务股"])
+    assert (drg["deadline"], drg["lead_text"], drg["co_text"]) == (None, "医政股", [])
+
+
+def test_departments_named_as_offices_of_a_bureau_or_a_hospital() -> None:
+    from tracker.imports.prose import departments, without_departments
+
+    found = departments("做好体检。（责任科室：公共卫生科；配合科室：检验科、放射科）")
+    assert found is not None and (found.lead, found.co) == ("公共卫生科", ["检验科", "放射科"])
+    assert without_departments("做好体检。（牵头股室：医政股）") == "做好体检。"

@@ -272,3 +272,91 @@ def test_a_revision_of_a_confirmed_plan_shows_what_would_change(first, db: Sessi
                                                  end_year=2030, default_lead_id=lead, update=True))
     db.rollback()
     assert "建设智慧医疗平台" not in set(db.scalars(select(Task.title).where(Task.plan_id == plan.id)))
+
+
+# ------------------------------------------------------------------------------------------- the planner's deletions
+
+
+def test_what_the_planner_deleted_stays_deleted_and_can_be_restored(first, db: Session) -> None:  # type: ignore[no-untyped-def]
+    planner, old = first
+    tcm = item_of(old.draft, "发展中医药事业")
+    services.delete_item(db, planner, old, tcm.id, with_children=False, rev=old.draft["rev"])
+    gone = item_of(old.draft, "推进紧密型县域医共体建设")  # a key task with its measures
+    services.delete_item(db, planner, old, gone.parent, with_children=True, rev=old.draft["rev"])
+    db.commit()
+    assert [r["entry"]["title"] for r in old.draft["deleted"]] == [
+        "发展中医药事业", "优化医疗服务体系", "推进紧密型县域医共体建设"]
+
+    document = services.upload_revision(db, planner, old, "十五五规划（送审稿）.docx", build_docx(V2))
+    db.commit()
+    draft = Draft.from_json(document.draft)
+    summary = draft.extra["revision"]
+    titles = {i.title for i in draft.items}
+    # still in the new document, still deleted: not 新增, listed for the planner
+    assert not titles & {"发展中医药事业", "优化医疗服务体系", "推进紧密型县域医共体高质量建设"}
+    assert [r["label"].split(" ", 2)[2] for r in summary["deleted"]] == [
+        "优化医疗服务体系", "推进紧密型县域医共体高质量建设", "发展中医药事业"]
+    assert [a["label"].split(" ", 2)[2] for a in summary["added"]] == ["建设智慧医疗平台"]
+    # (the measure the document added under the deleted key task is new: it stays, moved up and doubted)
+    smart = item_of(draft, "建设智慧医疗平台")
+    assert smart.type == "key_task" and smart.unsure
+    # remembered again, so a third version keeps them deleted too
+    assert {r["entry"]["title"] for r in draft.extra["deleted"]} == {
+        "发展中医药事业", "优化医疗服务体系", "推进紧密型县域医共体高质量建设"}
+
+    key = next(r for r in summary["deleted"] if r["label"].endswith("优化医疗服务体系"))
+    name, restored = services.keep_removed(db, planner, document, key["id"], document.draft["rev"])
+    assert restored and name.endswith("优化医疗服务体系")
+    measure = next(r for r in summary["deleted"] if r["label"].endswith("高质量建设"))
+    services.keep_removed(db, planner, document, measure["id"], document.draft["rev"])
+    db.commit()
+    draft = Draft.from_json(document.draft)
+    back = item_of(draft, "推进紧密型县域医共体高质量建设")  # in the new document's text, under its key task
+    assert back.extra["change"] == "restored" and back.unsure and back.type == "measure"
+    assert item_of(draft, "优化医疗服务体系").id == back.parent
+    assert {r["entry"]["title"] for r in draft.extra["deleted"]} == {"发展中医药事业"}
+    assert {r["kept"] for r in draft.extra["revision"]["deleted"] if r.get("kept")} == {back.id, back.parent}
+    with pytest.raises(DomainError):
+        services.keep_removed(db, planner, document, measure["id"], document.draft["rev"])
+
+
+def test_the_draft_page_lists_deletions_with_a_restore_button(first, demo: Flask, db: Session) -> None:  # type: ignore[no-untyped-def]
+    planner, old = first
+    tcm = item_of(old.draft, "发展中医药事业")
+    services.delete_item(db, planner, old, tcm.id, with_children=False, rev=old.draft["rev"])
+    document = services.upload_revision(db, planner, old, "送审稿.docx", build_docx(V2))
+    db.commit()
+    client = client_for(demo, "zj_planner")
+    page = client.get(f"/imports/{document.id}").get_data(as_text=True)
+    assert "已删除（你删除的，新版仍有）（1）" in page and "发展中医药事业" in page
+    row = document.draft["revision"]["deleted"][0]
+    response = client.post(f"/imports/{document.id}/revision/{row['id']}/restore",
+                           data={"rev": document.draft["rev"]})
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "已恢复工作举措" in page and "（已恢复）" in page
+
+
+def test_the_edit_form_of_a_flagged_item_shows_both_texts(first, demo: Flask, db: Session) -> None:  # type: ignore[no-untyped-def]
+    planner, old = first
+    document = services.upload_revision(db, planner, old, "送审稿.docx", build_docx(V2))
+    db.commit()
+    flagged = item_of(document.draft, "完善现代疾病预防控制体系")
+    client = client_for(demo, "zj_planner")
+    url = f"/imports/{document.id}/items/{flagged.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert "新版文档也修改了您改过的这个条目" in page
+    assert "<del>建设市疾控中心实验室，提升检测能力。</del>" in page
+    assert "<ins>建设市疾控中心生物安全三级实验室，提升检测能力。</ins>" in page
+    assert "采用新版原文" in page and "保留我的修改" in page
+    # the other items' forms show nothing of the kind
+    assert "新版文档也修改了" not in client.get(
+        f"/imports/{document.id}/items/{item_of(document.draft, '发展中医药事业').id}").get_data(as_text=True)
+    response = client.post(f"/imports/{document.id}/revision/{flagged.id}/accept",
+                           data={"rev": document.draft["rev"], "back": "item"})
+    assert response.status_code == 302 and response.headers["Location"].endswith(url)
+    page = client.get(url).get_data(as_text=True)
+    assert "已采用新版原文" in page and "新版文档也修改了" not in page
+    db.refresh(document)
+    decided = item_of(document.draft, "完善现代疾病预防控制体系")  # the planner's title stays, the new text is taken
+    assert decided.description == "建设市疾控中心生物安全三级实验室，提升检测能力。"

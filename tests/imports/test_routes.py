@@ -34,6 +34,7 @@ ROUTES: list[tuple[str, str, dict[str, int], int]] = [
     ("imports.edit_item", "/imports/{doc}/items/nonsense", {"planner": 404}, 403),
     ("imports.delete_item", "/imports/{doc}/items/{item}/delete", {}, 405),
     ("imports.merge_item", "/imports/{doc}/items/{item}/merge", {}, 405),
+    ("imports.make_tasks", "/imports/{doc}/items/{item}/tasks", {}, 405),
     ("imports.edit_indicator", "/imports/{doc}/indicators/{indicator}", only("planner"), 403),
     ("imports.delete_indicator", "/imports/{doc}/indicators/{indicator}/delete", {}, 405),
     ("imports.set_natures", "/imports/{doc}/natures", {}, 405),

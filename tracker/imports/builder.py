@@ -181,6 +181,28 @@ class Builder(TableReader):
         self.nodes.append(node)
         self.by_id[node.id] = node
 
+    def task_row(self, number: int | None, text: str, lead: str | None, co: str | None, due: str | None) -> None:
+        """A row of a table of tasks: a key task where the table stands (a measure under an open key task),
+        its deadline and departments from their columns ("2026年12月" in a 完成时限 column is a deadline)."""
+        title, rest = split_lead(text)
+        task = self._nearest("key_task")
+        parent = task or self._nearest("chapter", "section")
+        node = _Node(self.ids("t"), "measure" if task else "key_task", title, number=number, raw=title,
+                     parent=parent.id if parent else None)
+        if rest:
+            node.description.append(rest)
+        node.deadline = deadline(due or "") or deadline(f"{due}前") if due else None
+        named = departments("；".join(filter(None, [lead and f"牵头单位：{lead}", co and f"配合单位：{co}"])))
+        if named:
+            node.lead_text, node.co_text = named.lead, named.co
+        if not title:
+            node.doubt("标题为空")
+        elif len(title) > 50:
+            node.doubt("标题较长，可能把正文也当成了标题，请核对")
+        if task is not None:
+            self.measured.add(task.id)
+        self._add(node)
+
     def plain_heading(self, event: Event) -> None:
         self.context_heading = event.text[:40]
 
@@ -412,7 +434,7 @@ class Builder(TableReader):
             if node.type not in ("key_task", "measure"):
                 continue
             text = "\n".join([node.raw or node.title, *node.description])
-            node.deadline = deadline(text)
+            node.deadline = deadline(text) or node.deadline  # (a task table's row has its own)
             if found := departments(text):
                 node.lead_text, node.co_text = found.lead, found.co
                 node.description = [without_departments(d) for d in node.description]

@@ -33,7 +33,8 @@ from ..timeutil import now
 from .blocks import name_key
 from .draft import Draft, DraftProject, Item
 from .models import ImportDocument, ImportState
-from .services import NOT_YOURS, department_of, match_department
+from .naming import match_department
+from .services import NOT_YOURS, department_of
 
 
 @dataclass
@@ -66,14 +67,8 @@ _TASK_LEVEL = {"chapter": TaskLevel.CHAPTER, "key_task": TaskLevel.KEY_TASK, "me
 
 def _due(item: Item, start: date, end: date) -> date:
     """The deadline the document's text gives the item ("2027年底前"), within the plan; else the plan's end."""
-    if item.deadline:
-        try:
-            due = date.fromisoformat(item.deadline)
-        except ValueError:
-            return end
-        if start <= due <= end:
-            return due
-    return end
+    due = item.due
+    return due if due is not None and start <= due <= end else end
 
 
 def placed(draft: Draft) -> list[tuple[Item, Item | None, TaskLevel]]:
@@ -233,12 +228,25 @@ def confirm(session: Session, actor: User, document: ImportDocument, data: Confi
     return result
 
 
+# 建设性质 as project tables write it → the register's kind (first match wins: 异地新建 is a relocation)
+_KIND_WORDS = ((ProjectKind.RELOCATION, ("迁建", "异地", "易地")), (ProjectKind.EXPANSION, ("扩建", "改建", "改造")),
+               (ProjectKind.NEW, ("新建",)), (ProjectKind.DIGITAL, ("信息化", "数字化")))
+
+
+def project_kind(nature: str | None) -> ProjectKind:
+    """The register's kind of a project whose table says 建设性质 ``nature`` (新建, 改扩建, 迁建 …); 其他 for
+    what it has no kind for (续建, or nothing said)."""
+    text = (nature or "").strip()
+    return next((kind for kind, words in _KIND_WORDS if any(w in text for w in words)), ProjectKind.OTHER)
+
+
 def _add_project(session: Session, actor: User, task: Task, plan: Plan, *, content: str | None,
                  items: list[str], total: amounts.Entered | None = None, period: amounts.Entered | None = None,
-                 start_year: int | None = None, end_year: int | None = None) -> KeyProject:
+                 start_year: int | None = None, end_year: int | None = None,
+                 kind: ProjectKind = ProjectKind.OTHER) -> KeyProject:
     total = total or amounts.Entered()
     period = period or amounts.Entered()
-    project = KeyProject(task=task, region_id=plan.region_id, kind=ProjectKind.OTHER, status=ProjectStatus.PREPARING,
+    project = KeyProject(task=task, region_id=plan.region_id, kind=kind, status=ProjectStatus.PREPARING,
                          content=content, items=list(items), total_investment=total.wan, total_tbd=total.tbd,
                          period_investment=period.wan, period_tbd=period.tbd, start_year=start_year,
                          end_year=end_year)
@@ -246,6 +254,7 @@ def _add_project(session: Session, actor: User, task: Task, plan: Plan, *, conte
     session.flush()
     unit = plan.investment_unit
     audit.record(session, actor, project, "create", {
+        "kind": [None, kind.label],
         "total_investment": [None, amounts.as_text(total.wan, unit, tbd=total.tbd) or None],
         "period_investment": [None, amounts.as_text(period.wan, unit, tbd=period.tbd) or None],
         "items": [None, "、".join(items) or None],
@@ -287,8 +296,11 @@ def _confirm_projects(session: Session, actor: User, draft: Draft, plan: Plan,
         unit = InvestmentUnit.from_label(project.unit or "万元")
         lead = project.lead or (match_department(departments, project.owner) or default_lead)
         lead_id = lead if isinstance(lead, int) else (lead.id if lead else None)
-        description = "\n".join(filter(None, [project.content, project.owner and f"建设单位：{project.owner}",
-                                              project.remarks and f"备注：{project.remarks}"])) or None
+        kind = project_kind(project.nature)
+        description = "\n".join(filter(None, [
+            project.content, project.owner and f"建设单位：{project.owner}",
+            project.nature and kind == ProjectKind.OTHER and f"建设性质：{project.nature}",  # (续建 …: kept as text)
+            project.remarks and f"备注：{project.remarks}"])) or None
         try:
             task = planning.create_task(session, actor, plan, None, planning.TaskData(
                 level=TaskLevel.KEY_TASK, code=code, title=project.name[:300], description=description,
@@ -298,7 +310,7 @@ def _confirm_projects(session: Session, actor: User, draft: Draft, plan: Plan,
         _add_project(session, actor, task, plan, content=project.content, items=[],
                      total=amounts.parse(project.total, unit, allow_tbd=True),
                      period=amounts.parse(project.period, unit, allow_tbd=True),
-                     start_year=project.start_year, end_year=project.end_year)
+                     start_year=project.start_year, end_year=project.end_year, kind=kind)
         result.created["重大项目"] = result.created.get("重大项目", 0) + 1
 
 

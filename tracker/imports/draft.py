@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import MISSING, dataclass, field, fields
+from datetime import date
 from typing import Any, ClassVar, Self, TypeVar
 
 from ..errors import DomainError
@@ -135,6 +136,14 @@ class Item(_Entry):
     lead_text: str | None = None  # departments as the text names them ("责任单位：…")
     co_text: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def due(self) -> date | None:
+        """The deadline the text gives, as a date (None when it gives none or it is not a date)."""
+        try:
+            return date.fromisoformat(self.deadline) if self.deadline else None
+        except ValueError:
+            return None
 
 
 @dataclass
@@ -409,11 +418,46 @@ class Draft(_Entry):
                         child.type = "key_task"
                     child.unsure = True
                     child.reason = "上级已删除，请核对它的位置和类型"
+        self._remember_deleted("item", [i for i in self.items if i.id in gone])
         self.items = [i for i in self.items if i.id not in gone]
         for candidate in self.candidates:
             if candidate.item in gone:
                 candidate.item = None
         return item, len(gone)
+
+    def _remember_deleted(self, what: str, entries: list[Item] | list[DraftIndicator] | list[DraftProject]) -> None:
+        """What the planner deleted, as it was: a revised document that still has it leaves it deleted
+        (:func:`.revision.merge`) until the planner restores it."""
+        self.extra.setdefault("deleted", []).extend({"what": what, "entry": e.to_json()} for e in entries)
+
+    def make_tasks(self, item_id: str) -> tuple[Item, int]:
+        """A part the extractor judged narrative (发展基础, 保障措施 …) holds work after all: a chapter's headings
+        become key tasks and theirs measures; a narrative heading under a chapter becomes a key task and its
+        headings measures. Each is doubted for the planner to check. Returns the part and how many became tasks."""
+        item = _find(self.items, item_id)
+        if not item.narrative:
+            raise DomainError("该条目不是叙述性章节。")
+        under = self.descendants(item_id)
+        parts = [i for i in self.items if i.id in under or i.id == item_id]
+        by_id = {i.id: i for i in self.items}
+        depth = {item_id: 0}
+        made = 0
+        for part in parts:  # document order: a parent before its children
+            part.narrative = False
+            if part.id != item_id:
+                depth[part.id] = depth.get(part.parent or "", 0) + 1
+            level = depth[part.id] + (0 if item.type == "chapter" else 1)
+            if part.type != "section" or level == 0:
+                continue
+            task = part.parent if level > 1 else None
+            while task is not None and by_id[task].type != "key_task":
+                task = by_id[task].parent  # (deeper headings go under their key task)
+            part.type, part.parent = ("measure", task) if task is not None else ("key_task", part.parent)
+            part.unsure, part.reason = True, "由叙述性章节转为任务，请核对类型和层级"
+            made += 1
+        if made == 0:
+            raise DomainError("该章节下没有小标题，无法转为任务；可编辑它下面的内容或新建条目。")
+        return item, made
 
     def merge_item(self, item_id: str) -> tuple[Item, Item]:
         """Fold an item into the one before it with the same parent (a task the document split in two).
@@ -532,6 +576,7 @@ class Draft(_Entry):
 
     def delete_indicator(self, indicator_id: str) -> DraftIndicator:
         indicator = _find(self.indicators, indicator_id, "指标")
+        self._remember_deleted("indicator", [indicator])
         self.indicators = [i for i in self.indicators if i.id != indicator_id]
         return indicator
 
@@ -583,6 +628,7 @@ class Draft(_Entry):
 
     def delete_project(self, project_id: str) -> DraftProject:
         project = _find(self.projects, project_id, "项目")
+        self._remember_deleted("project", [project])
         self.projects = [p for p in self.projects if p.id != project_id]
         return project
 

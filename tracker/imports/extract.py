@@ -26,7 +26,8 @@ How the structure is recognised
 * 专栏 boxes (a 专栏N line, as a table or as paragraphs) attach to the key task they follow.
 * Tables are read by their header: indicator tables (类别/序号/指标/单位/基期/目标/属性), review tables
   (规划目标 and 完成情况), key-project tables (项目/建设内容/总投资/期内投资/建设单位/备注, the unit taken
-  from the caption, with 建设性质 and 建设年限). A table of where things stood (现状, years before the plan,
+  from the caption, with 建设性质 and 建设年限), task tables (序号/工作任务/责任单位/完成时限, as annual work
+  points set them out: a key task per row, or a measure under an open key task). A table of where things stood (现状, years before the plan,
   完成情况 without targets) is a review table, never targets. Blank category cells continue the category
   above (never a unit); 合计/小计 rows are no entries; values marked * take the footnote that explains the
   mark.

@@ -48,6 +48,12 @@ class RevForm(Form):
     rev = HiddenField()
 
 
+class DecisionForm(RevForm):
+    """采用新版原文 / 保留我的修改 / 恢复: ``back`` is "item" when answered from the item's edit form."""
+
+    back = HiddenField()
+
+
 class DeleteItemForm(RevForm):
     with_children = BooleanField("连同下级一起删除")
 

@@ -65,11 +65,13 @@ def deadline(text: str) -> str | None:
 
 # ------------------------------------------------------------------------------------------- departments
 
+# (a county's bureau writes 股室, a hospital 科室: 责任科室：公共卫生科)
+_UNIT_WORDS = "单位|部门|科室|股室|处室"
 _UNITS = re.compile(
-    r"[（(]?\s*(?P<label>牵头单位|责任单位|牵头部门|责任部门|主责单位|配合单位|协同单位|参与单位|配合部门)\s*[：:]\s*"
+    rf"[（(]?\s*(?P<label>(?P<role>牵头|责任|主责|配合|协同|参与)(?:{_UNIT_WORDS}))\s*[：:]\s*"
     r"(?P<names>[^；;。）)\n]*)")
-_BRACKETED_UNITS = re.compile(r"[（(][^（()）]{0,200}?(?:单位|部门)\s*[：:][^（()）]{0,200}[）)]")
-_LEAD_LABELS = ("牵头单位", "责任单位", "牵头部门", "责任部门", "主责单位")
+_BRACKETED_UNITS = re.compile(rf"[（(][^（()）]{{0,200}}?(?:{_UNIT_WORDS})\s*[：:][^（()）]{{0,200}}[）)]")
+_LEAD_ROLES = ("牵头", "责任", "主责")
 
 
 @dataclass
@@ -95,7 +97,7 @@ def departments(text: str) -> Departments | None:
         if not names:
             continue
         at = m.start() if at is None else at
-        if m["label"] in _LEAD_LABELS:
+        if m["role"] in _LEAD_ROLES:
             if lead is None:
                 lead, rest = names[0], names[1:]
                 co.extend(n for n in rest if n not in co)

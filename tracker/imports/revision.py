@@ -13,7 +13,11 @@ then by similarity — and for each:
   ``conflict`` ("原文已修改") with the old and the new text, for the planner to decide (:func:`decide`);
 - new in the document: added, marked ``added`` ("新增");
 - gone from the document: left out of the draft and listed in ``extra["revision"]["removed"]`` ("已删除"),
-  from where the planner may keep one anyway (:func:`restore`).
+  from where the planner may keep one anyway (:func:`restore`);
+- deleted by the planner (the draft remembers what was deleted, ``extra["deleted"]``) and still in the
+  document: it stays deleted — in its new text, so restoring it brings the document's present version — and
+  is listed in ``extra["revision"]["deleted"]`` ("已删除（你删除的，新版仍有）"), from where the planner may
+  restore it (:func:`restore`).
 
 The comparison ("与上一版相比") is kept in the draft's ``extra["revision"]``. Everything here works on
 :class:`.draft.Draft` objects only; the upload, the permission and the audit are :mod:`.services`' part.
@@ -41,7 +45,10 @@ FIELD_NAMES = {"type": "类型", "code": "编号", "title": "标题", "descripti
                "period": "期内投资", "owner": "建设单位", "remarks": "备注", "start_year": "开始年份",
                "end_year": "结束年份"}
 WHAT_LABELS = {"item": "条目", "indicator": "指标", "project": "项目"}
-STATUS_LABELS = {"added": "新增", "changed": "原文已修改", "conflict": "原文已修改", "removed": "已删除"}
+STATUS_LABELS = {"added": "新增", "changed": "原文已修改", "conflict": "原文已修改", "removed": "已删除",
+                 "deleted": "已删除（你删除的，新版仍有）"}
+KINDS: dict[str, type[Item] | type[DraftIndicator] | type[DraftProject]] = {
+    "item": Item, "indicator": DraftIndicator, "project": DraftProject}
 SIMILAR = 0.6  # title similarity that still counts as the same entry
 _PUNCT = re.compile(r"[\s\u3000，,。．.、；;：:（）()《》“”\"'！!？?—\-]+")
 
@@ -184,6 +191,25 @@ def _match_named(old: list[Any], new: list[Any]) -> dict[str, str]:
 # ------------------------------------------------------------------------------------------- merging
 
 
+def _deleted(draft: Draft, what: str, taken: set[str]) -> list[Any]:
+    """The entries of one kind the planner deleted from the draft (as they were when deleted)."""
+    out = [KINDS[what].from_json(deepcopy(r["entry"])) for r in draft.extra.get("deleted", [])
+           if r.get("what") == what and isinstance(r.get("entry"), dict)]
+    return [e for e in out if e.id not in taken]
+
+
+def _keep_deleted(merged: Draft, what: str, entry_ids: list[str], summary: dict[str, Any]) -> None:
+    """Entries the planner had deleted, back in the document: deleted again (so remembered again), listed."""
+    rows = []
+    for entry_id in reversed(entry_ids):  # children first: each is remembered where the document has it
+        if what == "item":
+            entry: Entry = merged.delete_item(entry_id, with_children=False)[0]
+        else:
+            entry = merged.delete_indicator(entry_id) if what == "indicator" else merged.delete_project(entry_id)
+        rows.append({"what": what, "id": entry.id, "label": label(entry), "entry": entry.to_json()})
+    summary["deleted"] += reversed(rows)
+
+
 def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     return {k: [before.get(k), after.get(k)] for k in after if before.get(k) != after.get(k)}
 
@@ -226,15 +252,22 @@ def merge(old: Draft, new: Draft, *, previous_id: int, previous_filename: str) -
     merged = deepcopy(new)
     merged.rev, merged.next_id = old.rev + 1, max(old.next_id, 1)
     summary: dict[str, Any] = {"previous_id": previous_id, "previous_filename": previous_filename,
-                               "added": [], "changed": [], "removed": []}
-    # items
-    mapping = match_items(old, new)
+                               "added": [], "changed": [], "removed": [], "deleted": []}
+    # items (those the planner deleted are matched too, to stay deleted)
+    gone_items = _deleted(old, "item", {i.id for i in old.items})
+    mapping = match_items(Draft(items=[*old.items, *gone_items]), new)
     old_items = {i.id: i for i in old.items}
+    still_deleted: list[str] = []
     ids = {n.id: (mapping[n.id] if n.id in mapping else merged._new_id("t")) for n in new.items}
     items: list[Item] = []
     for fresh in new.items:
         parent = ids.get(fresh.parent) if fresh.parent else None
-        if fresh.id in mapping:
+        if fresh.id in mapping and mapping[fresh.id] not in old_items:
+            item = deepcopy(fresh)
+            item.id, item.parent = ids[fresh.id], parent
+            item.extra["extracted"] = snapshot(fresh)
+            still_deleted.append(item.id)
+        elif fresh.id in mapping:
             current = old_items[mapping[fresh.id]]
             was = extracted(current)
             item = _merge_entry(current, was, snapshot(fresh), fresh, summary, "item")
@@ -255,6 +288,7 @@ def merge(old: Draft, new: Draft, *, previous_id: int, previous_filename: str) -
         if (by_id[item.parent].type if item.parent in by_id else None) not in ITEM_PARENTS[item.type]:
             item.parent = item.extra["extracted"]["parent"]
     merged.items = items
+    _keep_deleted(merged, "item", still_deleted, summary)
     for old_item in old.items:
         if old_item.id not in mapping.values():
             summary["removed"].append({"what": "item", "id": old_item.id, "label": label(old_item),
@@ -265,11 +299,18 @@ def merge(old: Draft, new: Draft, *, previous_id: int, previous_filename: str) -
     # indicators and projects
     for what, attr, prefix in (("indicator", "indicators", "i"), ("project", "projects", "p")):
         olds, news = getattr(old, attr), getattr(new, attr)
-        pairs = _match_named(olds, news)
+        pairs = _match_named([*olds, *_deleted(old, what, {e.id for e in olds})], news)
         old_by_id = {e.id: e for e in olds}
         entries = []
+        still_deleted = []
         for fresh in news:
-            if fresh.id in pairs:
+            if fresh.id in pairs and pairs[fresh.id] not in old_by_id:
+                entry = deepcopy(fresh)
+                entry.id = pairs[fresh.id]
+                entry.extra["extracted"] = snapshot(fresh)
+                entries.append(entry)
+                still_deleted.append(entry.id)
+            elif fresh.id in pairs:
                 current = old_by_id[pairs[fresh.id]]
                 entries.append(_merge_entry(current, extracted(current), snapshot(fresh), fresh, summary, what))
             else:
@@ -280,6 +321,7 @@ def merge(old: Draft, new: Draft, *, previous_id: int, previous_filename: str) -
                 entries.append(entry)
                 summary["added"].append({"what": what, "id": entry.id, "label": label(entry)})
         setattr(merged, attr, entries)
+        _keep_deleted(merged, what, still_deleted, summary)
         for entry in olds:
             if entry.id not in pairs.values():
                 summary["removed"].append({"what": what, "id": entry.id, "label": label(entry),
@@ -314,6 +356,17 @@ def same_plan(old: Draft, new: Draft) -> bool:
 # ------------------------------------------------------------------------------------------- the planner decides
 
 
+def proposal(draft: Draft, entry: Entry) -> list[dict[str, Any]]:
+    """What a "原文已修改" entry the planner had corrected is waiting on, field by field (for its edit form): the
+    previous document's text, the new document's and the planner's own."""
+    if status(entry) != "conflict":
+        return []
+    row = next((r for r in (revision_of(draft) or {}).get("changed", []) if r["id"] == entry.id), None)
+    fields = row["fields"] if row else {}
+    return [{"key": k, "field": FIELD_NAMES.get(k, k), "previous": fields.get(k, [None, None, None])[1], "new": v,
+             "yours": getattr(entry, k, None)} for k, v in (entry.extra.get("proposed") or {}).items()]
+
+
 def _entries(draft: Draft, what: str) -> list[Any]:
     return {"item": draft.items, "indicator": draft.indicators, "project": draft.projects}[what]
 
@@ -338,19 +391,25 @@ def decide(draft: Draft, entry_id: str, accept: bool) -> Entry:
 
 
 def restore(draft: Draft, entry_id: str) -> Entry:
-    """Keep an entry the new document no longer has: back into the draft, doubted."""
+    """Keep an entry the new document no longer has, or restore one the planner had deleted that the new
+    document still has (in the new document's text): back into the draft, doubted."""
     summary = revision_of(draft) or {}
-    row = next((r for r in summary.get("removed", []) if r["id"] == entry_id and not r.get("kept")), None)
+    rows = [*summary.get("removed", []), *summary.get("deleted", [])]
+    row = next((r for r in rows if r["id"] == entry_id and not r.get("kept")), None)
     if row is None:
-        raise DomainError("该条目不在“已删除”列表中（可能已保留），请刷新页面。")
-    kind = {"item": Item, "indicator": DraftIndicator, "project": DraftProject}[row["what"]]
-    entry = kind.from_json(deepcopy(row["entry"]))
+        raise DomainError("该条目不在“已删除”列表中（可能已保留或恢复），请刷新页面。")
+    entry = KINDS[row["what"]].from_json(deepcopy(row["entry"]))
     entries = _entries(draft, row["what"])
+    deleted_by_planner = row in summary.get("deleted", [])
+    if deleted_by_planner:  # no longer to be kept deleted
+        draft.extra["deleted"] = [r for r in draft.extra.get("deleted", [])
+                                  if not (r.get("what") == row["what"] and (r.get("entry") or {}).get("id") == entry.id)]
     if any(e.id == entry.id for e in entries):
         entry.id = draft._new_id(entry.id[0])
     entry.extra.pop("proposed", None)
-    entry.extra["change"] = "kept"
-    entry.unsure, entry.reason = True, "新版文档中已删除，按规划处决定保留，请核对"
+    entry.extra["change"] = "restored" if deleted_by_planner else "kept"
+    entry.unsure, entry.reason = True, ("您曾删除此条目，已按新版原文恢复，请核对" if deleted_by_planner
+                                        else "新版文档中已删除，按规划处决定保留，请核对")
     if isinstance(entry, Item):
         ids = {i.id: i for i in draft.items}
         parent = ids.get(entry.parent or "")

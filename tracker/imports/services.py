@@ -50,6 +50,7 @@ from .draft import (
 from .extract import Block, extract
 from .limits import TIME_LIMIT_SECONDS, Budget
 from .models import ImportDocument, ImportKind, ImportState, KeywordRule
+from .naming import assign_named_departments
 from .pdf import read_pdf
 from .text import decode, read_text
 
@@ -126,43 +127,6 @@ def draft_of(filename: str, data: bytes, budget: Budget | None = None) -> Draft:
         indicator.doubt_nature()
     revision.remember_extraction(draft)
     return draft
-
-def match_department(departments: list[Department], name: str | None) -> Department | None:
-    """The department a document names ("县卫生健康局" in "责任单位：县卫生健康局"), by its name or the longest
-    name inside the text (or the text inside a name)."""
-    if not name:
-        return None
-    text = name.strip()
-    for dept in departments:
-        if dept.name == text:
-            return dept
-    found = [d for d in departments if d.name in text or (len(text) >= 2 and text in d.name)]
-    return max(found, key=lambda d: len(d.name)) if len(found) >= 1 else None
-
-
-def assign_named_departments(draft: Draft, departments: list[Department]) -> None:
-    """Lead and co-operating departments for the items whose text names them ("牵头单位：…；配合单位：…"):
-    each name matched to one of the region's departments; a name that matches none stays as text and the
-    item is doubted so that the planner chooses."""
-    for item in draft.items:
-        if not (item.lead_text or item.co_text) or item.lead is not None:
-            continue
-        unmatched = []
-        if item.lead_text:
-            if (lead := match_department(departments, item.lead_text)) is not None:
-                item.lead = lead.id
-            else:
-                unmatched.append(item.lead_text)
-        for name in item.co_text:
-            if (dept := match_department(departments, name)) is None:
-                unmatched.append(name)
-            elif dept.id != item.lead and dept.id not in item.co:
-                item.co.append(dept.id)
-        if unmatched:
-            item.unsure = True
-            doubt = f"文中的责任单位“{'、'.join(unmatched)}”未匹配到本地区的部门，请选择"
-            item.reason = f"{item.reason}；{doubt}" if item.reason else doubt
-
 
 # ------------------------------------------------------------------------------------------- upload
 
@@ -291,6 +255,14 @@ def delete_item(session: Session, actor: User, document: ImportDocument, item_id
     _save(session, actor, document, draft, f"删除草稿条目 {item.code} {item.title[:30]}"
           + (f"（连同 {gone - 1} 项下级）" if gone > 1 else ""))
     return gone
+
+
+def make_tasks(session: Session, actor: User, document: ImportDocument, item_id: str, rev: int | None) -> int:
+    """A part judged narrative holds work after all: its headings become tasks. Returns how many."""
+    draft = _working_copy(actor, document, rev)
+    item, made = draft.make_tasks(item_id)
+    _save(session, actor, document, draft, f"把叙述性章节 {item.code} {item.title[:30]} 的 {made} 个小标题转为任务")
+    return made
 
 
 def merge_item(session: Session, actor: User, document: ImportDocument, item_id: str, rev: int | None) -> Item:
@@ -506,7 +478,8 @@ def _revise(session: Session, actor: User, base: ImportDocument, document: Impor
     audit.record(session, actor, document, "revise", {},
                  f"作为《{base.filename}》（导入 {base.id}）的新版本：新增 {len(summary['added'])} 项，"
                  f"原文修改 {len(summary['changed'])} 项（其中与已有修改冲突 {conflicts} 项），"
-                 f"已删除 {len(summary['removed'])} 项")
+                 f"已删除 {len(summary['removed'])} 项"
+                 + (f"，您删除过、新版仍有的 {len(summary['deleted'])} 项仍不列入" if summary["deleted"] else ""))
     session.flush()
     return summary
 
@@ -562,13 +535,17 @@ def decide_revision(session: Session, actor: User, document: ImportDocument, ent
     return name
 
 
-def keep_removed(session: Session, actor: User, document: ImportDocument, entry_id: str, rev: int | None) -> str:
-    """Keep an entry the revised document no longer has."""
+def keep_removed(session: Session, actor: User, document: ImportDocument, entry_id: str,
+                 rev: int | None) -> tuple[str, bool]:
+    """Keep an entry the revised document no longer has, or restore one the planner had deleted. Returns its
+    name and whether it was the planner's deletion undone."""
     draft = _working_copy(actor, document, rev)
     entry = revision.restore(draft, entry_id)
     name = revision.label(entry)
-    _save(session, actor, document, draft, f"保留新版文档中已删除的{name[:40]}")
-    return name
+    restored = entry.extra["change"] == "restored"
+    _save(session, actor, document, draft,
+          f"恢复您删除过、新版仍有的{name[:40]}" if restored else f"保留新版文档中已删除的{name[:40]}")
+    return name, restored
 
 
 # ------------------------------------------------------------------------------------------- reading helpers

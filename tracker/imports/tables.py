@@ -22,6 +22,9 @@ from .limits import MAX_HEADER_ROWS, Budget
 _MARKS = "*＊※△▲"
 
 _ROLE_WORDS: list[tuple[str, tuple[str, ...]]] = [
+    ("task", ("工作任务", "重点任务", "主要任务", "任务名称", "工作内容", "工作措施", "具体措施", "主要举措", "重点工作")),
+    ("due", ("完成时限", "完成时间", "时间节点", "完成期限", "时限要求", "时间要求")),
+    ("co", ("配合单位", "协同单位", "参与单位", "配合部门")),
     ("build", ("建设性质", "项目性质", "建设类型", "建设方式")),
     ("nature", ("属性", "性质")),
     ("category", ("类别", "领域", "分类", "类型")),
@@ -192,6 +195,10 @@ class TableReader:
         """A 专栏 box (the builder's)."""
         raise NotImplementedError
 
+    def task_row(self, number: int | None, text: str, lead: str | None, co: str | None, due: str | None) -> None:
+        """A row of a table of tasks (the builder's)."""
+        raise NotImplementedError
+
     def table(self, table: Table) -> None:
         rows = [[c if c is not None else "" for c in r] for r in table.rows]
         rows = [r for r in rows if any(compact(c) for c in r)]
@@ -220,7 +227,7 @@ class TableReader:
         header_at, roles = None, {}
         for i, row in enumerate(rows[:4]):
             found = _header_roles([compact(c) for c in row])
-            if "name" in found and len(found) >= 2:
+            if ("name" in found or "task" in found) and len(found) >= 2:
                 header_at, roles = i, found
                 break
         kind = "other"
@@ -237,7 +244,9 @@ class TableReader:
                 body = body[1:]
                 roles = _header_roles(header)
             status = self._status_column(header, roles, caption_text)
-            if {"total", "period"} & set(roles) and ("项目" in header[roles["name"]] or "项目" in caption_text):
+            if "task" in roles and {"owner", "due"} & set(roles) and not {"total", "period", "target"} & set(roles):
+                kind = "tasks"
+            elif {"total", "period"} & set(roles) and ("项目" in header[roles["name"]] or "项目" in caption_text):
                 kind = "projects"
             elif "target" in roles and "actual" in roles:
                 kind = "review"
@@ -257,12 +266,26 @@ class TableReader:
             summary["unsure"] = True
             summary["reason"] = "未能识别的表格（不是指标表或项目表），内容未导入"
             return
-        if kind == "indicators":
+        if kind == "tasks":
+            self._task_table(summary, roles, body)
+        elif kind == "indicators":
             self._indicator_table(summary, header, roles, body)
         elif kind == "review":
             self._review_table(summary, header, roles, body)
         else:
             self._project_table(summary, header, roles, body, caption_text)
+
+    def _task_table(self, summary: dict[str, Any], roles: dict[str, int], body: list[list[str]]) -> None:
+        """A table of tasks (序号 / 工作任务 / 责任单位 / 完成时限, as annual work points set them out): a task
+        per row, its departments and deadline from their columns."""
+        for cells in body:
+            text = self._cell(cells, roles, "task")
+            if not text or is_sum_row(cells):
+                continue
+            summary["rows"] += 1
+            number = self._cell(cells, roles, "number")
+            self.task_row(cn_number(number) if number else None, text, self._cell(cells, roles, "owner"),
+                          self._cell(cells, roles, "co"), self._cell(cells, roles, "due"))
 
     def _status_column(self, header: list[str], roles: dict[str, int], caption: str) -> int | None:
         """The column of a status table's latest values: a table with no target column whose years all

@@ -38,13 +38,14 @@ from ..tasks.models import TaskKind, TaskLevel
 from ..timeutil import today
 from ..web import ID, paginate, refuse
 from . import confirm as confirming
-from . import revision, services, tasklist
+from . import naming, revision, services, tasklist
 from .draft import TYPE_LABELS, Draft, DraftIndicator, IndicatorInput, Item, ItemInput, ProjectInput
 from .extract import STYLE_LABELS
 from .forms import (
     ApplyRulesForm,
     BulkAssignForm,
     ConfirmForm,
+    DecisionForm,
     DeleteItemForm,
     IndicatorForm,
     ItemForm,
@@ -191,7 +192,7 @@ def _preview(document: ImportDocument, *, rule_form: RuleForm | None = None,
     departments = _departments(document)
     only_unsure = request.args.get("only") == "unsure"
     draft = Draft.from_json(document.draft)
-    rows = draft.tree()
+    rows, folded = _fold_narrative(draft.tree())
     if only_unsure:
         rows = [(d, i) for d, i in rows if i.unsure]
     rev = draft.rev
@@ -216,7 +217,25 @@ def _preview(document: ImportDocument, *, rule_form: RuleForm | None = None,
         change_labels=revision.STATUS_LABELS, what_labels=revision.WHAT_LABELS,
         unresolved=revision.unresolved(draft), bases=services.revision_bases(session, document),
         plan_changes=confirming.plan_differences(session, document) if document.plan else None,
+        folded=folded, named=naming.named_departments(draft, departments),
     )
+
+
+def _fold_narrative(tree: list[tuple[int, Item]]) -> tuple[list[tuple[int, Item]], dict[str, list[tuple[int, Item]]]]:
+    """The tree with what lies under each narrative part (发展基础, 保障措施 …) folded into that part's row."""
+    rows: list[tuple[int, Item]] = []
+    folded: dict[str, list[tuple[int, Item]]] = {}
+    open_part: tuple[int, str] | None = None  # depth and id of the narrative part being folded
+    for depth, item in tree:
+        if open_part is not None and depth > open_part[0]:
+            folded[open_part[1]].append((depth - open_part[0], item))
+            continue
+        open_part = (depth, item.id) if item.narrative else None
+        if item.narrative:
+            folded[item.id] = []
+        rows.append((depth, item))
+    return rows, folded
+
 
 
 @bp.route(f"/imports/<{ID}:document_id>/revise", methods=["POST"])
@@ -245,7 +264,9 @@ def _revised_message(document: ImportDocument) -> str:
     return (f"已作为新版本读取《{document.filename}》：新增 {len(summary.get('added', []))} 项，"
             f"原文修改 {len(summary.get('changed', []))} 项"
             + (f"（其中 {conflicts} 项您修改过，请逐项决定）" if conflicts else "")
-            + f"，已删除 {len(summary.get('removed', []))} 项；其余条目保留了您的核对和修改。")
+            + f"，已删除 {len(summary.get('removed', []))} 项"
+            + (f"，您删除过、新版仍有的 {len(summary['deleted'])} 项仍不列入" if summary.get("deleted") else "")
+            + "；其余条目保留了您的核对和修改。")
 
 
 @bp.route(f"/imports/<{ID}:document_id>/replace/<{ID}:base_id>", methods=["POST"])
@@ -271,18 +292,20 @@ def replace(document_id: int, base_id: int) -> Response:
 def revision_entry(document_id: int, entry_id: str, action: str) -> Response:
     """The planner's answer to one difference: take the new text, keep the correction, keep a removed entry."""
     document = _document(document_id)
-    form = RevForm()
+    form = DecisionForm()
     if not form.validate_on_submit():
         abort(400)
     session = db_session()
     try:
         if action == "restore":
-            name = services.keep_removed(session, current_user, document, _draft_id(entry_id), _rev(form))
-            flash(f"已保留{name}，请核对它的位置。", "success")
+            name, restored = services.keep_removed(session, current_user, document, _draft_id(entry_id), _rev(form))
+            flash(f"已{'恢复' if restored else '保留'}{name}，请核对它的位置。", "success")
         else:
             name = services.decide_revision(session, current_user, document, _draft_id(entry_id),
                                             action == "accept", _rev(form))
             flash(f"{'已采用新版原文' if action == 'accept' else '已保留您的修改'}：{name}。", "success")
+            if form.back.data == "item":
+                return redirect(url_for("imports.edit_item", document_id=document.id, item_id=entry_id))
     except DomainError as exc:
         refuse(None, exc)
     return _back(document, "comparison")
@@ -326,7 +349,8 @@ def edit_item(document_id: int, item_id: str) -> Page:
         else:
             flash(f"已保存 {form.code.data} {form.title.data}。", "success")
             return _back(document, f"item-{item_id}")
-    return render_template("imports/item_form.html", document=document, item=item, form=form), status
+    return render_template("imports/item_form.html", document=document, item=item, form=form, rev=draft.rev,
+                           proposal=revision.proposal(draft, item)), status
 
 
 @bp.route(f"/imports/<{ID}:document_id>/items/<item_id>/delete", methods=["POST"])
@@ -364,6 +388,25 @@ def merge_item(document_id: int, item_id: str) -> Response:
         return _back(document)
     flash(f"已并入 {target.code} {target.title}。", "success")
     return _back(document, f"item-{target.id}")
+
+
+@bp.route(f"/imports/<{ID}:document_id>/items/<item_id>/tasks", methods=["POST"])
+@login_required
+def make_tasks(document_id: int, item_id: str) -> Response:
+    """转为任务: a chapter judged narrative whose headings are work after all."""
+    document = _document(document_id)
+    form = RevForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        made = services.make_tasks(db_session(), current_user, document, _draft_id(item_id), _rev(form))
+    except DomainError as exc:
+        if exc.status_code in (403, 409):
+            raise
+        flash(exc.message, "error")
+        return _back(document)
+    flash(f"已把 {made} 个小标题转为任务，请核对它们的类型和层级。", "success")
+    return _back(document, f"item-{item_id}")
 
 
 def _indicator_form(document: ImportDocument, draft: Draft, item: DraftIndicator) -> IndicatorForm:

@@ -11,7 +11,9 @@ Markup, line by line:
 
 Formats: ``styled`` (Heading 1/2 styles for 一、/（一）, numbers typed), ``direct`` (Normal style only, the
 heading look given by run fonts and sizes, as many offices do), ``numbered`` (一、, （一） and 1． shown by
-Word's automatic numbering, the numbers not in the text; measures restart under each parent), ``txt``
+Word's automatic numbering, the numbers not in the text; measures restart under each parent), ``columns``
+(as ``styled``, everything after the title and issuer in a two-column section, as published booklets set
+their annexes), ``txt``
 (tables flattened a cell per tab-indented line, as Word saves text) and ``pdf:<format>`` (the Word file
 converted by LibreOffice).
 """
@@ -27,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from docx import Document
+from docx.enum.section import WD_SECTION
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Pt
@@ -195,10 +198,23 @@ def _table(document, rows: list[list[str]]) -> None:  # type: ignore[no-untyped-
                 r += 1
 
 
+def _two_columns(document) -> None:  # type: ignore[no-untyped-def]
+    """What follows goes in a new section of two columns (a continuous section break: same page)."""
+    section = document.add_section(WD_SECTION.CONTINUOUS)
+    cols = section._sectPr.find(qn("w:cols"))
+    if cols is None:
+        cols = parse_xml(f"<w:cols {nsdecls('w')}/>")
+        section._sectPr.append(cols)
+    cols.set(qn("w:num"), "2")
+    cols.set(qn("w:space"), "425")
+
+
 def to_docx(markup: str, fmt: str) -> bytes:
     document = Document()
     numbers = _Numbers(document) if fmt == "numbered" else None
     for part in parse(markup):
+        if fmt == "columns" and part.kind not in ("title", "issuer") and len(document.sections) == 1:
+            _two_columns(document)
         if part.kind == "table":
             _table(document, part.rows)
             continue
