@@ -204,6 +204,22 @@ def test_workbook_sheets(midterm: Evaluation, demo: Flask) -> None:
     wenzhou = next(r for r in rows if r[0] == "温州市")
     assert wenzhou[3:] == [8, 33, pytest.approx(0.2424)]
     assert rows[-1][0] == "总体"
+    review = plan_review.read(midterm)
+    assert review is not None
+    summary = {r[0]: r[1] for r in wb["汇总"].iter_rows(values_only=True) if r and r[0]}
+    assert (summary["重点任务"], summary["其中：已完成"], summary["其中：已逾期"], summary["其中：批准延期"]) == (
+        len(review.key_tasks), review.done, review.overdue, review.extended)
+    assert summary["下级规划落实的重点任务"] == review.covered_any == rows[-1][3]
+    assert summary["下级规划覆盖率"] == pytest.approx(float(review.overall_rate))
+    assert summary["滞后的建设节点"] == review.nodes_late
+
+
+def test_annual_summary_has_no_review_totals(demo: Flask, db: Session) -> None:
+    annual = db.scalars(select(Evaluation).where(Evaluation.kind == EvaluationKind.ANNUAL)).first()
+    assert annual is not None
+    response = _download(demo, "zj_evaluator", f"/evaluations/{annual.id}/export.xlsx")
+    summary = [r[0] for r in load_workbook(io.BytesIO(response.data))["汇总"].iter_rows(values_only=True) if r]
+    assert "重点任务完成率" not in summary and "任务完成率" in summary
 
 
 def test_report_tables(midterm: Evaluation, demo: Flask) -> None:

@@ -160,6 +160,21 @@ def summary_sheet(ws: Worksheet, session: Session, evaluation: Evaluation, expor
         (f"完成投资（已确认，{unit.label}）", _in_unit(tot.completed, unit), MONEY),
         ("投资完成率", tot.investment_rate, PERCENT),
     ]
+    review = plan_review.read(evaluation)
+    if review is not None:  # 中期评估 and 总结评估: the totals of their three sheets
+        rows += [
+            ("重点任务", len(review.key_tasks), None),
+            ("其中：已完成", review.done, None),
+            ("重点任务完成率", review.done_rate, PERCENT),
+            ("其中：已逾期", review.overdue, None),
+            ("其中：批准延期", review.extended, None),
+            (f"重大项目计划投资（{unit.label}）", _in_unit(review.planned, unit), MONEY),
+            (f"重大项目完成投资（已确认，{unit.label}）", _in_unit(review.completed, unit), MONEY),
+            ("重大项目投资完成率", review.investment_rate, PERCENT),
+            ("滞后的建设节点", review.nodes_late, None),
+            ("下级规划落实的重点任务", review.covered_any, None),
+            ("下级规划覆盖率", review.overall_rate, PERCENT),
+        ]
     for label, value, fmt in rows:
         r = _write_row(ws, [label, value], {2: fmt} if fmt else None)
         ws.cell(r, 1).font = Font(bold=True)
