@@ -92,6 +92,23 @@ def test_create_plan_refusals(planner: FlaskClient, db: Session, overrides: dict
     assert db.scalar(select(Plan).where(Plan.start_year == 2026)) is None
 
 
+def test_every_error_of_the_plan_form_in_one_round(planner: FlaskClient, db: Session) -> None:
+    """An empty short name (the form's check), the same title as the provincial 十四五 over the same years, a
+    level the region cannot have and a city plan as 上位规划 (the plan rules): all in one answer."""
+    response = planner.post("/planning/plans/new", data=plan_form(
+        db, title="浙江省卫生健康事业发展“十四五”规划", short_name="", start_year="2021", end_year="2025",
+        level="city", parent_id=str(plan_id(db, "wz-14"))))
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert error_at(html, "short_name", "请填写规划简称。")
+    assert error_at(html, "level", "只能编制省级规划。")
+    assert error_at(html, "parent_id", "上位规划须为本地区或上级地区的规划。")
+    response = planner.post("/planning/plans/new", data=plan_form(
+        db, title="浙江省卫生健康事业发展“十四五”规划", short_name="", start_year="2021", end_year="2025"))
+    html = response.get_data(as_text=True)
+    assert error_at(html, "short_name", "请填写规划简称。") and error_at(html, "title", "规划期重叠，不能重复。")
+
+
 def test_parent_must_be_of_own_or_upper_region(planner: FlaskClient, db: Session) -> None:
     city_plan = plan_id(db, "wz-14")
     html = planner.get("/planning/plans/new").get_data(as_text=True)

@@ -157,24 +157,33 @@ def _check_not_duplicate(session: Session, region: Region, data: PlanData, plan:
 
 
 def _check_plan(session: Session, region: Region, data: PlanData, plan: Plan | None) -> Plan | None:
-    required_text(data.title, "title", "请填写规划名称。")
-    required_text(data.short_name, "short_name", "请填写规划简称。")
-    if data.level.value != region.level.value:
-        raise DomainError(f"{region.name}为{region.level.label}级行政区划，只能编制{region.level.label}级规划。",
-                          field="level")
-    if data.end_year < data.start_year:
-        raise DomainError("结束年份不能早于起始年份。", field="end_year")
-    _check_not_duplicate(session, region, data, plan)
-    if data.parent_id is None:
-        return None
-    parent = session.get(Plan, data.parent_id)
-    if parent is None:
-        raise DomainError("所选上位规划不存在。", field="parent_id")
-    if parent.region_id != region.id and parent.region_id not in region_ids_above(session, region.id):
-        raise DomainError("上位规划须为本地区或上级地区的规划。", field="parent_id")
-    if plan is not None and (parent.id == plan.id or parent.id in plan_descendant_ids(session, plan.id)):
-        raise DomainError("不能选择本规划或其下级规划作为上位规划。", field="parent_id")
+    """Every rule of the plan form, every refusal at once (errors.Checks); returns the chosen 上位规划."""
+    checks = Checks()
+    checks.attempt(required_text, data.title, "title", "请填写规划名称。")
+    checks.attempt(required_text, data.short_name, "short_name", "请填写规划简称。")
+    if data.level is not None and data.level.value != region.level.value:
+        checks.fail("level", f"{region.name}为{region.level.label}级行政区划，只能编制{region.level.label}级规划。")
+    years = data.start_year is not None and data.end_year is not None
+    if years and data.end_year < data.start_year:
+        checks.fail("end_year", "结束年份不能早于起始年份。")
+    elif years and data.level is not None:
+        checks.attempt(_check_not_duplicate, session, region, data, plan)
+    parent = None
+    if data.parent_id is not None:
+        parent = session.get(Plan, data.parent_id)
+        if parent is None:
+            checks.fail("parent_id", "所选上位规划不存在。")
+        elif parent.region_id != region.id and parent.region_id not in region_ids_above(session, region.id):
+            checks.fail("parent_id", "上位规划须为本地区或上级地区的规划。")
+        elif plan is not None and (parent.id == plan.id or parent.id in plan_descendant_ids(session, plan.id)):
+            checks.fail("parent_id", "不能选择本规划或其下级规划作为上位规划。")
+    checks.done()
     return parent
+
+
+def check_plan(session: Session, actor: User, data: PlanData, plan: Plan | None) -> None:
+    """The plan rules alone, for a form whose own checks failed: the page then shows every error in one round."""
+    _check_plan(session, plan.region if plan is not None else actor.department.region, data, plan)
 
 
 def _apply_plan(plan: Plan, data: PlanData, parent: Plan | None) -> None:

@@ -168,7 +168,9 @@ def new_plan() -> Page:
     form = NewPlanForm(data={"level": PlanLevel(region.level.value), "stage_date": today()}
                        if request.method == "GET" else None)
     _fill_plan_form(form)
-    if form.validate_on_submit():
+    if form.is_submitted() and not form.validate():
+        also_rule_errors(form, lambda: services.check_plan(db_session(), current_user, form.to_data(), None))
+    elif form.is_submitted():
         try:
             plan = services.create_plan(db_session(), current_user, form.to_data(), stage=form.stage.data,
                                         stage_date=form.stage_date.data, stage_note=form.stage_note.data)
@@ -187,7 +189,9 @@ def edit_plan(plan_id: int) -> Page:
     form = EditPlanForm(data=plan_initial(plan))
     _fill_plan_form(form, plan)
     conflict = None
-    if form.validate_on_submit():
+    if form.is_submitted() and not form.validate():
+        also_rule_errors(form, lambda: services.check_plan(db_session(), current_user, form.to_data(), plan))
+    elif form.is_submitted():
         try:
             services.update_plan(db_session(), current_user, plan, form.to_data(), form.version.data)
         except StaleObject as exc:
