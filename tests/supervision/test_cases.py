@@ -283,6 +283,26 @@ def test_pages_walk_the_loop(demo) -> None:  # type: ignore[no-untyped-def]
     assert sup.get("/supervision/999999").status_code == 404
 
 
+def test_every_error_of_the_case_form_in_one_round(demo, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """An empty title and problem (the form's checks), a 领导批示件 without the instruction, a department that is
+    neither lead nor co-operating on the task and the task's open case (the filing rules): one answer."""
+    task = _task(session)
+    other = session.scalars(select(Department).where(Department.name == "中医药管理处",
+                                                     Department.region_id == 1)).one()
+    sup = demo.test_client()
+    login(sup, "zj_supervisor")
+    first = {"source": "routine", "department_id": task.lead_department_id, "task_id": task.id, "title": "督办",
+             "problem": "进度滞后", "response_days": 5}
+    assert sup.post("/supervision/new", data=first).status_code == 302
+    response = sup.post("/supervision/new", data={"source": "leader", "department_id": other.id, "task_id": task.id,
+                                                  "title": "", "problem": "", "response_days": 5})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    for message in ("请填写标题。", "请写明发现的问题。", "领导批示件须填写批示内容。", "不是该任务的牵头或配合单位",
+                    "该任务已有未销号的督办件"):
+        assert message in html, message
+
+
 def test_task_page_shows_a_case_course_only_to_who_may_open_the_case(demo, session: Session) -> None:  # type: ignore[no-untyped-def]
     """A co-operating department sees that the task is under supervision, not the case's comments."""
     from tracker.tasks.models import task_co_departments

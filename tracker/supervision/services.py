@@ -25,7 +25,7 @@ from .. import audit
 from ..alerts.models import Alert, AlertLevel, AlertStatus, AlertTarget
 from ..attachments.services import save_uploads
 from ..auth.models import Role, User
-from ..errors import DomainError, InvalidTransition, PermissionDenied
+from ..errors import Checks, DomainError, InvalidTransition, PermissionDenied
 from ..notifications.outbox import emit, link_to
 from ..permissions import DEPARTMENT_ROLES, can_supervise_task, region_ids_below
 from ..regions import services as regions
@@ -151,28 +151,34 @@ def is_responsible_for(department: Department, task: Task) -> bool:
     return department.id == task.lead_department_id or any(d.id == department.id for d in task.co_departments)
 
 
-def file_case(session: Session, actor: User, data: CaseInput) -> SupervisionCase:
+def check_case(session: Session, actor: User, data: CaseInput) -> None:
+    """Every rule of filing a case, every refusal at once (errors.Checks); refusals of access stop at once."""
     if actor.role not in SUPERVISOR:
         raise PermissionDenied("只有督查室可以立案。")
     if data.department.region_id not in region_ids_below(session, actor.region_id):
         raise PermissionDenied("只能对本级及下级地区的单位立案。")
-    title, problem = data.title.strip(), data.problem.strip()
-    if not title:
-        raise DomainError("请填写标题。", field="title")
-    if not problem:
-        raise DomainError("请写明发现的问题。", field="problem")
+    checks = Checks()
+    if not data.title.strip():
+        checks.fail("title", "请填写标题。")
+    if not data.problem.strip():
+        checks.fail("problem", "请写明发现的问题。")
     if data.source == CaseSource.LEADER and not (data.instruction or "").strip():
-        raise DomainError("领导批示件须填写批示内容。", field="instruction")
+        checks.fail("instruction", "领导批示件须填写批示内容。")
     if data.task is not None:
         if not can_supervise_task(session, actor, data.task):
             raise PermissionDenied("该任务不在您的管辖范围内。")
         if not is_responsible_for(data.department, data.task):
-            raise DomainError(f"“{data.department.name}”不是该任务的牵头或配合单位，不能就此任务向其督办。"
-                              "如需其参与，请先由规划处将其列为配合单位。", field="department_id")
+            checks.fail("department_id", f"“{data.department.name}”不是该任务的牵头或配合单位，不能就此任务向其督办。"
+                                         "如需其参与，请先由规划处将其列为配合单位。")
         existing = open_case_for_task(session, data.task.id)
         if existing is not None:
-            raise DomainError(f"该任务已有未销号的督办件 {existing.number_label}（#{existing.id}），不能重复立案。",
-                              field="task_id")
+            checks.fail("task_id", f"该任务已有未销号的督办件 {existing.number_label}（#{existing.id}），不能重复立案。")
+    checks.done()
+
+
+def file_case(session: Session, actor: User, data: CaseInput) -> SupervisionCase:
+    check_case(session, actor, data)
+    title, problem = data.title.strip(), data.problem.strip()
     case = SupervisionCase(source=data.source, department=data.department, task=data.task, alert=data.alert,
                            title=title[:200], problem=problem, requirements=(data.requirements or "").strip() or None,
                            instruction=(data.instruction or "").strip() or None, created_by_id=actor.id)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
@@ -20,7 +22,17 @@ from ..regions.models import Department
 from ..spreadsheets import DOCX_MIMETYPE, XLSX_MIMETYPE, download
 from ..tasks.models import Task
 from ..timeutil import now, today
-from ..web import ID, INTEGER_LIMIT, enum_arg, form_version, int_arg, local_path, paginate, refuse
+from ..web import (
+    ID,
+    INTEGER_LIMIT,
+    also_rule_errors,
+    enum_arg,
+    form_version,
+    int_arg,
+    local_path,
+    paginate,
+    refuse,
+)
 from .documents import STEP_DOCUMENTS, notice_docx, notice_fields, step_docx, step_filename
 from .forms import ActionForm, CaseForm, FromAlertsForm
 from .ledger import ledger_workbook
@@ -33,6 +45,7 @@ from .services import (
     case_departments,
     case_list,
     cases_from_alerts,
+    check_case,
     colour,
     department_choices,
     file_case,
@@ -100,17 +113,11 @@ def new():  # type: ignore[no-untyped-def]
             form.task_id.data = task.id
             form.department_id.data = task.lead_department_id
             form.title.data = f"关于“{task.title}”的督办"
-    if form.validate_on_submit():
+    if form.is_submitted() and not form.validate():
+        also_rule_errors(form, lambda: check_case(session, current_user, _case_input(session, form, task, task_id)))
+    elif form.is_submitted():
         try:
-            if task_id and task is None:
-                raise DomainError("任务不存在。", field="task_id")
-            department = session.get(Department, form.department_id.data)
-            if department is None:
-                raise DomainError("责任单位不存在。", field="department_id")
-            case = file_case(session, current_user, CaseInput(
-                source=CaseSource(form.source.data), department=department, task=task, title=form.title.data or "",
-                problem=form.problem.data or "", requirements=form.requirements.data,
-                instruction=form.instruction.data))
+            case = file_case(session, current_user, _case_input(session, form, task, task_id))
             perform(session, current_user, case, CaseAction.ISSUE, version=case.version_id,
                     response_days=form.response_days.data)
         except DomainError as exc:
@@ -120,6 +127,20 @@ def new():  # type: ignore[no-untyped-def]
         return redirect(url_for("supervision.show", case_id=case.id))
     status = 422 if request.method == "POST" else 200
     return render_template("supervision/new.html", form=form, task=task), status
+
+
+def _case_input(session: Any, form: CaseForm, task: Task | None, task_id: int | None) -> CaseInput:
+    """What the 立案 form asks for, or a refusal at its field (a task or department that is not there)."""
+    if task_id and task is None:
+        raise DomainError("任务不存在。", field="task_id")
+    department = session.get(Department, form.department_id.data) if form.department_id.data else None
+    if department is None:
+        raise DomainError("责任单位不存在。", field="department_id")
+    if form.source.data not in {s.value for s in CaseSource}:
+        raise DomainError("请选择来源。", field="source")
+    return CaseInput(source=CaseSource(form.source.data), department=department, task=task,
+                     title=form.title.data or "", problem=form.problem.data or "",
+                     requirements=form.requirements.data, instruction=form.instruction.data)
 
 
 @bp.route("/from-alerts", methods=["POST"])
