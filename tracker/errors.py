@@ -46,11 +46,11 @@ class Checks:
     def fail(self, field: str | None, message: str) -> None:
         self.errors.append((field, message))
 
-    def attempt(self, check: Callable[..., T], *args: Any) -> T | None:
-        """``check(*args)``, gathering the refusal it raises (then None) instead of stopping at it. Refusals of
+    def attempt(self, check: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+        """``check(*args, **kwargs)``, gathering the refusal it raises (then None) instead of stopping at it. Refusals of
         access or of state (403, 404, 409) are not a field's error and still stop everything."""
         try:
-            return check(*args)
+            return check(*args, **kwargs)
         except Refusals as exc:
             self.errors.extend(exc.errors)
         except DomainError as exc:

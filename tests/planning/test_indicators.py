@@ -155,3 +155,16 @@ def test_indicator_list_needs_the_plan_planner(demo: Flask, db: Session) -> None
     assert client_for(demo, "wz_planner").get(f"/planning/plans/{pid}/indicators").status_code == 403
     assert client_for(demo, "zj_planner").get(f"/planning/plans/{pid}/indicators").status_code == 200
     assert client_for(demo, "zj_planner").get("/planning/indicators/99999999/edit").status_code == 404
+
+
+def test_every_error_of_the_indicator_form_in_one_round(planner: FlaskClient, db: Session) -> None:
+    """An empty name and an unknown 属性 (the form's checks), a taken 序号, years the wrong way round and a direction
+    the target contradicts (the indicator rules): one answer."""
+    response = planner.post(f"/planning/plans/{plan_id(db)}/indicators/new", data=indicator_form(
+        db, name=" ", nature="optional", number="1", baseline_year="2025", target_year="2020", direction="lower"))
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert error_at(html, "name", "请填写指标名称。")
+    assert error_at(html, "nature", "选择无效")
+    assert error_at(html, "number", "序号 1 已被指标“人均预期寿命”使用。")
+    assert error_at(html, "target_year", "目标年份不能早于基期年份。")

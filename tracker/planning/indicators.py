@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from .. import audit
 from ..auth.models import User
-from ..errors import DomainError
+from ..errors import Checks, DomainError
 from ..indicators.models import Direction, Indicator, IndicatorNature
 from ..indicators.targets import TargetRule, parse_target, parse_value, rounded, with_direction
 from ..permissions import can_edit_plan, require
@@ -106,19 +106,32 @@ def explain_json(data: dict[str, Any], unit: str | None = None) -> str:
 
 
 def _check(session: Session, plan: Plan, data: IndicatorData, indicator: Indicator | None) -> Any:
-    data.name = required_text(data.name, "name", "请填写指标名称。")
-    data.target_text = required_text(data.target_text, "target_text", "请填写目标值（按规划原文）。")
-    if not 1 <= data.number <= 999:
-        raise DomainError("序号须为1到999之间的整数。", field="number")
-    owner = session.scalar(select(Indicator).where(Indicator.plan_id == plan.id, Indicator.number == data.number))
-    if owner is not None and owner is not indicator:
-        raise DomainError(f"序号 {data.number} 已被指标“{owner.name}”使用。", field="number")
+    """Every rule of the indicator form, every refusal at once (errors.Checks); returns (lead, target rule)."""
+    checks = Checks()
+    data.name = checks.attempt(required_text, data.name, "name", "请填写指标名称。") or ""
+    data.target_text = checks.attempt(required_text, data.target_text, "target_text", "请填写目标值（按规划原文）。") or ""
+    if data.number is None or not 1 <= data.number <= 999:
+        checks.fail("number", "序号须为1到999之间的整数。")
+    elif (owner := session.scalar(select(Indicator).where(Indicator.plan_id == plan.id,
+                                                          Indicator.number == data.number))) not in (None, indicator):
+        checks.fail("number", f"序号 {data.number} 已被指标“{owner.name}”使用。")
     if data.target_year is not None and data.baseline_year is not None and data.target_year < data.baseline_year:
-        raise DomainError("目标年份不能早于基期年份。", field="target_year")
+        checks.fail("target_year", "目标年份不能早于基期年份。")
     lead = None
     if data.lead_department_id is not None:
-        lead = region_department(session, plan, data.lead_department_id, "lead_department_id", "牵头单位")
-    return lead, understand(data.target_text, data.name, data.direction, unit=data.unit, baseline=data.baseline_text)
+        lead = checks.attempt(region_department, session, plan, data.lead_department_id, "lead_department_id",
+                              "牵头单位")
+    rule = None
+    if data.target_text:
+        rule = checks.attempt(understand, data.target_text, data.name, data.direction, unit=data.unit,
+                              baseline=data.baseline_text)
+    checks.done()
+    return lead, rule
+
+
+def check_indicator(session: Session, plan: Plan, data: IndicatorData, indicator: Indicator | None) -> None:
+    """The indicator rules alone, for a form whose own checks failed: every error in one round."""
+    _check(session, plan, data, indicator)
 
 
 def _apply(indicator: Indicator, data: IndicatorData, lead: Any, rule: TargetRule) -> None:

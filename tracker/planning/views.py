@@ -499,7 +499,9 @@ def new_indicator(plan_id: int) -> Page:
                    "baseline_year": plan.start_year - 1}
     form = IndicatorForm(data=initial)
     _fill_indicator_form(form, plan)
-    if form.validate_on_submit():
+    if form.is_submitted() and not form.validate():
+        also_rule_errors(form, lambda: indicator_services.check_indicator(db_session(), plan, form.to_data(), None))
+    elif form.is_submitted():
         try:
             indicator = indicator_services.create_indicator(db_session(), current_user, plan, form.to_data())
         except DomainError as exc:
@@ -519,7 +521,10 @@ def edit_indicator(indicator_id: int) -> Page:
     plan = indicator.plan
     form = EditIndicatorForm(data=indicator_initial(indicator))
     _fill_indicator_form(form, plan, indicator)
-    if form.validate_on_submit():
+    if form.is_submitted() and not form.validate():
+        also_rule_errors(form, lambda: indicator_services.check_indicator(db_session(), plan, form.to_data(),
+                                                                          indicator))
+    elif form.is_submitted():
         try:
             indicator_services.update_indicator(db_session(), current_user, indicator, form.to_data(),
                                                 form.version.data)
