@@ -134,3 +134,13 @@ def test_unknown_milestone_is_404(planner: FlaskClient) -> None:
     assert planner.get("/planning/milestones/99999999/edit").status_code == 404
     assert planner.post("/planning/milestones/99999999/delete").status_code == 404
     assert planner.get("/planning/milestones/99999999999999/edit").status_code == 404
+
+
+def test_every_error_of_the_milestone_form_in_one_round(planner: FlaskClient, db: Session) -> None:
+    """An empty name (the form's check) and a date after the task's deadline (the milestone rule): one answer."""
+    task = task_of(db, "1.1.4")
+    response = planner.post(f"/planning/tasks/{task.id}/milestones", data={"title": "", "due_date": "2027-01-01"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert error_at(html, "title", "请填写节点名称。")
+    assert error_at(html, "due_date", "节点日期不能晚于任务的截止日期（2026年12月31日）。")

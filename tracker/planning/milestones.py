@@ -12,7 +12,7 @@ from ..adjustments.models import AdjustmentRequest
 from ..alerts.models import Alert
 from ..attachments.models import Attachment
 from ..auth.models import User
-from ..errors import DomainError
+from ..errors import Checks, DomainError
 from ..permissions import can_edit_plan, require
 from ..tasks.models import Milestone, MilestoneStatus, ProjectNode, Task, TaskLevel
 from ..timeutil import format_date
@@ -22,14 +22,22 @@ MILESTONE_FIELDS = ["title", "node", "due_date"]
 
 
 def _check_milestone(task: Task, title: str | None, due_date: date | None) -> str:
+    """Every rule of the milestone form, every refusal at once (errors.Checks); returns the title."""
     if task.level == TaskLevel.CHAPTER:
         raise DomainError("章不设节点，请在其下的任务中添加。")
-    title = required_text(title, "title", "请填写节点名称。")
+    checks = Checks()
+    title = checks.attempt(required_text, title, "title", "请填写节点名称。")
     if due_date is None:
-        raise DomainError("请填写节点的计划日期。", field="due_date")
-    if task.deadline is not None and due_date > task.deadline:
-        raise DomainError(f"节点日期不能晚于任务的截止日期（{format_date(task.deadline)}）。", field="due_date")
-    return title
+        checks.fail("due_date", "请填写节点的计划日期。")
+    elif task.deadline is not None and due_date > task.deadline:
+        checks.fail("due_date", f"节点日期不能晚于任务的截止日期（{format_date(task.deadline)}）。")
+    checks.done()
+    return title or ""
+
+
+def check_milestone(task: Task, title: str | None, due_date: date | None) -> None:
+    """The milestone rules alone, for a form whose own checks failed: every error in one round."""
+    _check_milestone(task, title, due_date)
 
 
 def add_milestone(session: Session, actor: User, task: Task, title: str | None, due_date: date | None,

@@ -418,7 +418,9 @@ def milestones(task_id: int) -> Page:
     task = _task(task_id)
     form = MilestoneForm(data={"due_date": task.deadline} if request.method == "GET" else None)
     _node_choices_apply(form, task)
-    if form.validate_on_submit():
+    if form.is_submitted() and not form.validate():
+        also_rule_errors(form, lambda: milestone_services.check_milestone(task, form.title.data, form.due_date.data))
+    elif form.is_submitted():
         try:
             milestone = milestone_services.add_milestone(db_session(), current_user, task, form.title.data,
                                                form.due_date.data, form.node.data if "node" in form else None)
@@ -443,7 +445,9 @@ def edit_milestone(milestone_id: int) -> Page:
 
     form = EditMilestoneForm(data=initial())
     _node_choices_apply(form, task)
-    if form.validate_on_submit():
+    if form.is_submitted() and not form.validate():
+        also_rule_errors(form, lambda: milestone_services.check_milestone(task, form.title.data, form.due_date.data))
+    elif form.is_submitted():
         try:
             milestone_services.update_milestone(db_session(), current_user, milestone, form.title.data, form.due_date.data,
                                       form.node.data if "node" in form else milestone.node, form.version.data)
