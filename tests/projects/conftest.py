@@ -44,6 +44,20 @@ def fresh(app: Flask, model: type, ident: int):  # type: ignore[no-untyped-def]
         return obj
 
 
+def register_form(app: Flask, project_id: int, **changes: str) -> dict[str, str]:
+    """The register form as the page fills it for the test world's project, with some fields changed."""
+    p = fresh(app, KeyProject, project_id)
+    data = {
+        "kind": p.kind.value, "status": p.status.value, "region": str(p.region_id), "start_year": "2024",
+        "end_year": "2027", "content": p.content or "", "total_investment": "10", "period_investment": "6",
+        "funding_fiscal": "", "funding_special_bond": "", "funding_self": "", "funding_social": "", "funding_other": "",
+        "planned_2024": "2", "planned_2025": "3", "planned_2026": "3", "planned_2027": "",
+        "version": str(p.version_id),
+    }
+    data.update(changes)
+    return data
+
+
 def investment(app: Flask, project_id: int, year: int) -> ProjectInvestment | None:
     with app.extensions["tracker.sessions"]() as s:
         return s.scalar(select(ProjectInvestment).where(ProjectInvestment.project_id == project_id,

@@ -23,6 +23,7 @@ from tracker.projects.models import KeyProject, ProjectStatus
 from tracker.tasks.models import Milestone, MilestoneStatus, ProjectNode
 
 from .conftest import World, client_as, fresh
+from .conftest import register_form as _form
 
 W = Decimal  # amounts in 万元
 
@@ -95,18 +96,6 @@ def test_acknowledging_means_every_warning_seen() -> None:
 
 # ------------------------------------------------------------------------------------------ the register form
 
-
-def _form(app: Flask, project_id: int, **changes: str) -> dict[str, str]:
-    p = fresh(app, KeyProject, project_id)
-    data = {
-        "kind": p.kind.value, "status": p.status.value, "region": str(p.region_id), "start_year": "2024",
-        "end_year": "2027", "content": p.content or "", "total_investment": "10", "period_investment": "6",
-        "funding_fiscal": "", "funding_special_bond": "", "funding_self": "", "funding_social": "", "funding_other": "",
-        "planned_2024": "2", "planned_2025": "3", "planned_2026": "3", "planned_2027": "",
-        "version": str(p.version_id),
-    }
-    data.update(changes)
-    return data
 
 
 def _warnings_on(html: str) -> list[str]:

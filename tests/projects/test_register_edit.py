@@ -16,20 +16,7 @@ from tracker.projects.models import FundingSource, KeyProject, ProjectKind, Proj
 from tracker.projects.queries import investment_by_department
 
 from .conftest import World, build_world, client_as, field_error, fresh, table
-
-
-def _form(app: Flask, project_id: int, **changes: str) -> dict[str, str]:
-    """The register form as the page fills it, with some fields changed."""
-    p = fresh(app, KeyProject, project_id)
-    data = {
-        "kind": p.kind.value, "status": p.status.value, "region": str(p.region_id), "start_year": "2024",
-        "end_year": "2027", "content": p.content or "", "total_investment": "10", "period_investment": "6",
-        "funding_fiscal": "", "funding_special_bond": "", "funding_self": "", "funding_social": "", "funding_other": "",
-        "planned_2024": "2", "planned_2025": "3", "planned_2026": "3", "planned_2027": "",
-        "version": str(p.version_id),
-    }
-    data.update(changes)
-    return data
+from .conftest import register_form as _form
 
 
 @pytest.fixture
