@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from pathlib import Path
@@ -17,15 +18,23 @@ def _bool(name: str, default: bool) -> bool:
 
 
 def _instance_secret(instance: Path) -> str:
-    """A secret generated once per installation and kept in instance/ (the demo's key)."""
+    """A secret generated once per installation and kept in instance/ (the demo's key). Processes starting
+    together on one instance directory (gunicorn's workers) agree on it: the first to put the file in place wins
+    and every process reads the file. Servers on several machines each have their own instance directory, so
+    they need SECRET_KEY instead."""
     path = instance / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    instance.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    path.write_text(key)
-    path.chmod(0o600)
-    return key
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        mine = instance / f".secret_key.{secrets.token_hex(8)}"
+        fd = os.open(mine, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as file:
+                file.write(secrets.token_hex(32))
+            with contextlib.suppress(FileExistsError):
+                os.link(mine, path)  # never replaces a key another process put there first
+        finally:
+            mine.unlink()
+    return path.read_text().strip()
 
 
 class Config:

@@ -8,7 +8,11 @@ running a job twice, or in two processes at once, changes nothing the second tim
 The scheduler runs in its own process (``tracker scheduler``), never inside a web worker:
 
     tracker scheduler                 # APScheduler, Asia/Shanghai
+    tracker scheduler --every scan=5  # the scan every 5 seconds instead of at 01:00 (trying a job out, tests)
     tracker run-job scan [--date D]   # one run, for cron users and tests
+
+Two scheduler processes (on two machines, for instance) may run beside each other: each run of a job takes
+the job's lock, and a job's second run on a day finds its work done.
 """
 
 from __future__ import annotations
@@ -139,7 +143,7 @@ def run_job(app: Flask, name: str, day: date | None = None) -> JobRun:
     day = day or timeutil.today()
     factory = app.extensions["tracker.sessions"]
     started = timeutil.now()
-    host = socket.gethostname()[:120]
+    host = run_host()
     with app.app_context():
         session = factory()
         try:
@@ -161,6 +165,11 @@ def run_job(app: Flask, name: str, day: date | None = None) -> JobRun:
         finally:
             session.close()
     return run
+
+
+def run_host() -> str:
+    """Where a run happened, as job_runs records it: the machine and the process (``web1:4711``)."""
+    return f"{socket.gethostname()}:{os.getpid()}"[-120:]
 
 
 def run_chain(app: Flask, name: str, day: date | None = None) -> list[JobRun]:
@@ -197,7 +206,8 @@ def catch_up(app: Flask) -> list[JobRun]:
     return runs
 
 
-def build_scheduler(app: Flask) -> Any:
+def build_scheduler(app: Flask, every: Mapping[str, float] | None = None) -> Any:
+    """The APScheduler of every job at its time; ``every`` runs the jobs it names each so many seconds instead."""
     from apscheduler.schedulers.blocking import BlockingScheduler
     from apscheduler.triggers.cron import CronTrigger
     from apscheduler.triggers.interval import IntervalTrigger
@@ -206,9 +216,12 @@ def build_scheduler(app: Flask) -> Any:
         timezone=timeutil.LOCAL_TZ,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
     )
+    every = every or {}
     for j in JOBS.values():
-        if j.daily_at is not None:
-            trigger: Any = CronTrigger(hour=j.daily_at.hour, minute=j.daily_at.minute, timezone=timeutil.LOCAL_TZ)
+        if j.name in every:
+            trigger: Any = IntervalTrigger(seconds=every[j.name], timezone=timeutil.LOCAL_TZ)
+        elif j.daily_at is not None:
+            trigger = CronTrigger(hour=j.daily_at.hour, minute=j.daily_at.minute, timezone=timeutil.LOCAL_TZ)
         elif j.every_minutes:
             trigger = IntervalTrigger(minutes=j.every_minutes, timezone=timeutil.LOCAL_TZ)
         else:
@@ -247,20 +260,36 @@ def run_job_command(name: str, day: datetime | None) -> None:
         sys.exit(1)
 
 
+def _every(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> dict[str, float]:
+    """``--every NAME=SECONDS`` options as {job: seconds}."""
+    every: dict[str, float] = {}
+    for value in values:
+        name, _, seconds = value.partition("=")
+        if name not in JOBS:
+            raise click.BadParameter(f"没有名为 {name!r} 的任务（可选：{'、'.join(JOBS)}）")
+        if not seconds.replace(".", "", 1).isdigit() or float(seconds) <= 0:
+            raise click.BadParameter(f"{value!r}：间隔应为正的秒数，如 {name}=30")
+        every[name] = float(seconds)
+    return every
+
+
 @click.command("scheduler", help="启动定时任务进程（逾期扫描、到期提醒、填报提醒、消息发送）。")
 @click.option("--no-catch-up", is_flag=True, help="启动时不补跑今天已错过的任务")
+@click.option("--every", "every", multiple=True, callback=_every, metavar="NAME=SECONDS",
+              help="让该任务每隔这么多秒运行一次，代替它的定时（试运行某个任务、测试用）；可重复")
 @with_appcontext
-def scheduler_command(no_catch_up: bool) -> None:
+def scheduler_command(no_catch_up: bool, every: dict[str, float]) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    scheduler = build_scheduler(app)
+    scheduler = build_scheduler(app, every)
 
     def stop(_signum: int, _frame: Any) -> None:
         scheduler.shutdown(wait=False)
 
     signal.signal(signal.SIGTERM, stop)
     click.echo("定时任务已启动（Asia/Shanghai）：" + "；".join(
-        f"{j.label} 每天{j.daily_at:%H:%M}" if j.daily_at else f"{j.label} 每{j.every_minutes}分钟"
+        f"{j.label} 每{every[j.name]:g}秒" if j.name in every
+        else f"{j.label} 每天{j.daily_at:%H:%M}" if j.daily_at else f"{j.label} 每{j.every_minutes}分钟"
         for j in JOBS.values()))
     if not no_catch_up:
         for run in catch_up(app):

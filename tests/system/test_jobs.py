@@ -94,6 +94,19 @@ def test_the_scheduler_is_set_up_for_shanghai_with_guards(app: Flask) -> None:
     assert jobs["scan"].args[1] == "scan"
 
 
+def test_every_runs_a_job_each_so_many_seconds_instead_of_at_its_time(app: Flask) -> None:
+    jobs = {j.id: j for j in build_scheduler(app, {"scan": 2, "deliveries": 0.5}).get_jobs()}
+    assert str(jobs["scan"].trigger).startswith("interval[0:00:02]")
+    assert str(jobs["deliveries"].trigger).startswith("interval[0:00:00.500000]")
+    assert str(jobs["reminders"].trigger) == "cron[hour='8', minute='0']"
+
+
+@pytest.mark.parametrize("value", ["nonsense=5", "scan", "scan=0", "scan=-1", "scan=soon"])
+def test_every_is_refused_for_an_unknown_job_or_a_bad_interval(app: Flask, value: str) -> None:
+    result = app.test_cli_runner().invoke(args=["scheduler", "--every", value])
+    assert result.exit_code == 2 and "--every" in result.output
+
+
 def test_catch_up_runs_todays_missed_daily_jobs_once(app: Flask, session: Session, world: World) -> None:
     with timeutil.frozen(datetime(2026, 11, 22, 0, 30, tzinfo=timeutil.LOCAL_TZ)):
         assert catch_up(app) == []  # nothing is due before 01:00

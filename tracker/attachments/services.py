@@ -7,6 +7,7 @@ import hashlib
 import io
 import os
 import re
+import secrets
 import time
 import zipfile
 from datetime import timedelta
@@ -176,19 +177,25 @@ def save_uploads(session: Session, actor: User, files: list[FileStorage], **owne
         digest = hashlib.sha256(data).hexdigest()
         key = f"{digest[:2]}/{digest}"
         path = root / key
-        if path.exists():
-            os.utime(path)  # in use again: the sweep below leaves files touched lately alone
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".part")
-            tmp.write_bytes(data)
-            tmp.replace(path)
+        try:
+            os.utime(path)  # stored before and in use again: the sweep below leaves files touched lately alone
+        except FileNotFoundError:
+            _store(path, data)
         attachment = Attachment(filename=name, content_type=content_type, size=len(data), sha256=digest,
                                 storage_key=key, uploaded_by_id=actor.id, uploaded_at=now(), **owner)
         session.add(attachment)
         saved.append(attachment)
     session.flush()
     return saved
+
+
+def _store(path: Path, data: bytes) -> None:
+    """Write a file whole or not at all: into a temporary ``.part`` file of this writer's own, then renamed. Two
+    servers storing the same file at once on the shared upload directory each rename a complete copy."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{secrets.token_hex(8)}.part")
+    tmp.write_bytes(data)
+    tmp.replace(path)
 
 
 ORPHAN_AGE = timedelta(hours=6)
