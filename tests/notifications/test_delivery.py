@@ -145,31 +145,86 @@ def test_channel_settings_parse() -> None:
     assert webhook_payload("标题", None) == {"msgtype": "text", "text": {"content": "标题"}}
 
 
-def test_every_due_mail_goes_out_in_one_run_over_one_connection(
-        session: Session, world: World, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No cap per run: the province's digest mails all go out within the minute they were composed."""
+@pytest.fixture
+def connections(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The SMTP connections opened, in order."""
     from tracker.notifications import delivery
-    from tracker.notifications.channels import Channels, SmtpSender
+    from tracker.notifications.channels import SmtpSender
 
-    connections = []
+    opened: list[object] = []
 
     class CountingSender(SmtpSender):
         def __enter__(self) -> SmtpSender:
-            connections.append(self)
+            opened.append(self)
             return super().__enter__()
 
     monkeypatch.setattr(delivery, "SmtpSender", CountingSender)
+    return opened
+
+
+def _queue_mails(session: Session, world: World, count: int, start: int = 0) -> None:
     at = timeutil.now()
     user = world.users["head_jk"]
-    for i in range(520):  # more than the old 500-a-run cap
+    for i in range(start, start + count):
         n = Notification(user_id=user.id, kind=NotificationKind.DIGEST, title=f"提醒{i}", dedupe_key=f"k{i}",
                          created_at=at)
         n.deliveries.append(NotificationDelivery(channel=Channel.EMAIL, next_attempt_at=at))
         session.add(n)
     session.commit()
-    assert delivery.deliver_pending(session, Channels(smtp_url=smtp_server.url), at) == {
-        "sent": 520, "retry": 0, "failed": 0}
-    assert len(connections) == 1 and len(smtp_server.received) == 520
+
+
+def test_every_due_mail_goes_out_in_one_run_one_connection_a_batch(
+        session: Session, world: World, smtp_server: SmtpServer, connections: list[object]) -> None:
+    """No cap per run: the province's digest mails all go out within the minute they were composed."""
+    from tracker.notifications.channels import Channels
+    from tracker.notifications.delivery import BATCH, deliver_pending
+
+    _queue_mails(session, world, BATCH + 20)  # more than one batch
+    assert deliver_pending(session, Channels(smtp_url=smtp_server.url), timeutil.now()) == {
+        "sent": BATCH + 20, "retry": 0, "failed": 0}
+    assert len(connections) == 2 and len(smtp_server.received) == BATCH + 20
+    assert sorted(m["Subject"] for _, _, m in smtp_server.received) == sorted(f"提醒{i}" for i in range(BATCH + 20))
+
+
+def test_a_run_sends_what_is_queued_while_it_sends(
+        session: Session, world: World, smtp_server: SmtpServer, connections: list[object],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from tracker.notifications import delivery
+    from tracker.notifications.channels import Channels
+
+    _queue_mails(session, world, 3)
+    send_batch = delivery._send_batch
+    batches = []
+
+    def then_queue_more(*args: object) -> object:
+        batches.append(len(args[1]))  # type: ignore[arg-type]
+        counts = send_batch(*args)  # type: ignore[arg-type]
+        if len(batches) == 1:
+            _queue_mails(session, world, 2, start=3)  # (a request composing, between two batches)
+        return counts
+
+    monkeypatch.setattr(delivery, "_send_batch", then_queue_more)
+    assert delivery.deliver_pending(session, Channels(smtp_url=smtp_server.url), batch=3) == {
+        "sent": 5, "retry": 0, "failed": 0}
+    assert batches == [3, 2] and len(connections) == 2 and len(smtp_server.received) == 5
+
+
+def test_no_batch_starts_after_the_time_budget(
+        session: Session, world: World, smtp_server: SmtpServer, connections: list[object]) -> None:
+    """The rest wait for the next run, untouched: no attempt counted, still due."""
+    from tracker.notifications.channels import Channels
+    from tracker.notifications.delivery import deliver_pending
+
+    _queue_mails(session, world, 7)
+    channels = Channels(smtp_url=smtp_server.url)
+    assert deliver_pending(session, channels, batch=3, budget=timedelta(0)) == {"sent": 3, "retry": 0, "failed": 0}
+    session.commit()  # (the job's commit)
+    waiting = [d for d in _deliveries(session) if d.state == DeliveryState.PENDING]
+    assert len(waiting) == 4 and {d.attempts for d in waiting} == {0} and len(connections) == 1
+    assert deliver_pending(session, channels, batch=3, limit=2) == {"sent": 2, "retry": 0, "failed": 0}
+    session.commit()
+    assert deliver_pending(session, channels, batch=3) == {"sent": 2, "retry": 0, "failed": 0}
+    assert len(smtp_server.received) == 7 and len(connections) == 3
 
 
 def test_deliveries_run_every_minute() -> None:

@@ -1,8 +1,9 @@
 """Outbound deliveries: sending the queued e-mail, robot and 浙政钉 copies of notifications.
 
-Each configured channel sends its due deliveries in one batch: every due mail over one SMTP connection, the
-robots as many as their rate allows, 浙政钉 as many per user as its daily allowance allows. A failure is
-recorded on the delivery and retried with a growing delay, and never reaches the job or the request that
+A run sends what is due in batches of 500 until nothing is due or its time budget is spent: each batch's mail
+over one SMTP connection, the robots as many as their rate allows, 浙政钉 as many per user as its daily
+allowance allows. The day's 2,400 digest mails of a province leave within seconds of being composed. A failure
+is recorded on the delivery and retried with a growing delay, and never reaches the job or the request that
 composed the message.
 
 Rate limits are read from the database, not kept in memory (several processes may send): a robot takes 20
@@ -17,7 +18,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import defaultdict
+import time
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -49,6 +51,8 @@ ROBOT_RATE = 20  # messages a minute per robot (DingTalk and WeCom); DingTalk bl
 RATE_WINDOW = timedelta(minutes=1)
 ZZD_DAILY_PER_USER = 100  # 浙政钉 work notifications one app may send one user a day
 ROBOTS = (Channel.DINGTALK, Channel.WECOM)
+BATCH = 500  # due deliveries one batch takes: one query, one SMTP connection (servers cap a session's mails)
+BUDGET = timedelta(seconds=40)  # no new batch after this: the job runs every minute
 
 Row = tuple[NotificationDelivery, Notification, User]
 
@@ -82,44 +86,68 @@ def _wait(delivery: NotificationDelivery, until: datetime) -> None:
     delivery.next_attempt_at = until
 
 
-def deliver_pending(session: Session, channels: Channels, at: datetime | None = None,
-                    limit: int | None = None) -> dict[str, int]:
-    """Send the deliveries that are due; failures are recorded on the delivery and retried later.
+def deliver_pending(session: Session, channels: Channels, at: datetime | None = None, limit: int | None = None,
+                    *, batch: int = BATCH, budget: timedelta = BUDGET) -> dict[str, int]:
+    """Send the deliveries that are due, ``batch`` at a time (each batch's mail over one SMTP connection), until
+    none is due, ``limit`` have been looked at, or ``budget`` is spent (no batch starts after it: the rest go
+    out on the next run). Failures are recorded on the delivery and retried later.
 
-    Returns how many were sent, will be retried and were given up; ``waiting`` (only when some were) counts
-    those held back by a rate limit. ``limit`` caps how many due deliveries one run looks at (none by default).
+    Each batch asks again what is due at that moment, so messages queued while a run sends go out in the same
+    run. Returns how many were sent, will be retried and were given up; ``waiting`` (only when some were) counts
+    those held back by a rate limit.
     """
-    at = at or timeutil.now()
+    deadline = time.monotonic() + budget.total_seconds()
+    counts: Counter[str] = Counter()
+    seen: set[int] = set()
+    while limit is None or counts.total() < limit:
+        now = at or timeutil.now()
+        size = batch if limit is None else min(batch, limit - counts.total())
+        due = _due(session, now, size)
+        rows = [row for row in due if row[0].id not in seen]  # (a channel no sender knows leaves its rows due)
+        if not rows:
+            break
+        seen.update(d.id for d, _, _ in rows)
+        counts.update(_send_batch(session, rows, channels, now))
+        if len(due) < size or time.monotonic() >= deadline:
+            break
+    result = {key: counts[key] for key in ("sent", "retry", "failed")}
+    if counts["waiting"]:
+        result["waiting"] = counts["waiting"]
+    return result
+
+
+def _due(session: Session, at: datetime, size: int) -> list[Row]:
+    """The first ``size`` deliveries due at ``at``, oldest due first, with their message and recipient."""
     stmt = (
         select(NotificationDelivery, Notification, User)
         .join(Notification, Notification.id == NotificationDelivery.notification_id)
         .join(User, User.id == Notification.user_id)
         .where(NotificationDelivery.state == DeliveryState.PENDING, NotificationDelivery.next_attempt_at <= at)
         .order_by(NotificationDelivery.next_attempt_at, NotificationDelivery.id)
+        .limit(size)
     )
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    rows: list[Row] = [(d, n, u) for d, n, u in session.execute(stmt)]
+    return [(d, n, u) for d, n, u in session.execute(stmt)]
+
+
+def _send_batch(session: Session, rows: list[Row], channels: Channels, at: datetime) -> Counter[str]:
+    """Send one batch by its channels, within their rate limits; what each delivery came to, counted."""
     by_channel: dict[Channel, list[Row]] = defaultdict(list)
     for row in rows:
         by_channel[row[0].channel].append(row)
     waiting = 0
     _send_emails(by_channel[Channel.EMAIL], channels, at)
     for robot in ROBOTS:
-        batch, held = _robot_allowance(session, robot, by_channel[robot], at)
+        allowed, held = _robot_allowance(session, robot, by_channel[robot], at)
         waiting += held
-        _send_robot(robot, batch, channels, at)
-    batch, held = _zzd_allowance(session, by_channel[Channel.ZZD], at)
+        _send_robot(robot, allowed, channels, at)
+    allowed, held = _zzd_allowance(session, by_channel[Channel.ZZD], at)
     waiting += held
-    _send_zzd(batch, channels, at)
+    _send_zzd(allowed, channels, at)
+    session.flush()  # the next batch's rate limits count these sends
 
     sent = sum(1 for d, _, _ in rows if d.state == DeliveryState.SENT)
     failed = sum(1 for d, _, _ in rows if d.state == DeliveryState.FAILED)
-    counts = {"sent": sent, "retry": len(rows) - sent - failed - waiting, "failed": failed}
-    if waiting:
-        counts["waiting"] = waiting
-    session.flush()
-    return counts
+    return Counter(sent=sent, retry=len(rows) - sent - failed - waiting, failed=failed, waiting=waiting)
 
 
 # --- rate limits --------------------------------------------------------------------------------------
