@@ -100,3 +100,22 @@ def test_a_token_is_limited_per_minute(demo, make_token) -> None:  # type: ignor
     assert api.get("/api/v1/me", headers=other).status_code == 200  # per token
     with timeutil.frozen(timeutil.now() + timedelta(seconds=61)):
         assert api.get("/api/v1/me", headers=auth).status_code == 200
+
+
+def test_a_process_takes_a_tenth_of_a_tokens_minute_at_a_time(demo, db, make_token) -> None:  # type: ignore[no-untyped-def]
+    """The token's row is written when the process takes more places, not on every request."""
+    demo.config["API_RATE_LIMIT"] = 20
+    auth = {"Authorization": f"Bearer {make_token('zj_head_jk')}"}
+    api = demo.test_client()
+
+    def taken() -> int:
+        db.rollback()  # a new snapshot
+        return db.scalars(select(ApiToken)).one().window_count
+
+    assert api.get("/api/v1/me", headers=auth).status_code == 200 and taken() == 2
+    assert api.get("/api/v1/me", headers=auth).status_code == 200 and taken() == 2
+    assert api.get("/api/v1/me", headers=auth).status_code == 200 and taken() == 4
+    assert [api.get("/api/v1/me", headers=auth).status_code for _ in range(17)] == [200] * 17
+    assert api.get("/api/v1/me", headers=auth).status_code == 429  # the 21st of the minute
+    with timeutil.frozen(timeutil.now() + timedelta(seconds=61)):
+        assert api.get("/api/v1/me", headers=auth).status_code == 200 and taken() == 2

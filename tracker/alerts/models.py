@@ -123,3 +123,16 @@ class Alert(Base):
     @property
     def colour(self) -> str:
         return LEVEL_COLOURS[self.level]
+
+
+class OverdueListVersion(Base):
+    """One row: a random token that changes with every committed change to what the overdue list counts,
+    orders or offers as filters (alerts, and the tasks, milestones, plans, departments and regions they hang
+    on). Each process keeps the list's counts, order and filter choices under the token it read them at
+    (``overdue.py``), so a request costs the same however many alerts are open."""
+
+    __tablename__ = "overdue_list_version"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    token: Mapped[str] = mapped_column(String(32))

@@ -3,13 +3,18 @@ spreadsheets — one set of functions, so the page and the export never disagree
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+import secrets
+import threading
+from array import array
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
+from dataclasses import astuple, dataclass, field, replace
 from datetime import date, timedelta
-from typing import Any, NamedTuple
+from itertools import chain
+from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import Select, case, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, case, event, func, inspect, or_, select
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, load_only
 
 from .. import timeutil
 from ..auth.models import User
@@ -17,7 +22,7 @@ from ..permissions import overdue_region_ids
 from ..planning.models import Plan
 from ..regions.models import Department, Region
 from ..tasks.models import OPEN_STATUSES, Milestone, Task, TaskStatus
-from .models import LEVEL_RANK, Alert, AlertLevel, AlertStatus, AlertTarget
+from .models import LEVEL_RANK, Alert, AlertLevel, AlertStatus, AlertTarget, OverdueListVersion
 from .services import ACTIVE_STAGES, OPEN_MILESTONE_STATUSES
 
 SORTS = {"days": "逾期天数", "department": "责任单位", "deadline": "截止日期"}
@@ -91,7 +96,141 @@ class OverdueCounts:
         return sum(self.by_level.values())
 
 
-def _overdue_base(stmt: Select[Any], scope: set[int], filters: OverdueFilters, today: date, *,
+# ---------------------------------------------------------------------------------------------------
+# What is kept between requests: the list's counts, order and filter choices, under its version
+# ---------------------------------------------------------------------------------------------------
+
+# The columns the list counts, orders or offers choices by (None: every column). Committing a change to one
+# of them, or adding or deleting such a row, gives the list a new version; other changes (a task's title or
+# progress) leave it, as the rows themselves are read afresh on every request.
+LIST_COLUMNS: dict[type[Any], frozenset[str] | None] = {
+    Alert: None,
+    Task: frozenset({"status", "lead_department_id", "plan_id"}),
+    Milestone: frozenset({"status", "task_id"}),
+    Plan: frozenset({"region_id", "stage", "short_name", "level", "start_year"}),
+    Department: frozenset({"name", "region_id", "sort_order"}),
+    Region: frozenset({"name", "code", "parent_id"}),
+}
+_LIST_TABLES: dict[str, type[Any]] = {model.__table__.name: model for model in LIST_COLUMNS}
+CHANGED = "overdue_list_changed"  # session.info: the transaction changed what the list shows
+VERSION = "overdue_list_version"  # session.info: (transaction, version token) read in it
+KEPT_ENTRIES = 128  # results kept per process (the longest, a province's order, is some 110 kB)
+
+T = TypeVar("T")
+_kept: OrderedDict[tuple[Hashable, ...], Any] = OrderedDict()
+_kept_lock = threading.Lock()
+
+
+def _changes_list(instance: object, *, dirty: bool) -> bool:
+    if type(instance) not in LIST_COLUMNS:
+        return False
+    columns = LIST_COLUMNS[type(instance)]
+    if not dirty or columns is None:
+        return True
+    attrs = inspect(instance).attrs
+    return any(attrs[name].history.has_changes() for name in columns)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flushed(session: Session, _context: Any) -> None:
+    if session.info.get(CHANGED):
+        return
+    if any(_changes_list(o, dirty=False) for o in chain(session.new, session.deleted)) \
+            or any(_changes_list(o, dirty=True) for o in session.dirty):
+        session.info[CHANGED] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_statement(state: ORMExecuteState) -> None:
+    """INSERT and DELETE statements on the list's tables (a plan's deletion), and UPDATE statements that set one
+    of the list's columns (the scan's; not a roll-up of progress)."""
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    model = _LIST_TABLES.get(getattr(getattr(state.statement, "table", None), "name", ""))
+    if model is None:
+        return
+    columns = LIST_COLUMNS[model]
+    if state.is_update and columns is not None:
+        # the SET clause's names (SQLAlchemy keeps them in _values / _ordered_values; unknown: a change)
+        values = getattr(state.statement, "_values", None) or dict(getattr(state.statement, "_ordered_values", None)
+                                                                   or ())
+        if values and not columns & {getattr(key, "key", key) for key in values}:
+            return
+    state.session.info[CHANGED] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _new_version(session: Session) -> None:
+    """The transaction that changed the list commits a new version token with its changes (last, so the
+    token's row lock is held only for the commit)."""
+    session.flush()
+    if session.info.pop(CHANGED, False):
+        token = secrets.token_hex(16)
+        session.execute(_upsert(session).values(id=1, token=token)
+                        .on_conflict_do_update(index_elements=["id"], set_={"token": token}))
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_changes(session: Session) -> None:
+    session.info.pop(CHANGED, None)
+
+
+def _upsert(session: Session) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(OverdueListVersion)
+
+
+def list_version(session: Session) -> str | None:
+    """The list's version as this transaction sees it, read once per transaction; None while the session
+    holds changes of its own not yet committed (or before the first change ever): nothing is kept then."""
+    if session.info.get(CHANGED) or session.new or session.dirty or session.deleted:
+        return None
+    transaction: SessionTransaction | None = session.get_transaction()
+    seen = session.info.get(VERSION)
+    if seen is not None and transaction is not None and seen[0] is transaction:
+        return seen[1]
+    token = session.scalar(select(OverdueListVersion.token).where(OverdueListVersion.id == 1))
+    session.info[VERSION] = (session.get_transaction(), token)
+    return token
+
+
+def kept(session: Session, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
+    """``compute()``, computed once per list version in this process (the result is shared: read it only).
+
+    Under read committed a result computed after reading the version is at least as new as that version,
+    so a result is never older than the version it is kept under."""
+    version = list_version(session)
+    if version is None:
+        return compute()
+    full = (version, *key)
+    with _kept_lock:
+        if full in _kept:
+            _kept.move_to_end(full)
+            return _kept[full]  # type: ignore[no-any-return]
+    value = compute()
+    with _kept_lock:
+        _kept[full] = value
+        while len(_kept) > KEPT_ENTRIES:
+            _kept.popitem(last=False)
+    return value
+
+
+def is_kept(session: Session, key: tuple[Hashable, ...]) -> bool:
+    """Whether ``kept`` would answer ``key`` without computing it."""
+    version = list_version(session)
+    with _kept_lock:
+        return version is not None and (version, *key) in _kept
+
+
+def list_scope(session: Session, user: User) -> frozenset[int]:
+    """The regions of the user's list (permissions.overdue_region_ids), kept with the list."""
+    return kept(session, ("scope", user.region_id), lambda: frozenset(overdue_region_ids(session, user)))
+
+
+def _overdue_base(stmt: Select[Any], scope: Collection[int], filters: OverdueFilters, today: date, *,
                   names: bool = False) -> Select[Any]:
     """Joins and filters shared by the list, its counts and the export.
 
@@ -152,15 +291,38 @@ def _order(stmt: Select[Any], filters: OverdueFilters, *, reverse: bool = False)
 
 def overdue_rows(session: Session, user: User, filters: OverdueFilters, *, limit: int | None = None,
                  offset: int = 0, today: date | None = None, total: int | None = None) -> list[OverdueRow]:
-    """One page of the list: the page's alert ids first (a narrow query), then their rows.
+    """One page of the list: the page's alert ids first, then their rows.
 
-    Given the list's ``total``, a page in the second half is read from the end in the opposite order,
-    so the database skips at most half the list to reach any page."""
+    The ids of a page past the first are a slice of the list's whole order, kept per list version
+    (``kept``): after a change one narrow query reads the order, and every page after it, however deep, is
+    a slice. The first page (the one most read after a change) is kept on its own, read with LIMIT, unless
+    the whole order is kept already. While nothing can be kept (the session holds changes of its own) a page
+    is read with LIMIT and OFFSET — given the list's ``total``, a page in the second half from the end in
+    the opposite order."""
     today = today or timeutil.today()
-    scope = overdue_region_ids(session, user)
+    scope = list_scope(session, user)
+    key = (scope, astuple(filters), today)
+    ids: Sequence[int]
+    if list_version(session) is None:
+        ids = _page_ids(session, scope, filters, today, limit, offset, total)
+    elif offset == 0 and limit is not None and not is_kept(session, ("order", *key)):
+        ids = kept(session, ("first page", *key, limit),
+                   lambda: _page_ids(session, scope, filters, today, limit, 0, total))
+    else:
+        order = kept(session, ("order", *key),
+                     lambda: array("q", session.scalars(_order(_ids_statement(scope, filters, today), filters))))
+        ids = order[offset:offset + limit] if limit is not None else order[offset:]
+    return _rows_of(session, list(ids), today)
+
+
+def _ids_statement(scope: frozenset[int], filters: OverdueFilters, today: date) -> Select[Any]:
+    return _overdue_base(select(Alert.id), scope, filters, today, names=filters.sort == "department")
+
+
+def _page_ids(session: Session, scope: frozenset[int], filters: OverdueFilters, today: date, limit: int | None,
+              offset: int, total: int | None) -> list[int]:
     from_end = limit is not None and total is not None and offset > total // 2
-    base = _overdue_base(select(Alert.id), scope, filters, today, names=filters.sort == "department")
-    ids_stmt = _order(base, filters, reverse=from_end)
+    ids_stmt = _order(_ids_statement(scope, filters, today), filters, reverse=from_end)
     if limit is not None and total is not None and from_end:
         limit = max(0, min(limit, total - offset))
         ids_stmt = ids_stmt.limit(limit).offset(max(0, total - offset - limit))
@@ -169,6 +331,21 @@ def overdue_rows(session: Session, user: User, filters: OverdueFilters, *, limit
     ids = list(session.scalars(ids_stmt))
     if from_end:
         ids.reverse()
+    return ids
+
+
+# The columns a row shows (the page, its JSON): the rest of a task's or plan's many columns are not loaded.
+ROW_COLUMNS = (
+    load_only(Task.id, Task.code, Task.title, Task.status, Task.progress, Task.plan_id, Task.lead_department_id),
+    load_only(Plan.id, Plan.short_name, Plan.region_id),
+    load_only(Region.id, Region.name),
+    load_only(Department.id, Department.name),
+    load_only(Milestone.id, Milestone.title, Milestone.status),
+)
+
+
+def _rows_of(session: Session, ids: list[int], today: date) -> list[OverdueRow]:
+    """The rows of the given alerts, in the given order."""
     if not ids:
         return []
     rows = session.execute(
@@ -178,6 +355,7 @@ def overdue_rows(session: Session, user: User, filters: OverdueFilters, *, limit
         .outerjoin(Department, Department.id == Task.lead_department_id)
         .outerjoin(Milestone, Milestone.id == Alert.milestone_id)
         .where(Alert.id.in_(ids))
+        .options(*ROW_COLUMNS)
     ).all()
     position = {alert_id: i for i, alert_id in enumerate(ids)}
     return [OverdueRow(*row, today=today) for row in sorted(rows, key=lambda r: position[r[0].id])]
@@ -229,7 +407,18 @@ def overdue_counts(session: Session, user: User, filters: OverdueFilters, today:
     row. The department filter is applied to the ranked rows rather than before grouping, so the choices
     still list every department the other filters leave."""
     today = today or timeutil.today()
-    scope = overdue_region_ids(session, user)
+    scope = list_scope(session, user)
+    key = ("counts", scope, astuple(replace(filters, sort="days", direction="desc")), today, worst, options_region)
+    return kept(session, key, lambda: _counts(session, scope, filters, today, worst, options_region))
+
+
+def lists_anything(session: Session, user: User) -> bool:
+    """Whether the user's overdue list holds anything at all (the counts of the unfiltered list, kept)."""
+    return overdue_counts(session, user, OverdueFilters()).total > 0
+
+
+def _counts(session: Session, scope: frozenset[int], filters: OverdueFilters, today: date, worst: int,
+            options_region: int | None) -> OverdueCounts:
     levels = list(AlertLevel)
     grouped = _overdue_base(
         select(Task.lead_department_id.label("department_id"), func.count().label("total"),
@@ -278,15 +467,24 @@ def overdue_counts(session: Session, user: User, filters: OverdueFilters, today:
     return counts
 
 
-def filter_choices(session: Session, user: User) -> dict[str, Any]:
-    """Plans and regions the filters offer (those in the user's scope)."""
-    scope = overdue_region_ids(session, user)
-    plans = list(session.scalars(
-        select(Plan).where(Plan.region_id.in_(scope), Plan.stage.in_(ACTIVE_STAGES))
+class Choice(NamedTuple):
+    id: int
+    label: str
+
+
+def filter_choices(session: Session, user: User) -> dict[str, list[Choice]]:
+    """Plans and regions the filters offer (those in the user's scope), kept with the list."""
+    scope = list_scope(session, user)
+    return kept(session, ("choices", scope), lambda: _choices(session, scope))
+
+
+def _choices(session: Session, scope: frozenset[int]) -> dict[str, list[Choice]]:
+    plans = session.execute(
+        select(Plan.id, Plan.short_name).where(Plan.region_id.in_(scope), Plan.stage.in_(ACTIVE_STAGES))
         .order_by(Plan.level, Plan.region_id, Plan.start_year.desc(), Plan.id)
-    ))
-    regions = list(session.scalars(select(Region).where(Region.id.in_(scope)).order_by(Region.code)))
-    return {"plans": plans, "regions": regions}
+    )
+    regions = session.execute(select(Region.id, Region.name).where(Region.id.in_(scope)).order_by(Region.code))
+    return {"plans": [Choice(*row) for row in plans], "regions": [Choice(*row) for row in regions]}
 
 
 OUT_OF_SCOPE = "不在您的管辖范围内"

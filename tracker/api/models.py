@@ -24,7 +24,9 @@ class ApiToken(Base):
     itself is shown once, when it is made); ``hint`` is its first characters, for the list. A token works
     until it expires or is revoked.
 
-    ``window_start`` and ``window_count`` count the requests of the current minute (the rate limit)."""
+    ``window_start`` and ``window_count`` count the places of the current minute taken (the rate limit): a
+    process takes a share of them at a time (``services.count_request``), and stamps ``last_used_at`` when it
+    does."""
 
     __tablename__ = "api_tokens"
     __table_args__ = (

@@ -7,6 +7,7 @@ file reads as the API's table of contents; the rules all live in the services it
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 from flask import Response, current_app, g, render_template, request, url_for
@@ -63,7 +64,7 @@ from ..versioning import changes_since
 from ..web import ID
 from . import problems, queries, schemas
 from .models import ApiToken
-from .services import RATE_LIMIT, TOKEN_INFO, TokenRefused, check_token, read_notification
+from .services import RATE_LIMIT, TOKEN_INFO, TokenRefused, check_token, count_request, read_notification
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 CASE_ACTIONS = ", ".join(a.value for a in CaseAction if a != CaseAction.FILE)
@@ -93,15 +94,19 @@ _RESPONSE_NAMES = {401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 409:
 
 @api.before_request
 def _authenticate() -> Response | None:
-    """The token is checked and counted in a transaction of its own, before the request's session opens (on
-    SQLite a writing request holds the write lock from its first statement)."""
+    """The token is checked (a read: in the request's own session, or for a write before that session opens, as
+    on SQLite a writing request holds the write lock from its first statement), then counted; the count is
+    written in a transaction of its own when the process takes more of the token's minute."""
     if request.endpoint in PUBLIC:
         return None
     scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
     limit = current_app.config.get("API_RATE_LIMIT", RATE_LIMIT)
+    sessions = current_app.extensions["tracker.sessions"]
+    reading = nullcontext(db_session()) if request.method in SAFE_METHODS else sessions()
     try:
-        with unit_of_work(current_app.extensions["tracker.sessions"]) as session:
-            grant = check_token(session, presented.strip() if scheme.lower() == "bearer" else None, limit)
+        with reading as session:
+            grant = check_token(session, presented.strip() if scheme.lower() == "bearer" else None)
+        count_request(lambda: unit_of_work(sessions), grant, limit)
     except TokenRefused as exc:
         if exc.status == 429:
             return problems.problem(429, exc.detail, headers={"Retry-After": str(exc.retry_after)})

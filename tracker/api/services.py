@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -103,44 +106,89 @@ class Grant:
     token_name: str
     user_id: int
     scope: TokenScope
+    token_hash: str  # names the token's places in this process (ids repeat across databases, hashes do not)
 
     @property
     def can_write(self) -> bool:
         return self.scope == TokenScope.WRITE
 
 
-def check_token(session: Session, presented: str | None, limit: int = RATE_LIMIT) -> Grant:
-    """Check a presented token and count the request against its minute (in ``session``'s own transaction,
-    which the caller commits whatever the request then does: a refused request still counts).
-
-    The count is one UPDATE … RETURNING, so two requests at once never both take the last place."""
+def check_token(session: Session, presented: str | None) -> Grant:
+    """Check a presented token (reads only: the request's own session will do)."""
     if not presented or not presented.startswith(PREFIX) or len(presented) > 200:
         raise TokenRefused(401, "缺少有效的访问令牌。请在请求头中以 Authorization: Bearer <令牌> 提供。")
-    at = now()
-    record = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(presented)))
-    if record is None:
+    found = session.execute(select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+                            .where(ApiToken.token_hash == hash_token(presented))).one_or_none()
+    if found is None:
         raise TokenRefused(401, "访问令牌无效。")
+    record, user = found
     if record.revoked_at is not None:
         raise TokenRefused(401, "访问令牌已被吊销。")
-    if record.expires_at <= at:
+    if record.expires_at <= now():
         raise TokenRefused(401, "访问令牌已过期，请重新生成。")
-    user = session.get(User, record.user_id)
-    if user is None or not user.is_active:
+    if not user.is_active:
         raise TokenRefused(401, "令牌所属账号已停用。")
+    return Grant(record.id, record.name, record.user_id, record.scope, record.token_hash)
+
+
+# ---------------------------------------------------------------- the rate limit
+
+LEASE_SHARE = 10  # a process takes a tenth of a token's minute at a time
+
+
+@dataclass
+class _Lease:
+    """Places of a token's current minute this process has taken and not used yet."""
+
+    window_start: datetime
+    left: int
+
+
+_leases: dict[str, _Lease] = {}  # by token hash
+_leases_lock = threading.Lock()
+
+
+def count_request(sessions: Callable[[], AbstractContextManager[Session]], grant: Grant,
+                  limit: int = RATE_LIMIT) -> None:
+    """Count a request against its token's minute; TokenRefused(429) once the minute's places are taken.
+
+    A process takes the places ``limit // LEASE_SHARE`` at a time, in a transaction of its own
+    (``sessions()``, committed whatever the request then does): one UPDATE … RETURNING, so two processes
+    never both take the last place, and a token's row is written a few times a minute rather than on every
+    request. A place a process took and did not use is lost to the others until the minute ends."""
+    at = now()
+    with _leases_lock:
+        lease = _leases.get(grant.token_hash)
+        if lease is not None and lease.left > 0 and lease.window_start + RATE_WINDOW > at:
+            lease.left -= 1
+            return
+    places = max(1, limit // LEASE_SHARE)
+    with sessions() as session:
+        taken, started = _take_places(session, grant.token_id, places, at)
+    granted = min(places, limit - (taken - places))
+    if granted <= 0:
+        raise TokenRefused(429, f"请求过于频繁：每个令牌每分钟最多{limit}次请求，请稍后重试。",
+                           retry_after=_seconds_left(started, at))
+    with _leases_lock:
+        for ended in [key for key, held in _leases.items() if held.window_start + RATE_WINDOW <= at]:
+            del _leases[ended]
+        _leases[grant.token_hash] = _Lease(started, granted - 1)
+
+
+def _take_places(session: Session, token_id: int, places: int, at: datetime) -> tuple[int, datetime]:
+    """Add ``places`` to the token's count of its minute (a new minute starts at ``at``); the count after it,
+    and when the minute started. The token's last use is stamped too."""
     stamp = literal(at, ApiToken.window_start.type)
     in_window = ApiToken.window_start > literal(at - RATE_WINDOW, ApiToken.window_start.type)
     count, started = session.execute(
-        update(ApiToken).where(ApiToken.id == record.id)
-        .values(window_count=case((in_window, ApiToken.window_count + 1), else_=1),
+        update(ApiToken).where(ApiToken.id == token_id)
+        .values(window_count=case((in_window, ApiToken.window_count + places), else_=places),
                 window_start=case((in_window, ApiToken.window_start), else_=stamp),
                 last_used_at=at)
         .returning(ApiToken.window_count, ApiToken.window_start)
         .execution_options(synchronize_session=False)
     ).one()
-    if count > limit:
-        raise TokenRefused(429, f"请求过于频繁：每个令牌每分钟最多{limit}次请求，请稍后重试。",
-                           retry_after=_seconds_left(started, at))
-    return Grant(record.id, record.name, record.user_id, record.scope)
+    return count, started
 
 
 def _seconds_left(started: datetime, at: datetime) -> int:
