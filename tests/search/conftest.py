@@ -34,7 +34,7 @@ def user(session: Session, username: str) -> User:
     return session.scalars(select(User).where(User.username == username)).one()
 
 
-def _task(plan: Plan, lead: Department, code: str, title: str, **kw: object) -> Task:
+def new_task(plan: Plan, lead: Department, code: str, title: str, **kw: object) -> Task:
     return Task(plan=plan, level=TaskLevel.ANNUAL, code=code, title=title, lead_department=lead, year=2026,
                 start_date=date(2026, 1, 1), deadline=date(2026, 12, 31), **kw)
 
@@ -44,13 +44,13 @@ def build(app: Flask) -> World:
         zj_sup, wz_sup = user(s, "zj_supervisor"), user(s, "wz_supervisor")
         jk, wz_jk = user(s, "zj_head_jk").department, user(s, "wz_head_jk").department
         zj, wz = (s.scalars(select(Plan).where(Plan.code == code)).one() for code in ("zj-14", "wz-14"))
-        task = _task(zj, jk, "9.8.7", "鹭岛试点任务", description="开展鹭岛试点，形成可复制经验。")
-        child = _task(zj, jk, "9.8.7.1", "子任务甲", parent=task)
-        lookalike = _task(zj, jk, "19.8.7", "编号相近的任务")
-        literal = _task(zj, jk, "9.8.8", '达标率100%_"NEAR" OR * 引号\'与\\斜杠/正斜杠')
-        script = _task(zj, jk, "9.8.9", "<script>alert(1)</script>鹭岛")
-        project_task = _task(zj, jk, "9.8.10", "鹭岛医院迁建项目", kind=TaskKind.PROJECT)
-        city_task = _task(wz, wz_jk, "9.1", "鹭岛温州任务")
+        task = new_task(zj, jk, "9.8.7", "鹭岛试点任务", description="开展鹭岛试点，形成可复制经验。")
+        child = new_task(zj, jk, "9.8.7.1", "子任务甲", parent=task)
+        lookalike = new_task(zj, jk, "19.8.7", "编号相近的任务")
+        literal = new_task(zj, jk, "9.8.8", '达标率100%_"NEAR" OR * 引号\'与\\斜杠/正斜杠')
+        script = new_task(zj, jk, "9.8.9", "<script>alert(1)</script>鹭岛")
+        project_task = new_task(zj, jk, "9.8.10", "鹭岛医院迁建项目", kind=TaskKind.PROJECT)
+        city_task = new_task(wz, wz_jk, "9.1", "鹭岛温州任务")
         s.add_all([task, child, lookalike, literal, script, project_task, city_task])
         s.flush()
         milestone = Milestone(task=task, title="鹭岛节点验收", due_date=date(2026, 6, 30))

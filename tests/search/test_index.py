@@ -1,11 +1,14 @@
-"""The search index as the migration builds it: on SQLite an FTS5 trigram table and its three triggers per searched
-table, on PostgreSQL a pg_trgm GIN index that the search's own statements use; the comparison of the models with
-the database leaves them out (tracker.search.models.include_name) and finds nothing else."""
+"""The search index as the migrations build it: on SQLite an FTS5 trigram table and an FTS5 table of characters and
+pairs, each with its three triggers, per searched table; on PostgreSQL a pg_trgm GIN index and a GIN index on
+search_grams(…) that the search's own statements use; the comparison of the models with the database leaves them
+out (tracker.search.models.include_name) and finds nothing else."""
 
 from __future__ import annotations
 
 import importlib.util
+from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
@@ -15,15 +18,17 @@ from sqlalchemy.orm import Session
 from tracker.config import PROJECT_ROOT
 from tracker.models import Base
 from tracker.search import services
-from tracker.search.models import SEARCHED, include_name
+from tracker.search.models import SEARCHED, grams_table, include_name
 from tracker.search.services import Kind
 from tracker.tasks.models import Task
 
-MIGRATION = PROJECT_ROOT / "migrations" / "versions" / "20261207_e3a5c7e9b1d4_search_index.py"
+MIGRATIONS = [PROJECT_ROOT / "migrations" / "versions" / name for name in (
+    "20261207_e3a5c7e9b1d4_search_index.py", "20261207_a18s0e4c1b2d_search_short_words.py")]
 
 
-def test_the_migration_indexes_the_columns_the_search_reads() -> None:
-    spec = importlib.util.spec_from_file_location("search_index_migration", MIGRATION)
+@pytest.mark.parametrize("path", MIGRATIONS, ids=lambda p: p.stem)
+def test_the_migrations_index_the_columns_the_search_reads(path: Path) -> None:
+    spec = importlib.util.spec_from_file_location(path.stem, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -44,14 +49,19 @@ def test_every_searched_table_has_its_index_and_triggers(migrated: str) -> None:
                     fts = next(r for r in rows if r.name == f"search_{table}")
                     assert "trigram" in fts.sql and f"content='{table}'" in fts.sql
                     assert all(c in fts.sql for c in columns)
+                    grams = next(r for r in rows if r.name == grams_table(table))
+                    assert "content=''" in grams.sql and all(c in grams.sql for c in columns)
                     triggers = {r.name for r in rows if r.type == "trigger" and r.tbl_name == table}
-                    assert {f"search_{table}_{t}" for t in ("insert", "delete", "update")} <= triggers
+                    for index in (fts.name, grams.name):
+                        assert {f"{index}_{t}" for t in ("insert", "delete", "update")} <= triggers
             else:
                 defs = dict(conn.execute(text("SELECT indexname, indexdef FROM pg_indexes")).all())
                 for table, columns in SEARCHED.items():
                     definition = defs[f"ix_search_{table}"]
                     assert "USING gin" in definition
                     assert all(f"{c} gin_trgm_ops" in definition for c in columns)
+                    grams = defs[f"ix_search_grams_{table}"]
+                    assert "USING gin (search_grams(VARIADIC ARRAY[" in grams and all(c in grams for c in columns)
     finally:
         engine.dispose()
 
@@ -66,16 +76,30 @@ def test_the_models_match_the_database_but_for_the_search_index(migrated: str) -
         engine.dispose()
 
 
-def test_postgresql_answers_a_search_from_the_trigram_index(demo: Flask, db: Session) -> None:
-    """The match conditions the search builds (LIKE or ILIKE with the escape character) are ones the GIN index
-    serves (the demo's tables are too small for the planner to prefer it unasked: sequential scans are off)."""
+@pytest.mark.parametrize(("word", "index"), [("疾控中心", "ix_search_tasks"), ("Abc%_x", "ix_search_tasks"),
+                                           ("疾控", "ix_search_grams_tasks"), ("县", "ix_search_grams_tasks"),
+                                           ("A%", "ix_search_grams_tasks")])
+def test_postgresql_answers_a_search_from_its_indexes(demo: Flask, db: Session, word: str, index: str) -> None:
+    """The match conditions the search builds (LIKE or ILIKE with the escape character; for a short word
+    search_grams(…) @> ARRAY[lower(word)]) are ones the GIN indexes serve (the demo's tables are too small for the
+    planner to prefer them unasked: sequential scans are off)."""
     if db.get_bind().dialect.name != "postgresql":
         return
-    for word in ("疾控中心", "Abc%_x"):
-        stmt = select(Task.id).where(services._matches(db, Kind.TASK, services.parse(word)))
-        compiled = stmt.compile(db.get_bind())
-        conn = db.connection()
-        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
-        plan = "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + str(compiled), compiled.params))
-        assert "ix_search_tasks" in plan, plan
-        db.rollback()
+    stmt = select(Task.id).where(services._matches(db, Kind.TASK, services.parse(word)))
+    compiled = stmt.compile(db.get_bind())
+    conn = db.connection()
+    conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    plan = "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + str(compiled), compiled.params))
+    assert f"{index} " in plan or plan.rstrip().endswith(index), plan
+    db.rollback()
+
+
+def test_sqlite_answers_a_short_word_from_the_table_of_pairs(demo: Flask, db: Session) -> None:
+    if db.get_bind().dialect.name != "sqlite":
+        return
+    stmt = select(Task.id).where(services._matches(db, Kind.TASK, services.parse("疾控")))
+    compiled = stmt.compile(db.get_bind())
+    plan = "\n".join(str(r[-1]) for r in db.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled),
+                                                                          tuple(compiled.params.values())))
+    assert "search_grams_tasks VIRTUAL TABLE" in plan, plan
+    db.rollback()

@@ -5,16 +5,19 @@ columns themselves)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from tracker.errors import DomainError
 from tracker.search import services
 from tracker.search.services import Kind, excerpt, parse
+from tracker.supervision.models import SupervisionCase
 from tracker.tasks.models import Milestone, ProgressReport, Task
 
-from .conftest import World, found, user
+from .conftest import World, found, new_task, user
 
 
 def test_every_kind_is_found_by_a_long_and_a_short_word(world: World, db: Session) -> None:
@@ -81,12 +84,14 @@ def test_a_task_code_finds_that_task_and_those_below_it(world: World, db: Sessio
 
 def test_a_case_number_finds_its_case(world: World, db: Session) -> None:
     ids = world.ids
-    number = world.case_number  # 浙卫督〔2026〕n号
-    assert number.startswith("浙卫督〔2026〕")
-    seq = number.removeprefix("浙卫督〔2026〕").removesuffix("号")
-    for typed in (number, f"浙卫督[2026]{seq}号", f"浙卫督（2026）{seq}", f"〔2026〕{seq}号", "浙卫督〔2026〕"):
+    number = world.case_number  # 浙卫督〔<year>〕n号
+    year = db.get(SupervisionCase, ids["case"]).number_year  # type: ignore[union-attr]
+    db.rollback()
+    assert number.startswith(f"浙卫督〔{year}〕")
+    seq = number.removeprefix(f"浙卫督〔{year}〕").removesuffix("号")
+    for typed in (number, f"浙卫督[{year}]{seq}号", f"浙卫督（{year}）{seq}", f"〔{year}〕{seq}号", f"浙卫督〔{year}〕"):
         assert ids["case"] in found(db, "zj_supervisor", typed)["cases"], typed
-    assert ids["case"] not in found(db, "zj_supervisor", f"温卫督〔2026〕{seq}号")["cases"]
+    assert ids["case"] not in found(db, "zj_supervisor", f"温卫督〔{year}〕{seq}号")["cases"]
     assert ids["city_case"] in found(db, "zj_supervisor", world.city_case_number)["cases"]
     assert found(db, "wz_head_jk", number)["cases"] == set()  # another department's case
 
@@ -132,6 +137,7 @@ def test_a_deleted_record_is_not_found(world: World, db: Session) -> None:
     db.commit()
     assert found(db, "zj_supervisor", "鹭岛节点验收")["milestones"] == set()
     assert found(db, "zj_supervisor", "鹭岛节点")["milestones"] == set()
+    assert found(db, "zj_supervisor", "鹭岛")["milestones"] == set()
     assert ids["city_report"] not in found(db, "zj_supervisor", "鹭岛温州进展")["reports"]
     assert ids["report"] in found(db, "zj_supervisor", "鹭岛进展")["reports"]
 
@@ -169,15 +175,84 @@ def test_the_milestone_links_to_its_row_on_the_task_page(world: World, db: Sessi
                                                     f"milestone-{world.ids['milestone']}")
 
 
-def test_short_words_alone_read_only_each_kind_s_newest_rows(world: World, db: Session,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def _plain_like(dialect: str, sources: list[services.Source], term: str, cap: int | None = None) -> Any:
+    """A word's match without any index: LIKE (ILIKE) of the columns."""
+    return or_(*(services._like(dialect, source, term) for source in sources))
+
+
+SHORT_WORDS = ["鹭", "岛", "鹭岛", "温州", "试点", "疾控", "县", "点 验", "Sc", "sC", "rI", "t", "%", "_", "%_", "/", "'",
+               '"', "*", "1.", ".1", "9", "甲", "。", "（", "不存", "鹭岛 温州", "鹭 可复制经验"]
+
+
+@pytest.mark.parametrize("username", ["zj_supervisor", "hz_planner", "wz_head_jk", "zj_head_jk", "wz_supervisor"])
+def test_short_words_find_what_the_plain_like_finds_in_the_same_scope(world: World, db: Session, username: str,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """One- and two-character words go through the index of characters and pairs (SQLite: FTS5; PostgreSQL: GIN on
+    search_grams), yet every kind finds exactly the records that LIKE of the columns finds, whatever their age."""
+    indexed = {word: found(db, username, word) for word in SHORT_WORDS}
+    monkeypatch.setattr(services, "_term_matches", _plain_like)
+    for word in SHORT_WORDS:
+        assert indexed[word] == found(db, username, word), word
+    assert indexed["鹭岛"]["tasks"] and indexed["Sc"]["tasks"] == indexed["sC"]["tasks"]
+
+
+@pytest.mark.parametrize("candidates", [1, 3, 10])
+def test_the_first_hits_are_the_newest_whatever_candidates_are_read_first(world: World, db: Session, candidates: int,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite reads each word's newest candidates first (services.CANDIDATES): what each kind shows, and whether it
+    has more, is still what LIKE shows, for the supervisor and for a department's narrower lists."""
+    monkeypatch.setattr(services, "CANDIDATES", candidates)
+    words = [*SHORT_WORDS, "鹭岛试点", "鹭岛 试点任务", "疾控", "任务", "规划", "进展", "督办"]
+
+    def shown() -> dict[tuple[str, str], list[tuple[str, list[int], bool]]]:
+        out = {}
+        for username in ("zj_supervisor", "wz_head_jk"):
+            reader = user(db, username)
+            for word in words:
+                results = services.search(db, reader, word, limit=2)
+                out[username, word] = [(g.kind.value, [h.id for h in g.hits], g.more) for g in results.groups]
+        db.rollback()
+        return out
+
+    indexed = shown()
+    monkeypatch.setattr(services, "_term_matches", _plain_like)
+    assert indexed == shown()
+
+
+def test_a_short_word_never_finds_a_sibling_region_s_records(world: World, db: Session) -> None:
+    """杭州 and 温岭 (in 台州) search 温州's words: nothing of 温州's plan, task, case or report, whoever asks."""
     ids = world.ids
-    assert parse("鹭岛").bounded and parse("疾 控").bounded
-    assert not parse("鹭岛试点").bounded and not parse("鹭岛 试点任务").bounded and not parse("1.2").bounded
-    monkeypatch.setattr(services, "SHORT_SCAN_ROWS", 1)
-    newest = db.scalar(select(Task.id).order_by(Task.id.desc()).limit(1))
-    db.rollback()
-    assert newest != ids["task"]
-    assert found(db, "zj_supervisor", "鹭岛")["tasks"] <= {newest}
-    assert ids["task"] in found(db, "zj_supervisor", "鹭岛试点")["tasks"]  # three characters: everything
-    assert ids["task"] in found(db, "zj_supervisor", "鹭岛 试点任务")["tasks"]
+    wenzhou = {"plans": ids["city_plan"], "tasks": ids["city_task"], "cases": ids["city_case"],
+               "reports": ids["city_report"]}
+    for username in ("hz_planner", "wl_planner", "wl_supervisor", "wl_head_jk"):
+        for word in ("鹭", "鹭岛", "温州", "温", "州", "督办"):
+            hits = found(db, username, word)
+            assert all(record not in hits[kind] for kind, record in wenzhou.items()), (username, word)
+    assert ids["city_task"] in found(db, "wz_planner", "温")["tasks"]  # what 温州 itself finds
+    assert ids["city_case"] in found(db, "wz_supervisor", "督办")["cases"]
+
+
+def test_short_words_search_every_row_not_only_the_newest(world: World, db: Session) -> None:
+    ids = world.ids
+    task = db.get(Task, ids["task"])
+    assert task is not None
+    newer = [new_task(task.plan, task.lead_department, f"9.9.{n}", f"较新的任务{n}") for n in range(30)]  # type: ignore[arg-type]
+    db.add_all(newer)
+    db.commit()
+    for word in ("鹭", "鹭岛", "试点"):
+        assert ids["task"] in found(db, "zj_supervisor", word)["tasks"], word
+    assert found(db, "zj_supervisor", "较新")["tasks"] == {t.id for t in newer}
+
+
+def test_a_text_too_long_to_be_indexed_by_its_characters_is_still_found(world: World, db: Session) -> None:
+    """SQLite indexes a text of more than 10,000 characters as ``overflow``: LIKE decides for it."""
+    ids = world.ids
+    db.execute(update(Task).where(Task.id == ids["lookalike"]).values(description="甲" * 12_000 + "鹭屿"))
+    db.commit()
+    assert ids["lookalike"] in found(db, "zj_supervisor", "鹭屿")["tasks"]
+    assert ids["lookalike"] in found(db, "zj_supervisor", "屿")["tasks"]
+    assert ids["lookalike"] not in found(db, "zj_supervisor", "鹭岛")["tasks"]
+    db.execute(update(Task).where(Task.id == ids["lookalike"]).values(description="短"))
+    db.commit()
+    assert ids["lookalike"] not in found(db, "zj_supervisor", "屿")["tasks"]
+    assert ids["lookalike"] in found(db, "zj_supervisor", "短")["tasks"]

@@ -7,21 +7,16 @@ indicator list); cases are the case list's (``supervision.services.scoped``); re
 (``tasks.queries.report_list``).
 
 How a word is matched (substrings, case-insensitive, taken literally whatever it holds: ``%``, ``_``, quotes,
-``NEAR``, ``OR``, ``*`` are just characters):
+``NEAR``, ``OR``, ``*`` are just characters), every row of the reader's scope, through an index
+(tracker/search/models.py):
 
-* three characters or more: through the index (tracker/search/models.py). SQLite asks the FTS5 trigram table
-  (the word as one quoted FTS5 string, quotes doubled); PostgreSQL asks ``LIKE``/``ILIKE`` of the columns
-  themselves, which the pg_trgm GIN index answers.
-* one or two characters (疾控, 医保, 中医 — common in Chinese): a trigram index cannot hold them, so the columns
-  are scanned with ``LIKE``. When every word of the query is that short the scan is bounded: each kind reads
-  only its newest ``SHORT_SCAN_ROWS`` rows (by id), within the reader's scope, and stops at ``limit + 1`` hits;
-  the page says so and that three characters search everything. That is still fine because a two-character
-  word people look for is a common one whose recent records are what they want (this year's 疾控 tasks,
-  milestones and reports), because tables smaller than the bound (plans, indicators, a province's cases) are
-  read whole, and because an unbounded miss would read every text of the province — some 650,000
-  column values at 120,000 milestones and 100,000 reports, half a second on SQLite
-  (tests/bench/search_bench.py) — for every keystroke-sized query. A short word next to a longer one is
-  not bounded: it is only checked on the rows the longer word's index lookup found.
+* three characters or more: SQLite asks the FTS5 trigram table (the word as one quoted FTS5 string, quotes
+  doubled); PostgreSQL asks ``LIKE``/``ILIKE`` of the columns themselves, which the pg_trgm GIN index answers.
+* one or two characters (疾控, 医保, 县 — common in Chinese), which a trigram index cannot hold: the index of
+  every character and pair of adjacent characters narrows the rows (SQLite: the word's hex in the FTS5 table of
+  pairs; PostgreSQL: ``search_grams(…) @> ARRAY[lower(word)]``, the GIN index on that expression), and ``LIKE``/
+  ``ILIKE`` of the columns decides, so what is found is what the plain ``LIKE`` finds. The word's lower case and
+  hex are taken by the database, as the index's were.
 * a task code (``1.2.3``) finds the task of that code and those below it (``1.2.3.4``), not ``11.2.3``;
 * a 督办单 number as people write it (浙卫督〔2026〕3号, with 〔〕, [] or () and without 号; or just 〔2026〕3)
   finds that case by its office prefix, year and number.
@@ -40,7 +35,21 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, and_, case, column, func, literal_column, or_, select, table
+from sqlalchemy import (
+    Select,
+    String,
+    Text,
+    and_,
+    case,
+    column,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    table,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, array
 from sqlalchemy.orm import Session, selectinload
 
 from ..auth.models import User
@@ -56,14 +65,14 @@ from ..tasks.models import Milestone, ProgressReport, Task
 from ..tasks.queries import report_list
 from ..timeutil import format_date
 from ..web import Page
-from .models import SEARCHED, fts_table
+from .models import OVERFLOW, SEARCHED, fts_table, grams_table
 
 MAX_LENGTH = 100
 MAX_TERMS = 5
 DEFAULT_LIMIT = 10
 PAGE_SIZE = 50
-SHORT = 3  # words shorter than this are scanned (the trigram index holds three characters at least)
-SHORT_SCAN_ROWS = 10_000  # a query of short words only reads each kind's newest rows, this many ids back
+SHORT = 3  # words shorter than this are looked up by their characters (a trigram holds three)
+CANDIDATES = 1_000  # SQLite: each word's newest candidates from the index that are read first
 EXCERPT = 36  # characters shown on each side of the first match in a long text
 
 TOO_LONG = f"检索内容不能超过{MAX_LENGTH}个字。"
@@ -100,12 +109,6 @@ class Query:
     @property
     def empty(self) -> bool:
         return not self.terms
-
-    @property
-    def bounded(self) -> bool:
-        """Every word is too short for the index: each kind's newest SHORT_SCAN_ROWS rows are read."""
-        return bool(self.terms) and all(len(t) < SHORT for t in self.terms) and not self.code \
-            and not self.case_number
 
 
 CODE = re.compile(r"\d+(?:\.\d+)+")
@@ -174,9 +177,24 @@ def search(session: Session, user: User, text: str | None, kinds: Iterable[Kind]
     if query.empty:
         return results
     for kind in kinds or Kind:
-        rows = list(session.scalars(_statement(session, user, kind, query).limit(limit + 1)))
+        rows = _first_hits(session, user, kind, query, limit + 1)
         results.groups.append(Group(kind, [_hit(kind, r, query) for r in rows[:limit]], len(rows) > limit))
     return results
+
+
+def _first_hits(session: Session, user: User, kind: Kind, query: Query, n: int) -> list[Any]:
+    """The kind's first ``n`` hits. On SQLite, a common word's candidates are many (推进 is in every report) and
+    reading them all costs more than the rest of the search, so each word's newest CANDIDATES are read first: if
+    that finds ``n`` hits, they are the newest ones (a newer hit would have been a newer candidate of every word);
+    otherwise all candidates are read. That holds for a kind searched in its own table only, newest first (not
+    for projects, named by their tasks, nor for a code's tasks in document order). PostgreSQL's planner makes that
+    choice itself from the index's statistics."""
+    if (session.get_bind().dialect.name == "sqlite" and len(_sources(kind)) == 1
+            and not (query.code or query.case_number)):
+        rows = list(session.scalars(_statement(session, user, kind, query, CANDIDATES).limit(n)))
+        if len(rows) == n:
+            return rows
+    return list(session.scalars(_statement(session, user, kind, query).limit(n)))
 
 
 def search_kind(session: Session, user: User, text: str | None, kind: Kind, number: int = 1,
@@ -232,31 +250,55 @@ def fts_phrase(term: str, columns: Sequence[str] | None = None) -> str:
     return phrase if not columns else "{" + " ".join(columns) + "} : " + phrase
 
 
-def _fts_rows(source: Source, term: str) -> Any:
-    """SQLite: the ids of the source's rows whose searched columns hold ``term`` (three characters or more)."""
-    name = fts_table(source.table)
-    columns = None if source.columns == SEARCHED[source.table] else source.columns
+def _candidates(name: str, words: Any, cap: int | None) -> Select[Any]:
+    """SQLite: the rowids that the FTS5 table ``name`` finds for ``words``; only the newest ``cap`` when given."""
     fts = table(name, column("rowid"))
-    return source.link.in_(select(fts.c.rowid).where(literal_column(name).op("MATCH")(fts_phrase(term, columns))))
+    stmt = select(fts.c.rowid).where(literal_column(name).op("MATCH")(words))
+    return stmt if cap is None else stmt.order_by(fts.c.rowid.desc()).limit(cap)
 
 
-def _term_matches(dialect: str, sources: list[Source], term: str) -> Any:
-    """The rows of the kind where one of the sources holds ``term``."""
+def _fts_rows(source: Source, term: str, cap: int | None = None) -> Any:
+    """SQLite: the ids of the source's rows whose searched columns hold ``term`` (three characters or more)."""
+    columns = None if source.columns == SEARCHED[source.table] else source.columns
+    return source.link.in_(_candidates(fts_table(source.table), fts_phrase(term, columns), cap))
+
+
+def _like(dialect: str, source: Source, term: str) -> Any:
+    """One of the source's columns holds ``term``: ``LIKE``, or on PostgreSQL ``ILIKE`` when the term has case."""
+    columns_ = Base.metadata.tables[source.table].c
+    cased = dialect == "postgresql" and term.lower() != term.upper()  # no need of ILIKE for 疾控 or 1.2
+    pattern = like_pattern(term)
+    return or_(*(columns_[name].ilike(pattern, escape=ESCAPE) if cased else columns_[name].like(pattern, escape=ESCAPE)
+                 for name in source.columns))
+
+
+def _gram_rows(dialect: str, source: Source, term: str, cap: int | None = None) -> Any:
+    """The source's rows that the index of characters and pairs says may hold ``term`` (one or two characters):
+    those that do, and on SQLite those too long to be indexed by their characters."""
+    if dialect == "sqlite":
+        words = (literal("{" + " ".join(source.columns) + '} : ("', String) + func.hex(func.lower(term), type_=String)
+                 + literal(f'" OR {OVERFLOW})', String))
+        return source.link.in_(_candidates(grams_table(source.table), words, cap))
+    columns_ = Base.metadata.tables[source.table].c
+    indexed = func.search_grams(*(columns_[c] for c in SEARCHED[source.table]), type_=ARRAY(Text))
+    return indexed.contains(array([func.lower(term, type_=Text)]))
+
+
+def _term_matches(dialect: str, sources: list[Source], term: str, cap: int | None = None) -> Any:
+    """The rows of the kind where one of the sources holds ``term``; on SQLite only among its newest ``cap``
+    candidates when given."""
     parts = []
     for source in sources:
-        if dialect == "sqlite" and len(term) >= SHORT:
-            parts.append(_fts_rows(source, term))
-            continue
-        columns_ = Base.metadata.tables[source.table].c
-        cased = dialect == "postgresql" and term.lower() != term.upper()  # no need of ILIKE for 疾控 or 1.2
-        for name in source.columns:
-            col = columns_[name]
-            pattern = like_pattern(term)
-            parts.append(col.ilike(pattern, escape=ESCAPE) if cased else col.like(pattern, escape=ESCAPE))
+        if len(term) < SHORT:
+            parts.append(and_(_gram_rows(dialect, source, term, cap), _like(dialect, source, term)))
+        elif dialect == "sqlite":
+            parts.append(_fts_rows(source, term, cap))
+        else:
+            parts.append(_like(dialect, source, term))
     return or_(*parts)
 
 
-def _matches(session: Session, kind: Kind, query: Query) -> Any:
+def _matches(session: Session, kind: Kind, query: Query, cap: int | None = None) -> Any:
     dialect = session.get_bind().dialect.name
     if kind == Kind.TASK and query.code:
         code = query.code
@@ -273,19 +315,13 @@ def _matches(session: Session, kind: Kind, query: Query) -> Any:
             found = and_(found, func.coalesce(SupervisionCase.number_prefix, DEFAULT_PREFIX) == number.prefix)
         return found
     sources = _sources(kind)
-    found = and_(*(_term_matches(dialect, sources, term) for term in query.terms))
-    if query.bounded:
-        key = sources[0].link
-        newest = key > select(func.max(key) - SHORT_SCAN_ROWS).scalar_subquery()
-        if len(sources) == 1:  # read the newest rows of the kind's own table first, then join for the scope
-            return key.in_(select(key).where(newest, found))
-        return and_(newest, found)
-    return found
+    return and_(*(_term_matches(dialect, sources, term, cap) for term in query.terms))
 
 
-def _statement(session: Session, user: User, kind: Kind, query: Query) -> Select[Any]:
-    """The kind's hits in the reader's scope, newest first."""
-    found = _matches(session, kind, query)
+def _statement(session: Session, user: User, kind: Kind, query: Query, cap: int | None = None) -> Select[Any]:
+    """The kind's hits in the reader's scope, newest first (a code query: in document order); on SQLite only
+    among each word's newest ``cap`` candidates when given."""
+    found = _matches(session, kind, query, cap)
 
     def in_plans(stmt: Select[Any]) -> Select[Any]:
         return stmt.where(Plan.region_id.in_(visible_region_ids(session, user)), found)

@@ -32,10 +32,10 @@ def index() -> tuple[str, int] | str:
         if kind is None:
             results = services.search(session, current_user, text)
             return render_template("search/results.html", q=text, query=results.query, results=results,
-                                   kind=None, page=None, kinds=Kind, scan_rows=services.SHORT_SCAN_ROWS)
+                                   kind=None, page=None, kinds=Kind)
         query, page = services.search_kind(session, current_user, text, kind, number)
     except DomainError as exc:
         return render_template("search/results.html", q=text, query=None, results=None, kind=kind, page=None,
                                kinds=Kind, error=exc.message), 400
     return render_template("search/results.html", q=text, query=query, results=None, kind=kind, page=page,
-                           kinds=Kind, scan_rows=services.SHORT_SCAN_ROWS)
+                           kinds=Kind)
