@@ -4,34 +4,36 @@ header, title and print setup every export shares, CSV for Excel, and the downlo
 from __future__ import annotations
 
 import io
-from datetime import date
+import re
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from werkzeug.http import parse_options_header
 
 from tracker.spreadsheets import (
+    BOLD,
     CSV_MIMETYPE,
+    DATE_FORMAT,
     DOCX_MIMETYPE,
     FORMULA_STARTS,
     HEADER_ROW,
     XLSX_MIMETYPE,
-    append_header,
-    append_title,
+    Book,
+    Column,
+    Sheet,
+    Style,
     ascii_filename,
     chars_width,
     csv_bytes,
     display_width,
     download,
-    fit_columns,
-    print_setup,
     safe_text,
-    start_table,
+    table_workbook,
     unsafe_text,
-    widen,
-    workbook_bytes,
 )
 
 
@@ -74,70 +76,169 @@ def test_display_width_counts_wide_characters_twice() -> None:
     assert display_width("ｱｲ") == 2  # half-width katakana
 
 
+def _widths(sheet, letters: str) -> list[int]:  # type: ignore[no-untyped-def]
+    """Widths as Excel's column dialog shows them (the file adds the cell padding: 22 is 22.71)."""
+    return [int(sheet.column_dimensions[c].width) for c in letters]
+
+
 def test_a_column_is_as_wide_as_asked_and_as_its_header_and_never_narrower() -> None:
-    ws = Workbook().active
+    book = Book()
+    ws = book.sheet("表")
     assert chars_width(3) == 8
-    widen(ws, 1, 5)
-    assert ws.column_dimensions["A"].width == 5  # not openpyxl's default of 13
-    widen(ws, 2, 4, "指标滞后或未达成")
-    assert ws.column_dimensions["B"].width == 18
-    widen(ws, 2, 30)
-    widen(ws, 2, 10, "短")
-    assert ws.column_dimensions["B"].width == 30
+    ws.widen(1, 5)
+    ws.widen(2, 4, "指标滞后或未达成")
+    assert ws.widths == {1: 5, 2: 18}
+    ws.widen(2, 30)
+    ws.widen(2, 10, "短")
+    assert ws.widths[2] == 30
+    ws.append(["甲"])
+    assert _widths(_read(book)["表"], "AB") == [5, 30]
+
+
+def _read(book: Book):  # type: ignore[no-untyped-def]
+    return load_workbook(io.BytesIO(book.bytes()))
 
 
 def test_columns_fit_their_longest_value_within_bounds() -> None:
-    ws = Workbook().active
+    book = Book()
+    ws = book.sheet("表")
     ws.append(["标题"])
     ws.append(["编号", "项目名称", "说明"])
     ws.append(["1", "建设内容" * 3, "x" * 200])
-    ws.append([None, "短", None])
-    fit_columns(ws, 2, ws.max_row)
-    assert ws.column_dimensions["A"].width == 8  # the minimum
-    assert ws.column_dimensions["B"].width == 26  # 12 Chinese characters and a margin
-    assert ws.column_dimensions["C"].width == 60  # the maximum
+    last = ws.append([None, "短", None])
+    ws.fit(2, last)
+    sheet = _read(book)["表"]
+    assert _widths(sheet, "ABC") == [8, 26, 60]  # the minimum; 12 Chinese characters and a margin; the maximum
 
 
-@pytest.mark.parametrize("write_only", [False, True])
-def test_title_header_and_print_setup_read_back(write_only: bool) -> None:
-    wb = Workbook(write_only=write_only)
-    ws = wb.create_sheet("表") if write_only else wb.active
-    print_setup(ws, 3)
-    append_title(ws, "=标题", "说明")
-    append_header(ws, ["序号", "名称"])
-    ws.append([1, "甲"])
-    sheet = load_workbook(io.BytesIO(workbook_bytes(wb))).worksheets[-1]
-    title, note = sheet["A1"], sheet["A2"]
-    assert title.value == "'=标题" and title.font.b and title.font.sz == 14
-    assert note.value == "说明" and note.font.color.rgb.endswith("555555")
-    for cell in sheet[3]:
+def test_a_book_writes_what_the_exports_ask_for() -> None:
+    book = Book()
+    ws = book.sheet("汇总")
+    assert ws.table("=标题", "说明", ["名称", "金额", "日期"], [10, 4, 6], freeze="B") == HEADER_ROW
+    ws.append(["甲", Decimal("1.5"), date(2026, 11, 22)], styles={2: Style(number_format="#,##0.00##", horizontal="right")})
+    ws.skip()
+    totals = ws.append(["合计", 3, None], BOLD | Style(top=True))
+    ws.height(HEADER_ROW, 32)
+    ws.merge(totals - 2, 1, totals - 1, 1)
+    ws.width(3, 30)
+    ws.filter(HEADER_ROW, totals, 3)
+    meta = book.sheet("_meta", hidden=True)
+    meta.append(["plan", "zj-14"])
+    meta.append(["year", 2026], styles={2: Style(fill="FFFBEB", number_format="@", unlocked=True)})
+    wb = _read(book)
+    assert wb.sheetnames == ["汇总", "_meta"] and wb["_meta"].sheet_state == "hidden"
+    sheet = wb["汇总"]
+    assert [sheet.cell(r, 1).value for r in (1, 2, 3, 4)] == ["'=标题", "说明", "名称", "甲"]
+    assert sheet["A1"].font.b and sheet["A1"].font.sz == 14 and sheet["A2"].font.color.rgb == "FF555555"
+    assert sheet["C3"].fill.fgColor.rgb == "FFF3F4F6" and sheet["C3"].border.bottom.color.rgb == "FFBBBBBB"
+    amount = sheet["B4"]
+    assert amount.value == 1.5 and amount.number_format == "#,##0.00##" and amount.alignment.horizontal == "right"
+    assert sheet["C4"].value == datetime(2026, 11, 22) and sheet["C4"].number_format == DATE_FORMAT
+    assert sheet["A5"].value is None and sheet["A6"].value == "合计"
+    for cell in sheet[6]:  # every cell of the totals row, the empty one too
+        assert cell.font.b and cell.border.top.style == "thin"
+    assert sheet.row_dimensions[HEADER_ROW].height == pytest.approx(32, abs=0.5)  # (to the pixel: 32.25)
+    assert [str(r) for r in sheet.merged_cells.ranges] == ["A4:A5"]
+    assert sheet.freeze_panes == "B4" and sheet.auto_filter.ref == "A3:C6" and sheet.print_title_rows == "$3:$3"
+    assert _widths(sheet, "ABC") == [22, 10, 30]
+    assert sheet.oddFooter.center.text == "第 &P 页，共 &N 页" and sheet.page_setup.orientation == "landscape"
+    year = wb["_meta"]["B2"]
+    assert year.value == 2026 and year.number_format == "@" and year.protection.locked is False
+    assert year.fill.fgColor.rgb == "FFFFFBEB" and wb["_meta"]["B1"].protection.locked is True
+    assert wb["_meta"].freeze_panes is None and wb["_meta"].page_setup.orientation is None
+
+
+def test_a_header_can_restyle_some_columns_and_cells_take_a_list() -> None:
+    book = Book()
+    ws = book.sheet("表")
+    ws.table("标题", "", ["层级", "状态（只读）"], [4, 4], styles={2: Style(color="888888")})
+    ws.validate(1, HEADER_ROW + 1, 20, ["章", "重点任务"], "请从下拉列表中选择")
+    lists = book.sheet("单位")
+    lists.append(["甲单位"])
+    ws.validate(2, HEADER_ROW + 1, 20, "='单位'!$A$1:$A$1", "请选择本地区的单位")
+    sheet = _read(book)["表"]
+    assert sheet["A3"].font.color.rgb != "FF888888" and sheet["B3"].font.color.rgb == "FF888888" and sheet["B3"].font.b
+    assert sheet["A2"].value is None  # no note: its row stays empty
+    level, unit = sheet.data_validations.dataValidation
+    assert (level.type, level.formula1, str(level.sqref), level.allow_blank) == ("list", '"章,重点任务"', "A4:A20", True)
+    assert unit.formula1 == "'单位'!$A$1:$A$1" and unit.error == "请选择本地区的单位" and unit.showErrorMessage
+
+
+def test_merged_cells_keep_the_first_value_and_its_look() -> None:
+    book = Book()
+    ws = book.sheet("表")
+    ws.append(["经济", 1], styles={1: Style(vertical="center", wrap=True)})
+    ws.append(["经济", 2])
+    ws.merge(1, 1, 2, 1)
+    sheet = _read(book)["表"]
+    assert sheet["A1"].value == "经济" and sheet["A1"].alignment.vertical == "center" and sheet["A2"].value is None
+    assert [str(r) for r in sheet.merged_cells.ranges] == ["A1:A2"]
+
+
+def test_a_streamed_sheet_refuses_what_it_can_no_longer_change() -> None:
+    book = Book(streamed=True)
+    ws: Sheet = book.sheet("表")
+    ws.append(["甲"])
+    ws.height(2, 30)  # (not written yet)
+    with pytest.raises(ValueError):
+        ws.height(1, 30)
+    with pytest.raises(ValueError):
+        ws.merge(1, 1, 2, 1)
+    assert book.bytes()
+
+
+TABLE = [Column("序号", 3), Column("名称", 10), Column("截止日期", 8), Column("金额", 6, "#,##0.00"),
+         Column("时间", 8, "yyyy-mm-dd hh:mm")]
+
+
+def _table(rows: list[list[object]], freeze: str = "A", note: str = "说明"):  # type: ignore[no-untyped-def]
+    data = table_workbook("清单", "=标题", note, TABLE, iter(rows), freeze=freeze)
+    return load_workbook(io.BytesIO(data))
+
+
+def test_a_long_table_is_laid_out_as_a_table_is() -> None:
+    wb = _table([[1, "甲", date(2026, 11, 22), Decimal("1234.5"), datetime(2026, 11, 22, 1, 30, tzinfo=UTC)],
+                 [2, None, None, 7, None]])
+    sheet = wb["清单"]
+    assert [sheet.cell(r, 1).value for r in (1, 2, 3, 4, 5)] == ["'=标题", "说明", "序号", 1, 2]
+    assert sheet["A1"].font.b and sheet["A1"].font.sz == 14 and sheet["A2"].font.color.rgb.endswith("555555")
+    for cell in sheet[HEADER_ROW]:
         assert cell.font.b and cell.fill.fgColor.rgb.endswith("F3F4F6") and cell.border.bottom.style == "thin"
         assert cell.alignment.horizontal == "center" and cell.alignment.wrap_text
+    assert [c.value for c in sheet[HEADER_ROW]] == [c.header for c in TABLE]
+    assert sheet["C4"].value == datetime(2026, 11, 22) and sheet["C4"].number_format == DATE_FORMAT
+    assert sheet["D4"].value == 1234.5 and sheet["D4"].number_format == "#,##0.00"
+    assert sheet["E4"].value == datetime(2026, 11, 22, 9, 30)  # Asia/Shanghai
+    assert sheet["E4"].number_format == "yyyy-mm-dd hh:mm"
+    assert sheet["B5"].value is None and sheet["D5"].value == 7
+    assert sheet.freeze_panes == "A4" and sheet.auto_filter.ref == "A3:E5" and sheet.print_title_rows == "$3:$3"
+    assert _widths(sheet, "ABCDE") == [8, 22, 18, 14, 18]
     setup = sheet.page_setup
-    assert setup.orientation == "landscape" and setup.paperSize == 9  # A4
-    assert setup.fitToWidth == 1 and setup.fitToHeight == 0 and sheet.sheet_properties.pageSetUpPr.fitToPage
-    assert sheet.print_options.horizontalCentered and sheet.print_title_rows == "$3:$3"
-    assert sheet.oddFooter.center.text == "第 &P 页，共 &N 页"  # page numbers at the foot
+    assert setup.orientation == "landscape" and setup.paperSize == 9
+    assert setup.fitToWidth in (None, 1) and setup.fitToHeight == 0  # (1 is the default: left out) and sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.print_options.horizontalCentered and sheet.oddFooter.center.text == "第 &P 页，共 &N 页"
 
 
-@pytest.mark.parametrize("write_only", [False, True])
-def test_a_table_starts_with_title_note_and_header_on_row_3(write_only: bool) -> None:
-    wb = Workbook(write_only=write_only)
-    ws = wb.create_sheet("表") if write_only else wb.active
-    start_table(ws, "标题", "说明", ["序号", "任务名称", "指标滞后或未达成"], [3, 22, 4], freeze="B")
-    ws.append([1, "甲", None])
-    sheet = load_workbook(io.BytesIO(workbook_bytes(wb))).worksheets[-1]
-    assert [sheet.cell(r, 1).value for r in (1, 2, 3, 4)] == ["标题", "说明", "序号", 1]
-    assert HEADER_ROW == 3 and sheet.freeze_panes == "B4" and sheet.print_title_rows == "$3:$3"
-    assert sheet.cell(3, 3).fill.fgColor.rgb.endswith("F3F4F6")
-    assert sheet.page_setup.orientation == "landscape"
-    assert [sheet.column_dimensions[c].width for c in "ABC"] == [8, 46, 18]  # 3 and 22 characters; the header
+def _as_excel_reads(text: str) -> str:
+    """A cell's text as Excel and LibreOffice read it: each _xHHHH_ is the character HHHH (openpyxl decodes
+    them only in shared strings, and a streamed sheet writes its text in the cells)."""
+    return re.sub(r"_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m.group(1), 16)), text)
 
 
-def test_a_note_is_left_out_when_empty() -> None:
-    ws = Workbook().active
-    append_title(ws, "标题", "")
-    assert ws.max_row == 1
+@pytest.mark.parametrize("start", FORMULA_STARTS)
+def test_a_long_table_keeps_its_text_as_text(start: str) -> None:
+    text = f"{start}SUM(A1) 不是公式"
+    sheet = _table([[1, text], [2, "_x0041_ 原样 <b>&amp;"], [3, "控制\x01字符"]])["清单"]
+    assert _as_excel_reads(sheet["B4"].value) == "'" + text and sheet["B4"].data_type == "s"
+    # a literal _x0041_ is written _x005F_x0041_, and a character XML cannot hold as _x0001_
+    assert _as_excel_reads(sheet["B5"].value) == "_x0041_ 原样 <b>&amp;"
+    assert _as_excel_reads(sheet["B6"].value) == "控制\x01字符"
+
+
+def test_an_empty_long_table_is_still_a_workbook_frozen_where_asked() -> None:
+    sheet = _table([], freeze="C", note="")["清单"]
+    assert sheet.max_row == HEADER_ROW and sheet["A2"].value is None
+    assert sheet.freeze_panes == "C4" and sheet.auto_filter.ref == "A3:E4"
 
 
 def test_csv_opens_in_excel_with_the_chinese_intact_and_no_formula() -> None:

@@ -5,14 +5,16 @@ indico/util/spreadsheets.py).
   with a leading apostrophe, so that Excel and LibreOffice show it as text and never run it (OWASP CSV/formula
   injection); :func:`unsafe_text` reads such a cell back.
 - Widths: Chinese and other full-width characters take two columns (:func:`display_width`); a column is at
-  least as wide as asked and as its header (:func:`widen`), or as wide as its longest value
-  (:func:`fit_columns`).
-- The look: the title and note rows above a table (:func:`append_title`), the header row
-  (:func:`append_header`), print setup — A4 landscape, one page wide, the header row repeated on every page
-  (:func:`print_setup`); and :func:`start_table`, which begins a sheet with all of them.
-- Output: a workbook as bytes (:func:`workbook_bytes`), CSV that Excel opens with the Chinese intact
-  (:func:`csv_bytes`), the MIME types, and :func:`download` — the one response every file this system sends
-  goes out with: an attachment named in Chinese (RFC 6266/5987, with an ASCII fallback), never cached.
+  least as wide as asked and as its header, or as wide as its longest value (:meth:`Sheet.fit`).
+- The look: :class:`Style` and the styles of a title, a note and a header row; print setup — A4 landscape,
+  one page wide, the header row repeated on every page, page numbers at the foot.
+- Workbooks: every export writes its .xlsx through :class:`Book` and :class:`Sheet` (rows appended with their
+  styles; widths, merged cells, frozen panes, a filter, list validation, hidden sheets) and names no
+  spreadsheet library; underneath is XlsxWriter, one format per style. :func:`table_workbook` is the one-table
+  workbook of a long list, streamed in XlsxWriter's constant-memory mode.
+- Output: CSV that Excel opens with the Chinese intact (:func:`csv_bytes`), the MIME types, and
+  :func:`download` — the one response every file this system sends goes out with: an attachment named in
+  Chinese (RFC 6266/5987, with an ASCII fallback), never cached.
 """
 
 from __future__ import annotations
@@ -22,26 +24,26 @@ import io
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import xlsxwriter
 from flask import Response, send_file
-from openpyxl import Workbook
-from openpyxl.cell import Cell, WriteOnlyCell
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-from openpyxl.worksheet.worksheet import Worksheet
+from xlsxwriter.format import Format
+from xlsxwriter.utility import xl_cell_to_rowcol
+from xlsxwriter.worksheet import Worksheet
 
-Sheet = Worksheet | WriteOnlyWorksheet
+from .timeutil import to_local
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 CSV_MIMETYPE = "text/csv"  # sent as "text/csv; charset=utf-8": Werkzeug adds the charset to text/* types
 DATE_FORMAT = 'yyyy"年"m"月"d"日"'
-HEADER_ROW = 3  # a table's header row: under its title and note (see start_table)
+HEADER_ROW = 3  # a table's header row: under its title and note (see Sheet.table)
 
 # ------------------------------------------------------------------------------------------- text
 
@@ -64,7 +66,7 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
-# ------------------------------------------------------------------------------------------- widths
+# ------------------------------------------------------------------------------------------- widths and the look
 
 
 def chars_width(chars: float) -> float:
@@ -72,112 +74,338 @@ def chars_width(chars: float) -> float:
     return chars * 2 + 2
 
 
-def widen(ws: Sheet, column: int, width: float, header: str = "") -> None:
-    """Make ``column`` (1-based) at least ``width`` wide and wide enough for ``header``; never narrower than
-    it was set before (two tables on one sheet share their columns)."""
-    letter = get_column_letter(column)
-    current = (ws.column_dimensions[letter].width or 0) if letter in ws.column_dimensions else 0
-    ws.column_dimensions[letter].width = max(current, width, display_width(header) + 2)
+@dataclass(frozen=True)
+class Style:
+    """How a cell looks: its font (bold, size, colour), fill, a thin grey line above or under it, alignment,
+    number format, and whether a protected sheet lets it be typed in. ``a | b`` is ``a`` with what ``b`` sets."""
+
+    bold: bool = False
+    size: float | None = None
+    color: str | None = None  # "555555"
+    fill: str | None = None  # "F3F4F6"
+    top: bool = False
+    bottom: bool = False
+    horizontal: str | None = None  # "left", "center", "right"
+    vertical: str | None = None  # "top", "center"
+    wrap: bool = False
+    number_format: str | None = None
+    unlocked: bool = False
+
+    def __or__(self, other: Style | None) -> Style:
+        if other is None:
+            return self
+        changed = {f: getattr(other, f) for f in self.__dataclass_fields__ if getattr(other, f) != getattr(PLAIN, f)}
+        return replace(self, **changed)
 
 
-def fit_columns(ws: Worksheet, header_row: int, last_row: int, minimum: float = 8,
-                maximum: float = 60) -> None:
-    """Each column as wide as its longest value from below ``header_row`` to ``last_row`` (and half its
-    header, which wraps onto two lines), within ``minimum`` and ``maximum``."""
-    for (header,) in ws.iter_cols(min_row=header_row, max_row=header_row):
-        column = header.column
-        longest = max([display_width(str(header.value or "")) // 2 + 2] + [
-            display_width(str(c.value)) for (c,) in ws.iter_rows(min_row=header_row + 1, max_row=last_row,
-                                                                  min_col=column, max_col=column)
-            if c.value is not None])
-        ws.column_dimensions[get_column_letter(column)].width = min(max(longest + 2, minimum), maximum)
+PLAIN = Style()
+TITLE = Style(bold=True, size=14)
+NOTE = Style(color="555555")
+HEADER = Style(bold=True, fill="F3F4F6", bottom=True, horizontal="center", vertical="center", wrap=True)
+BOLD = Style(bold=True)
+LINE_COLOR = "BBBBBB"  # the thin lines under a header and above a totals row
+PAGE_FOOTER = "第 &P 页，共 &N 页"  # centred at the foot of every printed page
 
 
-# ------------------------------------------------------------------------------------------- the look
-
-THIN = Side(style="thin", color="BBBBBB")
-TITLE_FONT = Font(bold=True, size=14)
-NOTE_FONT = Font(color="555555")
-HEADER_FONT = Font(bold=True)
-HEADER_FILL = PatternFill("solid", fgColor="F3F4F6")
-HEADER_BORDER = Border(bottom=THIN)
-HEADER_ALIGNMENT = Alignment(horizontal="center", vertical="center", wrap_text=True)
+# ------------------------------------------------------------------------------------------- workbooks
 
 
-def append_title(ws: Sheet, title: str, note: str | None = None) -> None:
-    """The title row (large, bold) and, when given, a grey note row under it; both formula-safe."""
-    cell = WriteOnlyCell(ws, value=safe_text(title))
-    cell.font = TITLE_FONT
-    ws.append([cell])
-    if note:
-        cell = WriteOnlyCell(ws, value=safe_text(note))
-        cell.font = NOTE_FONT
-        ws.append([cell])
+def _format_options(style: Style) -> dict[str, Any]:
+    """``style`` as XlsxWriter's format properties."""
+    options: dict[str, Any] = {}
+    if style.bold:
+        options["bold"] = True
+    if style.size:
+        options["font_size"] = style.size
+    if style.color:
+        options["font_color"] = "#" + style.color
+    if style.fill:
+        options.update(pattern=1, bg_color="#" + style.fill)
+    for side in ("top", "bottom"):
+        if getattr(style, side):
+            options.update({side: 1, f"{side}_color": "#" + LINE_COLOR})
+    if style.horizontal:
+        options["align"] = style.horizontal
+    if style.vertical:
+        options["valign"] = "vcenter" if style.vertical == "center" else style.vertical
+    if style.wrap:
+        options["text_wrap"] = True
+    if style.number_format:
+        options["num_format"] = style.number_format
+    if style.unlocked:
+        options["locked"] = False
+    return options
 
 
-def style_header(cell: Cell) -> Cell:
-    """A header cell: bold, grey, a thin line under it, centred, wrapping."""
-    cell.font = HEADER_FONT
-    cell.fill = HEADER_FILL
-    cell.border = HEADER_BORDER
-    cell.alignment = HEADER_ALIGNMENT
-    return cell
+def _local(value: datetime) -> datetime:
+    """An aware time in local time (Asia/Shanghai) and naive, as a spreadsheet holds it."""
+    return value if value.tzinfo is None else to_local(value).replace(tzinfo=None)
 
 
-def append_header(ws: Sheet, headers: Sequence[str]) -> list[Cell]:
-    """A header row at the end of ``ws``; returns its cells (a normal sheet's can still be restyled)."""
-    cells = [style_header(WriteOnlyCell(ws, value=header)) for header in headers]
-    ws.append(cells)
-    return cells
+class Book:
+    """A workbook being written (XlsxWriter): its sheets in order and one format per :class:`Style`;
+    :meth:`bytes` gives the .xlsx. A ``streamed`` book writes each row out as the next begins (XlsxWriter's
+    constant-memory mode), so a long table costs little memory; its rows go strictly top to bottom, and a
+    row's height or a merge must be set before the row is written."""
+
+    def __init__(self, streamed: bool = False) -> None:
+        self.buffer = io.BytesIO()
+        self.streamed = streamed
+        self.workbook = xlsxwriter.Workbook(
+            self.buffer, {"constant_memory": True} if streamed else {"in_memory": True})
+        self.sheets: list[Sheet] = []
+        self.formats: dict[Style, Format | None] = {PLAIN: None}
+
+    def sheet(self, name: str, hidden: bool = False) -> Sheet:
+        sheet = Sheet(self, self.workbook.add_worksheet(name), hidden)
+        self.sheets.append(sheet)
+        return sheet
+
+    def format(self, style: Style) -> Format | None:
+        """The format of ``style``, made once (None for a plain cell)."""
+        if style not in self.formats:
+            self.formats[style] = self.workbook.add_format(_format_options(style))
+        return self.formats[style]
+
+    def bytes(self) -> bytes:
+        """The .xlsx file (the book is closed: write nothing more to it)."""
+        for sheet in self.sheets:
+            sheet.finish()
+        self.workbook.close()
+        return self.buffer.getvalue()
 
 
-def print_setup(ws: Sheet, header_row: int | None = None) -> None:
-    """Print on A4 landscape with every column on one page width, centred; ``header_row`` on every page.
-    A write-only sheet writes its properties with its first row: call this before."""
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_options.horizontalCentered = True
-    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
-    if header_row is not None:
-        ws.print_title_rows = f"{header_row}:{header_row}"
+class Sheet:
+    """One sheet of a :class:`Book`: rows appended top to bottom (text formula-safe, numbers and dates as such,
+    None empty), and its columns, merged cells, frozen panes, filter, list validation and print setup."""
+
+    def __init__(self, book: Book, worksheet: Worksheet, hidden: bool) -> None:
+        self.book, self.ws = book, worksheet
+        if hidden:
+            worksheet.hide()
+        self.last_row = 0
+        self.last_column = 1
+        self.widths: dict[int, float] = {}
+        self.merged: list[tuple[int, int, int, int]] = []
+        self.cells: dict[tuple[int, int], tuple[Any, Style]] = {}  # (row, column): what a merge keeps
+        self.text_widths: dict[int, list[tuple[int, int]]] = {}  # column: (row, display width), for fit
+
+    # --- rows
+
+    def append(self, values: Sequence[Any], style: Style | None = None,
+               styles: dict[int, Style] | None = None) -> int:
+        """A row under the last: ``style`` for every cell of it, ``styles`` for some columns (1-based) on top;
+        a date takes DATE_FORMAT unless its style has a number format. Returns the row's number."""
+        r = self.last_row = self.last_row + 1
+        self.last_column = max(self.last_column, len(values))
+        for column, value in enumerate(values, start=1):
+            cell_style = style or PLAIN
+            if styles and column in styles:
+                cell_style = cell_style | styles[column]
+            width = self._write(r, column, value, cell_style)
+            if width is not None:
+                self.text_widths.setdefault(column, []).append((r, width))
+            if not self.book.streamed:
+                self.cells[r, column] = (value, cell_style)
+        return r
+
+    def _write(self, row: int, column: int, value: Any, style: Style) -> int | None:
+        """Write one cell; returns the width its value takes (None for an empty cell or a boolean)."""
+        if isinstance(value, date) and style.number_format is None:
+            style = replace(style, number_format=DATE_FORMAT)
+        ws, fmt, r, c = self.ws, self.book.format(style), row - 1, column - 1
+        if value is None or value == "":
+            ws.write_blank(r, c, None, fmt)
+            return None
+        if isinstance(value, bool):
+            ws.write_boolean(r, c, value, fmt)
+            return None
+        if isinstance(value, date):
+            ws.write_datetime(r, c, _local(value) if isinstance(value, datetime) else value, fmt)
+            return 10
+        if isinstance(value, int | float | Decimal):
+            ws.write_number(r, c, value, fmt)
+            return len(str(value))
+        text = safe_text(value)
+        ws.write_string(r, c, text, fmt)
+        return display_width(text)
+
+    def stream(self, rows: Iterable[Sequence[Any]], columns: Sequence[Column]) -> int:
+        """Append many rows fast, every cell plain but for its column's number format (dates: DATE_FORMAT
+        unless told): for tens of thousands of rows. Returns the last row's number."""
+        ws, book = self.ws, self.book
+        number = [book.format(Style(number_format=c.number_format)) for c in columns]
+        dated = [book.format(Style(number_format=c.number_format or DATE_FORMAT)) for c in columns]
+        write_string, write_number, write_datetime = ws.write_string, ws.write_number, ws.write_datetime
+        self.last_column = max(self.last_column, len(columns))
+        r = self.last_row
+        for r, values in enumerate(rows, start=self.last_row + 1):
+            for c, (value, number_format, date_format) in enumerate(zip(values, number, dated, strict=False)):
+                kind = type(value)
+                if kind is str:
+                    if value:
+                        write_string(r - 1, c, "'" + value if value.startswith(FORMULA_STARTS) else value)  # (safe_text)
+                elif value is None:
+                    continue
+                elif kind is int or kind is float or kind is Decimal:
+                    write_number(r - 1, c, value, number_format)
+                elif kind is date:
+                    write_datetime(r - 1, c, value, date_format)
+                else:
+                    self._write(r, c + 1, value, Style(number_format=columns[c].number_format))
+        self.last_row = r
+        return r
+
+    def skip(self) -> None:
+        """An empty row."""
+        self.last_row += 1
+
+    # --- the look
+
+    def title(self, title: str, note: str | None = None) -> None:
+        """The title row (large, bold) and, when given, a grey note row under it."""
+        self.append([title], TITLE)
+        if note:
+            self.append([note], NOTE)
+
+    def header(self, headers: Sequence[str], widths: Sequence[float] | None = None,
+               styles: dict[int, Style] | None = None) -> int:
+        """A header row (``styles`` on top for some columns); each column at least ``widths`` wide (when
+        given) and as wide as its header."""
+        r = self.append(list(headers), HEADER, styles)
+        for i, header in enumerate(headers, start=1):
+            self.widen(i, widths[i - 1] if widths else 0, header)
+        return r
+
+    def table(self, title: str, note: str, headers: Sequence[str], chars: Sequence[float] | None = None,
+              freeze: str = "A", styles: dict[int, Style] | None = None) -> int:
+        """Begin the sheet as every export does: the title, the note, the header row at
+        :data:`HEADER_ROW` with the panes frozen under it (and left of ``freeze``), columns wide enough for
+        ``chars`` Chinese characters and their header, printed on A4. Returns the header's row."""
+        self.title(title, note or None)
+        self.last_row = HEADER_ROW - 1
+        self.header(headers, [chars_width(c) if c else 0 for c in chars] if chars else None, styles)
+        self.freeze(f"{freeze}{HEADER_ROW + 1}")
+        self.print_on_a4(HEADER_ROW)
+        return HEADER_ROW
+
+    def widen(self, column: int, width: float, header: str = "") -> None:
+        """Make ``column`` (1-based) at least ``width`` wide and wide enough for ``header``; never narrower
+        than it was set before (two tables on one sheet share their columns)."""
+        self.widths[column] = max(self.widths.get(column, 0), width, display_width(header) + 2)
+
+    def width(self, column: int, width: float) -> None:
+        self.widths[column] = width
+
+    def fit(self, header_row: int, last_row: int, minimum: float = 8, maximum: float = 60) -> None:
+        """Each column as wide as its longest value from below ``header_row`` to ``last_row`` (and half its
+        header, which wraps onto two lines), within ``minimum`` and ``maximum``."""
+        headers = self.text_widths
+        for column in range(1, self.last_column + 1):
+            widths = headers.get(column, [])
+            header = max([w for r, w in widths if r == header_row], default=0)
+            longest = max([header // 2 + 2] + [w for r, w in widths if header_row < r <= last_row])
+            self.widths[column] = min(max(longest + 2, minimum), maximum)
+
+    def _unwritten(self, row: int, what: str) -> None:
+        if self.book.streamed and row <= self.last_row:
+            raise ValueError(f"{what} of row {row}: a streamed sheet has written it already")
+
+    def height(self, row: int, height: float) -> None:
+        """Row ``row``'s height in points."""
+        self._unwritten(row, "the height")
+        self.ws.set_row(row - 1, height)
+
+    def merge(self, first_row: int, first_column: int, last_row: int, last_column: int) -> None:
+        """Merge the cells; the first keeps its value and look."""
+        self._unwritten(first_row, "a merge")
+        self.merged.append((first_row, first_column, last_row, last_column))
+
+    def freeze(self, cell: str) -> None:
+        """Freeze the rows above and the columns left of ``cell`` ("C4")."""
+        self.ws.freeze_panes(*xl_cell_to_rowcol(cell))
+
+    def filter(self, first_row: int, last_row: int, last_column: int | None = None) -> None:
+        """A filter over the table from ``first_row`` (its header) to ``last_row``."""
+        self.ws.autofilter(first_row - 1, 0, last_row - 1, (last_column or self.last_column) - 1)
+
+    def validate(self, column: int, first_row: int, last_row: int, options: Sequence[str] | str,
+                 error: str) -> None:
+        """Cells of ``column`` from ``first_row`` to ``last_row`` take one of ``options`` (from a drop-down
+        list) or stay empty; ``options`` is the list, or a formula naming the cells that hold it
+        ("='单位'!$A$2:$A$9"). ``error`` says what to do instead."""
+        self.ws.data_validation(first_row - 1, column - 1, last_row - 1, column - 1, {
+            "validate": "list", "source": options if isinstance(options, str) else list(options),
+            "ignore_blank": True, "error_message": error})
+
+    def print_on_a4(self, header_row: int | None = None) -> None:
+        """Print on A4 landscape with every column on one page width, centred, the pages numbered at the
+        foot; ``header_row`` on every page."""
+        ws = self.ws
+        ws.set_landscape()
+        ws.set_paper(9)
+        ws.fit_to_pages(1, 0)
+        ws.center_horizontally()
+        ws.set_footer("&C" + PAGE_FOOTER)
+        if header_row is not None:
+            ws.repeat_rows(header_row - 1)
+
+    def finish(self) -> None:
+        """Widths and merges, which may change until the book is written."""
+        for column, width in sorted(self.widths.items()):
+            self.ws.set_column(column - 1, column - 1, width)
+        for first_row, first_column, last_row, last_column in self.merged:
+            value, style = self.cells.get((first_row, first_column), (None, PLAIN))
+            self.ws.merge_range(first_row - 1, first_column - 1, last_row - 1, last_column - 1, None,
+                                self.book.format(style))
+            self._write(first_row, first_column, value, style)
 
 
-def start_table(ws: Sheet, title: str, note: str, headers: Sequence[str],
-                chars: Sequence[float] | None = None, freeze: str = "A") -> list[Cell]:
-    """Begin a sheet as every export does: the title, the note, the header row at :data:`HEADER_ROW` with the
-    panes frozen under it (and left of column ``freeze``), each column wide enough for its ``chars`` Chinese
-    characters and its header, and the print setup. Call it first: a write-only sheet writes its properties
-    with its first row. Returns the header cells."""
-    print_setup(ws, HEADER_ROW)
-    ws.freeze_panes = f"{freeze}{HEADER_ROW + 1}"
-    for i, header in enumerate(headers, start=1):
-        widen(ws, i, chars_width(chars[i - 1]) if chars else 0, header)
-    append_title(ws, title, note)
-    return append_header(ws, headers)
+@dataclass(frozen=True)
+class Column:
+    """A column of :func:`table_workbook`: its header, its width in Chinese characters (at least the header's),
+    and how its numbers and dates read (dates read 2025年12月31日 unless told)."""
+
+    header: str
+    chars: float = 0
+    number_format: str | None = None
+
+
+def table_workbook(sheet: str, title: str, note: str, columns: Sequence[Column], rows: Iterable[Sequence[Any]],
+                   freeze: str = "A") -> bytes:
+    """A workbook of one sheet named ``sheet`` holding one table, as :meth:`Sheet.table` lays it out, with a
+    filter over it, then ``rows`` streamed (:meth:`Sheet.stream`): consumed once, as they come, each written
+    out as the next begins."""
+    book = Book(streamed=True)
+    ws = book.sheet(sheet)
+    ws.table(title, note, [c.header for c in columns], [c.chars for c in columns], freeze)
+    last = ws.stream(rows, columns)
+    ws.filter(HEADER_ROW, max(last, HEADER_ROW + 1), len(columns))
+    return book.bytes()
 
 
 # ------------------------------------------------------------------------------------------- output
 
 
-def workbook_bytes(wb: Workbook) -> bytes:
-    """The .xlsx file of ``wb``."""
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+_CSV_AS_IS = frozenset((int, float, Decimal, date, type(None)))  # the csv module writes them right (a date: ISO)
+
+
+def _csv_cell(value: Any) -> Any:
+    """A value :func:`csv_bytes` writes other than as the csv module would: text formula-safe, a time in ISO."""
+    if isinstance(value, str):
+        return safe_text(value)
+    return value.isoformat() if isinstance(value, date) else value
 
 
 def csv_bytes(rows: Iterable[Iterable[Any]]) -> bytes:
     """Rows as CSV in UTF-8 with a BOM (so that Excel opens the Chinese intact): text formula-safe, dates as
     ISO dates, None empty."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for row in rows:
-        writer.writerow([value.isoformat() if isinstance(value, date) else
-                         safe_text(value) if isinstance(value, str) else value for value in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    buffer.write("\ufeff")
+    csv.writer(buffer).writerows(
+        [("'" + value if value.startswith(FORMULA_STARTS) else value) if type(value) is str
+         else value if type(value) in _CSV_AS_IS else _csv_cell(value) for value in row] for row in rows)
+    return buffer.getvalue().encode("utf-8")
 
 
 _ATTR_CHARS = "!#$&+-.^_`|~"  # RFC 5987 attr-char besides letters and digits: left as they are

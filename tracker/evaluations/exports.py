@@ -4,29 +4,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.orm import Session
 
 from ..indicators.consistency import Course
 from ..indicators.services import figure
 from ..planning.models import InvestmentUnit
 from ..projects.amounts import from_wan
-from ..spreadsheets import (
-    DATE_FORMAT,
-    append_header,
-    append_title,
-    print_setup,
-    safe_text,
-    widen,
-    workbook_bytes,
-)
+from ..spreadsheets import BOLD, PLAIN, Book, Sheet, Style
 from ..supervision.models import CaseOutcome
 from ..timeutil import format_datetime, to_local
 from . import plan_review
@@ -70,62 +58,54 @@ def title_of(evaluation: Evaluation) -> str:
     return f"{evaluation.plan.title}{evaluation.year}年{evaluation.kind.label}"
 
 
-def _cell_value(value: Any) -> Any:
-    if isinstance(value, str):
-        return safe_text(value)
-    if isinstance(value, datetime):
-        return to_local(value).replace(tzinfo=None)
-    return value
+TOP = Style(vertical="top")
+WRAP = Style(wrap=True)
+LABEL = {1: BOLD, 2: Style(horizontal="left", vertical="top")}  # 汇总: a label and its value
 
 
-def _write_row(ws: Worksheet, values: Sequence[Any], formats: dict[int, str] | None = None,
-               bold: bool = False) -> int:
-    ws.append([_cell_value(v) for v in values])
-    r = ws.max_row
+def _write_row(ws: Sheet, values: Sequence[Any], formats: dict[int, str] | None = None, bold: bool = False,
+               looks: dict[int, Style] | None = None) -> int:
+    """A row aligned to the top, long text wrapping, ``formats`` for the numbers of some columns (1-based),
+    dates as dates, and ``looks`` on top. Returns its row."""
+    styles: dict[int, Style] = {}
     for i, value in enumerate(values, start=1):
-        cell = ws.cell(r, i)
-        if formats and i in formats and value is not None:
-            cell.number_format = formats[i]
-        elif isinstance(value, date):
-            cell.number_format = DATE_FORMAT
-        if bold:
-            cell.font = Font(bold=True)
-        cell.alignment = Alignment(vertical="top", wrap_text=isinstance(value, str) and len(value) > 12)
-    return r
+        look = Style(number_format=formats[i]) if formats and i in formats and value is not None else PLAIN
+        if isinstance(value, str) and len(value) > 12:
+            look = look | WRAP
+        look = look | (looks or {}).get(i)
+        if look != PLAIN:
+            styles[i] = look
+    return ws.append(values, TOP | (BOLD if bold else None), styles)
 
 
-def _header(ws: Worksheet, headers: Sequence[str], widths: Sequence[int]) -> int:
+def _header(ws: Sheet, headers: Sequence[str], widths: Sequence[int]) -> int:
     """A header row; each column at least as wide as ``widths`` says and as its header. Returns its row."""
-    append_header(ws, headers)
-    for i, (header, width) in enumerate(zip(headers, widths, strict=True), start=1):
-        widen(ws, i, width, header)
-    return ws.max_row
+    return ws.header(headers, widths)
 
 
 def evaluation_workbook(session: Session, evaluation: Evaluation, exported_at: datetime) -> bytes:
-    wb = Workbook()
-    summary_sheet(wb.active, session, evaluation, exported_at)
-    department_sheet(wb.create_sheet("部门考核"), scores_of(session, evaluation), evaluation.plan.investment_unit)
-    task_sheet(wb.create_sheet("任务完成情况"), session, evaluation)
-    indicator_sheet(wb.create_sheet("指标完成情况"), evaluation, indicator_rows(session, evaluation),
+    book = Book()
+    summary_sheet(book.sheet("汇总"), session, evaluation, exported_at)
+    department_sheet(book.sheet("部门考核"), scores_of(session, evaluation), evaluation.plan.investment_unit)
+    task_sheet(book.sheet("任务完成情况"), session, evaluation)
+    indicator_sheet(book.sheet("指标完成情况"), evaluation, indicator_rows(session, evaluation),
                     courses(session, evaluation))
-    supervision_sheet(wb.create_sheet("督办情况"), session, evaluation)
+    supervision_sheet(book.sheet("督办情况"), session, evaluation)
     review = plan_review.read(evaluation)
     if review is not None:
         unit = evaluation.plan.investment_unit
-        key_task_sheet(wb.create_sheet("重点任务推进情况"), review)
-        project_sheet(wb.create_sheet("重大项目投资完成情况"), review, unit)
-        cascade_sheet(wb.create_sheet("规划衔接落实情况"), review)
-    return workbook_bytes(wb)
+        key_task_sheet(book.sheet("重点任务推进情况"), review)
+        project_sheet(book.sheet("重大项目投资完成情况"), review, unit)
+        cascade_sheet(book.sheet("规划衔接落实情况"), review)
+    return book.bytes()
 
 
-def summary_sheet(ws: Worksheet, session: Session, evaluation: Evaluation, exported_at: datetime) -> None:
-    ws.title = "汇总"
+def summary_sheet(ws: Sheet, session: Session, evaluation: Evaluation, exported_at: datetime) -> None:
     tot: Totals = totals(session, evaluation)
     settings = Settings.of(evaluation)
     unit = evaluation.plan.investment_unit
-    append_title(ws, title_of(evaluation), f"导出时间：{format_datetime(exported_at)}")
-    ws.append([])
+    ws.title(title_of(evaluation), f"导出时间：{format_datetime(exported_at)}")
+    ws.skip()
     rows: list[tuple[str, Any, str | None]] = [
         ("规划", evaluation.plan.title, None),
         ("考核类型", evaluation.kind.label, None),
@@ -176,17 +156,13 @@ def summary_sheet(ws: Worksheet, session: Session, evaluation: Evaluation, expor
             ("下级规划覆盖率", review.overall_rate, PERCENT),
         ]
     for label, value, fmt in rows:
-        r = _write_row(ws, [label, value], {2: fmt} if fmt else None)
-        ws.cell(r, 1).font = Font(bold=True)
-        ws.cell(r, 2).alignment = Alignment(horizontal="left", vertical="top")
-    ws.append([])
-    r = _write_row(ws, ["评估摘要", evaluation.summary or ""])
-    ws.cell(r, 1).font = Font(bold=True)
-    ws.cell(r, 2).alignment = Alignment(wrap_text=True, vertical="top")
-    ws.row_dimensions[r].height = 15 * max(3, len(evaluation.summary or "") // 45 + 1)
-    ws.column_dimensions["A"].width = 22
-    ws.column_dimensions["B"].width = 90
-    print_setup(ws)
+        _write_row(ws, [label, value], {2: fmt} if fmt else None, looks=LABEL)
+    ws.skip()
+    r = _write_row(ws, ["评估摘要", evaluation.summary or ""], looks={1: BOLD, 2: WRAP})
+    ws.height(r, 15 * max(3, len(evaluation.summary or "") // 45 + 1))
+    ws.width(1, 22)
+    ws.width(2, 90)
+    ws.print_on_a4()
 
 
 def department_row(s: DepartmentScore, unit: InvestmentUnit) -> list[Any]:
@@ -199,8 +175,8 @@ def department_row(s: DepartmentScore, unit: InvestmentUnit) -> list[Any]:
     ]
 
 
-def department_sheet(ws: Worksheet, scores: Sequence[DepartmentScore], unit: InvestmentUnit) -> None:
-    append_title(ws, "部门考核结果", "按最终得分排名，得分相同的单位并列同一名次；最终得分为调整后得分（无调整时为计算得分）。"
+def department_sheet(ws: Sheet, scores: Sequence[DepartmentScore], unit: InvestmentUnit) -> None:
+    ws.title("部门考核结果", "按最终得分排名，得分相同的单位并列同一名次；最终得分为调整后得分（无调整时为计算得分）。"
            "完成投资为规划处已确认的数额。")
     columns = department_columns(unit)
     widths = [6, 22, 8, 8, 8, 9, 9, 10, 9, 10, 12, 8, 8, 8, 14, 16, 10, 9, 10, 30, 9, 10]
@@ -208,14 +184,14 @@ def department_sheet(ws: Worksheet, scores: Sequence[DepartmentScore], unit: Inv
     formats = {7: PERCENT, 8: PERCENT, 15: MONEY, 16: MONEY, 17: PERCENT, 18: SCORE, 19: SCORE, 21: SCORE}
     for s in scores:
         _write_row(ws, department_row(s, unit), formats)
-    ws.freeze_panes = f"C{header + 1}"
-    ws.auto_filter.ref = f"A{header}:{get_column_letter(len(columns))}{max(ws.max_row, header + 1)}"
-    print_setup(ws, header)
+    ws.freeze(f"C{header + 1}")
+    ws.filter(header, max(ws.last_row, header + 1), len(columns))
+    ws.print_on_a4(header)
 
 
-def task_sheet(ws: Worksheet, session: Session, evaluation: Evaluation) -> None:
+def task_sheet(ws: Sheet, session: Session, evaluation: Evaluation) -> None:
     window = evaluation_window(evaluation)
-    append_title(ws, f"任务完成情况（截止日期在{window.label}之间的任务）",
+    ws.title(f"任务完成情况（截止日期在{window.label}之间的任务）",
            "部门汇总数为考核计算时冻结的数据；任务明细按导出时的任务数据列出。")
     header = _header(ws, ["序号", "任务编号", "任务名称", "层级", "牵头单位", "截止日期", "完成日期", "考核结果",
                           "当前状态"], [6, 10, 50, 10, 22, 14, 14, 10, 10])
@@ -227,16 +203,16 @@ def task_sheet(ws: Worksheet, session: Session, evaluation: Evaluation) -> None:
                         t.deadline, t.completed_on, result, t.status.label])
     if not lines:
         _write_row(ws, ["考核期内没有到期任务。"])
-    ws.freeze_panes = f"A{header + 1}"
-    ws.auto_filter.ref = f"A{header}:I{max(ws.max_row, header + 1)}"
-    print_setup(ws, header)
+    ws.freeze(f"A{header + 1}")
+    ws.filter(header, max(ws.last_row, header + 1), 9)
+    ws.print_on_a4(header)
 
 
-def indicator_sheet(ws: Worksheet, evaluation: Evaluation, results: Sequence[IndicatorResult],
+def indicator_sheet(ws: Sheet, evaluation: Evaluation, results: Sequence[IndicatorResult],
                     paths: dict[int, Course]) -> None:
     """Like 表1: category, number, name, unit, target, value, judgement (categories merged down), then 目标一致法:
     the expected pace, the latest confirmed value, the projection to the target year and the light."""
-    append_title(ws, f"主要指标完成情况（{evaluation.year}年）")
+    ws.title(f"主要指标完成情况（{evaluation.year}年）")
     header = _header(ws, INDICATOR_COLUMNS, [14, 6, 34, 9, 14, 14, 10, 8, 20, 40, 10, 14, 12, 10])
     first_of_category = None
     previous = object()
@@ -246,16 +222,15 @@ def indicator_sheet(ws: Worksheet, evaluation: Evaluation, results: Sequence[Ind
         row = _write_row(ws, [i.category or "", i.number, i.name, i.unit or "", target, r.value_text or "—",
                               r.review_label or r.judgement.label, i.nature.label,
                               i.lead_department.name if i.lead_department else "", r.note or "",
-                              *_course_cells(paths.get(i.id))])
-        ws.cell(row, 1).alignment = Alignment(vertical="center", wrap_text=True)
+                              *_course_cells(paths.get(i.id))], looks={1: Style(vertical="center", wrap=True)})
         if i.category != previous:
             if first_of_category is not None and row - 1 > first_of_category:
-                ws.merge_cells(start_row=first_of_category, start_column=1, end_row=row - 1, end_column=1)
+                ws.merge(first_of_category, 1, row - 1, 1)
             first_of_category, previous = row, i.category
-    if first_of_category is not None and ws.max_row > first_of_category and previous:
-        ws.merge_cells(start_row=first_of_category, start_column=1, end_row=ws.max_row, end_column=1)
-    ws.freeze_panes = f"A{header + 1}"
-    print_setup(ws, header)
+    if first_of_category is not None and ws.last_row > first_of_category and previous:
+        ws.merge(first_of_category, 1, ws.last_row, 1)
+    ws.freeze(f"A{header + 1}")
+    ws.print_on_a4(header)
 
 
 def _course_cells(c: Course | None) -> list[Any]:
@@ -266,9 +241,9 @@ def _course_cells(c: Course | None) -> list[Any]:
             c.projection.quantize(Decimal("0.01")) if c.projection is not None else "—", c.light.label]
 
 
-def supervision_sheet(ws: Worksheet, session: Session, evaluation: Evaluation) -> None:
+def supervision_sheet(ws: Sheet, session: Session, evaluation: Evaluation) -> None:
     window = evaluation_window(evaluation)
-    append_title(ws, f"督办情况（{window.label}立案的督办件）")
+    ws.title(f"督办情况（{window.label}立案的督办件）")
     outcomes = case_outcomes(session, evaluation)
     header_labels = ["责任单位", "立案", "销号", "退回", *[o.label for o in CaseOutcome]]
     _header(ws, header_labels, [22, 8, 8, 8, 10, 10, 12, 8])
@@ -279,14 +254,14 @@ def supervision_sheet(ws: Worksheet, session: Session, evaluation: Evaluation) -
                         *[per.get(o.value, 0) for o in CaseOutcome]])
     if not scores:
         _write_row(ws, ["考核期内没有立案的督办件。"])
-    ws.append([])
+    ws.skip()
     _header(ws, ["督办编号", "督办事项", "责任单位", "来源", "状态", "退回次数", "办结结果", "立案日期", "销号日期"],
             [16, 40, 22, 10, 10, 8, 12, 14, 14])
     for c in cases_of(session, evaluation):
         _write_row(ws, [c.number_label, c.title, c.department.name, c.source.label, c.state.label, c.return_count,
                         c.outcome.label if c.outcome else "", to_local(c.created_at).date(),
                         to_local(c.closed_at).date() if c.closed_at else None])
-    print_setup(ws)
+    ws.print_on_a4()
 
 
 def filename_of(evaluation: Evaluation, extension: str) -> str:
@@ -298,8 +273,8 @@ def filename_of(evaluation: Evaluation, extension: str) -> str:
 # ---------------------------------------------------------------------------------------------------
 
 
-def key_task_sheet(ws: Worksheet, review: plan_review.Review) -> None:
-    append_title(ws, f"重点任务推进情况（截至{review.as_of.year}年{review.as_of.month}月{review.as_of.day}日）",
+def key_task_sheet(ws: Sheet, review: plan_review.Review) -> None:
+    ws.title(f"重点任务推进情况（截至{review.as_of.year}年{review.as_of.month}月{review.as_of.day}日）",
                  f"重点任务{len(review.key_tasks)}项，已完成{review.done}项，已逾期{review.overdue}项，"
                  f"批准延期{review.extended}项。状态为评估截止日的状态，截止日期为当日有效的截止日期。")
     header = _header(ws, ["编号", "重点任务", "牵头单位", "截止日期", "原定截止日期", "状态", "延期次数",
@@ -309,13 +284,13 @@ def key_task_sheet(ws: Worksheet, review: plan_review.Review) -> None:
                         r.extensions, r.cases, r.closed, r.returned, r.late])
     _write_row(ws, ["合计", f"完成{review.done}项，完成率{percent(review.done_rate)}", "", None, None,
                     f"逾期{review.overdue}项", review.extended, review.cases], bold=True)
-    ws.freeze_panes = f"C{header + 1}"
-    ws.auto_filter.ref = f"A{header}:K{max(ws.max_row - 1, header + 1)}"
-    print_setup(ws, header)
+    ws.freeze(f"C{header + 1}")
+    ws.filter(header, max(ws.last_row - 1, header + 1), 11)
+    ws.print_on_a4(header)
 
 
-def project_sheet(ws: Worksheet, review: plan_review.Review, unit: InvestmentUnit) -> None:
-    append_title(ws, f"重大项目投资完成情况（{unit.label}）",
+def project_sheet(ws: Sheet, review: plan_review.Review, unit: InvestmentUnit) -> None:
+    ws.title(f"重大项目投资完成情况（{unit.label}）",
                  "投资为考核期内各年度的数额；完成投资只计规划处已确认的数额（已提交、已退回和草稿不计入）。"
                  "滞后节点为评估截止日及以前到期而未完成的建设节点。")
     header = _header(ws, ["编号", "项目", "牵头单位", f"计划投资（{unit.label}）", f"完成投资（已确认，{unit.label}）",
@@ -328,12 +303,12 @@ def project_sheet(ws: Worksheet, review: plan_review.Review, unit: InvestmentUni
                         "；".join(p.late_nodes)], formats)
     _write_row(ws, ["合计", "", "", _in_unit(review.planned, unit), _in_unit(review.completed, unit),
                     review.investment_rate, review.unconfirmed, None, None, None, review.nodes_late], formats, bold=True)
-    ws.freeze_panes = f"C{header + 1}"
-    print_setup(ws, header)
+    ws.freeze(f"C{header + 1}")
+    ws.print_on_a4(header)
 
 
-def cascade_sheet(ws: Worksheet, review: plan_review.Review) -> None:
-    append_title(ws, "规划衔接落实情况",
+def cascade_sheet(ws: Sheet, review: plan_review.Review) -> None:
+    ws.title("规划衔接落实情况",
                  f"本规划重点任务{review.key_task_total}项，至少一个下级规划落实{review.covered_any}项"
                  "（与覆盖情况页面同一口径，计算时的数据）。")
     header = _header(ws, ["地区", "下级规划", "层级", "落实重点任务", "重点任务", "覆盖率"], [14, 40, 8, 12, 10, 10])
@@ -344,9 +319,9 @@ def cascade_sheet(ws: Worksheet, review: plan_review.Review) -> None:
             _write_row(ws, [region.name, "尚无规划", "", 0, region.total, region.rate], {6: PERCENT})
     _write_row(ws, ["总体", "至少一个下级规划落实", "", review.covered_any, review.key_task_total,
                     review.overall_rate], {6: PERCENT}, bold=True)
-    ws.append([])
+    ws.skip()
     _header(ws, ["编号", "重点任务", "落实的下级规划任务", "落实地区数"], [14, 40, 50, 10])
     for row in review.cascade:
         _write_row(ws, [row.code, row.title, "、".join(row.implemented_by) or "未落实", row.regions])
-    ws.freeze_panes = f"A{header + 1}"
-    print_setup(ws, header)
+    ws.freeze(f"A{header + 1}")
+    ws.print_on_a4(header)

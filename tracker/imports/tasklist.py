@@ -19,13 +19,9 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -40,7 +36,7 @@ from ..planning.models import Plan
 from ..planning.queries import flatten, task_tree
 from ..planning.tree import close_task, delete_task, deletion_blockers
 from ..regions.models import Department
-from ..spreadsheets import HEADER_ROW, safe_text, start_table, workbook_bytes
+from ..spreadsheets import HEADER_ROW, Book, Style
 from ..tasks.models import Task, TaskKind, TaskLevel, TaskStatus
 from ..tasks.services import roll_up_plan
 from ..timeutil import format_datetime, now
@@ -84,6 +80,10 @@ COLUMNS = [
     Column("progress", "进度（只读）", 6, "导入时不读取", read_only=True),
 ]
 BY_KEY = {c.key: c for c in COLUMNS}
+READ_ONLY = Style(color="888888")  # the header of a column an import does not read
+CELL_STYLES = {i: Style(wrap=True, vertical="top") if c.key in ("title", "description")
+               else Style(number_format="yyyy-mm-dd") if c.key in ("start", "deadline") else Style()
+               for i, c in enumerate(COLUMNS, start=1)}  # (dates read as they are typed in)
 REQUIRED_HEADERS = ("code", "level", "title")
 
 
@@ -127,72 +127,47 @@ def workbook(session: Session, plan: Plan, *, with_tasks: bool) -> bytes:
     departments = _departments(session, plan)
     indicators = _indicators(session, plan)
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = SHEET
-    cells = start_table(
-        ws, f"《{plan.title}》任务分解表" + ("" if with_tasks else "（模板）"),
+    book = Book()
+    ws = book.sheet(SHEET)
+    ws.table(
+        f"《{plan.title}》任务分解表" + ("" if with_tasks else "（模板）"),
         f"{plan.region.name} · {plan.period_label} · 导出时间 {format_datetime(now())}。按编号与系统中的任务对应："
         "改了的行更新，新编号新建；表中没有的任务在导入时选择保留、终止或删除。带“（只读）”的列导入时不读取。",
-        [column.header for column in COLUMNS], [column.width for column in COLUMNS])
-    for column, cell in zip(COLUMNS, cells, strict=True):
-        if column.read_only:
-            cell.font = Font(bold=True, color="888888")
-    for r, task in enumerate(tasks, start=HEADER_ROW + 1):
+        [column.header for column in COLUMNS], [column.width for column in COLUMNS],
+        styles={i: READ_ONLY for i, column in enumerate(COLUMNS, start=1) if column.read_only})
+    for task in tasks:
         row = task_row(task)
-        for c, column in enumerate(COLUMNS, start=1):
-            value = row[column.key]
-            if isinstance(value, str):
-                cell = ws.cell(row=r, column=c, value=safe_text(value))
-                cell.data_type = "s"
-                if column.key in ("description", "title"):
-                    cell.alignment = Alignment(wrap_text=True, vertical="top")
-            else:
-                cell = ws.cell(row=r, column=c, value=value)
-                if isinstance(value, date):
-                    cell.number_format = "yyyy-mm-dd"
+        ws.append([row[column.key] for column in COLUMNS], styles=CELL_STYLES)
     last = max(HEADER_ROW + len(tasks) + 200, HEADER_ROW + 500)
-    _validation(ws, "level", [lv.label for lv in TaskLevel], last)
-    _validation(ws, "kind", [k.label for k in TaskKind], last)
+    ws.validate(_index("level"), HEADER_ROW + 1, last, [lv.label for lv in TaskLevel], "请从下拉列表中选择")
+    ws.validate(_index("kind"), HEADER_ROW + 1, last, [k.label for k in TaskKind], "请从下拉列表中选择")
 
-    lists = wb.create_sheet("本地区单位")
+    lists = book.sheet("本地区单位")
     lists.append(["单位名称（牵头单位、配合单位须与此一致）"])
     for dept in departments:
-        lists.append([safe_text(dept.name)])
-    lists.column_dimensions["A"].width = 40
+        lists.append([dept.name])
+    lists.width(1, 40)
     if departments:
-        dv = DataValidation(type="list", formula1=f"='本地区单位'!$A$2:$A${len(departments) + 1}", allow_blank=True)
-        dv.error = "请选择本地区的单位"
-        ws.add_data_validation(dv)
-        col = get_column_letter(_index("lead"))
-        dv.add(f"{col}{HEADER_ROW + 1}:{col}{last}")
+        ws.validate(_index("lead"), HEADER_ROW + 1, last, f"='本地区单位'!$A$2:$A${len(departments) + 1}",
+                    "请选择本地区的单位")
 
-    sheet = wb.create_sheet("本规划指标")
+    sheet = book.sheet("本规划指标")
     sheet.append(["序号", "指标名称", "目标值"])
     for indicator in indicators:
-        sheet.append([indicator.number, safe_text(indicator.name), safe_text(indicator.target_text)])
-    sheet.column_dimensions["B"].width = 40
+        sheet.append([indicator.number, indicator.name, indicator.target_text])
+    sheet.width(2, 40)
 
-    notes = wb.create_sheet("填写说明")
+    notes = book.sheet("填写说明")
     notes.append(["列", "说明"])
     for column in COLUMNS:
         notes.append([column.header, column.note])
-    notes.column_dimensions["A"].width = 16
-    notes.column_dimensions["B"].width = 70
-    return workbook_bytes(wb)
+    notes.width(1, 16)
+    notes.width(2, 70)
+    return book.bytes()
 
 
 def _index(key: str) -> int:
     return next(i for i, c in enumerate(COLUMNS, start=1) if c.key == key)
-
-
-def _validation(ws: Any, key: str, options: list[str], last: int) -> None:
-    dv = DataValidation(type="list", formula1='"' + ",".join(options) + '"', allow_blank=True)
-    dv.error = "请从下拉列表中选择"
-    ws.add_data_validation(dv)
-    col = get_column_letter(_index(key))
-    dv.add(f"{col}{HEADER_ROW + 1}:{col}{last}")
-
 
 
 # ------------------------------------------------------------------------------------------- reading

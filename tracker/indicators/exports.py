@@ -13,14 +13,11 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import PatternFill, Protection
-
 from ..attachments.services import check_unpacked_size
 from ..errors import DomainError
 from ..imports.ooxml import open_workbook
 from ..planning.models import Plan
-from ..spreadsheets import HEADER_ROW, safe_text, start_table, unsafe_text, workbook_bytes
+from ..spreadsheets import HEADER_ROW, Book, Style, unsafe_text
 from ..text import clean
 from ..timeutil import format_datetime
 from .services import YearRow
@@ -37,38 +34,30 @@ COLUMNS: list[tuple[str, int, bool]] = [
     ("属性", 4, False), ("监测值", 7, True), ("数据来源", 12, True), ("备注", 16, True),
 ]
 VALUE_COLUMN = 7  # 1-based: 监测值
+# What the department fills in: yellow, typed text stays text (110以下, 1:1.15), open under sheet protection.
+EDITABLE = Style(fill="FFFBEB", number_format="@", unlocked=True)
+LOOK = {i: EDITABLE for i, (_, _, editable) in enumerate(COLUMNS, start=1) if editable}
 
 
 def template_workbook(plan: Plan, year: int, rows: Sequence[YearRow], exported_at: datetime) -> bytes:
-    wb = Workbook()
-    ws = wb.active
-    ws.title = SHEET
-    start_table(ws, f"{plan.title} {year}年主要指标监测值填报表",
-                f"请在“监测值”“数据来源”“备注”三列填写，其他列请勿修改。监测值按数字填写，如 79.47、"
-                f"110以下、1:1.15；定性指标可填文字。导出时间：{format_datetime(exported_at)}",
-                [header for header, _, _ in COLUMNS], [chars for _, chars, _ in COLUMNS])
-    fill = PatternFill("solid", fgColor="FFFBEB")
+    book = Book()
+    ws = book.sheet(SHEET)
+    ws.table(f"{plan.title} {year}年主要指标监测值填报表",
+             f"请在“监测值”“数据来源”“备注”三列填写，其他列请勿修改。监测值按数字填写，如 79.47、"
+             f"110以下、1:1.15；定性指标可填文字。导出时间：{format_datetime(exported_at)}",
+             [header for header, _, _ in COLUMNS], [chars for _, chars, _ in COLUMNS])
     for row in rows:
         ind, value = row.indicator, row.value
         ws.append([
-            ind.number, safe_text(ind.category or ""), safe_text(ind.name), safe_text(ind.unit or ""),
-            safe_text(ind.target_text), ind.nature.label,
-            safe_text(value.value_text if value else ""), safe_text(value.source if value and value.source else ""),
-            safe_text(value.note if value and value.note else ""),
-        ])
-        r = ws.max_row
-        for i, (_, _, editable) in enumerate(COLUMNS, start=1):
-            cell = ws.cell(r, i)
-            if editable:
-                cell.fill = fill
-                cell.number_format = "@"  # typed text stays text: 110以下, 1:1.15
-                cell.protection = Protection(locked=False)
+            ind.number, ind.category or "", ind.name, ind.unit or "", ind.target_text, ind.nature.label,
+            value.value_text if value else "", value.source if value and value.source else "",
+            value.note if value and value.note else "",
+        ], styles=LOOK)
 
-    meta = wb.create_sheet(META_SHEET)
+    meta = book.sheet(META_SHEET, hidden=True)
     meta.append(["plan", plan.code])
     meta.append(["year", year])
-    meta.sheet_state = "hidden"
-    return workbook_bytes(wb)
+    return book.bytes()
 
 
 @dataclass

@@ -9,12 +9,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font
-from openpyxl.utils import get_column_letter
-
 from ..planning.models import Plan
-from ..spreadsheets import HEADER_ROW, THIN, fit_columns, safe_text, start_table, widen, workbook_bytes
+from ..spreadsheets import BOLD, HEADER_ROW, Book, Style
 from ..timeutil import format_datetime
 from . import amounts
 from .figures import Summary, figures
@@ -22,6 +18,10 @@ from .models import FundingSource, KeyProject
 
 AMOUNT_FORMAT = "#,##0.00##"
 RATE_FORMAT = "0.0%"
+AMOUNT = Style(number_format=AMOUNT_FORMAT, horizontal="right")
+RATE = Style(number_format=RATE_FORMAT)
+RIGHT = Style(horizontal="right")  # 待定 in an amount column
+TOTALS = BOLD | Style(top=True)
 
 
 def years_text(project: KeyProject) -> str:
@@ -53,12 +53,25 @@ def register_workbook(plan: Plan, projects: Sequence[KeyProject], summary: Summa
         headers += [f"{y}年计划（{ul}）", f"{y}年完成（{ul}）"]
     headers += ["配合单位", "建设内容"]
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "重大项目库"
-    start_table(ws, f"{plan.short_name}重大项目库（金额单位：{ul}）",
-                "规划：" + plan.title + "　筛选条件：" + ("；".join(filters_text) or "全部")
-                + f"　导出时间：{format_datetime(exported_at)}", headers, freeze="C")
+    book = Book()
+    ws = book.sheet("重大项目库")
+    ws.table(f"{plan.short_name}重大项目库（金额单位：{ul}）",
+             "规划：" + plan.title + "　筛选条件：" + ("；".join(filters_text) or "全部")
+             + f"　导出时间：{format_datetime(exported_at)}", headers, freeze="C")
+    amount_columns = {i for i, h in enumerate(headers, start=1) if f"（{ul}）" in h}
+    rate_column = headers.index("完成率") + 1
+
+    def styles(row: list[Any]) -> dict[int, Style]:
+        """Amounts and the rate in their formats, right-aligned like 待定."""
+        looks: dict[int, Style] = {}
+        for column, value in enumerate(row, start=1):
+            if column in amount_columns and isinstance(value, Decimal):
+                looks[column] = AMOUNT
+            elif column == rate_column and isinstance(value, Decimal):
+                looks[column] = RATE
+            elif column in amount_columns and value == amounts.TBD:
+                looks[column] = RIGHT
+        return looks
 
     for p in projects:
         f = figures(p)
@@ -67,10 +80,9 @@ def register_workbook(plan: Plan, projects: Sequence[KeyProject], summary: Summa
         by_year = {i.year: i for i in p.investments}
         rate = f.rate_total
         row: list[Any] = [
-            safe_text(task.code), safe_text(task.title), p.kind.label, p.status.label,
-            safe_text(task.lead_department.name if task.lead_department else ""),
-            safe_text(p.region.name if p.region else ""), years_text(p),
-            amount(p.total_investment, p.total_tbd), amount(p.period_investment, p.period_tbd),
+            task.code, task.title, p.kind.label, p.status.label,
+            task.lead_department.name if task.lead_department else "", p.region.name if p.region else "",
+            years_text(p), amount(p.total_investment, p.total_tbd), amount(p.period_investment, p.period_tbd),
             amount(f.confirmed), None if rate is None else rate / 100, amount(f.pending),
         ]
         for source in FundingSource:
@@ -80,8 +92,8 @@ def register_workbook(plan: Plan, projects: Sequence[KeyProject], summary: Summa
             inv = by_year.get(y)
             row.append(amount(inv.planned) if inv else None)
             row.append(amount(inv.completed) if inv and inv.state.value == "confirmed" else None)
-        row += [safe_text("、".join(d.name for d in task.co_departments)), safe_text(p.content or "")]
-        ws.append(row)
+        row += ["、".join(d.name for d in task.co_departments), p.content or ""]
+        ws.append(row, styles=styles(row))
 
     totals: list[Any] = ["合计", f"{summary.count}个项目", None, None, None, None, None, amount(summary.total),
                          amount(summary.period), amount(summary.confirmed),
@@ -93,30 +105,15 @@ def register_workbook(plan: Plan, projects: Sequence[KeyProject], summary: Summa
     for y in years:
         t = year_totals.get(y)
         totals += [amount(t.planned) if t else None, amount(t.confirmed) if t else None]
-    ws.append(totals)
-    last = ws.max_row
-    for cell in ws[last]:
-        cell.font = Font(bold=True)
-        cell.border = Border(top=THIN)
+    totals += [None] * (len(headers) - len(totals))
+    last = ws.append(totals, TOTALS, styles(totals))
     if summary.note:
-        ws.append([safe_text(f"注：{summary.note}。累计完成投资和年度完成投资为规划处已确认的数额。")])
+        ws.append([f"注：{summary.note}。累计完成投资和年度完成投资为规划处已确认的数额。"])
     else:
-        ws.append([safe_text("注：累计完成投资和年度完成投资为规划处已确认的数额。")])
+        ws.append(["注：累计完成投资和年度完成投资为规划处已确认的数额。"])
 
-    amount_columns = {i for i, h in enumerate(headers, start=1) if f"（{ul}）" in h}
-    rate_column = headers.index("完成率") + 1
-    for row_cells in ws.iter_rows(min_row=HEADER_ROW + 1, max_row=last):
-        for cell in row_cells:
-            if cell.column in amount_columns and isinstance(cell.value, Decimal):
-                cell.number_format = AMOUNT_FORMAT
-                cell.alignment = Alignment(horizontal="right")
-            elif cell.column == rate_column and isinstance(cell.value, Decimal):
-                cell.number_format = RATE_FORMAT
-            elif cell.column in amount_columns and cell.value == amounts.TBD:
-                cell.alignment = Alignment(horizontal="right")
-
-    fit_columns(ws, HEADER_ROW, last)
-    widen(ws, 2, 36)
-    ws.row_dimensions[HEADER_ROW].height = 32
-    ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(headers))}{last - 1}"
-    return workbook_bytes(wb)
+    ws.fit(HEADER_ROW, last)
+    ws.widen(2, 36)
+    ws.height(HEADER_ROW, 32)
+    ws.filter(HEADER_ROW, last - 1, len(headers))
+    return book.bytes()

@@ -11,13 +11,11 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment
 from sqlalchemy.orm import Session, selectinload
 
 from ..auth.models import User
 from ..regions.models import Department
-from ..spreadsheets import safe_text, start_table, workbook_bytes
+from ..spreadsheets import Book, Style
 from ..timeutil import format_date, format_datetime, to_local
 from .models import CaseAction, CaseState, SupervisionCase
 from .services import AWAITING_DEPARTMENT, COLOUR_LABELS, CaseFilters, case_list
@@ -28,6 +26,8 @@ HEADERS = ["督办编号", "督办事项", "责任单位", "来源", "状态", "
 WIDTHS = [7, 12, 6, 4, 3, 5, 5, 5, 5, 2, 2, 2, 2, 2, 4, 2, 24]
 SHORT_DATE = "yyyy-mm-dd"  # ten narrow characters: the ledger has many date columns to fit on A4
 DATE_COLUMNS = range(6, 10)
+WRAPPED = Style(wrap=True, vertical="top")  # the matter and the course, over several lines
+LOOK = {**{column: Style(number_format=SHORT_DATE) for column in DATE_COLUMNS}, 2: WRAPPED, len(HEADERS): WRAPPED}
 
 
 def _day(moment: datetime | None) -> date | None:
@@ -76,24 +76,16 @@ def ledger_workbook(session: Session, user: User, filters: CaseFilters, day: dat
                     exported_at: datetime, scope: str) -> bytes:
     stmt = case_list(session, user, filters, day).options(selectinload(SupervisionCase.steps))
     cases = list(session.scalars(stmt))
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "督办台账"
-    start_table(ws, f"{scope}督办台账", f"{describe(filters, departments)}。截至{format_date(day)}，共{len(cases)}件；"
-                f"导出时间：{format_datetime(exported_at)}。", HEADERS, WIDTHS, freeze="C")
+    book = Book()
+    ws = book.sheet("督办台账")
+    ws.table(f"{scope}督办台账", f"{describe(filters, departments)}。截至{format_date(day)}，共{len(cases)}件；"
+             f"导出时间：{format_datetime(exported_at)}。", HEADERS, WIDTHS, freeze="C")
     for case in cases:
         actions = Counter(step.action for step in case.steps)
         matter = case.title + (f"\n（任务 {case.task.code} {case.task.title}）" if case.task is not None else "")
-        row = [case.number_label, safe_text(matter), case.department.name, case.source.label, case.state.label,
-               _day(case.issued_at), case.response_deadline, _day(case.submitted_at), _day(case.closed_at),
-               days_late(case, day), case.return_count, actions[CaseAction.REMIND], actions[CaseAction.INTERVIEW],
-               actions[CaseAction.CIRCULATE], case.outcome.label if case.outcome else "", case.rating,
-               safe_text(course(case))]
-        ws.append(row)
-        r = ws.max_row
-        for column in DATE_COLUMNS:
-            ws.cell(r, column).number_format = SHORT_DATE
-        for column in (2, len(HEADERS)):
-            ws.cell(r, column).alignment = Alignment(wrap_text=True, vertical="top")
-    return workbook_bytes(wb)
-
+        ws.append([case.number_label, matter, case.department.name, case.source.label, case.state.label,
+                   _day(case.issued_at), case.response_deadline, _day(case.submitted_at), _day(case.closed_at),
+                   days_late(case, day), case.return_count, actions[CaseAction.REMIND], actions[CaseAction.INTERVIEW],
+                   actions[CaseAction.CIRCULATE], case.outcome.label if case.outcome else "", case.rating,
+                   course(case)], styles=LOOK)
+    return book.bytes()
