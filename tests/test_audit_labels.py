@@ -242,6 +242,7 @@ def test_evaluation_weight_and_grade_names_come_from_the_table() -> None:
     ("待定", "funding.fiscal", "待定"), (Decimal("5000.0000"), None, "5000"), (Decimal("1E+3"), None, "1000"),
     ("79.40", "value_text", "79.40"),  # typed text stays as typed
     ("2025-12-31", "deadline", "2025年12月31日"), (date(2026, 3, 1), None, "2026年3月1日"),
+    ("0000-13-45", "achievements", "0000-13-45"), ("2025-02-30T09:00:00", "note", "2025-02-30T09:00:00"),  # looks like
     ("2026-01-05T02:30:00+00:00", "decided_at", "2026年1月5日 10:30"),
     (datetime(2026, 1, 5, 16, 30, tzinfo=UTC), None, "2026年1月6日 00:30"),
     (["人事处", "法规处"], "co_departments", "人事处、法规处"), (["法定节假日", "春节"], "day", "法定节假日、春节"),

@@ -163,11 +163,14 @@ def display_value(value: Any, field: str | None = None) -> str:
                 return _decimal_text(Decimal(value))
             except ArithmeticError:
                 return value  # 待定 and other words
-        if _ISO_DATE.fullmatch(value):
-            return format_date(date.fromisoformat(value))
-        if _ISO_DATETIME.fullmatch(value):
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            return format_datetime(moment) if moment.tzinfo else format_date(moment.date())
+        try:  # a date or time stored as text reads as one; text that only looks like one (0000-13-45) stays text
+            if _ISO_DATE.fullmatch(value):
+                return format_date(date.fromisoformat(value))
+            if _ISO_DATETIME.fullmatch(value):
+                moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+                return format_datetime(moment) if moment.tzinfo else format_date(moment.date())
+        except ValueError:
+            return value
     return str(value)
 
 
