@@ -21,7 +21,7 @@ from tracker import create_app, timeutil
 from tracker.config import PROJECT_ROOT, TestConfig
 from tracker.db import Base, make_engine, make_session_factory, unit_of_work
 from tracker.schema import upgrade_database
-from tracker.seeding import load_seeds
+from tracker.seeding import RECORDED_ON, load_seeds
 
 # Property tests draw the same examples on every CI run (CI sets CI=true); locally they explore.
 settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
@@ -29,6 +29,7 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 DEMO_DATE = "2026-11-22"
+SEEDS_DATE = RECORDED_ON.isoformat()  # the clock of every test over the demo data
 SEEDS = PROJECT_ROOT / "seeds"
 PASSWORD = "demo1234"
 
@@ -108,7 +109,7 @@ def demo_template(database_url: str, tmp_path_factory: pytest.TempPathFactory) -
         template = url.set(database=name).render_as_string(hide_password=False)
     upgrade_database(template)
     engine = make_engine(template)
-    with unit_of_work(make_session_factory(engine)) as session:
+    with timeutil.frozen(SEEDS_DATE), unit_of_work(make_session_factory(engine)) as session:
         load_seeds(session, SEEDS)
     engine.dispose()
     yield template
@@ -160,9 +161,10 @@ def app(request: pytest.FixtureRequest, migrated: str, tmp_path: Path) -> Iterat
 
 
 @pytest.fixture
-def demo(app: Flask) -> Flask:
-    """The app with the demo plans of seeds/ loaded."""
-    return app
+def demo(app: Flask) -> Iterator[Flask]:
+    """The app with the demo plans of seeds/ loaded, on the day the seeds were recorded (seeding.RECORDED_ON)."""
+    with timeutil.frozen(SEEDS_DATE):
+        yield app
 
 
 @pytest.fixture

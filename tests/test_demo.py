@@ -18,6 +18,7 @@ from tracker.evaluations.models import Evaluation
 from tracker.indicators.models import IndicatorValue
 from tracker.planning.models import Plan, PlanStage
 from tracker.projects.models import ProjectInvestment
+from tracker.seeding import RECORDED_ON
 from tracker.supervision.models import CaseAction, CaseState, CaseStep, SupervisionCase
 from tracker.tasks.models import Milestone, ProgressReport, Task, TaskStatus, period_end
 
@@ -50,6 +51,12 @@ def test_production_never_runs_on_a_demo_clock(tmp_path) -> None:  # type: ignor
     assert not timeutil.demo_clock_on()
 
 
+def test_the_demo_is_not_told_after_the_seeds_were_recorded(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(args=["demo", "--date", "2026-01-05", "--no-scheduler"])
+    assert result.exit_code == 2 and "演示数据记录到2025年11月22日" in result.output
+    assert not timeutil.demo_clock_on()
+
+
 def test_the_header_shows_the_demo_day(demo: Flask, client) -> None:  # type: ignore[no-untyped-def]
     login(client, "zj_head_jk")
     assert "演示日期" not in client.get("/workspace").get_data(as_text=True)
@@ -58,7 +65,7 @@ def test_the_header_shows_the_demo_day(demo: Flask, client) -> None:  # type: ig
         page = client.get("/workspace").get_data(as_text=True)
     finally:
         timeutil.start_demo_clock(None)
-    assert "演示日期 2026年11月22日" in page  # the day the tests freeze the clock on
+    assert "演示日期 2025年11月22日" in page  # the day the tests over the demo data freeze the clock on
 
 
 def test_seeded_reports_were_submitted_when_their_period_ended(demo: Flask, session: Session) -> None:
@@ -69,7 +76,7 @@ def test_seeded_reports_were_submitted_when_their_period_ended(demo: Flask, sess
 
 
 def test_rewinding_takes_back_what_had_not_happened_yet(demo: Flask, session: Session) -> None:
-    day = date(2025, 12, 20)
+    day = date(2025, 9, 20)
     counts = story.rewind(session, day)
     assert counts["完成的任务"] > 0 and counts["以后各期的填报"] > 0
     assert session.scalar(select(func.count()).select_from(Task).where(Task.completed_on > day)) == 0
@@ -85,11 +92,10 @@ def test_rewinding_takes_back_what_had_not_happened_yet(demo: Flask, session: Se
 
 
 # Three days of the plan period: a spring day of its third year, the summer of its last and the day the seeds were
-# written for. The demo told on any of them has the same mix of work.
-DAYS = [date(2023, 4, 7), story.DEFAULT_DAY, date(2026, 11, 22)]
-# Every demo account lands on a page with work on it (a task, a report, a case, a plan, an evaluation…), except
-# Wenling's office: its only plan is the archived 2021 annual plan, so after 2021 it has nothing overdue.
-IDLE_AFTER_2021 = {"wl_supervisor"}
+# recorded. The demo told on any of them has the same mix of work.
+DAYS = [date(2023, 4, 7), story.DEFAULT_DAY, RECORDED_ON]
+# Every demo account lands on a page with work on it (a task, a report, a case, a plan, an evaluation…) — Wenling's
+# office too after 2021, when its only plan is archived: it lands on its 专项督查 waiting for review.
 WORK_LINK = re.compile(r'href="/(?:tasks|reports|supervision|plans|evaluations|indicators|admin/users)/\d+')
 
 
@@ -130,4 +136,4 @@ def test_the_demo_on_any_day_has_every_kind_of_work_and_every_state_of_a_case(de
             login(client, username)
             if not WORK_LINK.search(client.get("/", follow_redirects=True).get_data(as_text=True)):
                 idle.add(username)
-    assert idle == (IDLE_AFTER_2021 if day.year > 2021 else set())
+    assert idle == set()

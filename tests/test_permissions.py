@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from tracker import permissions as p
 from tracker.adjustments import services as adjustments
 from tracker.adjustments.models import AdjustmentKind, AdjustmentRequest, AdjustmentState
+from tracker.alerts.services import scan
 from tracker.auth.models import Role, User
 from tracker.errors import PermissionDenied
 from tracker.indicators.models import Indicator, IndicatorNature
@@ -429,15 +430,27 @@ def test_who_sees_each_menu_entry(endpoint: str) -> None:
 
 def test_each_role_lands_on_a_page_of_its_menu(app: Flask, w: Province) -> None:
     """Signing in leads each role to where its work is: the workspace for departments, the dashboard for
-    leaders, the overdue list for supervision offices, evaluations for evaluators, plans for planners."""
+    leaders, the overdue list for supervision offices (their cases while nothing is overdue or due soon),
+    evaluations for evaluators, plans for planners."""
     assert set(p.LANDING) == set(Role)
     for role, endpoint in p.LANDING.items():
         assert p.sees_menu_entry(SimpleNamespace(role=role), endpoint), role  # type: ignore[arg-type]
     landings = {"p_head": "/workspace", "p_staff": "/workspace", "p_leader": "/dashboard",
-                "p_supervisor": "/alerts/overdue", "p_evaluator": "/evaluations", "p_planner": "/plans",
+                "p_supervisor": "/supervision/", "p_evaluator": "/evaluations", "p_planner": "/plans",
                 "p_admin": "/admin/"}
-    for name, landing in landings.items():
+
+    def lands(name: str) -> str:
         client = app.test_client()
         login(client, w.users[name].username)
         response = client.get("/")
-        assert response.status_code == 302 and response.headers["Location"].endswith(landing), name
+        assert response.status_code == 302, name
+        return response.headers["Location"]
+
+    for name, landing in landings.items():
+        assert lands(name).endswith(landing), name
+    # something overdue in the office's scope: it lands on the overdue list
+    w.tasks["p"].deadline = date(2026, 11, 1)
+    w.session.commit()
+    scan(w.session, date(2026, 11, 22))
+    w.session.commit()
+    assert lands("p_supervisor").endswith("/alerts/overdue")

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tracker.indicators.models import Indicator
+from tracker.indicators.models import Indicator, IndicatorValue
 from tracker.planning.models import Plan
-from tracker.projects.models import KeyProject
+from tracker.projects.models import KeyProject, ProjectInvestment
 from tracker.regions.models import Department, Region
-from tracker.seeding import SeedError, load_seeds
-from tracker.tasks.models import Milestone, ProgressReport, Task, TaskLevel, TaskStatus
+from tracker.seeding import RECORDED_ON, SeedError, load_seeds
+from tracker.tasks.models import Milestone, ProgressReport, Task, TaskLevel, TaskStatus, period_end
 
 from .conftest import SEEDS
 
@@ -141,9 +142,7 @@ def test_provincial_key_tasks_are_decomposed_into_measures_and_annual_tasks(demo
 
 
 def test_demo_shows_done_in_progress_due_soon_and_overdue_work(demo, session: Session) -> None:  # type: ignore[no-untyped-def]
-    from datetime import date, timedelta
-
-    today = date(2026, 11, 22)
+    today = RECORDED_ON
     leaf = select(Task).where(Task.level == TaskLevel.ANNUAL)
     assert _count(session, leaf.where(Task.status == TaskStatus.DONE)) >= 5
     open_ = leaf.where(Task.status.in_([TaskStatus.IN_PROGRESS, TaskStatus.NOT_STARTED]))
@@ -153,6 +152,24 @@ def test_demo_shows_done_in_progress_due_soon_and_overdue_work(demo, session: Se
     assert _count(session, select(Milestone)) >= 30
     states = set(session.scalars(select(ProgressReport.state).distinct()))
     assert {s.value for s in states} == {"draft", "submitted", "confirmed", "returned"}
+
+
+def test_the_seeds_hold_nothing_after_the_day_they_were_recorded(demo, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """The seeds are the plans as they stood on RECORDED_ON: nothing done, reported or measured later, and every
+    annual task inside its plan's period (the 十四五 ends in 2025: it has no 2026 annual tasks)."""
+    assert _count(session, select(Task).where(Task.completed_on > RECORDED_ON)) == 0
+    assert _count(session, select(Milestone).where(Milestone.completed_on > RECORDED_ON)) == 0
+    assert all(period_end(r.period, r.period_year, r.period_no) < RECORDED_ON
+               for r in session.scalars(select(ProgressReport)))
+    assert session.scalar(select(func.max(IndicatorValue.year))) < RECORDED_ON.year
+    assert session.scalar(select(func.max(ProjectInvestment.year))) <= RECORDED_ON.year
+    outside = session.execute(select(Plan.code, Task.code, Task.year).join(Task.plan)
+                              .where(Task.level == TaskLevel.ANNUAL,
+                                     (Task.year > Plan.end_year) | (Task.year < Plan.start_year))).all()
+    assert outside == []
+    # only a key project built after the period (续建) keeps its completion year as its task's deadline
+    latest = select(func.max(Task.deadline)).join(Task.plan).where(Plan.code == "zj-14")
+    assert session.scalar(latest.where(~Task.id.in_(select(KeyProject.task_id)))).year == 2025
 
 
 def test_seeding_twice_changes_nothing(demo, session: Session) -> None:  # type: ignore[no-untyped-def]

@@ -130,12 +130,15 @@ def create_user_command(username: str, name: str, role: str, region_code: str, d
 def demo_command(host: str, port: int, day: datetime | None, no_seed: bool, no_scheduler: bool) -> None:
     from . import demo, timeutil
     from .db import unit_of_work
-    from .seeding import load_seeds
+    from .seeding import RECORDED_ON, load_seeds
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if app.config.get("PRODUCTION"):
         raise click.ClickException("生产环境（TRACKER_PRODUCTION=1）不能运行演示系统和演示时钟。")
     story_day = day.date() if day else demo.DEFAULT_DAY
+    if story_day > RECORDED_ON:
+        raise click.BadParameter(f"演示数据记录到{timeutil.format_date(RECORDED_ON)}，演示日期不能晚于这一天。",
+                                 param_hint="--date")
     # this process and the scheduler it starts read the same advancing demo clock
     os.environ["TRACKER_DEMO_CLOCK"] = app.config["DEMO_CLOCK"] = timeutil.demo_clock_setting(story_day)
     timeutil.start_demo_clock(app.config["DEMO_CLOCK"])

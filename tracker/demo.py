@@ -28,7 +28,7 @@ from .evaluations.models import Evaluation
 from .indicators.models import IndicatorValue, ValueState
 from .planning.models import Plan, PlanStage, PlanStageEvent
 from .projects.models import KeyProject, ProjectInvestment, ProjectStatus
-from .regions.models import Department
+from .regions.models import Department, Region
 from .seeding import CONFIRMED_AFTER, REVIEWED_AFTER, SUBMITTED_AFTER
 from .supervision.models import CaseAction, CaseOutcome, CaseSource, CaseState, SupervisionCase
 from .supervision.services import CaseInput, file_case, perform
@@ -245,31 +245,54 @@ def tell_story(session: Session, day: date) -> dict[str, int]:
 
 
 def _planless_cases(session: Session, office: User, day: date) -> int:
-    """A region just below the office's with no plan of its own in execution and no supervision office (鹿城区
-    in the seeds) gets a 专项督查 asking how it carries out the plan above: its heads have a case to sign for."""
+    """A special inspection (专项督查) asking how a region without a plan of its own in execution carries out the
+    plan above. An office whose own region runs none (温岭 after its 2021 annual plan) has its own departments
+    answer one, waiting for the office's review; a region just below with no office either (鹿城区) gets one to
+    sign for."""
     region = office.department.region
     filed = 0
+    if not _runs_plan(session, region.id):
+        above = region.parent
+        while above is not None and above.parent is not None and not _runs_plan(session, above.id):
+            above = above.parent
+        for head in _heads(session, region.id).values():
+            _inspect(session, office, head, region, above or region, day, answered=True)
+            filed += 1
     for below in region.children:
-        runs_plan = session.scalar(select(func.count()).select_from(Plan).where(
-            Plan.region_id == below.id, Plan.stage == PlanStage.EXECUTING))
         has_office = session.scalar(select(func.count()).select_from(User).join(User.department).where(
             Department.region_id == below.id, User.role == Role.SUPERVISOR))
-        if runs_plan or has_office:
+        if _runs_plan(session, below.id) or has_office:
             continue
         for head in _heads(session, below.id).values():
-            with _on(day - timedelta(days=2), 9):
-                case = file_case(session, office, CaseInput(
-                    source=CaseSource.SPECIAL, department=head.department,
-                    title=f"关于{below.name}落实{region.name}卫生健康规划任务情况的专项督查",
-                    problem=f"{below.name}尚未制定本级卫生健康事业发展规划或实施方案，"
-                            f"{region.name}规划任务在本地区的分解落实情况不明。",
-                    requirements="请于答复期限内报送本地区落实规划任务的工作方案、责任分工和进展情况。"))
-            with _on(day - timedelta(days=1), 10):
-                perform(session, office, case, CaseAction.ISSUE, comment=_ISSUE[1], version=case.version_id,
-                        response_days=10)
-            session.flush()
+            _inspect(session, office, head, below, region, day, answered=False)
             filed += 1
     return filed
+
+
+def _runs_plan(session: Session, region_id: int) -> bool:
+    return bool(session.scalar(select(func.count()).select_from(Plan).where(
+        Plan.region_id == region_id, Plan.stage == PlanStage.EXECUTING)))
+
+
+def _inspect(session: Session, office: User, head: User, region: Region, above: Region, day: date,
+             answered: bool) -> None:
+    with _on(day - timedelta(days=12 if answered else 2), 9):
+        case = file_case(session, office, CaseInput(
+            source=CaseSource.SPECIAL, department=head.department,
+            title=f"关于{region.name}落实{above.name}卫生健康规划任务情况的专项督查",
+            problem=f"{region.name}目前没有执行中的本级卫生健康事业发展规划或实施方案，"
+                    f"{above.name}规划任务在本地区的分解落实情况不明。",
+            requirements="请于答复期限内报送本地区落实规划任务的工作方案、责任分工和进展情况。"))
+    steps = [(office, CaseAction.ISSUE, _ISSUE[1])]
+    if answered:
+        steps += [(head, CaseAction.ACKNOWLEDGE, _ACK[1]),
+                  (head, CaseAction.PLAN, "已对照上级规划梳理本地区承担的任务，明确责任科室和时间表。"),
+                  (head, CaseAction.SUBMIT, "已报送落实规划任务的工作方案、责任分工表和进展情况，请复核。")]
+    for n, (actor, action, words) in enumerate(steps):
+        with _on(day - timedelta(days=(11 - 3 * n) if answered else 1), 10):
+            perform(session, actor, case, action, comment=words, version=case.version_id,
+                    response_days=10 if action == CaseAction.ISSUE else None)
+    session.flush()
 
 
 def _heads(session: Session, region_id: int) -> dict[int, User]:

@@ -153,6 +153,10 @@ _SeedLoader.yaml_implicit_resolvers = {
 }
 
 
+# The seeds record the plans as they stood on this day: nothing in them happened later (the 十四五 is in its last
+# year; its final evaluation and the 2025 monitoring values are still to come).
+RECORDED_ON = date(2025, 11, 22)
+
 # When a seeded fact was recorded, counted from the day it is about: a report is submitted 5 days after its
 # period ends and reviewed 10 days after; a year's monitoring value or investment is confirmed 60 days after it.
 SUBMITTED_AFTER, REVIEWED_AFTER, CONFIRMED_AFTER = 5, 10, 60

@@ -19,7 +19,7 @@ def _task_id(app: Flask) -> int:
     try:
         return session.scalars(select(Task.id).join(Task.lead_department).where(
             Department.name == "疾控处", Department.region_id == 1, Task.level == TaskLevel.ANNUAL,
-            Task.year == 2026)
+            Task.year == 2025)
             .order_by(Task.id)).first()
     finally:
         session.close()

@@ -63,10 +63,11 @@ def test_department_head_updates_work_and_report_goes_round_the_review(page, tmp
     # file and submit the quarterly report on the first task in the workspace
     page.goto("/workspace?role=lead")
     page.locator("#workspace-tasks tbody tr").first.get_by_role("link", name="填报").click()
-    page.select_option("select[name=period]", "quarter")
-    page.fill("input[name=period_year]", "2026")
-    page.select_option("select[name=period_no]", "4")
-    page.fill("textarea[name=achievements]", "第四季度完成标准化建设评估，覆盖11个设区市")
+    # the quarters of 2025 that have ended are on file already: this is the first half-year's report
+    page.select_option("select[name=period]", "half")
+    page.fill("input[name=period_year]", "2025")
+    page.select_option("select[name=period_no]", "1")
+    page.fill("textarea[name=achievements]", "上半年完成标准化建设评估，覆盖11个设区市")
     page.fill("textarea[name=problems]", "部分县级疾控中心设备配置滞后")
     page.fill("textarea[name=next_steps]", "12月底前完成设备采购")
     page.get_by_role("button", name="保存草稿").click()
@@ -80,7 +81,7 @@ def test_department_head_updates_work_and_report_goes_round_the_review(page, tmp
     # the planner returns it with a reason
     login_as(page, "zj_planner")
     page.goto("/reports?state=submitted")
-    assert page.get_by_text("2026年第四季度").count() >= 1
+    assert page.get_by_text("2025年上半年").count() >= 1
     page.goto(report_url)
     page.fill("input[name=reason]", "请补充设备采购资金到位情况")
     page.get_by_role("button", name="退回").click()
@@ -93,7 +94,7 @@ def test_department_head_updates_work_and_report_goes_round_the_review(page, tmp
     page.goto(report_url)
     assert page.get_by_text("请补充设备采购资金到位情况").count() >= 1
     page.get_by_role("link", name="修改", exact=True).click()
-    page.fill("textarea[name=achievements]", "第四季度完成标准化建设评估，覆盖11个设区市；设备采购资金1200万元已到位")
+    page.fill("textarea[name=achievements]", "上半年完成标准化建设评估，覆盖11个设区市；设备采购资金1200万元已到位")
     page.get_by_role("button", name="保存草稿").click()
     page.wait_for_selector("text=填报已保存")
     page.get_by_role("button", name="提交").click()

@@ -40,7 +40,7 @@ def test_case_from_overdue_list_to_closing_and_an_extension(page, live_app) -> N
     shot(page, "j2-01-overdue-selected")
     page.get_by_role("button", name="对所选立案并下发督办单").click()
     page.wait_for_selector("text=已立案并下发")
-    assert page.get_by_text(re.compile(r"督〔2026〕\d+号")).count() >= 1
+    assert page.get_by_text(re.compile(r"督〔2025〕\d+号")).count() >= 1
     case_url = page.url
     shot(page, "j2-02-case-issued")
     with page.expect_download() as download:
@@ -91,8 +91,8 @@ def test_case_from_overdue_list_to_closing_and_an_extension(page, live_app) -> N
     page.goto("/workspace?bucket=overdue&role=lead")
     page.locator("#workspace-tasks tbody tr").first.locator("td a").first.click()
     page.get_by_role("link", name="申请调整期限").click()
-    page.fill("input[name=new_date]", "2027-03-31")
-    page.fill("textarea[name=reason]", "设备供货延迟，需顺延至2027年一季度")
+    page.fill("input[name=new_date]", "2026-03-31")
+    page.fill("textarea[name=reason]", "设备供货延迟，需顺延至2026年一季度")
     page.get_by_role("button", name="提交申请").click()
     page.wait_for_selector("text=调整申请已提交")
     task_url = page.url
@@ -105,5 +105,5 @@ def test_case_from_overdue_list_to_closing_and_an_extension(page, live_app) -> N
     page.get_by_role("button", name="提交审批").click()
     page.wait_for_selector("text=已批准，调整已生效")
     page.goto(task_url)
-    assert page.get_by_text("2027年3月31日").count() >= 1
+    assert page.get_by_text("2026年3月31日").count() >= 1
     shot(page, "j2-05-extension-approved")

@@ -24,25 +24,29 @@ def test_evaluator_adjusts_locks_and_exports(page) -> None:  # type: ignore[no-u
     page.get_by_role("link", name="开展考核评估").click()
     page.get_by_label("规划", exact=True).select_option(label="浙江省卫生健康事业发展“十四五”规划（2021—2025年）")
     page.get_by_label("考核类型").select_option("annual")
-    page.get_by_label("考核年度").fill("2025")
+    page.get_by_label("考核年度").fill("2024")
     shot(page, "j3-02-run-form")
     page.get_by_role("button", name="开始计算").click()
-    expect(page.get_by_role("heading", name=re.compile("2025年年度监测"))).to_be_visible()
-    expect(page.get_by_text("已完成2025年年度监测计算")).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile("2024年年度监测"))).to_be_visible()
+    expect(page.get_by_text("已完成2024年年度监测计算")).to_be_visible()
     rows = page.locator("#department-scores tbody tr")
     assert rows.count() >= 10
     ranks = [rows.nth(i).locator("td").first.inner_text().strip() for i in range(rows.count())]
     # equal scores share a rank: "并列第1" for each of them, then the next rank after the tie
-    numbers = [int(re.sub(r"\D", "", r)) for r in ranks if re.fullmatch(r"(并列第)?\d+", r)]
-    assert len(numbers) == len(ranks) and numbers == sorted(numbers) and numbers[0] == 1
+    # a department with nothing to score in the year comes last, unranked
+    ranked = [r for r in ranks if r != "—"]
+    assert ranks[len(ranked):] == ["—"] * (len(ranks) - len(ranked))
+    assert all("不参与评分" in rows.nth(i).inner_text() for i in range(len(ranked), len(ranks)))
+    numbers = [int(re.sub(r"\D", "", r)) for r in ranked if re.fullmatch(r"(并列第)?\d+", r)]
+    assert len(numbers) == len(ranked) >= 10 and numbers == sorted(numbers) and numbers[0] == 1
     tied = [r for r in ranks if r.startswith("并列第")]
     assert all(ranks.count(r) >= 2 for r in tied)
     shot(page, "j3-03-ranking")
 
     page.get_by_role("link", name="指标完成情况").click()
     table = page.locator("#indicator-results")
-    expect(table.get_by_role("row", name=re.compile("人均预期寿命.*80以上.*80.43.*已达成"))).to_be_visible()
-    expect(table.get_by_role("row", name=re.compile("国家级卫生人才数.*350.*342.*未达成"))).to_be_visible()
+    expect(table.get_by_role("row", name=re.compile("人均预期寿命.*80以上.*80.25.*已达成"))).to_be_visible()
+    expect(table.get_by_role("row", name=re.compile("国家级卫生人才数.*350.*326.*滞后"))).to_be_visible()
     shot(page, "j3-04-indicators")
 
     page.get_by_role("link", name=re.compile("部门考核")).click()
@@ -79,7 +83,7 @@ def test_evaluator_adjusts_locks_and_exports(page) -> None:  # type: ignore[no-u
     with page.expect_download() as info:
         page.get_by_role("link", name="导出Excel").click()
     download = info.value
-    assert download.suggested_filename == "省卫健十四五2025年年度监测_第1版.xlsx"
+    assert download.suggested_filename == "省卫健十四五2024年年度监测_第1版.xlsx"
     workbook = DOWNLOADS / download.suggested_filename
     download.save_as(workbook)
     wb = load_workbook(workbook)
@@ -100,5 +104,5 @@ def test_evaluator_adjusts_locks_and_exports(page) -> None:  # type: ignore[no-u
     report = DOWNLOADS / info.value.suggested_filename
     info.value.save_as(report)
     text = "\n".join(p.text for p in Document(str(report)).paragraphs)
-    assert "2025年年度监测报告" in text and f"{department}由{before}分调整为65.00分" in text
+    assert "2024年年度监测报告" in text and f"{department}由{before}分调整为65.00分" in text
     assert [e for e in errors if "status of 422" not in e] == []  # the refused adjustment is a 422 page

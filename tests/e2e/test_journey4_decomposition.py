@@ -1,4 +1,4 @@
-"""Journey 4 by hand: the provincial planner creates a plan, a chapter, a key task with lead and
+"""Journey 4 by hand: the provincial planner drafts the next plan, a chapter, a key task with lead and
 co-operating departments, splits it into annual tasks, adds a milestone and sees the tree."""
 
 from __future__ import annotations
@@ -26,10 +26,9 @@ def test_planner_decomposes_a_new_plan(page) -> None:  # type: ignore[no-untyped
     page.fill("input[name=start_year]", "2026")
     page.fill("input[name=end_year]", "2030")
     page.fill("input[name=issuing_body]", "浙江省人民政府办公厅")
-    page.fill("input[name=doc_number]", "浙政办发〔2026〕8号")
     page.select_option("select[name=investment_unit]", label="亿元")
-    page.select_option("select[name=stage]", label="印发")
-    page.fill("input[name=stage_date]", "2026-03-01")
+    page.select_option("select[name=stage]", label="起草")  # drafted ahead of its period: no 文号 yet
+    page.fill("input[name=stage_date]", "2025-11-03")
     page.fill("textarea[name=description]", "围绕健康浙江建设，部署“十五五”时期卫生健康重点任务。")
     shot(page, "journey4-01-new-plan-form")
     page.get_by_role("button", name="保存").click()
@@ -115,7 +114,7 @@ def test_planner_decomposes_a_new_plan(page) -> None:  # type: ignore[no-untyped
     assert tree.locator("tr.level-chapter").inner_text().startswith("一")
     assert "疾控处" in tree.locator("tr.level-key_task").inner_text()
     assert page.get_by_role("link", name="任务清单（7）").count() == 1
-    assert page.get_by_text("印发").first.is_visible()
+    assert page.get_by_text("起草").first.is_visible()
     shot(page, "journey4-06-plan-tree")
     assert errors == []
 

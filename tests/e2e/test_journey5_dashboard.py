@@ -40,9 +40,9 @@ def test_leader_dashboard_renders_its_charts(page, live_app: Flask) -> None:  # 
     assert int(severe) > 0
     expect(page.locator('[data-chart="alerts"] svg')).to_contain_text(severe)
     life = page.locator("section.indicator-panel", has_text="人均预期寿命").first
-    expect(life.locator("svg")).to_contain_text("80.43")
+    expect(life.locator("svg")).to_contain_text("80.25")
     expect(life.locator("svg")).to_contain_text("目标 80")
-    expect(life.locator("table")).to_contain_text("80.43")
+    expect(life.locator("table")).to_contain_text("80.25")
 
     page.locator('[data-chart="trend"]').scroll_into_view_if_needed()
     shot(page, "j5-02-trend-and-alerts")

@@ -1,5 +1,6 @@
-"""Key projects in the browser: the owner unit's head enters this year's completed investment and marks
-开工 done; the planner confirms the figure; the plan's investment totals move by exactly that amount."""
+"""Key projects in the browser: the planner returns this year's figure submitted early; the owner unit's head
+enters it again and marks 开工 done; the planner confirms the figure; the plan's investment totals move by
+exactly that amount."""
 
 from __future__ import annotations
 
@@ -27,8 +28,16 @@ def test_owner_enters_investment_and_marks_groundbreaking_then_planner_confirms(
     errors: list[str] = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
 
-    # the planner's register before anything happens
+    # the planner returns this year's figure the owner unit submitted early, and reads the register
     login_as(page, "zj_planner")
+    page.goto("/plans")
+    page.get_by_role("link", name="浙江省卫生健康事业发展“十四五”规划").click()
+    page.get_by_role("link", name=re.compile(r"重大项目（17）")).click()
+    page.get_by_role("link", name="“医学高峰”计划").click()
+    page.locator("#year-2025").get_by_role("link", name="审核").click()
+    page.fill("input[name=reason]", "请按新院区桩基施工进度核实后重新填报")
+    page.get_by_role("button", name="退回").click()
+    page.wait_for_selector("text=2025年完成投资已退回。")
     page.goto("/plans")
     page.get_by_role("link", name="浙江省卫生健康事业发展“十四五”规划").click()
     page.get_by_role("link", name=re.compile(r"重大项目（17）")).click()
@@ -49,31 +58,34 @@ def test_owner_enters_investment_and_marks_groundbreaking_then_planner_confirms(
     page.get_by_role("link", name="“医学高峰”计划").click()
     page.wait_for_selector("#investment-table")
     assert page.locator("#node-table").get_by_text("逾期22天").count() == 1
-    assert page.locator("svg.bar-chart rect").count() > 10
+    # a planned and a completed bar for each year 2021–2025; this year's is the returned figure
+    assert page.locator("svg.bar-chart rect").count() == 10
+    assert page.locator("svg.bar-chart rect.bar-returned").count() == 1
     shot(page, "kp-02-project-before")
 
     # more than the total allows is refused next to the field
-    page.get_by_role("link", name="填报2026年完成投资").click()
-    page.fill("input[name=completed]", "95")
+    assert page.locator("#year-2025").get_by_text("请按新院区桩基施工进度核实后重新填报").count() == 1
+    page.get_by_role("link", name="填报2025年完成投资").click()
+    page.fill("input[name=completed]", "140")
     page.get_by_role("button", name="提交").click()
     error = page.locator(".field-error")
     assert "超过项目总投资300亿元" in error.inner_text() and "投资调整申请" in error.inner_text()
     shot(page, "kp-03-refused-above-total")
-    page.fill("input[name=completed]", "38.6")
+    page.fill("input[name=completed]", "43.6")
     page.fill("textarea[name=note]", "新院区完成桩基和地下室底板施工")
     page.get_by_role("button", name="提交").click()
-    page.wait_for_selector("text=2026年完成投资已提交，等待规划处确认。")
-    assert page.locator("#year-2026").get_by_text("已提交").count() == 1
+    page.wait_for_selector("text=2025年完成投资已提交，等待规划处确认。")
+    assert page.locator("#year-2025").get_by_text("已提交").count() == 1
 
     # 开工 is done, with its actual date
     page.locator("#node-table tr", has_text="开工").get_by_role("link", name="办结").click()
-    page.fill("input[name=completed_on]", "2026-11-18")
+    page.fill("input[name=completed_on]", "2025-11-18")
     page.fill("textarea[name=evidence]", "取得施工许可证，11月18日举行开工仪式")
     shot(page, "kp-04-node-form")
     page.locator("main").get_by_role("button", name="办结").click()
     page.wait_for_selector("text=节点“开工”已办结。")
     row = page.locator("#node-table tr", has_text="开工")
-    assert "2026年11月18日" in row.inner_text() and "已完成" in row.inner_text()
+    assert "2025年11月18日" in row.inner_text() and "已完成" in row.inner_text()
     shot(page, "kp-05-project-after-owner")
     _logout(page)
 
@@ -84,27 +96,27 @@ def test_owner_enters_investment_and_marks_groundbreaking_then_planner_confirms(
     page.get_by_role("link", name=re.compile(r"重大项目（17）")).click()
     page.get_by_role("link", name=re.compile("查看重大项目库")).click()
     pending = _register_totals(page)
-    assert pending["pending"] - before["pending"] == Decimal("38.6")
+    assert pending["pending"] - before["pending"] == Decimal("43.6")
     assert pending["confirmed"] == before["confirmed"]
     page.get_by_role("link", name="“医学高峰”计划").click()
-    page.locator("#year-2026").get_by_role("link", name="审核").click()
-    assert "38.6" in page.locator("#inv-completed").inner_text()
+    page.locator("#year-2025").get_by_role("link", name="审核").click()
+    assert "43.6" in page.locator("#inv-completed").inner_text()
     shot(page, "kp-06-review")
     page.get_by_role("button", name="确认").click()
-    page.wait_for_selector("text=2026年完成投资已确认。")
-    assert page.locator("#year-2026").get_by_text("已确认").count() == 1
-    assert page.get_by_text("确认2026年完成投资38.6亿元").count() == 1
+    page.wait_for_selector("text=2025年完成投资已确认。")
+    assert page.locator("#year-2025").get_by_text("已确认").count() == 1
+    assert page.get_by_text("确认2025年完成投资43.6亿元").count() == 1
     shot(page, "kp-07-project-confirmed")
 
     # the plan's investment totals changed by exactly the confirmed figure
     page.get_by_role("link", name="重大项目库").first.click()
     page.wait_for_selector("#project-table")
     after = _register_totals(page)
-    assert after["confirmed"] - before["confirmed"] == Decimal("38.6")
+    assert after["confirmed"] - before["confirmed"] == Decimal("43.6")
     assert after["pending"] == before["pending"]
     assert after["total"] == before["total"] == Decimal(893)
-    year_2026 = page.locator("#year-totals tr", has_text="2026").inner_text()
-    assert "38.6" in year_2026
+    year_2025 = page.locator("#year-totals tr", has_text="2025").inner_text()
+    assert "43.6" in year_2025
     shot(page, "kp-08-register-after")
     page.get_by_role("link", name="返回规划").click()
     page.get_by_role("link", name=re.compile(r"重大项目（17）")).click()

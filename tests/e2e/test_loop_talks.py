@@ -3,8 +3,8 @@ the queued copies go out once over e-mail, the DingTalk and WeCom robots and 浙
 
 The app is configured with all four channels pointed at servers on loopback that check what they receive
 (the SMTP sink of tests/notifications/conftest.py, the signature-checking robot and 浙政钉 servers of
-tests/notifications/test_channels.py). The clock is frozen at 2026-11-22 09:00 Hangzhou, which is the
-instant those servers check signatures against (``AT``).
+tests/notifications/test_channels.py). The queued copies go out at 2026-11-22 09:00 Hangzhou, the instant
+those servers check signatures against (``AT``); the demo data's own clock stands at 2025-11-22.
 """
 
 from __future__ import annotations
@@ -172,7 +172,7 @@ def test_every_step_of_the_loop_reaches_the_right_people_and_each_channel_once( 
     case_id = int(re.search(r"/supervision/(\d+)$", case_url).group(1))  # type: ignore[union-attr]
     with unit_of_work(live_app.extensions["tracker.sessions"]) as session:
         number = session.get(SupervisionCase, case_id).number_label  # type: ignore[union-attr]
-    assert re.fullmatch(r"浙卫督〔2026〕\d+号", number), number
+    assert re.fullmatch(r"浙卫督〔2025〕\d+号", number), number
 
     def title(label: str) -> str:
         return f"{label}：{number} {CASE_TITLE}"

@@ -201,10 +201,10 @@ def test_staff_files_a_progress_report_from_a_phone(phone, shots: Path) -> None:
     for name in ("period", "period_year", "period_no", "progress"):
         _tall_enough(page.locator(f"[name={name}]"), name)
     assert page.locator("input[type=file][capture]").get_attribute("accept") == "image/*"
-    page.select_option("select[name=period]", "quarter")
-    page.fill("input[name=period_year]", "2026")
-    page.select_option("select[name=period_no]", "4")
-    page.fill("textarea[name=achievements]", "完成第四季度监测点巡查")
+    page.select_option("select[name=period]", "half")
+    page.fill("input[name=period_year]", "2025")
+    page.select_option("select[name=period_no]", "1")
+    page.fill("textarea[name=achievements]", "完成上半年监测点巡查")
     save = page.get_by_role("button", name="保存草稿")
     _tall_enough(save, "保存草稿")
     save.tap()

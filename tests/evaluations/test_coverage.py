@@ -21,7 +21,7 @@ from tracker.auth.models import User
 from tracker.evaluations import plan_review
 from tracker.evaluations.models import Evaluation, EvaluationKind
 from tracker.evaluations.queries import evaluation_window
-from tracker.evaluations.services import lock, run_evaluation
+from tracker.evaluations.services import latest_version, lock, reopen, run_evaluation
 from tracker.planning import cascade
 from tracker.planning.models import Plan
 from tracker.projects.models import KeyProject, ProjectInvestment
@@ -48,9 +48,10 @@ def _project(session: Session, plan: Plan, code: str) -> KeyProject:
 
 @pytest.fixture
 def midterm(demo: Flask, session: Session) -> Evaluation:
-    """zj-14's 2023 mid-term, computed after: key task 2 extended in 2023 (and key task 6 only in 2026, after the
-    evaluation's date); cases on a measure of key task 2; key task 3 due mid-2023 and not done; 专栏13's 2023
-    completed investment returned; 专栏4's feasibility approval due in 2023 and done only in 2024."""
+    """zj-14's 2023 mid-term (the demo's, locked) reopened and computed again after: key task 2 extended in 2023
+    (and key task 6 only in 2025, after the evaluation's date); cases on a measure of key task 2; key task 3 due
+    mid-2023 and not done; 专栏13's 2023 completed investment returned; 专栏4's feasibility approval due in 2023
+    and done only in 2024."""
     plan = session.scalars(select(Plan).where(Plan.code == "zj-14")).one()
     head, planner = _user(session, "zj_head_yz"), _user(session, "zj_planner")
     second, sixth = _key_task(session, plan, "2"), _key_task(session, plan, "6")
@@ -72,6 +73,9 @@ def midterm(demo: Flask, session: Session) -> Evaluation:
                                                    Milestone.node == ProjectNode.FEASIBILITY)).one()
     node.due_date = date(2023, 9, 30)
     session.flush()
+    seeded = latest_version(session, plan, EvaluationKind.MIDTERM, 2023)
+    assert seeded is not None
+    reopen(session, _user(session, "admin"), seeded, "督办和投资数据更正后重新评估")
     evaluation = run_evaluation(session, _user(session, "zj_evaluator"), plan, EvaluationKind.MIDTERM, 2023,
                                 proceed_unconfirmed=True)
     session.commit()
@@ -89,7 +93,7 @@ def test_key_task_rows(midterm: Evaluation) -> None:
                                                                                     date(2026, 6, 30))
     assert (extended.status, extended.department) == (TaskStatus.IN_PROGRESS, "医政医管处")
     assert (extended.cases, extended.closed, extended.returned, extended.late) == (1, 1, 1, 1)  # the 2024 one is later
-    # extended only in 2026: on the evaluation's date its deadline had not moved
+    # extended only in 2025: on the evaluation's date its deadline had not moved
     assert (rows["6"].extensions, rows["6"].deadline) == (0, date(2025, 12, 31))
     # due mid-2023 and done only in 2025: overdue on the evaluation's date
     assert (rows["3"].status, rows["3"].deadline) == (TaskStatus.OVERDUE, date(2023, 6, 30))

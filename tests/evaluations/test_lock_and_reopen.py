@@ -99,7 +99,7 @@ def test_an_administrator_reopens_a_locked_evaluation_as_a_new_draft(world: Worl
 
 def test_the_lock_page_asks_first(demo: Flask, db: Session) -> None:
     evaluator = client_for(demo, "zj_evaluator")
-    draft = evaluation_of(db, "zj-14", EvaluationKind.ANNUAL, 2025)
+    draft = evaluation_of(db, "zj-14", EvaluationKind.ANNUAL, 2024)
     show = evaluator.get(f"/evaluations/{draft.id}").get_data(as_text=True)
     assert f'href="/evaluations/{draft.id}/lock"' in show
     page = evaluator.get(f"/evaluations/{draft.id}/lock")
@@ -110,10 +110,10 @@ def test_the_lock_page_asks_first(demo: Flask, db: Session) -> None:
     refused = evaluator.post(f"/evaluations/{draft.id}/lock", data={})
     assert refused.status_code == 422
     assert any(MEANING in e for e in error_in_row(refused.get_data(as_text=True), "confirm"))
-    assert evaluation_of(db, "zj-14", EvaluationKind.ANNUAL, 2025).state == EvaluationState.DRAFT
+    assert evaluation_of(db, "zj-14", EvaluationKind.ANNUAL, 2024).state == EvaluationState.DRAFT
 
     assert evaluator.post(f"/evaluations/{draft.id}/lock", data={"confirm": "y"}).status_code == 302
-    locked = evaluation_of(db, "zj-14", EvaluationKind.ANNUAL, 2025)
+    locked = evaluation_of(db, "zj-14", EvaluationKind.ANNUAL, 2024)
     assert locked.state == EvaluationState.LOCKED
     assert evaluator.get(f"/evaluations/{draft.id}/lock").status_code == 409
     assert f"/evaluations/{draft.id}/reopen" in evaluator.get(f"/evaluations/{draft.id}").get_data(as_text=True)

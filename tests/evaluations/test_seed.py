@@ -1,4 +1,5 @@
-"""The demo evaluations are computed from the seeded plans: 表1 of the 13th plan, the 14th plan's 2025 results."""
+"""The demo evaluations are computed from the seeded plans: 表1 of the 13th plan, the 14th plan's 2023 mid-term and
+2024 monitoring — and its 2025 final evaluation once the year's values are confirmed."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tracker import timeutil
 from tracker.evaluations.models import Evaluation, EvaluationKind, EvaluationState, IndicatorResult
 from tracker.indicators.models import Indicator, IndicatorValue, Judgement
 from tracker.planning.models import Plan
@@ -16,6 +18,15 @@ from tracker.seeding import SeedError, load_seeds
 
 from ..conftest import SEEDS
 from ..indicators.test_targets import TABLE_1
+from . import final_2025
+
+ZJ14_2023 = {
+    1: Judgement.ACHIEVED, 2: Judgement.ACHIEVED, 3: Judgement.ACHIEVED, 4: Judgement.ON_TRACK,
+    5: Judgement.ON_TRACK, 6: Judgement.LAGGING, 7: Judgement.LAGGING, 8: Judgement.LAGGING,
+    9: Judgement.ON_TRACK, 10: Judgement.ON_TRACK, 11: Judgement.ON_TRACK, 12: Judgement.ON_TRACK,
+    13: Judgement.ON_TRACK, 14: Judgement.ACHIEVED, 15: Judgement.ON_TRACK, 16: Judgement.ON_TRACK,
+    17: Judgement.PENDING, 18: Judgement.ACHIEVED, 19: Judgement.LAGGING, 20: Judgement.ON_TRACK,
+}
 
 ZJ14_2025 = {
     1: Judgement.ACHIEVED, 2: Judgement.ACHIEVED, 3: Judgement.ACHIEVED, 4: Judgement.ACHIEVED,
@@ -46,14 +57,26 @@ def test_thirteenth_plan_final_evaluation_is_table_1(demo, session: Session) -> 
         evaluation.summary
 
 
-def test_fourteenth_plan_final_and_annual(demo, session: Session) -> None:  # type: ignore[no-untyped-def]
-    final = _evaluation(session, "zj-14", EvaluationKind.FINAL, 2025)
-    annual = _evaluation(session, "zj-14", EvaluationKind.ANNUAL, 2025)
-    assert (final.state, annual.state) == (EvaluationState.LOCKED, EvaluationState.DRAFT)
+def test_fourteenth_plan_midterm_and_annual(demo, session: Session) -> None:  # type: ignore[no-untyped-def]
+    midterm = _evaluation(session, "zj-14", EvaluationKind.MIDTERM, 2023)
+    annual = _evaluation(session, "zj-14", EvaluationKind.ANNUAL, 2024)
+    assert (midterm.state, annual.state) == (EvaluationState.LOCKED, EvaluationState.DRAFT)
+    assert {n: r.judgement for n, r in _results(session, midterm).items()} == ZJ14_2023
+    assert midterm.scores and annual.scores
+    assert all(s.tasks_due >= s.tasks_done >= s.tasks_done_on_time for s in midterm.scores)
+    assert sum(s.tasks_due for s in midterm.scores) > sum(s.tasks_due for s in annual.scores)
+
+
+def test_fourteenth_plan_final_from_the_2025_values(demo, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """The 2025 values entered and confirmed after the demo's day, the final evaluation judges them."""
+    with timeutil.frozen(final_2025.EVALUATED):
+        final = final_2025.final_evaluation(session)
+    midterm = _evaluation(session, "zj-14", EvaluationKind.MIDTERM, 2023)
+    assert final.state == EvaluationState.LOCKED
     assert {n: r.judgement for n, r in _results(session, final).items()} == ZJ14_2025
-    assert final.scores and annual.scores
+    assert final.scores
     assert all(s.tasks_due >= s.tasks_done >= s.tasks_done_on_time for s in final.scores)
-    assert sum(s.tasks_due for s in final.scores) > sum(s.tasks_due for s in annual.scores)
+    assert sum(s.tasks_due for s in final.scores) > sum(s.tasks_due for s in midterm.scores)
 
 
 def test_every_seeded_value_is_judged(demo, session: Session) -> None:  # type: ignore[no-untyped-def]
@@ -61,7 +84,7 @@ def test_every_seeded_value_is_judged(demo, session: Session) -> None:  # type: 
     assert unjudged == 0
     life = session.scalars(select(Indicator).join(Plan).where(Plan.code == "zj-14", Indicator.number == 1)).one()
     assert [v.judgement for v in life.values] == [Judgement.ON_TRACK, Judgement.ON_TRACK, Judgement.ACHIEVED,
-                                                  Judgement.ACHIEVED, Judgement.ACHIEVED]
+                                                  Judgement.ACHIEVED]
     ratio = session.scalars(select(Indicator).join(Plan).where(Plan.code == "yq-14", Indicator.name == "床人比")).one()
     assert ratio.direction.value == "lower" and ratio.target_rule["basis"] == "baseline"
 

@@ -26,7 +26,7 @@ def evaluation_of(db: Session, code: str, kind: EvaluationKind, year: int) -> Ev
 
 def run_form(plan_id: int, **overrides: object) -> dict[str, object]:
     data: dict[str, object] = {
-        "plan_id": plan_id, "kind": "annual", "year": 2025, "weight_completion": 40, "weight_on_time": 20,
+        "plan_id": plan_id, "kind": "annual", "year": 2024, "weight_completion": 40, "weight_on_time": 20,
         "weight_indicators": 30, "weight_supervision": 10, "threshold_excellent": 90, "threshold_good": 80,
         "threshold_pass": 60, "tolerance": 10,
     }
@@ -47,7 +47,7 @@ def _plan_id(db: Session, code: str = "zj-14") -> int:
 
 def test_evaluator_runs_the_annual_evaluation_again(demo: Flask, db: Session) -> None:
     evaluator = client_for(demo, "zj_evaluator")
-    draft = evaluation_of(db, "zj-14", EvaluationKind.ANNUAL, 2025)
+    draft = evaluation_of(db, "zj-14", EvaluationKind.ANNUAL, 2024)
     assert draft.state == EvaluationState.DRAFT
     page = evaluator.get("/evaluations/new")
     assert page.status_code == 200 and "开展考核评估" in page.get_data(as_text=True)
@@ -55,10 +55,14 @@ def test_evaluator_runs_the_annual_evaluation_again(demo: Flask, db: Session) ->
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/evaluations/{draft.id}")
     html = evaluator.get(f"/evaluations/{draft.id}").get_data(as_text=True)
     assert "部门考核" in html and "锁定考核结果" in html and "医政医管处" in html
-    midterm = evaluator.post("/evaluations/new", data=run_form(_plan_id(db), kind="midterm", year=2023))
-    assert midterm.status_code == 302
-    created = evaluation_of(db, "zj-14", EvaluationKind.MIDTERM, 2023)
+    annual = evaluator.post("/evaluations/new", data=run_form(_plan_id(db), year=2023))
+    assert annual.status_code == 302
+    created = evaluation_of(db, "zj-14", EvaluationKind.ANNUAL, 2023)
     assert created.version == 1 and created.created_by is not None
+    # the locked mid-term is not computed again by the evaluator: reopening it is the administrator's
+    midterm = evaluator.post("/evaluations/new", data=run_form(_plan_id(db), kind="midterm", year=2023))
+    assert midterm.status_code == 409 and "须由系统管理员写明理由重新开放" in midterm.get_data(as_text=True)
+    assert evaluation_of(db, "zj-14", EvaluationKind.MIDTERM, 2023).version == 1
 
 
 def test_refused_settings_are_shown_next_to_the_field(demo: Flask, db: Session) -> None:
@@ -68,7 +72,7 @@ def test_refused_settings_are_shown_next_to_the_field(demo: Flask, db: Session) 
         ({"weight_on_time": "abc"}, "weight_on_time", "不是有效的整数。"),
         ({"weight_on_time": ""}, "weight_on_time", "请输入整数。"),
         ({"threshold_good": 95}, "threshold_good", "分数线须满足：合格 < 良好 < 优秀。"),
-        ({"year": 2030}, "year", "考核年度须在 2021 到 2026 之间。"),
+        ({"year": 2030}, "year", "考核年度须在 2021 到 2025 之间。"),
         ({"kind": "weekly"}, "kind", "不是有效的选择。"),
     ]
     for overrides, field, message in cases:
@@ -82,7 +86,7 @@ def test_refused_settings_are_shown_next_to_the_field(demo: Flask, db: Session) 
 
 def test_adjust_with_a_reason_then_lock(demo: Flask, db: Session) -> None:
     evaluator = client_for(demo, "zj_evaluator")
-    draft = evaluation_of(db, "zj-14", EvaluationKind.ANNUAL, 2025)
+    draft = evaluation_of(db, "zj-14", EvaluationKind.ANNUAL, 2024)
     score = db.scalars(select(DepartmentScore).where(DepartmentScore.evaluation_id == draft.id,
                                                      DepartmentScore.rank.is_not(None))
                        .order_by(DepartmentScore.rank.desc())).first()
@@ -122,12 +126,12 @@ def test_adjust_with_a_reason_then_lock(demo: Flask, db: Session) -> None:
     refused = evaluator.post(f"/evaluations/{draft.id}/recompute")
     assert refused.status_code == 409 and "须由系统管理员写明理由重新开放" in refused.get_data(as_text=True)
     assert "按当前数据生成新版本" not in evaluator.get(f"/evaluations/{draft.id}").get_data(as_text=True)
-    assert evaluation_of(db, "zj-14", EvaluationKind.ANNUAL, 2025).version == 1
+    assert evaluation_of(db, "zj-14", EvaluationKind.ANNUAL, 2024).version == 1
 
 
 def test_roles_and_regions(demo: Flask, db: Session) -> None:
     locked = evaluation_of(db, "zj-13", EvaluationKind.FINAL, 2020)
-    draft = evaluation_of(db, "zj-14", EvaluationKind.ANNUAL, 2025)
+    draft = evaluation_of(db, "zj-14", EvaluationKind.ANNUAL, 2024)
     score_id = db.scalar(select(DepartmentScore.id).where(DepartmentScore.evaluation_id == draft.id))
     for user in ("zj_leader", "zj_planner"):
         client = client_for(demo, user)
@@ -189,7 +193,7 @@ def test_the_evaluator_writes_the_conclusions_and_sets_the_tolerance(demo: Flask
     """总体情况/存在问题/下一步 start from the figures, are saved with the version, and show on its page; the
     目标一致法 tolerance is one of the evaluation's settings."""
     evaluator = client_for(demo, "zj_evaluator")
-    draft = evaluation_of(db, "zj-14", EvaluationKind.ANNUAL, 2025)
+    draft = evaluation_of(db, "zj-14", EvaluationKind.ANNUAL, 2024)
     form = evaluator.get(f"/evaluations/{draft.id}/conclusions").get_data(as_text=True)
     drafted = unescape(form)
     assert "存在问题" in drafted and ("未达到目标或进度要求" in drafted or "未发现突出问题" in drafted)  # from the figures

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from flask import Flask
@@ -57,11 +58,11 @@ def test_a_city_plan_from_the_provincial_plan(demo: Flask, db: Session) -> None:
     assert page.status_code == 200
     assert "强化公共卫生安全防控体系建设" in page.get_data(as_text=True)
     chosen = {t.code: t.id for t in db.scalars(select(Task).where(Task.plan_id == province.id,
-                                                                  Task.code.in_(["1", "2", "11", "1.1"])))}
+                                                                  Task.code.in_(["1", "2", "11", "1.1", "8", "专栏4"])))}
     indicators = {i.number: i.id for i in db.scalars(select(Indicator).where(Indicator.plan_id == province.id,
                                                                              Indicator.number.in_([1, 4, 13])))}
     form = {"title": "温州市卫生健康事业发展“十四五”规划（分解）", "short_name": "温州分解", "start_year": "2021",
-            "end_year": "2025", "investment_unit": "wan", "stage": "drafting", "stage_date": "2026-11-01",
+            "end_year": "2025", "investment_unit": "wan", "stage": "drafting", "stage_date": "2025-11-01",
             "task_ids": list(chosen.values()), "indicator_ids": list(indicators.values()), "default_lead_id": ""}
     # 中医药管理处 (the lead of task 11) has no namesake in 温州: a default lead is needed
     response = client.post(f"/plans/{province.id}/cascade", data=form)
@@ -76,13 +77,14 @@ def test_a_city_plan_from_the_provincial_plan(demo: Flask, db: Session) -> None:
     assert plan.parent_id == province.id and plan.level == PlanLevel.CITY and plan.region.name == "温州市"
     tasks = {t.code: t for t in db.scalars(select(Task).where(Task.plan_id == plan.id))}
     # the chosen tasks and the chapters above them, each linked to the task it implements
-    assert set(tasks) == {"三", "六", "1", "2", "11", "1.1"}
+    assert set(tasks) == {"三", "五", "六", "1", "2", "8", "11", "1.1", "专栏4"}
     assert all(t.upstream.plan_id == province.id and t.upstream.code == code for code, t in tasks.items())
     assert tasks["1"].parent.code == "三" and tasks["1.1"].parent.code == "1"
     assert tasks["1"].lead_department.name == "疾控处" and tasks["1"].lead_department.region.name == "温州市"
     assert tasks["11"].lead_department.name == "规财处"  # defaulted
     assert tasks["1.1"].level == TaskLevel.MEASURE
     assert all(t.deadline is None or t.deadline.year <= 2025 for t in tasks.values())
+    assert tasks["专栏4"].upstream.deadline == date(2027, 12, 31) and tasks["专栏4"].deadline == date(2025, 12, 31)
     copied = list(db.scalars(select(Indicator).where(Indicator.plan_id == plan.id).order_by(Indicator.number)))
     assert [(i.number, i.name, i.target_text) for i in copied] == [(1, "人均预期寿命", "80以上"),
                                                                    (4, "居民健康素养水平", "40"),

@@ -116,16 +116,16 @@ def test_only_the_planner_returns_and_a_stale_version_is_refused(demo: Flask, db
 
 
 def test_a_confirmed_value_is_not_returned(demo: Flask, db: Session) -> None:
-    value = value_of(db, 15, 2025)
+    value = value_of(db, 15, 2024)
     assert value is not None and value.state == ValueState.CONFIRMED
     response = client_for(demo, "zj_planner").post(f"/indicators/values/{value.id}/return",
                                                    data={"version": str(value.version_id), "reason": REASON})
     assert response.status_code == 409 and "已经确认，不能退回" in response.get_data(as_text=True)
-    assert value_of(db, 15, 2025).state == ValueState.CONFIRMED  # type: ignore[union-attr]
+    assert value_of(db, 15, 2024).state == ValueState.CONFIRMED  # type: ignore[union-attr]
 
 
 def test_the_database_refuses_a_returned_value_without_a_reason(demo: Flask, db: Session) -> None:
-    value = value_of(db, 15, 2025)
+    value = value_of(db, 15, 2024)
     assert value is not None
     value.state = ValueState.RETURNED
     try:

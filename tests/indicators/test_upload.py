@@ -41,17 +41,17 @@ def _upload(client: FlaskClient, plan_id: int, year: int, wb: Any, name: str = "
 
 def test_template_lists_what_the_person_may_fill_in(demo: Flask, db: Session) -> None:
     plan = plan_of(db)
-    planner = _template(client_for(demo, "zj_planner"), plan.id, 2025)
+    planner = _template(client_for(demo, "zj_planner"), plan.id, 2024)
     assert len(_rows(planner)) == 20
     ws = planner[SHEET]
     headers = [c.value for c in ws[HEADER_ROW]]
     assert headers == ["序号", "类别", "指标名称", "单位", "目标值", "属性", "监测值", "数据来源", "备注"]
     life = _rows(planner)[1]
-    assert ws.cell(life, 3).value == "人均预期寿命" and ws.cell(life, 7).value == "80.43"
+    assert ws.cell(life, 3).value == "人均预期寿命" and ws.cell(life, 7).value == "80.25"
     assert planner["_meta"].sheet_state == "hidden"
-    department = _template(client_for(demo, "zj_head_jk"), plan.id, 2025)
+    department = _template(client_for(demo, "zj_head_jk"), plan.id, 2024)
     assert sorted(_rows(department)) == [10, 15]  # confirmed values are listed (and stay as they are)
-    assert _upload(client_for(demo, "zj_head_jk"), plan.id, 2025, department).status_code == 302
+    assert _upload(client_for(demo, "zj_head_jk"), plan.id, 2024, department).status_code == 302
     assert client_for(demo, "zj_leader").get(f"/indicators/plans/{plan.id}/template.xlsx").status_code == 403
 
 
@@ -122,12 +122,12 @@ def test_a_department_cannot_upload_anothers_indicator(demo: Flask, db: Session)
 def test_confirmed_values_cannot_be_changed_by_upload(demo: Flask, db: Session) -> None:
     plan = plan_of(db)
     head = client_for(demo, "zj_head_jk")
-    wb = _template(head, plan.id, 2025)
+    wb = _template(head, plan.id, 2024)
     rows, ws = _rows(wb), wb[SHEET]
     ws.cell(rows[15], 7, "8.4")
-    response = _upload(head, plan.id, 2025, wb)
+    response = _upload(head, plan.id, 2024, wb)
     assert response.status_code == 409 and "已由规划处确认" in response.get_data(as_text=True)
-    assert value_of(db, 15, 2025).value_text == "8.51"  # type: ignore[union-attr]
+    assert value_of(db, 15, 2024).value_text == "8.66"  # type: ignore[union-attr]
 
 
 def test_the_file_itself_is_checked(demo: Flask, db: Session) -> None:

@@ -88,20 +88,20 @@ def test_qualitative_indicators_take_words(demo: Flask, db: Session) -> None:
 def test_confirmed_values_are_locked_for_departments(demo: Flask, db: Session) -> None:
     """The seeded values are confirmed: the department cannot change them, the planner can (and must re-confirm)."""
     ind = indicator_of(db, 15)
-    value = value_of(db, 15, 2025)
+    value = value_of(db, 15, 2024)
     assert value is not None and value.state == ValueState.CONFIRMED
-    response = client_for(demo, "zj_head_jk").post(f"/indicators/{ind.id}/values/2025", data={
+    response = client_for(demo, "zj_head_jk").post(f"/indicators/{ind.id}/values/2024", data={
         "value_text": "8.4", "version": str(value.version_id)})
     assert response.status_code == 409 and "已由规划处确认" in response.get_data(as_text=True)
     planner = client_for(demo, "zj_planner")
-    response = planner.post(f"/indicators/{ind.id}/values/2025", data={
+    response = planner.post(f"/indicators/{ind.id}/values/2024", data={
         "value_text": "8.45", "source": "更正", "version": str(value.version_id)})
     assert response.status_code == 302
-    value = value_of(db, 15, 2025)
+    value = value_of(db, 15, 2024)
     assert value is not None and value.state == ValueState.ENTERED and value.judgement == Judgement.ACHIEVED
     response = planner.post(f"/indicators/values/{value.id}/confirm", data={"version": str(value.version_id)})
     assert response.status_code == 302
-    value = value_of(db, 15, 2025)
+    value = value_of(db, 15, 2024)
     assert value is not None and value.state == ValueState.CONFIRMED and value.confirmed_at is not None
     again = planner.post(f"/indicators/values/{value.id}/confirm", data={"version": str(value.version_id)})
     assert again.status_code == 409

@@ -20,14 +20,14 @@ def test_archiving_asks_first_then_hides_the_plan(planner: FlaskClient, db: Sess
     pid = plan_id(db)
     url = f"/planning/plans/{pid}/stages/new"
     assert 'name="confirm_archive"' in planner.get(url).get_data(as_text=True)
-    response = planner.post(url, data={"stage": "archived", "on_date": "2026-11-20", "note": "期满归档"})
+    response = planner.post(url, data={"stage": "archived", "on_date": "2025-11-20", "note": "期满归档"})
     assert response.status_code == 422
     assert error_at(response.get_data(as_text=True), "confirm_archive", "请勾选确认归档")
     fresh(db)
     assert db.get(Plan, pid).stage != PlanStage.ARCHIVED  # type: ignore[union-attr]
     assert TITLE in planner.get("/plans").get_data(as_text=True)
 
-    response = planner.post(url, data={"stage": "archived", "on_date": "2026-11-20", "note": "期满归档",
+    response = planner.post(url, data={"stage": "archived", "on_date": "2025-11-20", "note": "期满归档",
                                        "confirm_archive": "y"})
     assert response.status_code == 302
     fresh(db)
@@ -44,7 +44,7 @@ def test_archiving_asks_first_then_hides_the_plan(planner: FlaskClient, db: Sess
     assert TITLE not in client_for(demo, "zj_leader").get("/plans").get_data(as_text=True)
 
     # a later stage brings it back (no confirmation needed)
-    response = planner.post(url, data={"stage": "final", "on_date": "2026-11-21"})
+    response = planner.post(url, data={"stage": "final", "on_date": "2025-11-21"})
     assert response.status_code == 302
     assert TITLE in planner.get("/plans").get_data(as_text=True)
 
@@ -52,7 +52,7 @@ def test_archiving_asks_first_then_hides_the_plan(planner: FlaskClient, db: Sess
 def test_a_plan_keeps_its_archived_parent(planner: FlaskClient, db: Session, demo: Flask) -> None:
     provincial = plan_id(db, "zj-14")
     assert client_for(demo, "zj_planner").post(f"/planning/plans/{provincial}/stages/new", data={
-        "stage": "archived", "on_date": "2026-11-20", "confirm_archive": "y"}).status_code == 302
+        "stage": "archived", "on_date": "2025-11-20", "confirm_archive": "y"}).status_code == 302
     city_plan = plan_id(db, "wz-14")
     city = client_for(demo, "wz_planner")
     edit = city.get(f"/planning/plans/{city_plan}/edit").get_data(as_text=True)

@@ -58,19 +58,19 @@ def test_a_new_task_past_the_period_asks_for_confirmation_and_a_reason(planner: 
 
 
 def test_moving_a_deadline_past_the_period_asks_unchanged_ones_do_not(planner: FlaskClient, db: Session) -> None:
-    task = task_of(db, "1.1.4")  # the seed's deadline 2026-12-31 is already past the 2021–2025 period
-    assert task.deadline == date(2026, 12, 31)
-    response = planner.post(f"/planning/tasks/{task.id}/edit", data=edit_data(task, title="推进疾控机构标准化（续）"))
+    task = task_of(db, "专栏4")  # the seed's deadline 2027-12-31 is already past the 2021–2025 period
+    assert task.deadline == date(2027, 12, 31)
+    response = planner.post(f"/planning/tasks/{task.id}/edit", data=edit_data(task, title="“医学高峰”计划（续）"))
     assert response.status_code == 302  # left as it was: nothing to confirm
 
-    task = task_of(db, "1.1.4")
+    task = task_of(db, "专栏4")
     response = planner.post(f"/planning/tasks/{task.id}/edit", data=edit_data(task, deadline="2030-12-31"))
     assert response.status_code == 422 and error_at(response.get_data(as_text=True), "deadline", REFUSED)
-    assert task_of(db, "1.1.4").deadline == date(2026, 12, 31)
+    assert task_of(db, "专栏4").deadline == date(2027, 12, 31)
     response = planner.post(f"/planning/tasks/{task.id}/edit", data=edit_data(
         task, deadline="2030-12-31", confirm_outside_period="y", outside_period_reason=REASON))
     assert response.status_code == 302
-    assert task_of(db, "1.1.4").deadline == date(2030, 12, 31)
+    assert task_of(db, "专栏4").deadline == date(2030, 12, 31)
     entry = audit_entries(db, "tasks", task.id, "update")[-1]
     assert entry.changes["deadline"][1] is not None and REASON in (entry.summary or "")
 
@@ -80,7 +80,7 @@ def test_callers_with_nobody_to_ask_are_not_asked(planner: FlaskClient, db: Sess
     plan = task_of(db, "三").plan
     actor = db.scalars(select(User).where(User.username == "zj_planner")).one()
     task = create_task(db, actor, plan, task_of(db, "三").id, TaskData(
-        level=TaskLevel.KEY_TASK, code="98", title="跨期工程", lead_department_id=task_of(db, "1.1.4").lead_department_id,
+        level=TaskLevel.KEY_TASK, code="98", title="跨期工程", lead_department_id=task_of(db, "1.1.3").lead_department_id,
         start_date=date(2025, 1, 1), deadline=date(2031, 6, 30)))
     assert task.deadline == date(2031, 6, 30)
     db.rollback()

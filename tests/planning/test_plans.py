@@ -21,7 +21,7 @@ def plan_form(db: Session, **overrides: Any) -> dict[str, Any]:
         "title": "浙江省卫生健康事业发展“十五五”规划", "short_name": "省卫健十五五", "level": "province",
         "start_year": "2026", "end_year": "2030", "parent_id": "", "issuing_body": "浙江省人民政府办公厅",
         "doc_number": "浙政办发〔2026〕8号", "investment_unit": "yi", "description": "到2030年建成健康浙江。",
-        "stage": "issued", "stage_date": "2026-03-01", "stage_note": "省政府办公厅印发",
+        "stage": "expert_review", "stage_date": "2025-11-10", "stage_note": "召开规划专家论证会",
     }
     data.update(overrides)
     return data
@@ -38,13 +38,13 @@ def test_create_plan(planner: FlaskClient, db: Session) -> None:
     plan = _plan(db, "浙江省卫生健康事业发展“十五五”规划")
     assert response.headers["Location"].endswith(f"/plans/{plan.id}")
     assert (plan.level, plan.region.name, plan.start_year, plan.end_year) == (PlanLevel.PROVINCE, "浙江省", 2026, 2030)
-    assert plan.stage == PlanStage.ISSUED and plan.investment_unit == InvestmentUnit.YI
+    assert plan.stage == PlanStage.EXPERT_REVIEW and plan.investment_unit == InvestmentUnit.YI
     assert plan.code == "330000-2026-2030"
     [event] = plan.stage_events
-    assert (event.stage, event.on_date, event.note) == (PlanStage.ISSUED, date(2026, 3, 1), "省政府办公厅印发")
+    assert (event.stage, event.on_date, event.note) == (PlanStage.EXPERT_REVIEW, date(2025, 11, 10), "召开规划专家论证会")
     assert event.recorded_by is not None and event.recorded_by.username == "zj_planner"
     [entry] = audit_entries(db, "plans", plan.id, "create")
-    assert entry.changes["title"] == [None, plan.title] and entry.changes["stage"] == [None, "印发"]
+    assert entry.changes["title"] == [None, plan.title] and entry.changes["stage"] == [None, "专家论证"]
     html = planner.get(f"/plans/{plan.id}").get_data(as_text=True)
     assert "浙政办发〔2026〕8号" in html and "2026—2030年" in html and "该规划还没有任务" in html
 
@@ -60,7 +60,7 @@ def test_city_planner_creates_city_plan_under_provincial_plan(demo: Flask, db: S
     assert response.status_code == 302
     plan = _plan(db, "温州市卫生健康事业发展“十五五”规划")
     assert plan.region.name == "温州市" and plan.parent_id == plan_id(db)
-    assert plan.stage_events[0].on_date == date(2026, 11, 22)  # today when left empty
+    assert plan.stage_events[0].on_date == date(2025, 11, 22)  # today when left empty
     # two plans of one region and period get distinct keys
     response = client.post("/planning/plans/new", data=plan_form(
         db, title="温州市医疗卫生服务体系规划", short_name="温州服务体系", level="city", stage="drafting"))
@@ -79,7 +79,7 @@ def test_city_planner_creates_city_plan_under_provincial_plan(demo: Flask, db: S
         ({"start_year": "二〇二六"}, "start_year", "不是有效的整数"),
         ({"parent_id": "99999999"}, "parent_id", "所选上位规划不存在。"),
         ({"parent_id": "x"}, "parent_id", "选择无效"),
-        ({"stage_date": "2026-12-01"}, "stage_date", "阶段日期不能晚于今天。"),
+        ({"stage_date": "2025-12-01"}, "stage_date", "阶段日期不能晚于今天。"),
         ({"title": "长" * 201}, "title", "规划名称不能超过200字。"),
     ],
 )
@@ -187,7 +187,7 @@ def test_plan_cannot_be_its_own_ancestor(planner: FlaskClient, db: Session) -> N
 def test_record_stage(planner: FlaskClient, db: Session) -> None:
     pid = plan_id(db)
     response = planner.post(f"/planning/plans/{pid}/stages/new",
-                            data={"stage": "midterm", "on_date": "2026-11-20", "note": "启动中期评估"})
+                            data={"stage": "midterm", "on_date": "2025-11-20", "note": "启动中期评估"})
     assert response.status_code == 302
     fresh(db)
     plan = db.get(Plan, pid)
@@ -195,9 +195,9 @@ def test_record_stage(planner: FlaskClient, db: Session) -> None:
     assert (plan.stage_events[-1].stage, plan.stage_events[-1].note) == (PlanStage.MIDTERM, "启动中期评估")
     entry = audit_entries(db, "plans", pid, "stage")[-1]
     assert entry.changes == {"stage": ["执行中", "中期评估"]}
-    assert entry.summary == "记录阶段：中期评估（2026年11月20日），启动中期评估"
+    assert entry.summary == "记录阶段：中期评估（2025年11月20日），启动中期评估"
     html = planner.get(f"/plans/{pid}").get_data(as_text=True)
-    assert "启动中期评估" in html and "2026年11月20日" in html
+    assert "启动中期评估" in html and "2025年11月20日" in html
 
 
 def test_backdated_stage_keeps_the_current_stage(planner: FlaskClient, db: Session) -> None:
@@ -212,9 +212,9 @@ def test_backdated_stage_keeps_the_current_stage(planner: FlaskClient, db: Sessi
 
 
 @pytest.mark.parametrize(("data", "field", "message"), [
-    ({"stage": "midterm", "on_date": "2026-11-23"}, "on_date", "阶段日期不能晚于今天。"),
+    ({"stage": "midterm", "on_date": "2025-11-23"}, "on_date", "阶段日期不能晚于今天。"),
     ({"stage": "midterm", "on_date": ""}, "on_date", "请填写日期。"),
-    ({"stage": "someday", "on_date": "2026-11-01"}, "stage", "选择无效"),
+    ({"stage": "someday", "on_date": "2025-11-01"}, "stage", "选择无效"),
 ])
 def test_record_stage_refusals(planner: FlaskClient, db: Session, data: dict[str, str], field: str,
                                message: str) -> None:

@@ -174,13 +174,13 @@ def test_upstream_task_must_be_in_the_parent_plan(demo: Flask, db: Session) -> N
 
 
 def test_edit_task_writes_history(planner: FlaskClient, db: Session) -> None:
-    task = task_of(db, "1.1.4")
+    task = task_of(db, "1.1.3")
     version, title = task.version_id, task.title
     new_co = [str(dept_id(db, "人事处")), str(dept_id(db, "法规处"))]
     response = planner.post(f"/planning/tasks/{task.id}/edit", data=edit_data(
         task, title="推进疾控机构标准化（修订）", co_department_ids=new_co, responsible_person="周雅琴"))
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/tasks/{task.id}")
-    after = task_of(db, "1.1.4")
+    after = task_of(db, "1.1.3")
     assert after.title == "推进疾控机构标准化（修订）" and after.version_id == version + 1
     [entry] = audit_entries(db, "tasks", task.id, "update")
     assert entry.changes["title"] == [title, "推进疾控机构标准化（修订）"]
@@ -192,16 +192,16 @@ def test_edit_task_writes_history(planner: FlaskClient, db: Session) -> None:
 
 
 def test_edit_changing_only_departments_moves_the_version(planner: FlaskClient, db: Session) -> None:
-    task = task_of(db, "1.1.4")
+    task = task_of(db, "1.1.3")
     version = task.version_id
     response = planner.post(f"/planning/tasks/{task.id}/edit",
                             data=edit_data(task, co_department_ids=[str(dept_id(db, "人事处"))]))
     assert response.status_code == 302
-    assert task_of(db, "1.1.4").version_id == version + 1
+    assert task_of(db, "1.1.3").version_id == version + 1
 
 
 def test_edit_without_changes_writes_nothing(planner: FlaskClient, db: Session) -> None:
-    task = task_of(db, "1.1.4")
+    task = task_of(db, "1.1.3")
     assert planner.post(f"/planning/tasks/{task.id}/edit", data=edit_data(task)).status_code == 302
     assert audit_entries(db, "tasks", task.id, "update") == []
 
@@ -227,7 +227,7 @@ def test_level_change_must_fit_parent_and_children(planner: FlaskClient, db: Ses
 
 def test_stale_edit_is_refused_and_first_save_stays(demo: Flask, db: Session) -> None:
     first, second = client_for(demo, "zj_planner"), client_for(demo, "zj_planner")
-    task = task_of(db, "1.1.4")
+    task = task_of(db, "1.1.3")
     url = f"/planning/tasks/{task.id}/edit"
     assert f'name="version" type="hidden" value="{task.version_id}"' in first.get(url).get_data(as_text=True)
     assert f'name="version" type="hidden" value="{task.version_id}"' in second.get(url).get_data(as_text=True)
@@ -240,7 +240,7 @@ def test_stale_edit_is_refused_and_first_save_stays(demo: Flask, db: Session) ->
     assert "该任务在您打开表单后已被他人修改，您的修改没有保存。" in html
     assert "王建国" in html  # who saved in between
     assert "第二位的修改" in html and "第一位的修改" in html  # what differs, side by side
-    after = task_of(db, "1.1.4")
+    after = task_of(db, "1.1.3")
     assert after.title == "第一位的修改" and after.responsible_person == "李明"
     assert len(audit_entries(db, "tasks", task.id, "update")) == 1
     # the form now carries the current version, so a deliberate second save goes through
@@ -248,10 +248,10 @@ def test_stale_edit_is_refused_and_first_save_stays(demo: Flask, db: Session) ->
 
 
 def test_missing_version_is_refused(planner: FlaskClient, db: Session) -> None:
-    task = task_of(db, "1.1.4")
+    task = task_of(db, "1.1.3")
     data = edit_data(task, title="没有版本号")
     del data["version"]
     response = planner.post(f"/planning/tasks/{task.id}/edit", data=data)
     assert response.status_code == 422
     assert "表单缺少版本信息" in response.get_data(as_text=True)
-    assert task_of(db, "1.1.4").title != "没有版本号"
+    assert task_of(db, "1.1.3").title != "没有版本号"

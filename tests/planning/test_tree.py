@@ -81,7 +81,7 @@ def test_split_without_milestones_and_with_other_departments(planner: FlaskClien
 
 
 def test_split_numbers_after_existing_children(planner: FlaskClient, db: Session) -> None:
-    measure = task_of(db, "1.1")  # has annual tasks 1.1.1 … 1.1.4 for 2021, 2022, …
+    measure = task_of(db, "1.1")  # has annual tasks 1.1.1 … 1.1.3 for 2021, 2023 and 2025
     years = sorted(c.year for c in measure.children if c.year)
     free = [y for y in range(2021, 2026) if y not in years]
     assert free, "the demo measure should leave a year open"
@@ -278,7 +278,7 @@ def _add_case(db: Session, task: Task) -> None:
 @pytest.mark.parametrize(
     ("code", "prepare", "reason"),
     [
-        ("1.1", None, "有 4 项下级任务"),
+        ("1.1", None, "有 3 项下级任务"),
         ("1.1.1", None, "份进展填报"),
         ("1.1.1", None, "个已完成的节点"),
         ("99", _add_alert, "有 1 条预警记录"),

@@ -5,18 +5,24 @@ request raised the total first. Bad input is 422, stale saves 409, other people 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from tracker import timeutil
 from tracker.adjustments.models import AdjustmentKind, AdjustmentRequest, AdjustmentState
 from tracker.adjustments.services import request_deadline
 from tracker.audit import AuditEntry
 from tracker.auth.models import User
+from tracker.planning.models import Plan
+from tracker.projects.amounts import Entered
 from tracker.projects.models import KeyProject
-from tracker.tasks.models import ReportState
+from tracker.projects.services import RegisterInput, update_register
+from tracker.tasks.models import ReportState, Task
 
 from .conftest import World, client_as, field_error, fresh, investment, project_of, table
 
@@ -25,7 +31,29 @@ def _confirmed_total(html: str) -> str:
     return re.search(r'<strong data-total="confirmed">([^<]*)</strong>', html).group(1)
 
 
-def test_owner_enters_head_submits_planner_confirms_and_the_plan_totals_move(demo: Flask) -> None:
+@pytest.fixture
+def in_2026(demo: Flask) -> Iterator[None]:
+    """专栏4 (built until 2027) in mid-2026, after the demo's day: the planner has set the yearly plan of 2026 and
+    2027 in the register (50 and 40 亿元), so 2026's row waits for the owner unit's figure; on record so far
+    207.58 亿元 (2021–2024 confirmed, 2025 submitted)."""
+    with timeutil.frozen("2026-06-30"):
+        with demo.extensions["tracker.sessions"]() as s:
+            project = s.scalars(select(KeyProject).join(Task).join(Plan)
+                                .where(Plan.code == "zj-14", Task.code == "专栏4")).one()
+            planner = s.scalars(select(User).where(User.username == "zj_planner")).one()
+            planned = {i.year: Entered(i.planned) for i in project.investments}
+            planned |= {2026: Entered(Decimal("500000")), 2027: Entered(Decimal("400000"))}
+            update_register(s, planner, project, RegisterInput(
+                project.kind, project.status, project.region_id, project.content, project.start_year,
+                project.end_year, Entered(project.total_investment, project.total_tbd),
+                Entered(project.period_investment, project.period_tbd),
+                {f.source: Entered(f.amount, f.amount is None) for f in project.funding}, planned),
+                project.version_id, acknowledged=True)
+            s.commit()
+        yield
+
+
+def test_owner_enters_head_submits_planner_confirms_and_the_plan_totals_move(demo: Flask, in_2026: None) -> None:
     p = project_of(demo, "专栏4")
     plan_id = p.task.plan_id
     head, planner = client_as(demo, "zj_head_yz"), client_as(demo, "zj_planner")
@@ -65,7 +93,7 @@ def test_owner_enters_head_submits_planner_confirms_and_the_plan_totals_move(dem
     assert "填报2026年完成投资" not in html.split("<main")[1].split("年度投资")[0]  # confirmed: no entry button
 
 
-def test_head_submits_directly_and_the_planner_returns_with_a_reason(demo: Flask) -> None:
+def test_head_submits_directly_and_the_planner_returns_with_a_reason(demo: Flask, in_2026: None) -> None:
     p = project_of(demo, "专栏4")
     head, planner = client_as(demo, "zj_head_yz"), client_as(demo, "zj_planner")
     row = investment(demo, p.id, 2026)
@@ -92,11 +120,11 @@ def test_head_submits_directly_and_the_planner_returns_with_a_reason(demo: Flask
     assert locked.status_code == 409 and "已提交，不能再修改" in locked.get_data(as_text=True)
 
 
-def test_completion_above_the_total_is_refused_until_an_adjustment_is_approved(demo: Flask) -> None:
+def test_completion_above_the_total_is_refused_until_an_adjustment_is_approved(demo: Flask, in_2026: None) -> None:
     p = project_of(demo, "专栏4")
     head, planner = client_as(demo, "zj_head_yz"), client_as(demo, "zj_planner")
     row = investment(demo, p.id, 2026)
-    # 207.58 confirmed so far; 95 more would make 302.58 > 300
+    # 207.58 on record so far; 95 more would make 302.58 > 300
     refused = head.post(f"/projects/{p.id}/investments/2026",
                         data={"completed": "95", "version": row.version_id, "action": "submit"})
     assert refused.status_code == 422
@@ -166,7 +194,7 @@ def test_a_rejected_or_withdrawn_request_changes_nothing(demo: Flask) -> None:
         assert s.get(AdjustmentRequest, deadline_id).state == AdjustmentState.PENDING
 
 
-def test_bad_input_is_422_next_to_the_field(demo: Flask) -> None:
+def test_bad_input_is_422_next_to_the_field(demo: Flask, in_2026: None) -> None:
     p = project_of(demo, "专栏4")
     head = client_as(demo, "zj_head_yz")
     row = investment(demo, p.id, 2026)
@@ -186,7 +214,7 @@ def test_bad_input_is_422_next_to_the_field(demo: Flask) -> None:
     assert investment(demo, p.id, 2026).completed is None
 
 
-def test_a_stale_save_is_409_and_says_what_changed(demo: Flask) -> None:
+def test_a_stale_save_is_409_and_says_what_changed(demo: Flask, in_2026: None) -> None:
     p = project_of(demo, "专栏4")
     first, second = client_as(demo, "zj_head_yz"), client_as(demo, "zj_head_yz")
     row = investment(demo, p.id, 2026)
@@ -260,7 +288,7 @@ def test_who_may_do_what(world: World, app: Flask) -> None:
 
 
 
-def test_a_figure_under_review_opens_read_only(demo: Flask) -> None:
+def test_a_figure_under_review_opens_read_only(demo: Flask, in_2026: None) -> None:
     p = project_of(demo, "专栏4")
     head = client_as(demo, "zj_head_yz")
     row = investment(demo, p.id, 2026)

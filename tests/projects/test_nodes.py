@@ -83,20 +83,20 @@ def test_the_planner_may_also_mark_a_node_done(world: World, app: Flask) -> None
 def test_an_overdue_construction_node_raises_an_alert_and_doing_it_resolves_it(demo: Flask) -> None:
     p = project_of(demo, "专栏4")
     node = _node(p, ProjectNode.GROUNDBREAKING)
-    assert node.due_date == date(2026, 10, 31) and node.status == MilestoneStatus.PENDING
+    assert node.due_date == date(2025, 10, 31) and node.status == MilestoneStatus.PENDING
     with demo.extensions["tracker.sessions"]() as s:
         scan(s)
         s.commit()
         alert = s.scalars(select(Alert).where(Alert.milestone_id == node.id, Alert.status == AlertStatus.OPEN)).one()
         assert alert.target == AlertTarget.MILESTONE and alert.task_id == p.task_id
-        assert alert.level.value == "overdue" and alert.due_date == date(2026, 10, 31)
+        assert alert.level.value == "overdue" and alert.due_date == date(2025, 10, 31)
     html = client_as(demo, "zj_head_yz").get(f"/projects/{p.id}").get_data(as_text=True)
     assert "逾期22天" in html
     node = fresh(demo, Milestone, node.id)  # the scan marked it 已逾期 (a new version)
     assert node.status == MilestoneStatus.OVERDUE
     head = client_as(demo, "zj_head_yz")
     assert head.post(f"/projects/{p.id}/nodes/{node.id}/done", data={
-        "completed_on": "2026-11-20", "evidence": "施工许可证已取得", "version": node.version_id}).status_code == 302
+        "completed_on": "2025-11-20", "evidence": "施工许可证已取得", "version": node.version_id}).status_code == 302
     with demo.extensions["tracker.sessions"]() as s:
         scan(s)
         s.commit()

@@ -54,7 +54,7 @@ def test_seeded_register_totals_are_exact_and_tbd_is_noted(demo: Flask) -> None:
     html = client_as(demo, "zj_planner").get(f"/plans/{plan_id}/projects").get_data(as_text=True)
     assert _figure(html, "total") == "893"
     assert _figure(html, "confirmed") == _shown(confirmed)
-    assert _figure(html, "pending") == _shown(pending) == "25.06"
+    assert _figure(html, "pending") == _shown(pending) == "113.94"
     assert "注：另有2个项目投资待定，未计入合计。" in html
     rows = table(html, "project-table")
     assert len(rows) == 17
@@ -67,8 +67,10 @@ def test_totals_by_year_and_by_source(demo: Flask) -> None:
     plan_id = _plan_id(demo)
     html = client_as(demo, "zj_leader").get(f"/plans/{plan_id}/projects").get_data(as_text=True)
     years = {r[0]: r[1:] for r in table(html, "year-totals")}
-    # 2026: planned 5.5 + 3 + 50 + 15 + 0.9 + 10; confirmed nothing yet; submitted 4.86 + 12.85 + 7.35
-    assert years["2026"] == ["84.4", "0", "25.06"]
+    # 2025: planned 20 + 9 + 44 + 2.5 + 15 + 13 + 5 + 3 + 5 + 6; confirmed nothing yet; submitted all but
+    # 专栏15's returned 6.02
+    assert years["2025"] == ["122.5", "0", "113.94"]
+    assert "2026" not in years  # the demo holds nothing after 2025
     assert years["2021"][0] == "116.7"  # 20 + 8 + 36 + 2.2 + 12 + 22 + 4 + 3 + 4 + 5.5
     assert years["合计"][1] == _figure(html, "confirmed")
     sources = {r[0]: r for r in table(html, "source-totals")}
@@ -77,7 +79,8 @@ def test_totals_by_year_and_by_source(demo: Flask) -> None:
 
 
 @pytest.mark.parametrize(("query", "expected"), [
-    ("status=in_use", {"专栏1", "专栏11", "专栏13", "专栏14"}),
+    ("status=in_use", {"专栏13", "专栏14"}),
+    ("status=building", {"专栏1", "专栏3", "专栏4", "专栏7", "专栏11", "专栏12"}),
     ("kind=digital", {"专栏13", "专栏14"}),
 ])
 def test_filters(demo: Flask, query: str, expected: set[str]) -> None:
@@ -134,7 +137,7 @@ def test_the_demo_has_a_project_for_a_department_head_with_a_pending_groundbreak
             .where(Department.name.in_(heads), Department.region_id == 1,
                    Task.milestones.any((Milestone.node == ProjectNode.GROUNDBREAKING)
                                        & (Milestone.status == MilestoneStatus.PENDING)),
-                   KeyProject.investments.any(ProjectInvestment.year == 2026))).all()
+                   KeyProject.investments.any(ProjectInvestment.year == 2025))).all()
         assert [p.task.code for p in found] == ["专栏4"]
         assert found[0].status == ProjectStatus.BUILDING
 
@@ -195,10 +198,11 @@ def test_the_export_layout(demo: Flask) -> None:
     plan_id = _plan_id(demo)
     sheet = _workbook(client_as(demo, "zj_planner"), f"/plans/{plan_id}/projects/export.xlsx?status=building")
     assert sheet["A1"].value == "省卫健十四五重大项目库（金额单位：亿元）"
-    assert "筛选条件：项目状态：在建" in sheet["A2"].value and "导出时间：2026年11月22日 09:00" in sheet["A2"].value
+    assert "筛选条件：项目状态：在建" in sheet["A2"].value and "导出时间：2025年11月22日 09:00" in sheet["A2"].value
     headers = [c.value for c in sheet[3]]
     assert headers[:4] == ["编号", "项目名称", "建设性质", "项目状态"]
-    assert "2026年计划（亿元）" in headers and "2026年完成（亿元）" in headers and "财政（亿元）" in headers
+    assert "2025年计划（亿元）" in headers and "2025年完成（亿元）" in headers and "财政（亿元）" in headers
+    assert "2026年计划（亿元）" not in headers  # the years the plan has figures for
     assert sheet.freeze_panes == "C4"
     assert sheet.column_dimensions["B"].width >= 36
     row = next(r for r in sheet.iter_rows(min_row=4) if r[0].value == "专栏4")

@@ -41,6 +41,7 @@ from tracker.notifications.models import (
 )
 from tracker.planning.models import Plan, PlanLevel
 from tracker.projects.models import KeyProject, ProjectInvestment
+from tracker.projects.services import transition_investment
 from tracker.regions.models import Department
 from tracker.supervision.models import CaseAction, CaseSource
 from tracker.supervision.services import CaseInput, file_case, perform
@@ -54,7 +55,7 @@ from tracker.tasks.models import (
     TaskLevel,
     TaskStatus,
 )
-from tracker.timeutil import now
+from tracker.timeutil import now, today
 from tracker.webhooks.models import WebhookDelivery
 from tracker.webhooks.services import EndpointInput, create_endpoint
 
@@ -231,7 +232,7 @@ PAGES: dict[str, tuple[str, ...]] = {
         "/succession/evaluations/{locked_evaluation}",
     ),
     "zj_head_yz": (
-        "/projects/{project}", "/projects/{project}/investments/2026", "/projects/{project}/adjustments/new",
+        "/projects/{project}", "/projects/{project}/investments/2025", "/projects/{project}/adjustments/new",
         "/projects/{project}/nodes/{node}/done", "/projects/investments/{draft_investment}",
     ),
     "zj_supervisor": ("/supervision/new", "/supervision/{case}", "/supervision/"),
@@ -318,9 +319,14 @@ def build_world(app: Flask) -> World:
         perform(s, users["zj_supervisor"], case, CaseAction.ISSUE, version=case.version_id, response_days=10)
         adjustment = request_deadline(s, users["zj_head_jk"], task, date(2027, 6, 30), "延期")
         project = s.scalars(select(KeyProject).join(Task).where(Task.plan_id == plan.id, Task.code == "专栏4")).one()
+        # this year's figure stands submitted on the demo day: the planner returns it, so the owner's entry
+        # form and 提交 are on their pages again
+        this_year = next(i for i in project.investments if i.year == today().year)
+        transition_investment(s, users["zj_planner"], this_year, "return", reason="请核实完成额",
+                              version=this_year.version_id)
         investments = {i.state: i.id for i in sorted(project.investments, key=lambda i: -i.year)}
         submitted = s.scalar(select(ProjectInvestment.id).join(KeyProject).join(Task).where(
-            Task.plan_id == plan.id, ProjectInvestment.state == ReportState.SUBMITTED))
+            Task.plan_id == plan.id, ProjectInvestment.state == ReportState.SUBMITTED).order_by(ProjectInvestment.id))
         node = next(m for m in project.task.milestones if m.node == ProjectNode.GROUNDBREAKING)
         evaluation = s.scalar(select(Evaluation.id).where(Evaluation.state == EvaluationState.DRAFT))
         # an access token to revoke, and a copy of a message whose sending failed, for the administrator to resend
@@ -354,7 +360,7 @@ def build_world(app: Flask) -> World:
             submitted_report=s.scalar(select(ProgressReport.id).join(Task).where(
                 Task.plan_id == plan.id, ProgressReport.state == ReportState.SUBMITTED).order_by(ProgressReport.id)),
             project=project.id, node=node.id, submitted_investment=submitted or investments.get(
-                ReportState.CONFIRMED), draft_investment=investments.get(ReportState.DRAFT, submitted),
+                ReportState.CONFIRMED), draft_investment=investments.get(ReportState.DRAFT, this_year.id),
             evaluation=evaluation, locked_evaluation=locked_evaluation, score=s.scalar(select(DepartmentScore.id).where(
                 DepartmentScore.evaluation_id == evaluation).order_by(DepartmentScore.id)),
             value=s.scalar(select(IndicatorValue.id).join(Indicator).where(

@@ -8,6 +8,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from tracker.adjustments.models import AdjustmentRequest
+from tracker.projects.models import ProjectInvestment
 from tracker.supervision.models import SupervisionCase
 from tracker.tasks.models import Task, TaskLevel, TaskStatus
 
@@ -82,7 +83,13 @@ def test_adjustment_reasons_and_decision_comments_are_escaped(demo) -> None:  # 
 def test_investment_note_and_project_adjustment_reason_are_escaped(demo) -> None:  # type: ignore[no-untyped-def]
     project = project_of(demo, "专栏4")
     owner = client_for(demo, "zj_head_yz")
-    entry = f"/projects/{project.id}/investments/2026"
+    # the year's figure stands submitted on the demo day: the planner returns it so the owner may enter it again
+    with demo.extensions["tracker.sessions"]() as s:
+        submitted = s.scalars(select(ProjectInvestment).where(ProjectInvestment.project_id == project.id,
+                                                              ProjectInvestment.year == 2025)).one()
+    assert client_for(demo, "zj_planner").post(f"/projects/investments/{submitted.id}/return", data={
+        "reason": "请核实完成额", "version": submitted.version_id}).status_code == 302
+    entry = f"/projects/{project.id}/investments/2025"
     version = re.search(r'name="version" type="hidden" value="(\d+)"', _page(owner, entry)).group(1)
     response = owner.post(entry, data={"completed": "1.5", "note": XSS, "version": version})
     assert response.status_code == 302, response.get_data(as_text=True)[:300]

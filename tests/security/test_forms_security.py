@@ -77,14 +77,14 @@ def test_text_fields_are_shown_escaped(demo) -> None:  # type: ignore[no-untyped
     assert head.post(f"/tasks/{task.id}/status", data={"status": "suspended", "progress": 10, "note": XSS,
                                                        "version": task.version_id}).status_code == 302
     response = head.post(f"/tasks/{task.id}/reports/new", data={
-        "period": "quarter", "period_year": 2026, "period_no": 4, "progress": 10,
+        "period": "quarter", "period_year": 2025, "period_no": 4, "progress": 10,
         "achievements": XSS, "problems": XSS, "next_steps": XSS})
     assert response.status_code == 302
     report_page = head.get(response.headers["Location"]).get_data(as_text=True)
     pages = [head.get(f"/tasks/{task.id}").get_data(as_text=True), report_page,
              head.get("/workspace").get_data(as_text=True)]
     if milestone is not None:
-        head.post(f"/milestones/{milestone.id}/complete", data={"completed_on": "2026-11-20", "evidence": XSS,
+        head.post(f"/milestones/{milestone.id}/complete", data={"completed_on": "2025-11-20", "evidence": XSS,
                                                                 "version": milestone.version_id})
         pages.append(head.get(f"/tasks/{task.id}").get_data(as_text=True))
     for html in pages:

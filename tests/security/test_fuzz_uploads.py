@@ -74,7 +74,7 @@ def plausible(form: Form) -> dict[str, str]:
         if field.kind in ("text", "textarea") and not data.get(name, "").strip():
             data[name] = "按计划完成"
         elif field.kind == "date" and not data.get(name):
-            data[name] = "2026-11-20"
+            data[name] = "2025-11-20"
     return data
 
 

@@ -136,7 +136,7 @@ def test_a_control_character_in_a_query_is_a_400(demo: Flask, db: Session) -> No
 
 def _plan_form(title: str) -> dict[str, Any]:
     return {"title": title, "short_name": title[:10], "level": "province", "start_year": 2026, "end_year": 2030,
-            "parent_id": "", "investment_unit": "wan", "stage": "drafting", "stage_date": "2026-11-20"}
+            "parent_id": "", "investment_unit": "wan", "stage": "drafting", "stage_date": "2025-11-20"}
 
 
 def test_a_plan_submitted_four_times_at_once_is_made_once(demo: Flask, db: Session) -> None:
@@ -164,15 +164,15 @@ def test_a_plan_of_the_same_name_over_an_overlapping_period_is_refused(demo: Fla
 def test_a_report_submitted_four_times_at_once_is_made_once(demo: Flask, db: Session) -> None:
     head = _user(db, "zj_head_jk")
     task = db.scalars(select(Task).where(Task.lead_department_id == head.department_id,
-                                         Task.level == TaskLevel.ANNUAL, Task.year == 2026)
+                                         Task.level == TaskLevel.ANNUAL, Task.year == 2025)
                       .order_by(Task.id).limit(1)).one()
-    form = {"period": "month", "period_year": 2026, "period_no": 11, "progress": 50, "achievements": "推进中"}
+    form = {"period": "month", "period_year": 2025, "period_no": 11, "progress": 50, "achievements": "推进中"}
     pages = _at_once(demo, "zj_head_jk", lambda c: c.post(f"/tasks/{task.id}/reports/new", data=form))
     assert sorted(code for code, _ in pages)[0] == 302 and [c for c, _ in pages].count(302) == 1, pages
     assert all(code in (409, 422) and "本单位该期的填报已存在" in page for code, page in pages if code != 302)
     db.rollback()  # a new read, after the requests
     assert db.scalar(select(func.count()).select_from(ProgressReport).where(
-        ProgressReport.task_id == task.id, ProgressReport.period_year == 2026, ProgressReport.period_no == 11,
+        ProgressReport.task_id == task.id, ProgressReport.period_year == 2025, ProgressReport.period_no == 11,
         ProgressReport.period == "month")) == 1
 
 

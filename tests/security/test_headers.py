@@ -55,7 +55,7 @@ def _attachment(demo: Flask, head: FlaskClient) -> int:
                                                       Milestone.task.has(lead_department_id=department))
                               .order_by(Milestone.id)).first()
         assert milestone is not None
-    boundary, body = encode_multipart({"completed_on": "2026-11-20", "evidence": "见附件",
+    boundary, body = encode_multipart({"completed_on": "2025-11-20", "evidence": "见附件",
                                        "version": str(milestone.version_id),
                                        "files": FileStorage(io.BytesIO(PDF), "佐证.pdf")})
     response = head.post(f"/milestones/{milestone.id}/complete", data=body,

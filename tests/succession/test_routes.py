@@ -16,7 +16,7 @@ from tracker.succession import services
 from tracker.succession.models import Succession
 
 from ..indicators.routes import Route, check, endpoints, only
-from .conftest import PROBLEMS, evaluation_of, relock_with_problems, user
+from .conftest import PROBLEMS, evaluation_of, final_evaluation, user
 
 ROUTES = [
     Route("succession.start", "/succession/evaluations/{final}", only("planner")),
@@ -58,12 +58,12 @@ def _csrf_free(demo: Flask) -> None:
     demo.config["WTF_CSRF_ENABLED"] = False
 
 
-def test_the_planner_starts_the_next_plan_from_the_final_evaluation(demo: Flask, db: Session) -> None:
-    final = relock_with_problems(db)
-    planner = client_for(demo, "zj_planner")
+def test_the_planner_starts_the_next_plan_from_the_final_evaluation(later: Flask, db: Session) -> None:
+    final = final_evaluation(db)
+    planner = client_for(later, "zj_planner")
     page = planner.get(f"/evaluations/{final.id}").get_data(as_text=True)
     assert 'id="start-next-plan"' in page
-    assert 'id="start-next-plan"' not in client_for(demo, "zj_evaluator").get(f"/evaluations/{final.id}").get_data(
+    assert 'id="start-next-plan"' not in client_for(later, "zj_evaluator").get(f"/evaluations/{final.id}").get_data(
         as_text=True)
     form_page = planner.get(f"/succession/evaluations/{final.id}").get_data(as_text=True)
     assert "浙江省卫生健康事业发展“十五五”规划" in form_page and "2030" in form_page
@@ -72,7 +72,7 @@ def test_the_planner_starts_the_next_plan_from_the_final_evaluation(demo: Flask,
     assert not re.search(r'name="indicator" value="\d+" checked', form_page)  # nothing else pre-ticked
     assert not re.search(r'name="task-\d+" value="\w+" checked', form_page)
 
-    _csrf_free(demo)
+    _csrf_free(later)
     final_id, old_plan_id = final.id, final.plan_id
     p = services.proposal(db, user(db, "zj_planner"), final)
     carried, life = p.unfinished[0].task, next(c.indicator for c in p.indicators if c.indicator.name == "人均预期寿命")
@@ -108,10 +108,10 @@ def test_the_planner_starts_the_next_plan_from_the_final_evaluation(demo: Flask,
     assert db.scalars(select(Succession.background)).one() == PROBLEMS
 
 
-def test_refusals_are_shown_beside_the_form(demo: Flask, db: Session) -> None:
-    _csrf_free(demo)
-    final_id = relock_with_problems(db).id
-    planner = client_for(demo, "zj_planner")
+def test_refusals_are_shown_beside_the_form(later: Flask, db: Session) -> None:
+    _csrf_free(later)
+    final_id = final_evaluation(db).id
+    planner = client_for(later, "zj_planner")
     data = _form(db, final_id)
     for bad, expected in [({"start_year": "abc"}, "起始年份"), ({"chapter": ["x1"]}, "提交的选择无效"),
                           ({"short_name": "省卫健十四五", "start_year": "2025"}, "同简称")]:
@@ -121,11 +121,11 @@ def test_refusals_are_shown_beside_the_form(demo: Flask, db: Session) -> None:
     assert db.scalar(select(func.count()).select_from(Succession)) == 0
 
 
-def test_an_unlocked_final_evaluation_is_no_basis(demo: Flask, db: Session) -> None:
+def test_an_unlocked_final_evaluation_is_no_basis(later: Flask, db: Session) -> None:
     from tracker.evaluations import services as evaluations
-    draft = evaluations.reopen(db, user(db, "admin"), evaluation_of(db, "zj-14"), "更正")
+    draft = evaluations.reopen(db, user(db, "admin"), final_evaluation(db), "更正")
     db.commit()
-    planner = client_for(demo, "zj_planner")
+    planner = client_for(later, "zj_planner")
     assert planner.get(f"/succession/evaluations/{draft.id}").status_code == 409
     page = planner.get(f"/evaluations/{draft.id}").get_data(as_text=True)
     assert 'id="start-next-plan"' not in page and "锁定后，规划处可在此启动下一期规划" in page

@@ -24,7 +24,7 @@ from tracker.succession.models import Succession
 from tracker.succession.services import CARRY, CLOSE, Choices, TaskChoice
 from tracker.tasks.models import Task, TaskLevel, TaskStatus
 
-from .conftest import PROBLEMS, evaluation_of, relock_with_problems, user
+from .conftest import PROBLEMS, evaluation_of, final_evaluation, user
 
 
 def decide(p: services.Proposal, *, carry: dict[int, int | None] | None = None, close: str = "不再作为重点任务",
@@ -171,11 +171,11 @@ def test_only_the_planner_of_the_region_starts_it(db: Session, final: Evaluation
     db.rollback()
 
 
-def test_only_a_locked_latest_final_evaluation_is_a_basis(db: Session, planner) -> None:
+def test_only_a_locked_latest_final_evaluation_is_a_basis(later: Flask, db: Session, planner) -> None:
     with pytest.raises(InvalidTransition, match="只有总结评估"):
         services.proposal(db, planner, evaluation_of(db, "zj-14", EvaluationKind.ANNUAL))
     from tracker.evaluations import services as evaluations
-    first = evaluation_of(db, "zj-14")
+    first = final_evaluation(db)
     draft = evaluations.reopen(db, user(db, "admin"), first, "更正")
     with pytest.raises(InvalidTransition, match="尚未锁定"):
         services.proposal(db, planner, draft)
@@ -205,9 +205,9 @@ def test_the_duplicate_plan_rule_applies(db: Session, planner) -> None:
     db.rollback()
 
 
-def test_two_starts_at_once_make_one_plan(demo: Flask, db: Session) -> None:
-    final = relock_with_problems(db)
-    factory = demo.extensions["tracker.sessions"]
+def test_two_starts_at_once_make_one_plan(later: Flask, db: Session) -> None:
+    final = final_evaluation(db)
+    factory = later.extensions["tracker.sessions"]
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
 

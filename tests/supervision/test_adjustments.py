@@ -29,7 +29,7 @@ def _user(session: Session, name: str) -> User:
 def _overdue_task(session: Session) -> Task:
     return session.scalars(select(Task).join(Task.lead_department).where(
         Department.name == "疾控处", Department.region_id == 1, Task.level == TaskLevel.ANNUAL,
-        Task.status.in_([TaskStatus.IN_PROGRESS, TaskStatus.OVERDUE]), Task.deadline < date(2026, 11, 22))
+        Task.status.in_([TaskStatus.IN_PROGRESS, TaskStatus.OVERDUE]), Task.deadline < date(2025, 11, 22))
         .order_by(Task.deadline)).first()
 
 
@@ -40,7 +40,7 @@ def _open_task_alert(session: Session, task: Task) -> Alert | None:
 
 def test_approved_extension_resolves_the_overdue_alert_at_once(demo, session: Session) -> None:  # type: ignore[no-untyped-def]
     task = _overdue_task(session)
-    scan(session, date(2026, 11, 22))
+    scan(session, date(2025, 11, 22))
     session.commit()
     assert _open_task_alert(session, task) is not None
     old = task.deadline
@@ -55,7 +55,7 @@ def test_approved_extension_resolves_the_overdue_alert_at_once(demo, session: Se
     assert _open_task_alert(session, task) is None and task.status == TaskStatus.IN_PROGRESS
     gone = session.get(Alert, alert_id)
     assert gone is not None and gone.status == AlertStatus.RESOLVED and gone.resolved_reason == "deadline_changed"
-    changes = scan(session, date(2026, 11, 22))  # and the day's scan finds nothing more to do
+    changes = scan(session, date(2025, 11, 22))  # and the day's scan finds nothing more to do
     assert (changes["raised"], changes["resolved"], changes["upgraded"]) == (0, 0, 0)
     history = list(session.scalars(select(AuditEntry).where(AuditEntry.object_type == "tasks",
                                                             AuditEntry.object_id == task.id,
@@ -65,13 +65,13 @@ def test_approved_extension_resolves_the_overdue_alert_at_once(demo, session: Se
 
 def test_rejected_request_changes_nothing(demo, session: Session) -> None:  # type: ignore[no-untyped-def]
     task = _overdue_task(session)
-    scan(session, date(2026, 11, 22))
+    scan(session, date(2025, 11, 22))
     old, alert = task.deadline, _open_task_alert(session, task)
     req = request_deadline(session, _user(session, "zj_head_jk"), task, date(2027, 3, 31), "延期")
     with pytest.raises(DomainError, match="驳回须写明理由"):
         decide(session, _user(session, "zj_planner"), req, approve=False, comment="")
     decide(session, _user(session, "zj_planner"), req, approve=False, comment="不符合延期条件")
-    scan(session, date(2026, 11, 22))
+    scan(session, date(2025, 11, 22))
     session.commit()
     assert task.deadline == old and req.state == AdjustmentState.REJECTED
     assert _open_task_alert(session, task).id == alert.id

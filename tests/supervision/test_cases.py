@@ -145,20 +145,20 @@ def test_one_open_case_per_task(demo, session: Session) -> None:  # type: ignore
 def test_response_deadline_counts_working_days(demo, session: Session) -> None:  # type: ignore[no-untyped-def]
     users = _users(session)
     case = _case_in(session, users, S.ISSUED)
-    # issued on Sunday 2026-11-22: ten working days later is Friday 2026-12-04
-    assert case.response_deadline == date(2026, 12, 4)
-    assert case.number_label == f"浙卫督〔2026〕{case.number_seq}号"  # the province office's own prefix
+    # issued on Saturday 2025-11-22: ten working days later is Friday 2025-12-05
+    assert case.response_deadline == date(2025, 12, 5)
+    assert case.number_label == f"浙卫督〔2025〕{case.number_seq}号"  # the province office's own prefix
 
 
 def test_colour_follows_the_response(demo, session: Session) -> None:  # type: ignore[no-untyped-def]
     users = _users(session)
     case = _case_in(session, users, S.ISSUED)
-    assert colour(case, date(2026, 11, 25)) == "blue"
-    assert colour(case, date(2026, 12, 3)) == "yellow"
-    assert colour(case, date(2026, 12, 5)) == "red"
+    assert colour(case, date(2025, 11, 25)) == "blue"
+    assert colour(case, date(2025, 12, 3)) == "yellow"
+    assert colour(case, date(2025, 12, 6)) == "red"
     for action, role in PATH[1:4]:
         perform(session, users[role], case, action, version=case.version_id, **_kwargs(action))
-    assert colour(case, date(2026, 12, 5)) == "blue"  # answered: waiting for the office
+    assert colour(case, date(2025, 12, 6)) == "blue"  # answered: waiting for the office
 
 
 def test_numbers_are_gap_free_and_unique_under_concurrent_issuing(demo) -> None:  # type: ignore[no-untyped-def]
@@ -216,8 +216,8 @@ def test_each_office_numbers_its_own_cases_under_its_prefix(demo, session: Sessi
     session.commit()
     province_cases, city_cases = numbers[province.username], numbers[city.username]
     assert [c.number_seq for c in province_cases] == [n := province_cases[0].number_seq, n + 1]
-    assert [c.number_label for c in city_cases] == [f"温卫督〔2026〕{city_cases[0].number_seq}号"]
-    assert province_cases[0].number_label.startswith("浙卫督〔2026〕")
+    assert [c.number_label for c in city_cases] == [f"温卫督〔2025〕{city_cases[0].number_seq}号"]
+    assert province_cases[0].number_label.startswith("浙卫督〔2025〕")
     # a fresh year starts each office at 1
     assert take_number(session, province.department_id, 2031) == 1
     assert take_number(session, city.department_id, 2031) == 1
@@ -236,7 +236,7 @@ def test_notice_docx_reads_back_in_chinese(demo, session: Session) -> None:  # t
     text = "\n".join(p.text for p in Document(io.BytesIO(data)).paragraphs)
     cells = [c.text for t in Document(io.BytesIO(data)).tables for row in t.rows for c in row.cells]
     assert "督 办 单" in text and case.number_label in text
-    assert "疾控处" in " ".join(cells) and "进度滞后" in cells and "2026年12月4日" in cells
+    assert "疾控处" in " ".join(cells) and "进度滞后" in cells and "2025年12月5日" in cells
 
 
 @pytest.mark.libreoffice

@@ -36,7 +36,7 @@ def _text(data: bytes) -> str:
 
 def test_the_notice_is_a_formal_document(demo, session: Session) -> None:  # type: ignore[no-untyped-def]
     case = _issued(session)
-    document = check_layout(notice_docx(case, ISSUER), "督 办 单", ISSUER, "2026年11月22日")
+    document = check_layout(notice_docx(case, ISSUER), "督 办 单", ISSUER, "2025年11月22日")
     assert document.paragraphs[1].text == case.number_label
     fields = {r.cells[0].text: r.cells[1].text for r in document.tables[0].rows}
     assert fields["责任单位"] == "省卫健委疾控处"

@@ -21,28 +21,28 @@ def test_reminders_are_a_daily_digest_and_idempotent(demo, session: Session) -> 
     _case_in(session, users, S.SUBMITTED)  # answered: no reminder
     session.commit()
     channels = Channels(None, None)
-    # deadlines are 2026-12-04: nothing to remind a week before, both two days before
-    assert remind_cases(session, date(2026, 11, 25), channels) == {"cases_reminded": 0, "messages": 0,
+    # deadlines are 2025-12-05: nothing to remind a week before, both two days before
+    assert remind_cases(session, date(2025, 11, 25), channels) == {"cases_reminded": 0, "messages": 0,
                                                                    "past_deadline": 0}
-    counts = remind_cases(session, date(2026, 12, 2), channels)
+    counts = remind_cases(session, date(2025, 12, 3), channels)
     assert counts["cases_reminded"] == 2
     recipients = session.scalar(select(func.count()).select_from(Notification)
-                                .where(Notification.dedupe_key == "cases:2026-12-02"))
+                                .where(Notification.dedupe_key == "cases:2025-12-03"))
     assert recipients == counts["messages"] >= 2  # the head and the staff of 疾控处, one message each
-    body = session.scalars(select(Notification.body).where(Notification.dedupe_key == "cases:2026-12-02")).first()
+    body = session.scalars(select(Notification.body).where(Notification.dedupe_key == "cases:2025-12-03")).first()
     assert "2件督办单待答复" in body
-    assert remind_cases(session, date(2026, 12, 2), channels) == {"cases_reminded": 0, "messages": 0,
+    assert remind_cases(session, date(2025, 12, 3), channels) == {"cases_reminded": 0, "messages": 0,
                                                                   "past_deadline": 0}
     steps = session.scalar(select(func.count()).select_from(CaseStep).where(
         CaseStep.action == CaseAction.REMIND, CaseStep.case_id.in_([first.id, second.id])))
     assert steps == 2
-    late = remind_cases(session, date(2026, 12, 7), channels)
+    late = remind_cases(session, date(2025, 12, 8), channels)
     assert late["cases_reminded"] == 2
     # past the answer date: the department and the issuing office hear of each case once
     assert late["past_deadline"] == 2
-    assert remind_cases(session, date(2026, 12, 8), channels)["past_deadline"] == 0
+    assert remind_cases(session, date(2025, 12, 9), channels)["past_deadline"] == 0
     told = set(session.scalars(select(Notification.user_id).join(Event, Event.id == Notification.event_id)
                                .where(Event.kind == "case.overdue", Event.subject_id == first.id)))
     assert {users["head"].id, users["supervisor"].id} <= told
     assert "已超期" in session.scalars(select(Notification.body).where(
-        Notification.dedupe_key == "cases:2026-12-07")).first()
+        Notification.dedupe_key == "cases:2025-12-08")).first()

@@ -177,7 +177,7 @@ def test_done_below_100_needs_a_reason_and_sets_completion_date(demo, head) -> N
     response = head.post(f"/tasks/{task.id}/status", data={"status": "done", "progress": 100, "version": task.version_id})
     assert response.status_code == 302
     done = _get(demo, Task, task.id)
-    assert done.status == TaskStatus.DONE and str(done.completed_on) == "2026-11-22"
+    assert done.status == TaskStatus.DONE and str(done.completed_on) == "2025-11-22"
 
 
 @pytest.mark.parametrize(("data", "message"), [
@@ -268,11 +268,11 @@ def test_mark_milestone_done_with_evidence_and_file(demo, head) -> None:  # type
     m = _open_milestone(demo)
     pdf = (io.BytesIO(b"%PDF-1.4\n% evidence\n"), "验收报告.pdf")
     response = head.post(f"/milestones/{m.id}/complete", data={
-        "completed_on": "2026-11-20", "evidence": "已完成验收，见验收报告", "version": m.version_id, "files": pdf,
+        "completed_on": "2025-11-20", "evidence": "已完成验收，见验收报告", "version": m.version_id, "files": pdf,
     }, content_type="multipart/form-data")
     assert response.status_code == 302, response.get_data(as_text=True)
     done = _get(demo, Milestone, m.id)
-    assert done.status == MilestoneStatus.DONE and str(done.completed_on) == "2026-11-20"
+    assert done.status == MilestoneStatus.DONE and str(done.completed_on) == "2025-11-20"
     with demo.extensions["tracker.sessions"]() as s:
         attachment = s.scalars(select(Attachment).where(Attachment.milestone_id == m.id)).one()
     assert attachment.filename == "验收报告.pdf" and len(attachment.sha256) == 64
@@ -292,7 +292,7 @@ def test_attachment_of_another_citys_task_is_forbidden(demo) -> None:  # type: i
     planner = demo.test_client()
     login(planner, "wz_planner")
     response = planner.post(f"/milestones/{m.id}/complete", data={
-        "completed_on": "2026-11-20", "evidence": "完成", "version": m.version_id,
+        "completed_on": "2025-11-20", "evidence": "完成", "version": m.version_id,
         "files": (io.BytesIO(b"%PDF-1.4 x"), "a.pdf")}, content_type="multipart/form-data")
     assert response.status_code == 302
     with demo.extensions["tracker.sessions"]() as s:
@@ -312,7 +312,7 @@ def test_attachment_of_another_citys_task_is_forbidden(demo) -> None:  # type: i
 def test_disallowed_uploads_are_refused_and_nothing_is_saved(demo, head, name, content, message) -> None:  # type: ignore[no-untyped-def]
     m = _open_milestone(demo)
     response = head.post(f"/milestones/{m.id}/complete", data={
-        "completed_on": "2026-11-20", "evidence": "材料", "version": m.version_id, "files": (io.BytesIO(content), name),
+        "completed_on": "2025-11-20", "evidence": "材料", "version": m.version_id, "files": (io.BytesIO(content), name),
     }, content_type="multipart/form-data")
     assert response.status_code == 422 and message in response.get_data(as_text=True)
     assert _get(demo, Milestone, m.id).status == MilestoneStatus.PENDING
@@ -327,7 +327,7 @@ def test_oversized_upload_is_refused(demo, head) -> None:  # type: ignore[no-unt
     m = _open_milestone(demo)
     demo.config["MAX_CONTENT_LENGTH"] = 4096  # the request as a whole is capped too
     response = head.post(f"/milestones/{m.id}/complete", data={
-        "completed_on": "2026-11-20", "evidence": "材料", "version": m.version_id,
+        "completed_on": "2025-11-20", "evidence": "材料", "version": m.version_id,
         "files": (io.BytesIO(b"%PDF-" + b"0" * 8000), "a.pdf")}, content_type="multipart/form-data")
     assert response.status_code == 413 and "文件过大" in response.get_data(as_text=True)
     assert _get(demo, Milestone, m.id).status == MilestoneStatus.PENDING
@@ -335,7 +335,7 @@ def test_oversized_upload_is_refused(demo, head) -> None:  # type: ignore[no-unt
 
 def test_milestone_completion_in_the_future_is_refused(demo, head) -> None:  # type: ignore[no-untyped-def]
     m = _open_milestone(demo)
-    response = head.post(f"/milestones/{m.id}/complete", data={"completed_on": "2026-12-25", "evidence": "x",
+    response = head.post(f"/milestones/{m.id}/complete", data={"completed_on": "2025-12-25", "evidence": "x",
                                                                "version": m.version_id})
     assert response.status_code == 422 and "不能晚于今天" in response.get_data(as_text=True)
 
@@ -346,7 +346,7 @@ def test_report_draft_submit_return_resubmit_confirm(demo) -> None:  # type: ign
     login(staff, "zj_staff_jk")
     login(head, "zj_head_jk")
     login(planner, "zj_planner")
-    form = {"period": "quarter", "period_year": 2026, "period_no": 4, "progress": 90,
+    form = {"period": "quarter", "period_year": 2025, "period_no": 4, "progress": 90,
             "achievements": "完成季度目标", "problems": "资金到位慢", "next_steps": "加快验收"}
     response = staff.post(f"/tasks/{task.id}/reports/new", data=form)
     assert response.status_code == 302
@@ -389,7 +389,7 @@ def test_report_draft_submit_return_resubmit_confirm(demo) -> None:  # type: ign
 
 def test_duplicate_period_and_bad_period_are_refused(demo, head) -> None:  # type: ignore[no-untyped-def]
     task = _leaf(demo)
-    form = {"period": "quarter", "period_year": 2026, "period_no": 4, "progress": 50, "achievements": "进展"}
+    form = {"period": "quarter", "period_year": 2025, "period_no": 4, "progress": 50, "achievements": "进展"}
     assert head.post(f"/tasks/{task.id}/reports/new", data=form).status_code == 302
     again = head.post(f"/tasks/{task.id}/reports/new", data=form)
     assert again.status_code == 422 and "已存在" in again.get_data(as_text=True)
@@ -399,7 +399,7 @@ def test_duplicate_period_and_bad_period_are_refused(demo, head) -> None:  # typ
     assert f'<a href="/reports/{existing}">打开原填报</a>' in again.get_data(as_text=True)
     bad = head.post(f"/tasks/{task.id}/reports/new", data={**form, "period_no": 5})
     assert bad.status_code == 422 and "1 到 4" in bad.get_data(as_text=True)
-    future = head.post(f"/tasks/{task.id}/reports/new", data={**form, "period_year": 2027, "period_no": 1})
+    future = head.post(f"/tasks/{task.id}/reports/new", data={**form, "period_year": 2026, "period_no": 1})
     assert future.status_code == 422
 
 
@@ -415,7 +415,7 @@ def test_outsider_cannot_report(demo) -> None:  # type: ignore[no-untyped-def]
     assert client.get(f"/tasks/{task.id}").status_code == 200  # the task is in scope; reporting is not
     response = client.get(f"/tasks/{task.id}/reports/new")
     assert response.status_code == 403 and "无权访问" in response.get_data(as_text=True)
-    form = {"period": "quarter", "period_year": 2026, "period_no": 4, "progress": 50, "achievements": "进展"}
+    form = {"period": "quarter", "period_year": 2025, "period_no": 4, "progress": 50, "achievements": "进展"}
     assert client.post(f"/tasks/{task.id}/reports/new", data=form).status_code == 403
     with demo.extensions["tracker.sessions"]() as s:
         assert s.scalar(select(func.count()).select_from(ProgressReport)

@@ -6,6 +6,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from tracker import timeutil
 from tracker.regions.models import Department
 from tracker.tasks.models import Task, TaskStatus
 
@@ -28,7 +29,7 @@ def test_head_lands_on_workspace_with_overdue_first(demo) -> None:  # type: igno
     with demo.extensions["tracker.sessions"]() as s:
         tasks = {t.id: t for t in s.scalars(select(Task).where(Task.id.in_(ids)))}
         dept = s.scalars(select(Department).where(Department.name == "疾控处")).first()
-        today = date(2026, 11, 22)
+        today = timeutil.today()
         buckets = []
         for i in ids:
             t = tasks[i]
@@ -137,7 +138,7 @@ def test_milestones_tab_lists_lead_and_co_milestones_with_counts(demo) -> None: 
     from tracker.tasks.models import MilestoneStatus
 
     _dept, found = _department_milestones(demo)
-    today = date(2026, 11, 22)
+    today = timeutil.today()
     open_ = {i: (m, role) for i, (m, role) in found.items()
              if m.status in (MilestoneStatus.PENDING, MilestoneStatus.OVERDUE)}
     assert {role for _m, role in open_.values()} == {"lead", "co"}, "the demo has open milestones of both kinds"
@@ -219,19 +220,17 @@ def test_milestones_tab_selects_by_the_id_union() -> None:
 
 def test_task_badge_shows_the_most_severe_of_two_open_alerts(demo) -> None:  # type: ignore[no-untyped-def]
     """A task with a 逾期 (deadline) and a 滞后 (pace) alert shows 逾期, whichever row the database returns last."""
-    from datetime import datetime
-
     from tracker.alerts.models import Alert, AlertLevel, AlertRule, AlertStatus, AlertTarget
 
     client = demo.test_client()
     login(client, "zj_head_jk")
-    today = date(2026, 11, 22)
+    today = timeutil.today()
     with demo.extensions["tracker.sessions"]() as s:
         shown = [int(i) for i in _rows(client.get("/workspace?bucket=overdue").get_data(as_text=True))]
         assert shown, "the demo has an overdue task"
         task = s.get(Task, shown[0])
         for alert in s.scalars(select(Alert).where(Alert.task_id == task.id, Alert.status == AlertStatus.OPEN)):
-            alert.status, alert.resolved_at = AlertStatus.CANCELLED, datetime(2026, 11, 22, 1, 0)
+            alert.status, alert.resolved_at = AlertStatus.CANCELLED, timeutil.now()
         s.flush()
         # the more severe one first, so a "last row wins" reading would show 滞后
         for rule, level in ((AlertRule.DEADLINE, AlertLevel.OVERDUE), (AlertRule.PACE, AlertLevel.LAGGING)):

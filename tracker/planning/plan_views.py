@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from .. import audit
+from ..alerts.overdue import lists_anything
 from ..db import db_session
 from ..errors import DomainError, StaleObject
 from ..permissions import (
@@ -57,8 +58,12 @@ def load_plan(plan_id: int) -> Plan:
 @bp.route("/")
 @login_required
 def home() -> Response:
-    """Each role lands where its work is (permissions.LANDING)."""
-    return redirect(url_for(LANDING[current_user.role]))
+    """Each role lands where its work is (permissions.LANDING); a supervision office with nothing overdue or due
+    soon in its scope lands on its cases."""
+    landing = LANDING[current_user.role]
+    if landing == "alerts.overdue" and not lists_anything(db_session(), current_user):
+        landing = "supervision.index"
+    return redirect(url_for(landing))
 
 
 @bp.route("/plans")

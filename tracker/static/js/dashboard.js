@@ -13,12 +13,22 @@
                   target: "#b45309", baseline: "#7c3aed" };
   var LEVEL_COLOURS = { due_soon: "#b45309", overdue: "#dc2626", severe: "#111827", lagging: "#c2410c" };
 
+  // A chart follows its box: when the page's layout settles after the chart was drawn (a phone's column narrower
+  // than the first measure), or the window changes, it is drawn again at the box's size.
+  var watcher = window.ResizeObserver ? new window.ResizeObserver(function (entries) {
+    entries.forEach(function (entry) {
+      var chart = window.echarts.getInstanceByDom(entry.target);
+      if (chart) { chart.resize(); }
+    });
+  }) : null;
+
   function draw(node, option) {
     var chart = window.echarts.init(node, null, { renderer: "svg", locale: "ZH" });
     option.animation = false;
     option.textStyle = { fontFamily: FONT };
     chart.setOption(option);
     charts.push(chart);
+    if (watcher) { watcher.observe(node); }
     node.setAttribute("data-rendered", "true");
   }
 
