@@ -22,6 +22,7 @@ from tracker.alerts.models import Alert
 from tracker.audit import AuditEntry
 from tracker.config import PROJECT_ROOT
 from tracker.scheduler import run_job
+from tracker.seeding import RECORDED_ON
 from tracker.system.models import JobRun, JobStatus
 from tracker.system.services import job_lock
 from tracker.tasks.models import Milestone, Task
@@ -29,8 +30,8 @@ from tracker.tasks.models import Milestone, Task
 from ..conftest import make_test_app
 from .conftest import backend_alive, lock_waiters, require_postgresql, tables_written, wait_until
 
-FIRST_DAY = date(2026, 11, 22)  # the demo's day: the first scan raises every alert
-NEXT_DAY = date(2026, 12, 10)  # 18 days on: alerts change level, more work falls overdue
+FIRST_DAY = RECORDED_ON  # the day the demo data was recorded: the first scan raises every alert
+NEXT_DAY = date(2025, 12, 10)  # 18 days on: alerts change level, more work falls overdue
 
 
 def state(engine: Engine) -> dict[str, Any]:
