@@ -75,7 +75,8 @@ QUERIES = [
 Row = tuple[str, str, str, float, float, float, int, bool]
 
 
-def _plain_like(dialect: str, sources: list[services.Source], term: str, cap: int | None = None) -> Any:
+def _plain_like(dialect: str, sources: list[services.Source], term: str, cap: int | None = None,
+                indexed: bool = True) -> Any:
     """The match of one word without any index: LIKE (ILIKE) of the columns."""
     return or_(*(services._like(dialect, source, term) for source in sources))
 

@@ -15,6 +15,7 @@ from flask import Flask
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
+from tracker.auth.models import User
 from tracker.config import PROJECT_ROOT
 from tracker.models import Base
 from tracker.search import services
@@ -102,4 +103,20 @@ def test_sqlite_answers_a_short_word_from_the_table_of_pairs(demo: Flask, db: Se
     plan = "\n".join(str(r[-1]) for r in db.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled),
                                                                           tuple(compiled.params.values())))
     assert "search_grams_tasks VIRTUAL TABLE" in plan, plan
+    db.rollback()
+
+
+def test_a_departments_reports_are_read_by_its_scope_not_by_a_common_words_candidates(demo: Flask,
+                                                                                     db: Session) -> None:
+    """A department's reports are a few hundred; the reports holding 推进 are most of the province's: the
+    department's index drives and LIKE decides (on both databases the words' index is not read)."""
+    head = db.scalars(select(User).where(User.username == "zj_head_jk")).one()
+    stmt = services._statement(db, head, Kind.REPORT, services.parse("推进"))
+    compiled = stmt.compile(db.get_bind())
+    sql = str(compiled)
+    assert "search_grams" not in sql and "progress_reports.department_id" in sql
+    if db.get_bind().dialect.name == "sqlite":
+        plan = "\n".join(str(r[-1]) for r in db.connection().exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + sql, tuple(compiled.params.values())))
+        assert "ix_progress_reports_department" in plan, plan
     db.rollback()

@@ -175,7 +175,8 @@ def test_the_milestone_links_to_its_row_on_the_task_page(world: World, db: Sessi
                                                     f"milestone-{world.ids['milestone']}")
 
 
-def _plain_like(dialect: str, sources: list[services.Source], term: str, cap: int | None = None) -> Any:
+def _plain_like(dialect: str, sources: list[services.Source], term: str, cap: int | None = None,
+                indexed: bool = True) -> Any:
     """A word's match without any index: LIKE (ILIKE) of the columns."""
     return or_(*(services._like(dialect, source, term) for source in sources))
 

@@ -56,7 +56,7 @@ from ..auth.models import User
 from ..db import Base, LabeledEnum
 from ..errors import DomainError
 from ..indicators.models import Indicator
-from ..permissions import visible_region_ids
+from ..permissions import DEPARTMENT_ROLES, visible_region_ids
 from ..planning.models import Plan
 from ..projects.models import KeyProject
 from ..supervision.models import DEFAULT_PREFIX, SupervisionCase
@@ -190,7 +190,7 @@ def _first_hits(session: Session, user: User, kind: Kind, query: Query, n: int) 
     for projects, named by their tasks, nor for a code's tasks in document order). PostgreSQL's planner makes that
     choice itself from the index's statistics."""
     if (session.get_bind().dialect.name == "sqlite" and len(_sources(kind)) == 1
-            and not (query.code or query.case_number)):
+            and not (query.code or query.case_number) and not _one_department(user, kind)):
         rows = list(session.scalars(_statement(session, user, kind, query, CANDIDATES).limit(n)))
         if len(rows) == n:
             return rows
@@ -284,12 +284,15 @@ def _gram_rows(dialect: str, source: Source, term: str, cap: int | None = None) 
     return indexed.contains(array([func.lower(term, type_=Text)]))
 
 
-def _term_matches(dialect: str, sources: list[Source], term: str, cap: int | None = None) -> Any:
+def _term_matches(dialect: str, sources: list[Source], term: str, cap: int | None = None,
+                  indexed: bool = True) -> Any:
     """The rows of the kind where one of the sources holds ``term``; on SQLite only among its newest ``cap``
-    candidates when given."""
+    candidates when given; by ``LIKE`` alone when not ``indexed``."""
     parts = []
     for source in sources:
-        if len(term) < SHORT:
+        if not indexed:
+            parts.append(_like(dialect, source, term))
+        elif len(term) < SHORT:
             parts.append(and_(_gram_rows(dialect, source, term, cap), _like(dialect, source, term)))
         elif dialect == "sqlite":
             parts.append(_fts_rows(source, term, cap))
@@ -298,7 +301,14 @@ def _term_matches(dialect: str, sources: list[Source], term: str, cap: int | Non
     return or_(*parts)
 
 
-def _matches(session: Session, kind: Kind, query: Query, cap: int | None = None) -> Any:
+def _one_department(user: User, kind: Kind) -> bool:
+    """The reader's rows of the kind are one department's (its reports, its cases): a few hundred, fewer than a
+    common word's candidates in the index (资金 is in most reports of a province), so the scope is read first and
+    ``LIKE`` decides without the index."""
+    return kind in (Kind.REPORT, Kind.CASE) and user.role in DEPARTMENT_ROLES
+
+
+def _matches(session: Session, kind: Kind, query: Query, cap: int | None = None, indexed: bool = True) -> Any:
     dialect = session.get_bind().dialect.name
     if kind == Kind.TASK and query.code:
         code = query.code
@@ -315,13 +325,13 @@ def _matches(session: Session, kind: Kind, query: Query, cap: int | None = None)
             found = and_(found, func.coalesce(SupervisionCase.number_prefix, DEFAULT_PREFIX) == number.prefix)
         return found
     sources = _sources(kind)
-    return and_(*(_term_matches(dialect, sources, term, cap) for term in query.terms))
+    return and_(*(_term_matches(dialect, sources, term, cap, indexed) for term in query.terms))
 
 
 def _statement(session: Session, user: User, kind: Kind, query: Query, cap: int | None = None) -> Select[Any]:
     """The kind's hits in the reader's scope, newest first (a code query: in document order); on SQLite only
     among each word's newest ``cap`` candidates when given."""
-    found = _matches(session, kind, query, cap)
+    found = _matches(session, kind, query, cap, indexed=not _one_department(user, kind))
 
     def in_plans(stmt: Select[Any]) -> Select[Any]:
         return stmt.where(Plan.region_id.in_(visible_region_ids(session, user)), found)
