@@ -48,6 +48,7 @@ class AdjustmentRequest(Base):
         ),
         CheckConstraint("(state IN ('approved', 'rejected')) = (decided_at IS NOT NULL)", name="decided_has_time"),
         _one_pending("uq_adjustment_requests_pending_task", "task_id"),
+        Index("ix_adjustment_requests_milestone", "milestone_id"),  # deleting a task's milestones deletes these
         _one_pending("uq_adjustment_requests_pending_indicator", "indicator_id"),
         _one_pending("uq_adjustment_requests_pending_project", "project_id"),
     )

@@ -100,6 +100,7 @@ class Alert(Base):
         ),
         Index("ix_alerts_task", "task_id"),
         Index("ix_alerts_milestone", "milestone_id"),
+        Index("ix_alerts_indicator", "indicator_id"),  # deleting an indicator deletes its alerts
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

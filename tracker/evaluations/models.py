@@ -4,7 +4,17 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint, event, inspect
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    inspect,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import DUPLICATE, Base, LabeledEnum, enum_type
@@ -154,7 +164,8 @@ class IndicatorResult(Base):
     """An indicator's value and judgement as frozen into an evaluation."""
 
     __tablename__ = "indicator_results"
-    __table_args__ = (UniqueConstraint("evaluation_id", "indicator_id"),)
+    __table_args__ = (UniqueConstraint("evaluation_id", "indicator_id"),
+                      Index("ix_indicator_results_indicator", "indicator_id"))  # deleting an indicator deletes these
 
     id: Mapped[int] = mapped_column(primary_key=True)
     evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id", ondelete="CASCADE"))

@@ -77,6 +77,8 @@ class SupervisionCase(TimestampMixin, Base):
         CheckConstraint("(number_seq IS NULL) = (number_year IS NULL)", name="number_complete"),
         CheckConstraint("number_seq IS NULL OR office_id IS NOT NULL", name="number_has_office"),
         CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating_range"),
+        # deleting alerts (a task's, with it) sets this to NULL: without the index each one reads every case
+        Index("ix_supervision_cases_alert", "alert_id"),
         Index(
             "uq_supervision_cases_open_task", "task_id", unique=True,
             sqlite_where=text("state <> 'closed' AND task_id IS NOT NULL"),
