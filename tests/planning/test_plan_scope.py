@@ -53,3 +53,45 @@ def test_county_user_cannot_open_another_countys_plan_or_task(demo, username: st
         assert response.status_code == 403, task_id
         assert "该任务不在您的管辖范围内" in response.get_data(as_text=True)
     assert other_title not in client.get("/plans").get_data(as_text=True)
+
+
+def test_the_plan_list_and_its_api_come_a_page_at_a_time_in_scope(demo) -> None:  # type: ignore[no-untyped-def]
+    """A nation's supervisor sees a thousand plans: the list shows 50 a page and the API hands them out by cursor,
+    in the same order, every plan in scope once and nothing outside it."""
+    from tracker.api.models import TokenScope
+    from tracker.api.services import NewToken, create_token
+    from tracker.auth.models import User
+    from tracker.db import unit_of_work
+    from tracker.regions.models import Region
+
+    from .. import factories as f
+
+    with unit_of_work(demo.extensions["tracker.sessions"]) as s:
+        wenzhou = s.scalars(select(Region).where(Region.name == "温州市")).one()
+        for n in range(60):
+            f.plan(s, wenzhou, code=f"page-{n:02d}", title=f"分页测试规划{n:02d}", short_name=f"分页{n:02d}")
+        supervisor = s.scalars(select(User).where(User.username == "zj_supervisor")).one()
+        token = create_token(s, supervisor, NewToken("分页", TokenScope.READ, 1))[1]
+        in_scope = set(s.scalars(select(Plan.title).where(Plan.stage != "archived")))
+    client = demo.test_client()
+    login(client, "zj_supervisor")
+    shown: list[str] = []
+    pages = -(-len(in_scope) // 50)
+    assert pages >= 2
+    for number in range(1, pages + 1):
+        html = client.get(f"/plans?page={number}").get_data(as_text=True)
+        table = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+        shown += [t for t in in_scope if f">{t}</a>" in table]
+    assert len(shown) == len(in_scope) and set(shown) == in_scope
+    assert f"第 1 / {pages} 页，共 {len(in_scope)} 条" in client.get("/plans").get_data(as_text=True)
+    items, cursor = [], None
+    while True:
+        body = client.get("/api/v1/plans?limit=25" + (f"&cursor={cursor}" if cursor else ""),
+                          headers={"Authorization": f"Bearer {token}"}).get_json()
+        assert len(body["items"]) <= 25
+        items += [p["title"] for p in body["items"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert len(items) == len(in_scope) and set(items) == in_scope
+    assert client.get("/api/v1/plans?limit=0", headers={"Authorization": f"Bearer {token}"}).status_code == 422

@@ -40,7 +40,7 @@ from ..permissions import (
     require,
 )
 from ..planning.models import Plan
-from ..planning.queries import PlanFilters, list_plans, status_counts
+from ..planning.queries import PlanFilters, plans_in_scope, status_counts, with_counts
 from ..projects.models import KeyProject, ProjectInvestment
 from ..projects.queries import RegisterFilters
 from ..projects.queries import register as project_register
@@ -227,11 +227,13 @@ def me() -> Any:
 @api.response(200, schemas.PlanListSchema)
 @refusals(*READ_REFUSALS)
 def plans(args: dict[str, Any]) -> Any:
-    """用户可见的规划（与“规划”列表相同的范围和筛选；不分页）"""
+    """用户可见的规划（与“规划”列表相同的范围、筛选和顺序），以游标分页"""
     filters = PlanFilters(level=args.get("level"), region_id=args.get("region"), stage=args.get("stage"),
                           q=args.get("q"), archived=args["archived"])
-    rows = list_plans(db_session(), user(), filters)
-    return {"items": [Shown(plan, task_counts=counts) for plan, counts in rows]}
+    session = db_session()
+    page = queries.offset_page(session, plans_in_scope(session, user(), filters), args.get("cursor"), args["limit"])
+    return {"items": [Shown(plan, task_counts=counts) for plan, counts in with_counts(session, page.items)],
+            "next_cursor": page.next_cursor}
 
 
 @api.route(f"/plans/<{ID}:plan_id>")

@@ -129,7 +129,7 @@ class MeSchema(ApiSchema):
 # ------------------------------------------------------------------------------------ plans
 
 
-class PlanQuery(ApiSchema):
+class PlanQuery(ListQuery):
     level = choice(PlanLevel)
     region = record_id(metadata={"description": "地区 ID"})
     stage = choice(PlanStage)
@@ -161,7 +161,7 @@ class PlanDetailSchema(PlanSchema):
     description = fields.String(allow_none=True)
 
 
-class PlanListSchema(ApiSchema):
+class PlanListSchema(PageSchema):
     items = fields.List(fields.Nested(PlanSchema))
 
 

@@ -24,7 +24,7 @@ from ..projects.checks import project_warnings
 from ..regions.services import departments_of
 from ..tasks.models import TaskLevel, TaskStatus
 from ..timeutil import today
-from ..web import ID, Page, enum_arg, int_arg, refuse
+from ..web import ID, Page, enum_arg, int_arg, paginate, refuse
 from . import cascade, deletion
 from .forms import CascadeForm, DeleteForm
 from .models import InvestmentUnit, Plan, PlanLevel, PlanStage
@@ -32,14 +32,15 @@ from .queries import (
     LEVEL_ORDER,
     PlanFilters,
     TreeFilters,
-    list_plans,
     plan_departments,
     plan_indicators,
     plan_progress,
     plan_projects,
+    plans_in_scope,
     tab_counts,
     tree_page,
     visible_regions,
+    with_counts,
 )
 
 bp = Blueprint("plans", __name__)
@@ -77,9 +78,10 @@ def index() -> str:
         q=(request.args.get("q") or "")[:100] or None,
         archived=request.args.get("archived") == "1",
     )
-    rows = list_plans(session, current_user, filters)
-    return render_template("planning/plan_index.html", rows=rows, filters=filters, regions=visible_regions(session, current_user),
-                           levels=PlanLevel, stages=PlanStage)
+    page = paginate(session, plans_in_scope(session, current_user, filters))
+    return render_template("planning/plan_index.html", rows=with_counts(session, page.items), page=page,
+                           filters=filters, regions=visible_regions(session, current_user), levels=PlanLevel,
+                           stages=PlanStage)
 
 
 @bp.route(f"/plans/<{ID}:plan_id>")

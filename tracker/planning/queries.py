@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..auth.models import User
@@ -32,8 +32,9 @@ def visible_regions(session: Session, user: User) -> list[Region]:
                                 .order_by(Region.code)))
 
 
-def list_plans(session: Session, user: User, filters: PlanFilters) -> list[tuple[Plan, dict[str, int]]]:
-    """Plans in the user's scope with their task counts by status (one grouped query)."""
+def plans_in_scope(session: Session, user: User, filters: PlanFilters) -> Select[Any]:
+    """Plans in the user's scope, filtered, for paging (a nation holds a thousand): province first, then by
+    region, newest period first."""
     stmt = (
         select(Plan)
         .where(Plan.region_id.in_(visible_region_ids(session, user)))
@@ -51,7 +52,11 @@ def list_plans(session: Session, user: User, filters: PlanFilters) -> list[tuple
     if filters.q:
         like = f"%{filters.q.strip()}%"
         stmt = stmt.where(Plan.title.like(like) | Plan.short_name.like(like))
-    plans = list(session.scalars(stmt))
+    return stmt
+
+
+def with_counts(session: Session, plans: list[Plan]) -> list[tuple[Plan, dict[str, int]]]:
+    """The plans (one page of them) with their task counts by status (one grouped query)."""
     counts = status_counts(session, [p.id for p in plans])
     return [(p, counts.get(p.id, {})) for p in plans]
 
