@@ -295,6 +295,20 @@ def test_list_filters(demo: Flask, db: Session) -> None:
         assert _listed(supervisor, f"source={source.value}") == expected(source=source), source
     for dept in (jk, yz, jc, city_jk):
         assert _listed(supervisor, f"department={dept.id}") == expected(department=dept.id), dept.name
+    # by the responsible department's region; the department filter lists that region's departments with cases
+    province, city_region = users["supervisor"].region_id, users["city_supervisor"].region_id
+    assert _listed(supervisor, f"region={city_region}") == {ids["city"]}
+    assert _listed(supervisor, f"region={province}") == everything - {ids["city"]}
+    assert _listed(supervisor, f"region={city_region}&department={jk.id}") == set()
+
+    def department_choices(query: str) -> set[int]:
+        page = supervisor.get(f"/supervision/?{query}").get_data(as_text=True)
+        field = page.split('name="department"', 1)[1].split("</select>", 1)[0]
+        return {int(i) for i in re.findall(r'value="(\d+)"', field)}
+
+    assert department_choices("") == {jk.id, yz.id, jc.id}  # the office's own region
+    assert department_choices(f"region={city_region}") == {city_jk.id}
+    assert department_choices(f"region={city_region}&department={jk.id}") == {city_jk.id, jk.id}
     for year in (2024, 2025, 2023):
         assert _listed(supervisor, f"year={year}") == expected(year=year), year
     for name in COLOUR_LABELS:
@@ -313,9 +327,10 @@ def test_list_filters(demo: Flask, db: Session) -> None:
     assert _listed(head, "") == own
     assert _listed(head, f"department={yz.id}") == set()
     assert _listed(head, "colour=red") == {ids["issued"]}
+    assert 'name="region"' not in head.get("/supervision/").get_data(as_text=True)  # nothing to choose between
     city = client_for(demo, "wz_supervisor")  # a city office sees its region, not the province's
     assert _listed(city, "") == {ids["city"]}
-    for bad in ("state=open", "colour=green", "source=x", "year=20x6", "department=abc"):
+    for bad in ("state=open", "colour=green", "source=x", "year=20x6", "department=abc", "region=abc"):
         assert supervisor.get(f"/supervision/?{bad}").status_code == 400, bad
 
 

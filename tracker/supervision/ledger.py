@@ -64,6 +64,9 @@ def describe(filters: CaseFilters, departments: Iterable[Department]) -> str:
         parts.append(f"来源：{filters.source.label}")
     if filters.colour:
         parts.append(f"颜色：{COLOUR_LABELS[filters.colour]}")
+    if filters.region_id:
+        name = next((d.region.name for d in departments if d.region_id == filters.region_id), "（无）")
+        parts.append(f"地区：{name}")
     if filters.department_id:
         name = next((d.name for d in departments if d.id == filters.department_id), "（无）")
         parts.append(f"责任单位：{name}")

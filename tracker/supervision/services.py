@@ -29,7 +29,7 @@ from ..errors import Checks, DomainError, InvalidTransition, PermissionDenied
 from ..notifications.outbox import emit, link_to
 from ..permissions import DEPARTMENT_ROLES, can_supervise_task, region_ids_below
 from ..regions import services as regions
-from ..regions.models import Department
+from ..regions.models import Department, Region
 from ..system.calendar import add_working_days
 from ..tasks.models import Task
 from ..timeutil import format_date, now, today
@@ -404,6 +404,7 @@ class CaseFilters:
     colour: str | None = None  # a key of COLOUR_LABELS
     department_id: int | None = None
     year: int | None = None  # the year of the case's number, or of its filing
+    region_id: int | None = None  # the responsible department's region
 
 
 def scoped(session: Session, user: User, stmt: Select[Any]) -> Select[Any]:
@@ -428,6 +429,9 @@ def case_list(session: Session, user: User, filters: CaseFilters, day: date) -> 
         stmt = stmt.where(colour_condition(filters.colour, day))
     if filters.department_id:
         stmt = stmt.where(SupervisionCase.department_id == filters.department_id)
+    if filters.region_id:
+        stmt = stmt.where(SupervisionCase.department_id.in_(
+            select(Department.id).where(Department.region_id == filters.region_id)))
     if filters.year:
         stmt = stmt.where(or_(SupervisionCase.number_year == filters.year,
                               func.extract("year", SupervisionCase.created_at) == filters.year))
@@ -443,11 +447,25 @@ def state_counts(session: Session, user: User) -> dict[CaseState, int]:
                                 .group_by(SupervisionCase.state)).all())
 
 
-def case_departments(session: Session, user: User) -> list[Department]:
-    """The departments of the cases the user sees (the list's department filter)."""
+def case_departments(session: Session, user: User, filters: CaseFilters) -> list[Department]:
+    """The department filter's choices: the departments with cases the user sees in the chosen region (none
+    chosen: the user's own) — a province's cases span some two thousand departments, a nation's twenty thousand
+    — and the department filtered on."""
+    wanted = Department.region_id == (filters.region_id or user.region_id)
+    if filters.department_id:
+        wanted = or_(wanted, Department.id == filters.department_id)
     return list(session.scalars(
-        select(Department).where(Department.id.in_(scoped(session, user, select(SupervisionCase.department_id))))
-        .order_by(Department.id)))
+        select(Department).where(wanted, Department.id.in_(scoped(session, user, select(SupervisionCase.department_id))))
+        .options(selectinload(Department.region)).order_by(Department.region_id, Department.sort_order, Department.id)))
+
+
+def case_regions(session: Session, user: User) -> list[Region]:
+    """The region filter's choices: the user's region and those below it (none for a department, which sees its
+    own cases only)."""
+    if user.role in DEPARTMENT_ROLES:
+        return []
+    return list(session.scalars(select(Region).where(Region.id.in_(region_ids_below(session, user.region_id)))
+                                .order_by(Region.code)))
 
 
 def department_choices(session: Session, user: User) -> list[tuple[int, str]]:

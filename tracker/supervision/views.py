@@ -44,6 +44,7 @@ from .services import (
     allowed_actions,
     case_departments,
     case_list,
+    case_regions,
     cases_from_alerts,
     check_case,
     colour,
@@ -73,7 +74,8 @@ def _filters() -> CaseFilters:
     if colour_name not in (None, *COLOUR_LABELS):
         abort(400)
     return CaseFilters(state=enum_arg(CaseState, "state"), source=enum_arg(CaseSource, "source"), colour=colour_name,
-                       department_id=int_arg("department"), year=int_arg("year", lo=1990, hi=2100))
+                       department_id=int_arg("department"), year=int_arg("year", lo=1990, hi=2100),
+                       region_id=int_arg("region"))
 
 
 @bp.route("/")
@@ -88,7 +90,8 @@ def index() -> str:
     return render_template(
         "supervision/index.html", page=page, counts=state_counts(session, current_user), states=CaseState, sources=CaseSource,
         colours=COLOUR_LABELS, colour=colour, filters=filters,
-        departments=case_departments(session, current_user), suggestions=suggestions, from_alerts_form=FromAlertsForm(), day=day,
+        departments=case_departments(session, current_user, filters), regions=case_regions(session, current_user),
+        suggestions=suggestions, from_alerts_form=FromAlertsForm(), day=day,
         can_file=can_supervise(current_user))
 
 
@@ -175,7 +178,8 @@ def from_alerts():  # type: ignore[no-untyped-def]
 def ledger() -> Response:
     """督办台账: the list exactly as filtered, every case with its course."""
     session = db_session()
-    data = ledger_workbook(session, current_user, _filters(), today(), case_departments(session, current_user),
+    filters = _filters()
+    data = ledger_workbook(session, current_user, filters, today(), case_departments(session, current_user, filters),
                            now(), current_user.department.region.name)
     return download(data, f"督办台账_{today():%Y%m%d}.xlsx", XLSX_MIMETYPE, "ledger.xlsx")
 
