@@ -252,6 +252,9 @@ class ProgressReport(TimestampMixin, Base):
         ),
         Index("ix_progress_reports_state_year", "state", "period_year"),
         Index("ix_progress_reports_department", "department_id", "period_year"),
+        # a department's reports newest first (its search, its list): without it PostgreSQL may walk every
+        # report backwards by id looking for the department's
+        Index("ix_progress_reports_department_newest", "department_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
