@@ -1,6 +1,7 @@
 """A deterministic province-scale dataset for the benchmarks (not a test, not demo data).
 
-    generate(session)   # 1 province, 11 cities, 90 counties, 100 plans, 30,000 tasks, ...
+    generate(session)                # 1 province, 11 cities, 90 counties, 100 plans, 30,000 tasks, ...
+    generate(session, provinces=10)  # a nation: ten such provinces under one root region
 
 Everything is inserted set-wise (multi-row INSERTs of prepared dicts, ids chosen up front), so the whole
 province loads in about a minute on SQLite and PostgreSQL. The same seed gives the same rows.
@@ -16,6 +17,11 @@ Shape, on 2026-11-22 (the demo's date):
 * 100,000 quarterly progress reports (mostly confirmed, some submitted, returned or drafts);
 * 20 indicators per plan with their targets parsed, and values for 2021–2025;
 * 5,000 supervision cases on late tasks in every state of the loop, with their steps and 督办单 numbers.
+
+With ``provinces=N`` (the benchmarks' ``--scale nation``: N = 10) every count above is N times as large: N such
+provinces (第1省 …, each with its 11 cities and 90 counties, 100 plans, 3,000 users, …) under one root region,
+全国, whose supervisor ``sup1`` sees everything — the reader of a national deployment. The product's levels end at
+the province (a root region above them is stored as one), so the root has departments and readers but no plan.
 """
 
 from __future__ import annotations
@@ -105,8 +111,9 @@ class Progress:
             sys.stderr.write("\n")
 
 
-def generate(session: Session, seed: int = 20261122) -> dict[str, int]:
-    """Insert the province; returns how many rows of each kind were made."""
+def generate(session: Session, seed: int = 20261122, provinces: int = 1) -> dict[str, int]:
+    """Insert the province (``provinces`` of them under a root region when more than one); returns how many rows
+    of each kind were made."""
     rng = random.Random(seed)
     conn = session.connection()
     now = timeutil.now()
@@ -120,7 +127,7 @@ def generate(session: Session, seed: int = 20261122) -> dict[str, int]:
         sizes[name] = len(rows)
         bar.step(name)
 
-    regions, dept_of_region = _regions(), {}
+    regions, dept_of_region = _regions(provinces), {}
     put("regions", Region, regions)
     departments = []
     for r in regions:
@@ -131,21 +138,21 @@ def generate(session: Session, seed: int = 20261122) -> dict[str, int]:
             ids.append(len(departments))
         dept_of_region[r["id"]] = ids
     put("departments", Department, departments)
-    users = _users(rng, regions, departments, dept_of_region, now)
+    users = _users(rng, regions, departments, dept_of_region, now, USERS * provinces)
     put("users", User, users)
     heads = {u["department_id"]: u["id"] for u in users if u["role"] == Role.DEPT_HEAD.value}
 
-    plans = _plans(regions, now)
+    plans = _plans(regions, now, provinces)
     put("plans", Plan, plans)
     tasks, co, milestones = _tasks(rng, plans, dept_of_region, now)
     put("tasks", Task, tasks)
     put("co-departments", task_co_departments, co)
     put("milestones", Milestone, milestones)
-    put("progress reports", ProgressReport, _reports(rng, tasks, heads, now))
+    put("progress reports", ProgressReport, _reports(rng, tasks, heads, now, REPORTS * provinces))
     indicators, values = _indicators(rng, plans, dept_of_region, heads, now)
     put("indicators", Indicator, indicators)
     put("indicator values", IndicatorValue, values)
-    cases, steps, sequences = _cases(rng, tasks, plans, regions, heads, now, dept_of_region)
+    cases, steps, sequences = _cases(rng, tasks, plans, regions, heads, now, dept_of_region, CASES * provinces)
     put("supervision cases", SupervisionCase, cases)
     conn.execute(insert(CaseNumberSequence.__table__), sequences)
     put("case steps", CaseStep, steps)
@@ -157,6 +164,17 @@ def generate(session: Session, seed: int = 20261122) -> dict[str, int]:
     session.commit()
     analyze(session.get_bind())  # as after any bulk load
     return sizes
+
+
+TABLES = {"regions": "regions", "departments": "departments", "users": "users", "plans": "plans", "tasks": "tasks",
+          "co-departments": "task_co_departments", "milestones": "milestones", "progress reports": "progress_reports",
+          "indicators": "indicators", "indicator values": "indicator_values",
+          "supervision cases": "supervision_cases", "case steps": "case_steps"}
+
+
+def sizes(session: Session) -> dict[str, int]:
+    """How many rows of each kind an earlier ``generate`` made (a database kept to be measured again)."""
+    return {name: session.scalar(text(f"SELECT count(*) FROM {table}")) or 0 for name, table in TABLES.items()}
 
 
 def analyze(bind: Any) -> None:
@@ -171,21 +189,36 @@ def analyze(bind: Any) -> None:
 # ---------------------------------------------------------------------------------------------------
 
 
-def _regions() -> list[dict[str, Any]]:
-    regions = [{"id": 1, "code": "330000", "name": "浙江省", "level": RegionLevel.PROVINCE.value, "parent_id": None}]
+def _regions(provinces: int = 1) -> list[dict[str, Any]]:
+    """One province (ids from 1), or ``provinces`` of them under the root region 全国 (id 1)."""
+    if provinces == 1:
+        return _province([], "33", "浙江省", None)
+    regions = [{"id": 1, "code": "000000", "name": "全国", "level": RegionLevel.PROVINCE.value, "parent_id": None}]
+    for p in range(provinces):
+        _province(regions, f"{p + 11:02d}", f"第{p + 1}省", 1)
+    return regions
+
+
+def _province(regions: list[dict[str, Any]], code: str, name: str, parent: int | None) -> list[dict[str, Any]]:
+    """A province of 11 cities and 90 counties appended to ``regions``; the cities and counties are named after
+    it when it is one of several."""
+    province_id = len(regions) + 1
+    regions.append({"id": province_id, "code": f"{code}0000", "name": name, "level": RegionLevel.PROVINCE.value,
+                    "parent_id": parent})
+    prefix = "" if parent is None else name
     for c in range(11):
         city_id = len(regions) + 1
-        regions.append({"id": city_id, "code": f"33{c + 1:02d}00", "name": f"第{c + 1}市",
-                        "level": RegionLevel.CITY.value, "parent_id": 1})
+        regions.append({"id": city_id, "code": f"{code}{c + 1:02d}00", "name": f"{prefix}第{c + 1}市",
+                        "level": RegionLevel.CITY.value, "parent_id": province_id})
         for k in range(90 // 11 + (1 if c < 90 % 11 else 0)):
-            regions.append({"id": len(regions) + 1, "code": f"33{c + 1:02d}{k + 1:02d}",
-                            "name": f"第{c + 1}市第{k + 1}县", "level": RegionLevel.COUNTY.value,
+            regions.append({"id": len(regions) + 1, "code": f"{code}{c + 1:02d}{k + 1:02d}",
+                            "name": f"{prefix}第{c + 1}市第{k + 1}县", "level": RegionLevel.COUNTY.value,
                             "parent_id": city_id})
     return regions
 
 
 def _users(rng: random.Random, regions: list[dict[str, Any]], departments: list[dict[str, Any]],
-           dept_of_region: dict[int, list[int]], now: datetime) -> list[dict[str, Any]]:
+           dept_of_region: dict[int, list[int]], now: datetime, total: int) -> list[dict[str, Any]]:
     users: list[dict[str, Any]] = []
 
     def add(username: str, name: str, role: Role, department_id: int) -> None:
@@ -200,7 +233,7 @@ def _users(rng: random.Random, regions: list[dict[str, Any]], departments: list[
         add(f"eval{r['id']}", "考核组", Role.EVALUATOR, first)
     for dept in departments:
         add(f"head{dept['id']}", "负责人", Role.DEPT_HEAD, dept["id"])
-    while len(users) < USERS:
+    while len(users) < total:
         add(f"staff{len(users) + 1}", "填报员", Role.DEPT_STAFF, rng.choice(departments)["id"])
     hashed = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
     for u in users:
@@ -209,21 +242,27 @@ def _users(rng: random.Random, regions: list[dict[str, Any]], departments: list[
     return users
 
 
-def _plans(regions: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
-    chosen = [r for r in regions if r["level"] != RegionLevel.COUNTY.value]
-    chosen += [r for r in regions if r["level"] == RegionLevel.COUNTY.value][:PLANS - len(chosen)]
-    parent_of_region = {1: None}
-    plans = []
-    for i, r in enumerate(chosen):
-        plan_id = i + 1
-        if r["level"] != RegionLevel.COUNTY.value:
-            parent_of_region[r["id"]] = plan_id
-        plans.append({"id": plan_id, "code": f"bench-{plan_id}", "title": f"{r['name']}卫生健康事业发展“十四五”规划",
-                      "short_name": f"{r['name']}规划", "level": PlanLevel(r["level"]).value, "region_id": r["id"],
-                      "start_year": 2021, "end_year": 2025,
-                      "parent_id": None if r["parent_id"] is None else parent_of_region.get(r["parent_id"]),
-                      "stage": (PlanStage.ARCHIVED if i % 20 == 19 else PlanStage.EXECUTING).value,
-                      "investment_unit": "wan", "version_id": 1, "created_at": now, "updated_at": now})
+def _plans(regions: list[dict[str, Any]], now: datetime, provinces: int = 1) -> list[dict[str, Any]]:
+    """PLANS plans in each province: the province's, its cities' and the first counties', each below the plan of
+    the region above."""
+    plans: list[dict[str, Any]] = []
+    root = set() if provinces == 1 else {1}  # 全国 has no plan
+    for province in [r for r in regions if r["level"] == RegionLevel.PROVINCE.value and r["id"] not in root]:
+        cities = {r["id"] for r in regions if r["parent_id"] == province["id"]}
+        counties = [r for r in regions if r["parent_id"] in cities]
+        chosen = [province, *(r for r in regions if r["id"] in cities)]
+        chosen += counties[:PLANS - len(chosen)]
+        parent_of_region: dict[int, int] = {}
+        for r in chosen:
+            plan_id = len(plans) + 1
+            if r["level"] != RegionLevel.COUNTY.value:
+                parent_of_region[r["id"]] = plan_id
+            plans.append({"id": plan_id, "code": f"bench-{plan_id}",
+                          "title": f"{r['name']}卫生健康事业发展“十四五”规划", "short_name": f"{r['name']}规划",
+                          "level": PlanLevel(r["level"]).value, "region_id": r["id"], "start_year": 2021,
+                          "end_year": 2025, "parent_id": parent_of_region.get(r["parent_id"]),
+                          "stage": (PlanStage.ARCHIVED if plan_id % 20 == 0 else PlanStage.EXECUTING).value,
+                          "investment_unit": "wan", "version_id": 1, "created_at": now, "updated_at": now})
     return plans
 
 
@@ -233,9 +272,9 @@ def _tasks(rng: random.Random, plans: list[dict[str, Any]], dept_of_region: dict
     tasks: list[dict[str, Any]] = []
     co: list[dict[str, Any]] = []
     milestones: list[dict[str, Any]] = []
-    rest = (TASKS - PROVINCE_TASKS) // (len(plans) - 1)
+    rest = (TASKS - PROVINCE_TASKS) // (PLANS - 1)
     for plan in plans:
-        size = PROVINCE_TASKS if plan["id"] == 1 else rest
+        size = PROVINCE_TASKS if plan["level"] == PlanLevel.PROVINCE.value else rest
         depts = dept_of_region[plan["region_id"]]
         below = size - CHAPTERS_PER_PLAN
         n_key = max(CHAPTERS_PER_PLAN, below // 9)
@@ -313,18 +352,18 @@ def _quarters(start: date, end: date) -> Iterable[tuple[int, int]]:
 
 
 def _reports(rng: random.Random, tasks: list[dict[str, Any]], heads: dict[int, int],
-             now: datetime) -> list[dict[str, Any]]:
-    """Quarterly reports by the lead department, the latest ones of each task first, up to REPORTS."""
+             now: datetime, total: int) -> list[dict[str, Any]]:
+    """Quarterly reports by the lead department, the latest ones of each task first, up to ``total``."""
     work = [t for t in tasks if t["level"] != TaskLevel.CHAPTER.value and t["status"] != TaskStatus.NOT_STARTED.value]
-    per_task = REPORTS // len(work) + 1
+    per_task = total // len(work) + 1
     reports: list[dict[str, Any]] = []
     for t in work:
-        if len(reports) >= REPORTS:
+        if len(reports) >= total:
             break
         last = min(t["completed_on"] or TODAY, TODAY, t["deadline"])
         quarters = list(_quarters(t["start_date"], last))[-per_task:]
         for n, (year, q) in enumerate(quarters):
-            if len(reports) >= REPORTS:
+            if len(reports) >= total:
                 break
             latest = n == len(quarters) - 1
             state = (rng.choice((ReportState.SUBMITTED, ReportState.DRAFT, ReportState.RETURNED, ReportState.CONFIRMED))
@@ -399,14 +438,15 @@ TO_STATE = {CaseAction.FILE: CaseState.FILED, CaseAction.ISSUE: CaseState.ISSUED
 
 def _cases(rng: random.Random, tasks: list[dict[str, Any]], plans: list[dict[str, Any]],
            regions: list[dict[str, Any]], heads: dict[int, int], now: datetime,
-           dept_of_region: dict[int, list[int]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+           dept_of_region: dict[int, list[int]],
+           total: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     """Cases on tasks that were (or are) late, one per task, in every state; numbered by the region's supervision
     office per year without gaps."""
     region_of_plan = {p["id"]: p["region_id"] for p in plans}
     supervisor_of_region = {r["id"]: 4 * i + 1 for i, r in enumerate(regions)}  # sup<region> come first, in order
     late = [t for t in tasks if t["level"] != TaskLevel.CHAPTER.value and t["deadline"] < TODAY
             and (t["completed_on"] is None or t["completed_on"] > t["deadline"])]
-    chosen = rng.sample(late, min(CASES, len(late)))
+    chosen = rng.sample(late, min(total, len(late)))
     states = [CaseState.CLOSED] * 6 + [CaseState.ISSUED, CaseState.ACKNOWLEDGED, CaseState.RECTIFYING,
                                        CaseState.SUBMITTED]
     seq: dict[tuple[int, int], int] = {}  # (office, year) -> last number: each office counts on its own
