@@ -7,8 +7,9 @@ benchmark generated (``--keep``):
 
 Each simulated user signs in through the real login form (CSRF on, as in production) and then, with a
 think time between requests, mixes what its role does: department heads open their workspace, a task,
-the report list, and update a task of their department through the status form (read the form, post it
-with its version); supervisors page and filter the overdue list and open plans. A 5xx, a refused
+the report list, search, read their tasks through the API (a token of their own) and update a task of their
+department through the status form (read the form, post it with its version); supervisors page and filter the
+overdue list, open plans, search, and read the overdue list and the cases through the API. A 5xx, a refused
 connection or any unexpected status counts as an error; a stale-version refusal counts as a conflict.
 """
 
@@ -33,8 +34,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
 
 import tracker.models  # noqa: F401  (every mapper, for the queries below)
+from tracker.api.models import TokenScope
+from tracker.api.services import NewToken, create_token
 from tracker.auth.models import Role, User
 from tracker.config import PROJECT_ROOT
 from tracker.planning.models import Plan, PlanStage
@@ -60,11 +64,15 @@ class Client:
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
                                                   _NoRedirect())
 
-    def request(self, kind: str, path: str, data: dict[str, str] | None = None) -> tuple[int, str]:
+    def request(self, kind: str, path: str, data: dict[str, str] | None = None,
+                token: str | None = None) -> tuple[int, str]:
         body = urllib.parse.urlencode(data).encode() if data is not None else None
+        request = urllib.request.Request(self.base + path, body)
+        if token is not None:
+            request.add_header("Authorization", f"Bearer {token}")
         start = time.perf_counter()
         try:
-            with self.opener.open(self.base + path, body, timeout=60) as response:
+            with self.opener.open(request, timeout=60) as response:
                 status, text = response.status, response.read().decode()
         except urllib.error.HTTPError as exc:
             status, text = exc.code, exc.read().decode(errors="replace")
@@ -121,14 +129,34 @@ def _work(url: str) -> tuple[list[tuple[str, list[int]]], list[str]]:
     return [(heads[d], by_department[d]) for d in busiest if d in heads], supervisors
 
 
+SEARCHES = ("推进", "资金 到位", "配套资金", "1.1.1", "县", "年度任务")
+
+
+def _tokens(url: str, usernames: list[str]) -> dict[str, str]:
+    """A read token of each user's own, made as the user would make it (tracker.api.services.create_token)."""
+    engine = create_engine(url)
+    tokens = {}
+    with Session(engine) as session:
+        for user in session.scalars(select(User).where(User.username.in_(usernames))):
+            _, tokens[user.username] = create_token(session, user, NewToken("负载测试", TokenScope.READ, 30))
+        session.commit()
+    engine.dispose()
+    return tokens
+
+
 def run(url: str, instance: Path, *, seconds: int = 30, users: int = 50, workers: int = 4, think: float = 1.0,
-        seed: int = 7) -> dict[str, Any]:
+        seed: int = 7, ramp: float = 0.0) -> dict[str, Any]:
+    """``seconds`` of load after a ramp of ``ramp`` seconds, in which the users sign in at random moments (as
+    people arrive at work, not all in the same second) and which is not counted."""
     heads, supervisors = _work(url)
     n_supervisors = max(1, users // 5)
+    heads, supervisors = heads[:users - n_supervisors], supervisors[:n_supervisors]
+    tokens = _tokens(url, [username for username, _ in heads] + supervisors)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": url, "SECRET_KEY": "load-run-secret",
-           "TRACKER_INSTANCE": str(instance), "TRACKER_PRODUCTION": "1", "PYTHONPATH": str(PROJECT_ROOT)}
+           "TRACKER_INSTANCE": str(instance), "TRACKER_PRODUCTION": "1", "PYTHONPATH": str(PROJECT_ROOT),
+           "SESSION_COOKIE_SECURE": "0"}  # plain HTTP on loopback: a Secure cookie would never come back
     gunicorn = Path(sys.executable).parent / "gunicorn"
     process = subprocess.Popen([str(gunicorn), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--timeout", "120",
                                 "--log-level", "warning", "wsgi:app"], cwd=PROJECT_ROOT, env=env)
@@ -138,9 +166,14 @@ def run(url: str, instance: Path, *, seconds: int = 30, users: int = 50, workers
     lock = threading.Lock()
     stop = threading.Event()
 
+    counting = threading.Event()
+    if ramp <= 0:
+        counting.set()
+
     def record(kind: str, took: float, status: int, body: str) -> None:
         with lock:
-            latencies[kind].append(took)
+            if counting.is_set():
+                latencies[kind].append(took)
             if status == 0 or status >= 500 or status in (400, 403, 404):
                 errors.append(f"{kind} {status} {body[:120]!r}")
             elif status == 409 or "已被他人修改" in body:
@@ -155,16 +188,22 @@ def run(url: str, instance: Path, *, seconds: int = 30, users: int = 50, workers
         return None
 
     def head_user(username: str, task_ids: list[int], rng: random.Random) -> None:
+        stop.wait(rng.uniform(0, ramp))
         client = signed_in(username)
         while client is not None and not stop.is_set():
             roll = rng.random()
-            if roll < 0.4:
+            if roll < 0.35:
                 client.request("workspace", rng.choice(("/workspace", "/workspace?view=milestones",
                                                         "/workspace?bucket=overdue")))
-            elif roll < 0.6:
+            elif roll < 0.55:
                 client.request("task page", f"/tasks/{rng.choice(task_ids)}")
-            elif roll < 0.7:
+            elif roll < 0.65:
                 client.request("list", "/reports")
+            elif roll < 0.7:
+                client.request("search", "/search?q=" + urllib.parse.quote(rng.choice(SEARCHES)))
+            elif roll < 0.75:
+                client.request("api", rng.choice(("/api/v1/tasks?role=lead&limit=50", "/api/v1/tasks?overdue=1",
+                                                  f"/api/v1/tasks/{rng.choice(task_ids)}")), token=tokens[username])
             else:
                 task_id = rng.choice(task_ids)
                 status, form = client.request("task update", f"/tasks/{task_id}/status")
@@ -176,27 +215,35 @@ def run(url: str, instance: Path, *, seconds: int = 30, users: int = 50, workers
             stop.wait(rng.uniform(0.5, 1.5) * think)
 
     def supervisor_user(username: str, rng: random.Random) -> None:
+        stop.wait(rng.uniform(0, ramp))
         client = signed_in(username)
         while client is not None and not stop.is_set():
             roll = rng.random()
-            if roll < 0.5:
+            if roll < 0.35:
                 client.request("list", f"/alerts/overdue?page={rng.randrange(1, 40)}")
-            elif roll < 0.8:
+            elif roll < 0.6:
                 client.request("list", rng.choice(("/alerts/overdue?level=overdue&sort=days",
                                                    "/alerts/overdue?level=severe", "/alerts/overdue?kind=task")))
-            else:
+            elif roll < 0.7:
                 client.request("list", "/plans")
+            elif roll < 0.8:
+                client.request("search", "/search?q=" + urllib.parse.quote(rng.choice(SEARCHES)))
+            else:
+                client.request("api", rng.choice(("/api/v1/alerts/overdue?limit=50", "/api/v1/alerts/overdue?level=severe",
+                                                  "/api/v1/cases?limit=50")), token=tokens[username])
             stop.wait(rng.uniform(0.5, 1.5) * think)
 
     try:
         _wait_until_up(base, process)
         rng = random.Random(seed)
         threads = [threading.Thread(target=head_user, args=(username, tasks, random.Random(rng.random())))
-                   for username, tasks in heads[:users - n_supervisors]]
+                   for username, tasks in heads]
         threads += [threading.Thread(target=supervisor_user, args=(username, random.Random(rng.random())))
-                    for username in supervisors[:n_supervisors]]
+                    for username in supervisors]
         for t in threads:
             t.start()
+        time.sleep(ramp)
+        counting.set()
         time.sleep(seconds)
         stop.set()
         for t in threads:
@@ -212,7 +259,7 @@ def run(url: str, instance: Path, *, seconds: int = 30, users: int = 50, workers
         return ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))] * 1000 if ordered else 0.0
 
     return {
-        "workers": workers, "users": len(threads), "seconds": seconds, "think_s": think,
+        "workers": workers, "users": len(threads), "seconds": seconds, "think_s": think, "ramp_s": ramp,
         "requests": len(every), "throughput_rps": len(every) / seconds,
         "p50_ms": pct(every, 0.5), "p95_ms": pct(every, 0.95), "p99_ms": pct(every, 0.99),
         "errors": len(errors), "error_samples": errors[:10], "conflicts": conflicts[0],
@@ -228,10 +275,12 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--think", type=float, default=1.0, help="mean think time between requests, seconds")
+    parser.add_argument("--ramp", type=float, default=0.0,
+                        help="seconds over which the users sign in, not counted (0: all at once, counted)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tracker-load-") as tmp:
         result = run(args.url, Path(tmp), seconds=args.seconds, users=args.users, workers=args.workers,
-                     think=args.think)
+                     think=args.think, ramp=args.ramp)
     for key, value in result.items():
         print(f"{key}: {value}")
     return 0 if result["errors"] == 0 else 1
