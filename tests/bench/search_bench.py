@@ -7,8 +7,9 @@
 Builds a fresh database per kind (PostgreSQL: a new database, dropped afterwards) with tests/bench/dataset.py's
 province — built through the migrations, so the search index (FTS5 triggers on SQLite, pg_trgm GIN indexes on
 PostgreSQL) is filled as the rows go in — and times the search of a few queries as the province's supervisor
-(everything in scope) and as the head of the department with the most tasks (the plan tree of the plans
-above and the department's own cases and reports), median and p95 over ``--runs`` after two warm-up runs:
+(everything in scope), as a city's supervisor (the city's plans and those above: a slice of every table) and as
+the head of the department with the most tasks (the plan tree of the plans above and the department's own cases
+and reports), median and p95 over ``--runs`` after two warm-up runs:
 
 * ``search()`` — all seven kinds, ten hits each (the grouped page's reads);
 * the page itself, through the Flask stack (login session, scope, template, highlighting);
@@ -141,6 +142,8 @@ def run(url: str, label: str, instance: Path, runs: int) -> list[Row]:
             head_department = busiest_department(session)
             readers = {
                 "province supervisor": session.scalars(select(User).where(User.username == "sup1")).one(),
+                # a city's office: its scope is a slice of every table, and not the newest rows
+                "city supervisor": session.scalars(select(User).where(User.username == "sup2")).one(),
                 "department head": session.scalars(select(User).where(
                     User.department_id == head_department, User.role == Role.DEPT_HEAD)).one(),
             }
