@@ -44,6 +44,13 @@ def test_the_ledger_is_the_list_as_filtered_with_each_course(demo, db: Session) 
     # as filtered: only the closed ones, and the filters written in the note
     header, rows, note = _rows(demo, "zj_supervisor", "?state=closed")
     assert {r[4] for r in rows} == {"已销号"} and "状态：已销号" in note
+    # by region: the province's own departments' cases, or a city's (none of these), named in the note
+    with demo.app_context():
+        province, city = users["supervisor"].department.region, users["city_supervisor"].department.region
+    _, rows, note = _rows(demo, "zj_supervisor", f"?region={province.id}")
+    assert closed.number_label in [r[0] for r in rows] and f"地区：{province.name}" in note
+    _, rows, note = _rows(demo, "zj_supervisor", f"?region={city.id}")
+    assert closed.number_label not in [r[0] for r in rows] and f"地区：{city.name}" in note
     # a department sees its own cases only
     _, rows, _ = _rows(demo, "zj_head_yz")
     assert closed.number_label not in [r[0] for r in rows]

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session, selectinload
 
 from ..auth.models import User
-from ..regions.models import Department
+from ..regions.models import Department, Region
 from ..spreadsheets import Book, Style
 from ..timeutil import format_date, format_datetime, to_local
 from .models import CaseAction, CaseState, SupervisionCase
@@ -56,7 +56,8 @@ def course(case: SupervisionCase) -> str:
     return "\n".join(lines)
 
 
-def describe(filters: CaseFilters, departments: Iterable[Department]) -> str:
+def describe(filters: CaseFilters, departments: Iterable[Department], region: Region | None = None) -> str:
+    """The filters in words; ``region`` is the filtered region (None: none, or one that does not exist)."""
     parts = []
     if filters.state:
         parts.append(f"状态：{filters.state.label}")
@@ -65,8 +66,7 @@ def describe(filters: CaseFilters, departments: Iterable[Department]) -> str:
     if filters.colour:
         parts.append(f"颜色：{COLOUR_LABELS[filters.colour]}")
     if filters.region_id:
-        name = next((d.region.name for d in departments if d.region_id == filters.region_id), "（无）")
-        parts.append(f"地区：{name}")
+        parts.append(f"地区：{region.name if region else '（无）'}")
     if filters.department_id:
         name = next((d.name for d in departments if d.id == filters.department_id), "（无）")
         parts.append(f"责任单位：{name}")
@@ -81,7 +81,7 @@ def ledger_workbook(session: Session, user: User, filters: CaseFilters, day: dat
     cases = list(session.scalars(stmt))
     book = Book()
     ws = book.sheet("督办台账")
-    ws.table(f"{scope}督办台账", f"{describe(filters, departments)}。截至{format_date(day)}，共{len(cases)}件；"
+    ws.table(f"{scope}督办台账", f"{describe(filters, departments, session.get(Region, filters.region_id) if filters.region_id else None)}。截至{format_date(day)}，共{len(cases)}件；"
              f"导出时间：{format_datetime(exported_at)}。", HEADERS, WIDTHS, freeze="C")
     for case in cases:
         actions = Counter(step.action for step in case.steps)
