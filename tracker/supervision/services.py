@@ -410,10 +410,16 @@ class CaseFilters:
 def scoped(session: Session, user: User, stmt: Select[Any]) -> Select[Any]:
     """Departments see their own cases; the office, leaders and planners those of their region and below
     (the SQL form of `can_view_case`)."""
-    if user.role in DEPARTMENT_ROLES:
+    regions = case_scope_regions(session, user)
+    if regions is None:
         return stmt.where(SupervisionCase.department_id == user.department_id)
-    scope = region_ids_below(session, user.region_id)
-    return stmt.join(SupervisionCase.department).where(Department.region_id.in_(scope))
+    return stmt.join(SupervisionCase.department).where(Department.region_id.in_(regions))
+
+
+def case_scope_regions(session: Session, user: User) -> set[int] | None:
+    """The regions whose departments' cases the user sees (its own and those below); None for a department,
+    which sees its own cases."""
+    return None if user.role in DEPARTMENT_ROLES else region_ids_below(session, user.region_id)
 
 
 def case_list(session: Session, user: User, filters: CaseFilters, day: date) -> Select[Any]:

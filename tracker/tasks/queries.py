@@ -76,18 +76,27 @@ DEPARTMENT_FIRST = {ReportState.RETURNED: 0, ReportState.DRAFT: 1, ReportState.S
 REVIEWER_FIRST = {ReportState.SUBMITTED: 0, ReportState.RETURNED: 1, ReportState.DRAFT: 1, ReportState.CONFIRMED: 2}
 
 
+def report_regions(session: Session, user: User) -> set[int] | None:
+    """The regions whose plans' reports the user reads: a planner its own region's (its review queue), the others
+    those of the regions they see; None for a department, which reads its own reports whatever the plan."""
+    if user.role in DEPARTMENT_ROLES:
+        return None
+    if user.role in PLANNING_ROLES:
+        return {user.region_id}
+    return visible_region_ids(session, user)
+
+
 def report_list(session: Session, user: User, state: ReportState | None = None) -> Select[Any]:
     """Reports in the user's scope, for paging: planners see their region's queue, departments their own
     reports, the others those of the regions they see — what the user has to act on first."""
     stmt = (select(ProgressReport).join(ProgressReport.task).join(Task.plan)
             .options(selectinload(ProgressReport.task).selectinload(Task.plan),
                      selectinload(ProgressReport.department)))
-    if user.role in DEPARTMENT_ROLES:
+    regions = report_regions(session, user)
+    if regions is None:
         stmt = stmt.where(ProgressReport.department_id == user.department_id)
-    elif user.role in PLANNING_ROLES:
-        stmt = stmt.where(Plan.region_id == user.region_id)
     else:
-        stmt = stmt.where(Plan.region_id.in_(visible_region_ids(session, user)))
+        stmt = stmt.where(Plan.region_id.in_(regions))
     if state is not None:
         stmt = stmt.where(ProgressReport.state == state)
     first = DEPARTMENT_FIRST if user.role in DEPARTMENT_ROLES else REVIEWER_FIRST
