@@ -30,7 +30,8 @@ from tracker.planning.models import Plan, PlanLevel
 from tracker.regions.models import Department, Region, RegionLevel
 from tracker.supervision import services as supervision
 from tracker.supervision.models import CaseSource, SupervisionCase
-from tracker.tasks.models import Task
+from tracker.tasks.models import ProgressReport, ReportPeriod, Task
+from tracker.tasks.queries import report_list
 from tracker.timeutil import now
 
 from . import factories as f
@@ -146,6 +147,24 @@ def test_a_user_sees_their_region_the_regions_below_and_the_plans_above_never_a_
     assert w.allowed(lambda u: p.can_view_plan(s, u, w.plans["p"])) == ALL
     assert w.allowed(lambda u: p.can_view_plan(s, u, w.plans["a"])) == ALL - {"h_planner"}
     assert w.allowed(lambda u: p.can_view_task(s, u, w.tasks["c"])) == ALL - {"h_planner"}
+
+
+def test_a_scope_of_every_region_is_not_sent_to_the_database(w: Province) -> None:
+    """The root region's reader sees every region: its lists need not name them (1,021 ids in a nation), and
+    nothing else is dropped — a city's scope is still tested."""
+    s, users = w.session, w.users
+    everything = p.region_ids_below(s, w.regions["p"].id)
+    assert p.every_region(s, everything) and not p.every_region(s, w.ids("c", "a"))
+    assert str(p.in_regions(s, Plan.region_id, everything)) == "true"
+    assert "IN" in str(p.in_regions(s, Plan.region_id, w.ids("c", "a")))
+    tasks = {**w.tasks, "h": f.task(s, w.plans["h"], w.depts["h_gh"])}
+    reports = {name: ProgressReport(task=task, department_id=task.lead_department_id, period=ReportPeriod.QUARTER,
+                                    period_year=2025, period_no=1) for name, task in tasks.items()}
+    s.add_all(reports.values())
+    s.flush()
+    listed = {u: {r.id for r in s.scalars(report_list(s, users[u]))} for u in ("p_supervisor", "c_supervisor")}
+    assert listed["p_supervisor"] == {r.id for r in reports.values()}
+    assert listed["c_supervisor"] == {reports[t].id for t in ("p", "c", "a", "x")}  # not the sibling city's
 
 
 # -------------------------------------------------------------------------------- roles alone

@@ -7,12 +7,12 @@ above it (the parent plans their own plans implement), never a sibling region's.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from functools import wraps
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select, true
 
 from .auth.models import Role, User
 from .errors import PermissionDenied
@@ -49,6 +49,17 @@ def _descendants(session: Session, region_id: int) -> set[int]:
         frontier -= ids
         ids |= frontier
     return ids
+
+
+def every_region(session: Session, regions: Collection[int]) -> bool:
+    """Whether ``regions`` are every region there is (the scope of a root region's reader)."""
+    return len(regions) >= (session.scalar(select(func.count()).select_from(Region)) or 0)
+
+
+def in_regions(session: Session, column: Any, regions: Collection[int]) -> ColumnElement[bool]:
+    """``column IN regions`` — or nothing to test when they are every region: a nation's 1,021 ids are not worth
+    sending, and planning against, with each statement."""
+    return true() if every_region(session, regions) else column.in_(regions)  # type: ignore[no-any-return]
 
 
 def region_ids_above(session: Session, region_id: int) -> set[int]:

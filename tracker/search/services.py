@@ -57,10 +57,10 @@ from ..auth.models import User
 from ..db import Base, LabeledEnum
 from ..errors import DomainError
 from ..indicators.models import Indicator
-from ..permissions import DEPARTMENT_ROLES, visible_region_ids
+from ..permissions import DEPARTMENT_ROLES, every_region, in_regions, visible_region_ids
 from ..planning.models import Plan
 from ..projects.models import KeyProject
-from ..regions.models import Department, Region
+from ..regions.models import Department
 from ..supervision.models import DEFAULT_PREFIX, SupervisionCase
 from ..supervision.services import case_scope_regions
 from ..supervision.services import scoped as scoped_cases
@@ -349,7 +349,7 @@ def _scope_ids(session: Session, user: User, kind: Kind) -> Any:
         regions = case_scope_regions(session, user)
     else:
         regions = visible_region_ids(session, user)
-    if regions is None or len(regions) >= (session.scalar(select(func.count(Region.id))) or 0):
+    if regions is None or every_region(session, regions):
         return None  # a department's rows (the table's own column already), or everything
     in_plans = select(Plan.id).where(Plan.region_id.in_(regions))
     in_tasks = select(Task.id).where(Task.plan_id.in_(in_plans))
@@ -378,7 +378,7 @@ def _statement(session: Session, user: User, kind: Kind, query: Query, cap: int 
         found = and_(own, found)
 
     def in_plans(stmt: Select[Any]) -> Select[Any]:
-        return stmt.where(Plan.region_id.in_(visible_region_ids(session, user)), found)
+        return stmt.where(in_regions(session, Plan.region_id, visible_region_ids(session, user)), found)
 
     if kind == Kind.PLAN:
         return in_plans(select(Plan)).options(selectinload(Plan.region)).order_by(Plan.id.desc())

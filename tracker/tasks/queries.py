@@ -12,7 +12,7 @@ from .. import audit
 from ..adjustments.models import AdjustmentRequest
 from ..attachments.models import Attachment
 from ..auth.models import User
-from ..permissions import DEPARTMENT_ROLES, PLANNING_ROLES, can_view_case, visible_region_ids
+from ..permissions import DEPARTMENT_ROLES, PLANNING_ROLES, can_view_case, in_regions, visible_region_ids
 from ..planning.models import Plan
 from ..supervision.models import CaseStep, SupervisionCase
 from .models import ProgressReport, ReportState, Task
@@ -96,7 +96,7 @@ def report_list(session: Session, user: User, state: ReportState | None = None) 
     if regions is None:
         stmt = stmt.where(ProgressReport.department_id == user.department_id)
     else:
-        stmt = stmt.where(Plan.region_id.in_(regions))
+        stmt = stmt.where(in_regions(session, Plan.region_id, regions))
     if state is not None:
         stmt = stmt.where(ProgressReport.state == state)
     first = DEPARTMENT_FIRST if user.role in DEPARTMENT_ROLES else REVIEWER_FIRST
