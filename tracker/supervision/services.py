@@ -27,7 +27,7 @@ from ..attachments.services import save_uploads
 from ..auth.models import Role, User
 from ..errors import Checks, DomainError, InvalidTransition, PermissionDenied
 from ..notifications.outbox import emit, link_to
-from ..permissions import DEPARTMENT_ROLES, can_supervise_task, in_regions, region_ids_below
+from ..permissions import DEPARTMENT_ROLES, can_supervise_task, every_region, region_ids_below
 from ..regions import services as regions
 from ..regions.models import Department, Region
 from ..system.calendar import add_working_days
@@ -413,7 +413,9 @@ def scoped(session: Session, user: User, stmt: Select[Any]) -> Select[Any]:
     regions = case_scope_regions(session, user)
     if regions is None:
         return stmt.where(SupervisionCase.department_id == user.department_id)
-    return stmt.join(SupervisionCase.department).where(in_regions(session, Department.region_id, regions))
+    if every_region(session, regions):  # the root region's office: every case, no join to say so
+        return stmt
+    return stmt.join(SupervisionCase.department).where(Department.region_id.in_(regions))
 
 
 def case_scope_regions(session: Session, user: User) -> set[int] | None:
