@@ -144,3 +144,18 @@ def test_postgresql_tests_a_city_s_scope_on_the_row_before_the_index_function(de
     assert "Filter:" in condition and "= ANY ('{" in condition, plan
     assert condition.index("= ANY ('{") < condition.index("search_grams"), plan
     db.rollback()
+
+
+def test_sqlite_reads_a_city_s_reports_by_their_tasks_not_by_a_common_word_s_candidates(demo: Flask,
+                                                                                     db: Session) -> None:
+    """A city's supervisor: the reports of the city's tasks are read by their index and LIKE decides; the index of
+    words would give the newest reports of the whole province first, most of them another city's."""
+    if db.get_bind().dialect.name != "sqlite":
+        return
+    supervisor = db.scalars(select(User).where(User.username == "wz_supervisor")).one()
+    stmt = services._statement(db, supervisor, Kind.REPORT, services.parse("推进"))
+    sql = str(stmt.compile(db.get_bind(), compile_kwargs={"literal_binds": True}))
+    assert "search_grams" not in sql and "progress_reports.task_id IN (" in sql
+    plan = "\n".join(str(r[-1]) for r in db.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+    assert "progress_reports USING INDEX ix_progress_reports_task_id" in plan, plan
+    db.rollback()

@@ -193,7 +193,8 @@ def _first_hits(session: Session, user: User, kind: Kind, query: Query, n: int) 
     for projects, named by their tasks, nor for a code's tasks in document order). PostgreSQL's planner makes that
     choice itself from the index's statistics."""
     if (session.get_bind().dialect.name == "sqlite" and len(_sources(kind)) == 1
-            and not (query.code or query.case_number) and not _one_department(user, kind)):
+            and not (query.code or query.case_number) and not _one_department(user, kind)
+            and _scope_ids(session, user, kind) is None):
         rows = list(session.scalars(_statement(session, user, kind, query, CANDIDATES).limit(n)))
         if len(rows) == n:
             return rows
@@ -331,17 +332,24 @@ def _matches(session: Session, kind: Kind, query: Query, cap: int | None = None,
     return and_(*(_term_matches(dialect, sources, term, cap, indexed) for term in query.terms))
 
 
-def _scope_ids(session: Session, user: User, kind: Kind) -> Any:
-    """PostgreSQL, a reader who does not see every region: the reader's scope said once more on the kind's own
-    table, as the ids of its plans, tasks or departments, or None.
+def _scope_ids(session: Session, user: User, kind: Kind) -> tuple[Any, str] | None:
+    """The reader's scope said once more on the kind's own table — a column and the ids it may hold (its plans',
+    tasks' or departments', as ``1,2,3``) — for a reader who sees some regions, not every one; None otherwise (a
+    department's rows are the table's own column already; everything needs no saying).
 
-    The scope is otherwise a join, which the database tests after the row's own conditions: when the newest rows
-    are another city's, a city's supervisor looking for 推进 among reports walked back through them evaluating
-    ``search_grams`` (some 30 µs a row) on each — 67,000 reports at province scale, 2 s. Tested on the row itself
-    and cheaper than that function, the scope comes first, and the function is evaluated for the rows in scope
-    only. The ids are written into the statement, so that the database hashes them (a parameter holding them
-    would be searched one by one in a prepared plan)."""
-    if session.get_bind().dialect.name != "postgresql" or kind == Kind.PLAN:
+    The scope is otherwise a join, which the database tests after the row's own conditions; and the rows of the
+    reader's regions need not be the newest (a city's plans may have been entered years before another's):
+
+    * PostgreSQL walks the table newest first for a common word, and evaluated ``search_grams`` (some 30 µs a row)
+      on every row it passed before reaching the city's — 67,000 reports at province scale, 2 s. Tested on the row
+      itself, and cheaper, the scope comes first and the function is evaluated for the rows in scope only.
+    * SQLite read each word's newest candidates from the index — the newest of the whole table, another city's —
+      and then all of them (资金 is in most reports). A city's rows are a few thousand: they are read by their
+      column's index, and ``LIKE`` decides (``_statement``).
+
+    The ids are written into the statement, not bound: PostgreSQL hashes a constant list, and would search a
+    parameter's one by one in a prepared plan."""
+    if kind == Kind.PLAN:
         return None
     if kind == Kind.REPORT:
         regions = report_regions(session, user)
@@ -350,7 +358,7 @@ def _scope_ids(session: Session, user: User, kind: Kind) -> Any:
     else:
         regions = visible_region_ids(session, user)
     if regions is None or every_region(session, regions):
-        return None  # a department's rows (the table's own column already), or everything
+        return None
     in_plans = select(Plan.id).where(Plan.region_id.in_(regions))
     in_tasks = select(Task.id).where(Task.plan_id.in_(in_plans))
     column_, ids = {
@@ -365,17 +373,20 @@ def _scope_ids(session: Session, user: User, kind: Kind) -> Any:
     cache = session.info.setdefault("search_scope_ids", {})
     key = (column_.key, frozenset(regions))
     if key not in cache:
-        found = session.scalar(select(func.array_agg(ids.subquery().c[0]))) or []
-        cache[key] = "'{" + ",".join(str(int(i)) for i in found) + "}'::integer[]"
-    return column_ == any_(literal_column(cache[key]))
+        cache[key] = ",".join(str(int(i)) for i in session.scalars(ids))
+    return column_, cache[key]
 
 
 def _statement(session: Session, user: User, kind: Kind, query: Query, cap: int | None = None) -> Select[Any]:
     """The kind's hits in the reader's scope, newest first (a code query: in document order); on SQLite only
     among each word's newest ``cap`` candidates when given."""
-    found = _matches(session, kind, query, cap, indexed=not _one_department(user, kind))
-    if (own := _scope_ids(session, user, kind)) is not None:
-        found = and_(own, found)
+    own = _scope_ids(session, user, kind)
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    found = _matches(session, kind, query, cap, indexed=not (_one_department(user, kind) or (sqlite and own)))
+    if own is not None:
+        column_, ids = own
+        found = and_(column_.op("IN")(literal_column(f"({ids})")) if sqlite
+                     else column_ == any_(literal_column(f"'{{{ids}}}'::integer[]")), found)
 
     def in_plans(stmt: Select[Any]) -> Select[Any]:
         return stmt.where(in_regions(session, Plan.region_id, visible_region_ids(session, user)), found)
