@@ -52,7 +52,8 @@ def _descendants(session: Session, region_id: int) -> set[int]:
 
 
 def every_region(session: Session, regions: Collection[int]) -> bool:
-    """Whether ``regions`` are every region there is (the scope of a root region's reader)."""
+    """Whether ``regions`` are every region there is (the scope of a root region's reader). Counted each time
+    (a primary key's count): a count kept while regions are added would take a city for the whole."""
     return len(regions) >= (session.scalar(select(func.count()).select_from(Region)) or 0)
 
 
@@ -63,12 +64,17 @@ def in_regions(session: Session, column: Any, regions: Collection[int]) -> Colum
 
 
 def region_ids_above(session: Session, region_id: int) -> set[int]:
-    ids: set[int] = set()
-    region = session.get(Region, region_id)
-    while region is not None and region.parent_id is not None:
-        ids.add(region.parent_id)
-        region = session.get(Region, region.parent_id)
-    return ids
+    """The region's ancestors; kept for the session's life, like ``region_ids_below`` (the regions themselves are
+    not: the session holds only the objects something refers to, and would read them again)."""
+    cache = session.info.setdefault("regions_above", {})
+    if region_id not in cache:
+        ids: set[int] = set()
+        region = session.get(Region, region_id)
+        while region is not None and region.parent_id is not None:
+            ids.add(region.parent_id)
+            region = session.get(Region, region.parent_id)
+        cache[region_id] = frozenset(ids)
+    return set(cache[region_id])
 
 
 def visible_region_ids(session: Session, user: User) -> set[int]:

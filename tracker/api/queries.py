@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..auth.models import User
 from ..errors import DomainError
-from ..permissions import visible_region_ids
+from ..permissions import in_regions, visible_region_ids
 from ..planning.models import Plan
 from ..tasks.models import Task, TaskLevel, TaskStatus
 
@@ -37,7 +37,7 @@ class TaskFilters:
 def task_list(session: Session, user: User, filters: TaskFilters, today: date) -> Select[Any]:
     """Tasks of the plans the user may read (permissions.visible_region_ids), in id order."""
     stmt = (select(Task).join(Plan, Plan.id == Task.plan_id)
-            .where(Plan.region_id.in_(visible_region_ids(session, user)))
+            .where(in_regions(session, Plan.region_id, visible_region_ids(session, user)))
             .options(selectinload(Task.lead_department)).order_by(Task.id))
     f = filters
     if f.plan_id:

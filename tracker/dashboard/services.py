@@ -30,7 +30,7 @@ from ..alerts.models import Alert, AlertLevel, AlertStatus
 from ..auth.models import User
 from ..indicators.models import Indicator, Judgement
 from ..indicators.services import Trajectory, trajectory
-from ..permissions import visible_region_ids
+from ..permissions import in_regions, visible_region_ids
 from ..planning.models import Plan, PlanStage
 from ..regions.models import Department
 from ..tasks.models import Task, TaskLevel, TaskStatus
@@ -107,7 +107,7 @@ def _series(t: Trajectory) -> dict[str, Any]:
 
 def plans_for(session: Session, user: User) -> list[Plan]:
     return list(session.scalars(
-        select(Plan).where(Plan.region_id.in_(visible_region_ids(session, user)))
+        select(Plan).where(in_regions(session, Plan.region_id, visible_region_ids(session, user)))
         .options(selectinload(Plan.region)).order_by(Plan.level, Plan.region_id, Plan.start_year.desc(), Plan.id)))
 
 

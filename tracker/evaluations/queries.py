@@ -16,7 +16,7 @@ from ..indicators.consistency import Course, course
 from ..indicators.models import Indicator, IndicatorNature, IndicatorValue, Judgement, ValueState
 from ..indicators.services import rule_of, target_year_of, trajectory_start
 from ..indicators.targets import read_value
-from ..permissions import can_run_evaluation, visible_region_ids
+from ..permissions import can_run_evaluation, in_regions, visible_region_ids
 from ..planning.models import Plan
 from ..regions.models import Department
 from ..supervision.models import CaseOutcome, CaseState, SupervisionCase
@@ -411,7 +411,7 @@ def generate_summary(session: Session, evaluation: Evaluation) -> str:
 def evaluation_list(session: Session, user: User, kind: EvaluationKind | None = None, plan_id: int | None = None,
                     year: int | None = None) -> Select[Any]:
     """The evaluations of the plans the user sees, newest year first, for paging."""
-    stmt = (select(Evaluation).join(Plan).where(Plan.region_id.in_(visible_region_ids(session, user)))
+    stmt = (select(Evaluation).join(Plan).where(in_regions(session, Plan.region_id, visible_region_ids(session, user)))
             .options(selectinload(Evaluation.plan).selectinload(Plan.region), selectinload(Evaluation.created_by),
                      selectinload(Evaluation.locked_by))
             .order_by(Evaluation.year.desc(), Plan.level, Plan.id, Evaluation.kind, Evaluation.version.desc()))
@@ -426,7 +426,7 @@ def evaluation_list(session: Session, user: User, kind: EvaluationKind | None = 
 
 def visible_plans(session: Session, user: User) -> list[Plan]:
     """The plans whose evaluations the user sees (the list's plan filter)."""
-    return list(session.scalars(select(Plan).where(Plan.region_id.in_(visible_region_ids(session, user)))
+    return list(session.scalars(select(Plan).where(in_regions(session, Plan.region_id, visible_region_ids(session, user)))
                                 .order_by(Plan.level, Plan.id)))
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from .. import audit
 from ..auth.models import User
-from ..permissions import visible_region_ids
+from ..permissions import in_regions, visible_region_ids
 from ..planning.models import Plan
 from .models import Indicator, IndicatorValue
 
@@ -20,7 +20,7 @@ def plans_with_indicators(session: Session, user: User) -> list[Any]:
     """(plan, number of indicators) of the plans in the user's scope that have indicators."""
     return list(session.execute(
         select(Plan, func.count(Indicator.id)).join(Indicator, Indicator.plan_id == Plan.id)
-        .where(Plan.region_id.in_(visible_region_ids(session, user)))
+        .where(in_regions(session, Plan.region_id, visible_region_ids(session, user)))
         .group_by(Plan.id).order_by(Plan.level, Plan.region_id, Plan.start_year.desc(), Plan.id)
         .options(selectinload(Plan.region))
     ).all())

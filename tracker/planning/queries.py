@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..auth.models import User
 from ..indicators.models import Indicator
-from ..permissions import visible_region_ids
+from ..permissions import in_regions, visible_region_ids
 from ..projects.models import KeyProject
 from ..regions.models import Region
 from ..tasks.models import Task, TaskLevel, TaskStatus
@@ -37,7 +37,7 @@ def plans_in_scope(session: Session, user: User, filters: PlanFilters) -> Select
     region, newest period first."""
     stmt = (
         select(Plan)
-        .where(Plan.region_id.in_(visible_region_ids(session, user)))
+        .where(in_regions(session, Plan.region_id, visible_region_ids(session, user)))
         .options(selectinload(Plan.region))
         .order_by(Plan.level, Plan.region_id, Plan.start_year.desc(), Plan.id)
     )
