@@ -46,7 +46,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, create_engine, or_, select, text
 from sqlalchemy.engine import make_url
 
-from tracker import create_app, timeutil
+from tracker import create_app, freeze_startup_objects, timeutil
 from tracker.auth.models import Role, User
 from tracker.schema import upgrade_database
 from tracker.search import services
@@ -130,6 +130,7 @@ def run(url: str, label: str, instance: Path, runs: int) -> list[Row]:
     upgrade_database(url)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
                       "INSTANCE_PATH": instance, "UPLOAD_DIR": instance / "uploads", "TESTING": True})
+    freeze_startup_objects()  # as wsgi.py does in each server process
     engine = app.extensions["tracker.engine"]
     factory = app.extensions["tracker.sessions"]
     rows = []
