@@ -42,6 +42,7 @@ from sqlalchemy import (
     and_,
     any_,
     case,
+    cast,
     column,
     func,
     literal,
@@ -372,8 +373,11 @@ def _scope_ids(session: Session, user: User, kind: Kind) -> tuple[Any, str] | No
     # kept for the session (the request): milestones, projects and reports read the same tasks
     cache = session.info.setdefault("search_scope_ids", {})
     key = (column_.key, frozenset(regions))
-    if key not in cache:
-        cache[key] = ",".join(str(int(i)) for i in session.scalars(ids))
+    if key not in cache:  # one row, "1,2,3" (some thousands of ids: not a row each)
+        found = ids.subquery().c[0]
+        joined = (func.group_concat(found, ",") if session.get_bind().dialect.name == "sqlite"
+                  else func.string_agg(cast(found, Text), ","))
+        cache[key] = session.scalar(select(joined)) or ""
     return column_, cache[key]
 
 
