@@ -191,8 +191,10 @@ def _first_hits(session: Session, user: User, kind: Kind, query: Query, n: int) 
     reading them all costs more than the rest of the search, so each word's newest CANDIDATES are read first: if
     that finds ``n`` hits, they are the newest ones (a newer hit would have been a newer candidate of every word);
     otherwise all candidates are read. That holds for a kind searched in its own table only, newest first (not
-    for projects, named by their tasks, nor for a code's tasks in document order). PostgreSQL's planner makes that
-    choice itself from the index's statistics."""
+    for projects, named by their tasks, nor for a code's tasks in document order), and is not done where the
+    reader's own rows are fewer than those candidates and are read first (a department's, a city's:
+    ``_one_department``, ``_scope_ids``). PostgreSQL's planner makes that choice itself from the index's
+    statistics."""
     if (session.get_bind().dialect.name == "sqlite" and len(_sources(kind)) == 1
             and not (query.code or query.case_number) and not _one_department(user, kind)
             and _scope_ids(session, user, kind) is None):
@@ -386,7 +388,7 @@ def _statement(session: Session, user: User, kind: Kind, query: Query, cap: int 
     among each word's newest ``cap`` candidates when given."""
     own = _scope_ids(session, user, kind)
     sqlite = session.get_bind().dialect.name == "sqlite"
-    found = _matches(session, kind, query, cap, indexed=not (_one_department(user, kind) or (sqlite and own)))
+    found = _matches(session, kind, query, cap, indexed=not (_one_department(user, kind) or (sqlite and own is not None)))
     if own is not None:
         column_, ids = own
         found = and_(column_.op("IN")(literal_column(f"({ids})")) if sqlite
