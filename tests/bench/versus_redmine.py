@@ -23,7 +23,7 @@ body read to the end), the same client code for both:
   does, so its CSV has every row rather than the first 500);
 * our .xlsx of the same list (ours only);
 * the reminder job, per mail: ours in this process (compose every department's digest, then deliver them to
-  an SMTP sink on loopback until the sink has the last mail) against ``rake redmine:send_reminders days=7``
+  an SMTP sink on loopback, a process of its own, until the sink has the last mail) against ``rake redmine:send_reminders days=7``
   (mails written as files, counted by their Message-ID; wall time including Rails' boot), ``--reminder-runs``
   times each, alternating, and once the recipe's reminder_profile.rb (Redmine's reminder mails built in
   process, 100 users, no delivery).
@@ -39,6 +39,7 @@ import argparse
 import csv
 import io
 import json
+import multiprocessing
 import os
 import re
 import shlex
@@ -46,7 +47,6 @@ import socketserver
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -350,10 +350,9 @@ class RedmineSettings:
 
 
 class _CountingSmtp(socketserver.StreamRequestHandler):
-    """Enough of RFC 5321 for smtplib; a mail is counted at the end of its DATA and otherwise not looked at
-    (the tests' sink parses every message, which would be timed as ours: it runs in our process)."""
+    """Enough of RFC 5321 for smtplib; a mail is counted at the end of its DATA and otherwise not looked at."""
 
-    server: SmtpSink
+    server: _CountingServer
 
     def handle(self) -> None:
         write = self.wfile.write
@@ -363,8 +362,8 @@ class _CountingSmtp(socketserver.StreamRequestHandler):
             if in_data:
                 if line in (b".\r\n", b".\n"):
                     in_data = False
-                    with self.server.lock:
-                        self.server.received += 1
+                    with self.server.received.get_lock():
+                        self.server.received.value += 1
                     write(b"250 OK\r\n")
                 continue
             verb = line[:4].upper()
@@ -380,19 +379,37 @@ class _CountingSmtp(socketserver.StreamRequestHandler):
                 write(b"250 OK\r\n")
 
 
-class SmtpSink(socketserver.ThreadingTCPServer):
-    """An SMTP server on loopback that counts the mails it is given."""
-
+class _CountingServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
+    received: Any
+
+
+class SmtpSink:
+    """An SMTP server on loopback that counts the mails it is given, in a process of its own: the sink's
+    reading of every line is the mail server's work, not ours, and is not timed as ours."""
 
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _CountingSmtp)
-        self.received = 0
-        self.lock = threading.Lock()
+        self.server = _CountingServer(("127.0.0.1", 0), _CountingSmtp)
+        self.server.received = multiprocessing.get_context("fork").Value("i", 0)
+        self.process = multiprocessing.get_context("fork").Process(target=self.server.serve_forever, daemon=True)
+        self.process.start()
+        self.server.socket.close()  # the child listens
 
     @property
     def url(self) -> str:
-        return f"smtp://127.0.0.1:{self.server_address[1]}/?from=duban@example.org"
+        return f"smtp://127.0.0.1:{self.server.server_address[1]}/?from=duban@example.org"
+
+    @property
+    def received(self) -> int:
+        return int(self.server.received.value)
+
+    def reset(self) -> None:
+        with self.server.received.get_lock():
+            self.server.received.value = 0
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.join()
 
 
 class OurReminders:
@@ -401,7 +418,6 @@ class OurReminders:
 
     def __init__(self, url: str, instance: Path) -> None:
         self.sink = SmtpSink()
-        threading.Thread(target=self.sink.serve_forever, daemon=True).start()
         self.channels = Channels(smtp_url=self.sink.url)
         self.app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "TESTING": True, "INSTANCE_PATH": instance})
         self.factory = self.app.extensions["tracker.sessions"]
@@ -411,8 +427,7 @@ class OurReminders:
             with unit_of_work(self.factory) as session:  # the day's digest not yet sent
                 session.execute(delete(NotificationDelivery))
                 session.execute(delete(Notification))
-            with self.sink.lock:
-                self.sink.received = 0
+            self.sink.reset()
             start = time.perf_counter()
             with unit_of_work(self.factory) as session:
                 compose_digests(session, TODAY, self.channels)
@@ -426,8 +441,7 @@ class OurReminders:
         return took, sent
 
     def close(self) -> None:
-        self.sink.shutdown()
-        self.sink.server_close()
+        self.sink.close()
         self.app.extensions["tracker.engine"].dispose()
 
 

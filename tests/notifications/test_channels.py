@@ -453,3 +453,24 @@ def test_a_server_that_answers_nonsense_never_raises(session: Session, world: Wo
         "sent": 0, "retry": 2, "failed": 0}
     errors = [d.last_error for d in session.scalars(select(NotificationDelivery).order_by(NotificationDelivery.id))]
     assert errors == ['机器人接口的应答无法识别：{"unexpected": true}', "机器人接口返回 HTTP 503"]
+
+
+def test_a_mail_as_written_on_the_wire_reads_back_whole() -> None:
+    """The mail is written out by hand (fast); any mail reader gets the long Chinese subject, the sender's name,
+    the text, a date and an id back."""
+    import email
+    import email.policy
+
+    from tracker.notifications.channels import SmtpSender
+
+    subject = "12月7日督查提醒：逾期任务3项、临期1项；督办单待审核2件；" + "很长的标题" * 12
+    body = "张三：\n\n新增或升级的预警 3 项：\n1. 1.1.1 建设疾控信息平台，截止2026年11月30日\n\n请登录规划执行督查系统查看和办理。"
+    raw = SmtpSender("smtp://mail.example.org/?from=duban@example.org").message("zhang@example.org", subject, body)
+    assert raw.isascii() and max(len(line) for line in raw.split(b"\r\n")) <= 78
+    mail = email.message_from_bytes(raw, policy=email.policy.default)
+    assert mail["Subject"] == subject and mail["To"] == "zhang@example.org"
+    assert mail["From"].addresses[0].display_name == "规划执行督查系统"
+    assert mail["From"].addresses[0].addr_spec == "duban@example.org"
+    assert mail["Date"].datetime is not None and mail["Message-ID"].endswith("@mail.example.org>")
+    assert mail.get_content_type() == "text/plain" and mail.get_content().rstrip("\n") == body
+    assert not mail.defects

@@ -77,7 +77,7 @@ def test_only_users_with_an_address_get_email(app: Flask, session: Session, worl
 
 def test_a_refused_email_is_retried_later(app: Flask, session: Session, world: World, overdue: None,
                                           smtp_server: SmtpServer) -> None:
-    app.config["SMTP_URL"] = smtp_server.url
+    app.config["SMTP_URL"] = smtp_server.url + "&connections=1"  # both mails, in order, over one connection
     smtp_server.answers = ["451 4.3.0 Mailbox temporarily unavailable"]
     _reminders(app)
     first, second = _deliveries(session)
@@ -173,16 +173,17 @@ def _queue_mails(session: Session, world: World, count: int, start: int = 0) -> 
     session.commit()
 
 
-def test_every_due_mail_goes_out_in_one_run_one_connection_a_batch(
+def test_every_due_mail_goes_out_in_one_run_each_batch_over_four_connections(
         session: Session, world: World, smtp_server: SmtpServer, connections: list[object]) -> None:
-    """No cap per run: the province's digest mails all go out within the minute they were composed."""
-    from tracker.notifications.channels import Channels
+    """No cap per run: the province's digest mails all go out within the minute they were composed, each
+    once."""
+    from tracker.notifications.channels import CONNECTIONS, Channels
     from tracker.notifications.delivery import BATCH, deliver_pending
 
     _queue_mails(session, world, BATCH + 20)  # more than one batch
     assert deliver_pending(session, Channels(smtp_url=smtp_server.url), timeutil.now()) == {
         "sent": BATCH + 20, "retry": 0, "failed": 0}
-    assert len(connections) == 2 and len(smtp_server.received) == BATCH + 20
+    assert CONNECTIONS == 4 and len(connections) == 2 * 4 and len(smtp_server.received) == BATCH + 20
     assert sorted(m["Subject"] for _, _, m in smtp_server.received) == sorted(f"提醒{i}" for i in range(BATCH + 20))
 
 
@@ -204,7 +205,7 @@ def test_a_run_sends_what_is_queued_while_it_sends(
         return counts
 
     monkeypatch.setattr(delivery, "_send_batch", then_queue_more)
-    assert delivery.deliver_pending(session, Channels(smtp_url=smtp_server.url), batch=3) == {
+    assert delivery.deliver_pending(session, Channels(smtp_url=smtp_server.url + "&connections=1"), batch=3) == {
         "sent": 5, "retry": 0, "failed": 0}
     assert batches == [3, 2] and len(connections) == 2 and len(smtp_server.received) == 5
 
@@ -216,7 +217,7 @@ def test_no_batch_starts_after_the_time_budget(
     from tracker.notifications.delivery import deliver_pending
 
     _queue_mails(session, world, 7)
-    channels = Channels(smtp_url=smtp_server.url)
+    channels = Channels(smtp_url=smtp_server.url + "&connections=1")
     assert deliver_pending(session, channels, batch=3, budget=timedelta(0)) == {"sent": 3, "retry": 0, "failed": 0}
     session.commit()  # (the job's commit)
     waiting = [d for d in _deliveries(session) if d.state == DeliveryState.PENDING]
@@ -225,6 +226,44 @@ def test_no_batch_starts_after_the_time_budget(
     session.commit()
     assert deliver_pending(session, channels, batch=3) == {"sent": 2, "retry": 0, "failed": 0}
     assert len(smtp_server.received) == 7 and len(connections) == 3
+
+
+def test_a_batch_is_dealt_out_over_the_urls_connections_and_a_lost_one_leaves_only_its_mails_for_later(
+        session: Session, world: World, smtp_server: SmtpServer, connections: list[object],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from tracker.notifications import delivery
+    from tracker.notifications.channels import Channels
+
+    _queue_mails(session, world, 7)
+    url = smtp_server.url + "&connections=3"
+    assert delivery.deliver_pending(session, Channels(smtp_url=url)) == {"sent": 7, "retry": 0, "failed": 0}
+    assert len(connections) == 3 and sorted(m["Subject"] for _, _, m in smtp_server.received) == sorted(
+        f"提醒{i}" for i in range(7))
+
+    _queue_mails(session, world, 6, start=7)
+    send = delivery.SmtpSender.send
+
+    def the_second_connection_drops(self: object, to: str, subject: str, body: str) -> None:
+        if self in connections[4:5]:  # (the second connection opened for this run)
+            raise DeliveryError("邮件服务器断开连接：测试", unreachable=True)
+        send(self, to, subject, body)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(delivery.SmtpSender, "send", the_second_connection_drops)
+    assert delivery.deliver_pending(session, Channels(smtp_url=url)) == {"sent": 4, "retry": 2, "failed": 0}
+    session.commit()
+    waiting = [d for d in _deliveries(session) if d.state == DeliveryState.PENDING]
+    assert len(waiting) == 2 and {d.attempts for d in waiting} == {1}
+    assert {d.last_error for d in waiting} == {"邮件服务器断开连接：测试"}
+
+
+def test_the_smtp_urls_connections_are_a_small_number() -> None:
+    from tracker.notifications.channels import SmtpSettings
+
+    assert SmtpSettings.parse("smtp://mail.example.org").connections == 4
+    assert SmtpSettings.parse("smtp://mail.example.org/?connections=8").connections == 8
+    for wrong in ("0", "21", "x", "-1"):
+        with pytest.raises(DeliveryError, match="connections"):
+            SmtpSettings.parse(f"smtp://mail.example.org/?connections={wrong}")
 
 
 def test_deliveries_run_every_minute() -> None:

@@ -4,6 +4,7 @@ Each is optional and configured in the Flask config (environment ``TRACKER_*``, 
 
     SMTP_URL        smtp://user:password@mail.example.org:587/?starttls=1&from=duban@example.org
                     smtps://mail.example.org/?from=duban@example.org          (SMTP over TLS, port 465)
+                    &connections=N: a batch's mail goes out over N connections at once (default 4, 1–20)
     DINGTALK_URL    https://oapi.dingtalk.com/robot/send?access_token=…   (WEBHOOK_URL, the old name, still read)
     DINGTALK_SECRET SEC…   (the robot's 加签 secret; without it the robot must be protected by keywords or IPs)
     WECOM_URL       https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…
@@ -64,8 +65,8 @@ import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.header import Header
+from email.utils import formataddr, formatdate, make_msgid
 from types import TracebackType
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -74,6 +75,8 @@ from .. import timeutil
 from .models import Channel
 
 TIMEOUT = 10.0
+CRLF = "\r\n"
+CONNECTIONS = 4  # SMTP connections a batch of mail is sent over at once (?connections=N in the URL; servers cap it)
 SENDER_NAME = "规划执行督查系统"
 TEXT_LIMIT = 2048  # bytes of UTF-8: a WeCom robot's text content, a 浙政钉 work notification's msg
 ELLIPSIS = "……"
@@ -144,6 +147,7 @@ class SmtpSettings:
     password: str | None
     sender: str
     timeout: float
+    connections: int = CONNECTIONS
 
     @classmethod
     def parse(cls, url: str) -> SmtpSettings:
@@ -161,7 +165,16 @@ class SmtpSettings:
             password=unquote(parts.password) if parts.password else None,
             sender=query.get("from") or f"noreply@{parts.hostname}",
             timeout=float(query.get("timeout", TIMEOUT)),
+            connections=_connections(query.get("connections")),
         )
+
+
+def _connections(value: str | None) -> int:
+    if value is None:
+        return CONNECTIONS
+    if not value.isdigit() or not 1 <= int(value) <= 20:
+        raise DeliveryError(f"邮件服务器地址的 connections 应为 1 到 20 的整数：{value}")
+    return int(value)
 
 
 class SmtpSender:
@@ -169,6 +182,7 @@ class SmtpSender:
 
     def __init__(self, url: str) -> None:
         self.settings = SmtpSettings.parse(url)
+        self.from_header = formataddr((SENDER_NAME, self.settings.sender), charset="utf-8")
         self.smtp: smtplib.SMTP | None = None
 
     def __enter__(self) -> SmtpSender:
@@ -200,20 +214,26 @@ class SmtpSender:
     def send(self, to: str, subject: str, body: str) -> None:
         if self.smtp is None:
             raise DeliveryError("邮件服务器未连接", unreachable=True)
-        msg = EmailMessage()
-        msg["From"] = formataddr((SENDER_NAME, self.settings.sender))
-        msg["To"] = to
-        msg["Subject"] = subject
-        msg["Message-ID"] = make_msgid(domain=self.settings.host)
-        msg.set_content(body)
         try:
-            refused = self.smtp.send_message(msg)
+            refused = self.smtp.sendmail(self.settings.sender, [to], self.message(to, subject, body))
         except smtplib.SMTPServerDisconnected as exc:
             raise DeliveryError(f"邮件服务器断开连接：{exc}", unreachable=True) from exc
         except (OSError, smtplib.SMTPException) as exc:
             raise DeliveryError(f"邮件服务器拒收：{_smtp_error(exc)}") from exc
         if refused:
             raise DeliveryError(f"邮件服务器拒收收件人：{', '.join(refused)}")
+
+
+    def message(self, to: str, subject: str, body: str) -> bytes:
+        """One plain-text mail as it goes over the wire: the subject as RFC 2047 encoded words, the body UTF-8
+        in base64. Written out rather than built as an ``email`` message, whose header parsing and refolding
+        cost a millisecond a mail (a province's digest is thousands of mails)."""
+        subject = Header(subject, "utf-8", header_name="Subject").encode(linesep=CRLF)
+        head = (f"From: {self.from_header}\r\nTo: {to}\r\nSubject: {subject}\r\n"
+                f"Date: {formatdate(localtime=True)}\r\nMessage-ID: {make_msgid(domain=self.settings.host)}\r\n"
+                "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=\"utf-8\"\r\n"
+                "Content-Transfer-Encoding: base64\r\n\r\n")
+        return head.encode("utf-8") + base64.encodebytes(body.encode("utf-8")).replace(b"\n", b"\r\n")
 
 
 def _smtp_error(exc: BaseException) -> str:
