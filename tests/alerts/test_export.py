@@ -166,6 +166,9 @@ def test_text_cells_are_safe_from_formula_injection(session: Session, world: Wor
     title, person = row[6], row[9]
     assert title.value == "'" + '=HYPERLINK("http://evil","点我")' and title.data_type == "s"
     assert person.value == "'@SUM(1)" and person.data_type == "s"
+    lines = list(csv.reader(io.StringIO(client.get("/alerts/overdue/export.csv").data.decode("utf-8-sig"))))
+    assert lines[2][6] == "'" + '=HYPERLINK("http://evil","点我")' and lines[2][9] == "'@SUM(1)"
+    assert lines[2][0] == "1" and lines[2][1] == row[1].value and lines[2][10] == "2026-11-01"
 
 
 def test_an_empty_export_is_still_a_workbook(client: FlaskClient, world: World) -> None:

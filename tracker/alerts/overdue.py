@@ -7,7 +7,7 @@ import secrets
 import threading
 from array import array
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
+from collections.abc import Callable, Collection, Hashable, Sequence
 from dataclasses import astuple, dataclass, field, replace
 from datetime import date, timedelta
 from itertools import chain
@@ -21,7 +21,7 @@ from ..auth.models import User
 from ..permissions import overdue_region_ids
 from ..planning.models import Plan
 from ..regions.models import Department, Region
-from ..tasks.models import OPEN_STATUSES, Milestone, Task, TaskStatus
+from ..tasks.models import OPEN_STATUSES, Milestone, Task
 from .models import LEVEL_RANK, Alert, AlertLevel, AlertStatus, AlertTarget, OverdueListVersion
 from .services import ACTIVE_STAGES, OPEN_MILESTONE_STATUSES
 
@@ -279,6 +279,10 @@ def _overdue_base(stmt: Select[Any], scope: Collection[int], filters: OverdueFil
 def _order(stmt: Select[Any], filters: OverdueFilters, *, reverse: bool = False) -> Select[Any]:
     """Most days overdue = earliest deadline; ties by alert id, so the order is stable across pages
     (and the partial index on open alerts' due dates serves it). ``reverse`` is the exact opposite order."""
+    return stmt.order_by(*_order_keys(filters, reverse=reverse))
+
+
+def _order_keys(filters: OverdueFilters, *, reverse: bool = False) -> list[Any]:
     desc = filters.direction == "desc"
     keys: list[tuple[Any, bool]]  # (column, ascending)
     if filters.sort == "department":
@@ -286,7 +290,7 @@ def _order(stmt: Select[Any], filters: OverdueFilters, *, reverse: bool = False)
     else:
         earliest_first = desc if filters.sort == "days" else not desc
         keys = [(Alert.due_date, earliest_first), (Alert.id, earliest_first)]
-    return stmt.order_by(*(column.asc() if ascending != reverse else column.desc() for column, ascending in keys))
+    return [column.asc() if ascending != reverse else column.desc() for column, ascending in keys]
 
 
 def overdue_rows(session: Session, user: User, filters: OverdueFilters, *, limit: int | None = None,
@@ -361,40 +365,15 @@ def _rows_of(session: Session, ids: list[int], today: date) -> list[OverdueRow]:
     return [OverdueRow(*row, today=today) for row in sorted(rows, key=lambda r: position[r[0].id])]
 
 
-class ExportRow(NamedTuple):
-    """One row of the export: plain column values, no ORM objects (tens of thousands of rows)."""
-
-    level: AlertLevel
-    target: AlertTarget
-    plan: str
-    region: str
-    code: str
-    title: str
-    milestone: str | None
-    department: str | None
-    responsible: str | None
-    deadline: date | None
-    status: TaskStatus
-    progress: int
-    raised_on: date
-    today: date
-
-    @property
-    def days_overdue(self) -> int:
-        return (self.today - self.deadline).days if self.deadline else 0
-
-
-def iter_export_rows(session: Session, user: User, filters: OverdueFilters,
-                     today: date | None = None, batch: int = 2000) -> Iterable[ExportRow]:
-    """Every row of the filtered list in the list's order, as plain values fetched in batches."""
+def export_statement(session: Session, user: User, filters: OverdueFilters, cells: Sequence[Any],
+                     today: date | None = None) -> Select[Any]:
+    """Every row of the filtered list in the list's order: its number in that order, then ``cells`` (column
+    expressions over the list's alert, task, plan, region, milestone and lead department)."""
     today = today or timeutil.today()
-    scope = overdue_region_ids(session, user)
-    stmt = _order(_overdue_base(select(
-        Alert.level, Alert.target, Plan.short_name, Region.name, Task.code, Task.title, Milestone.title,
-        Department.name, Task.responsible_person, Alert.due_date, Task.status, Task.progress, Alert.raised_on,
-    ), scope, filters, today, names=True), filters).execution_options(yield_per=batch)
-    for row in session.execute(stmt):
-        yield ExportRow(*row, today)
+    keys = _order_keys(filters)
+    number = func.row_number().over(order_by=keys)
+    return _overdue_base(select(number, *cells), overdue_region_ids(session, user), filters, today,
+                         names=True).order_by(*keys)
 
 
 def overdue_counts(session: Session, user: User, filters: OverdueFilters, today: date | None = None, *,

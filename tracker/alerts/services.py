@@ -195,7 +195,7 @@ def _json(session: Session, value: ColumnElement[Any]) -> ColumnElement[Any]:
     return cast(value, JSON) if _dialect(session) == "postgresql" else value
 
 
-def _days(session: Session, start: Any, end: Any) -> ColumnElement[Any]:
+def days_between(session: Session, start: Any, end: Any) -> ColumnElement[Any]:
     """Calendar days from ``start`` to ``end`` (two date expressions)."""
     if _dialect(session) == "sqlite":
         return func.julianday(end) - func.julianday(start)
@@ -411,8 +411,8 @@ def _pace_rule(session: Session, rules: AlertRules, th: Thresholds, at: datetime
     before_deadline = and_(_task_candidate(t), t.c.start_date.is_not(None), t.c.start_date < today,
                            t.c.deadline > t.c.start_date, t.c.deadline >= literal(th.overdue_before, Date))
     lagging = and_(before_deadline,
-                   _days(session, t.c.start_date, today) * 100
-                   > (t.c.progress + rules.pace_threshold) * _days(session, t.c.start_date, t.c.deadline))
+                   days_between(session, t.c.start_date, today) * 100
+                   > (t.c.progress + rules.pace_threshold) * days_between(session, t.c.start_date, t.c.deadline))
     counts["cancelled"] += _close(
         session, and_(pace, ~exists().where(t.c.id == a.c.task_id, before_deadline)),
         AlertStatus.CANCELLED, ResolveReason.NOT_APPLICABLE, at)

@@ -16,15 +16,15 @@ from ..supervision.forms import FromAlertsForm
 from ..supervision.services import open_cases_by_task
 from ..timeutil import format_date, now, today
 from ..web import PRINT_ALL_LIMIT, Page, printing_all
-from .exports import overdue_csv, overdue_workbook
+from .exports import export_cells, overdue_csv, overdue_workbook
 from .models import AlertLevel, AlertTarget
 from .overdue import (
     DEFAULT_DIRECTION,
     SORTS,
     OverdueFilters,
     describe_filters,
+    export_statement,
     filter_choices,
-    iter_export_rows,
     overdue_counts,
     overdue_rows,
 )
@@ -145,8 +145,9 @@ def export(fmt: str = "xlsx") -> Response:
     filters, _errors = parse_filters(request.args)
     region = current_user.department.region.name
     write, mimetype = EXPORT_FORMATS[fmt]
-    content = write(iter_export_rows(session, current_user, filters),
-                    describe_filters(session, current_user, filters), now(), f"{region}及下辖地区")
+    statement = export_statement(session, current_user, filters, export_cells(session, today()))
+    content = write(session, statement, describe_filters(session, current_user, filters), now(),
+                    f"{region}及下辖地区")
     return download(content, f"逾期清单_{today():%Y%m%d}.{fmt}", mimetype)
 
 
