@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,7 +24,6 @@ from tracker.spreadsheets import (
     XLSX_MIMETYPE,
     Book,
     Column,
-    Sheet,
     Style,
     ascii_filename,
     chars_width,
@@ -175,18 +174,6 @@ def test_merged_cells_keep_the_first_value_and_its_look() -> None:
     assert [str(r) for r in sheet.merged_cells.ranges] == ["A1:A2"]
 
 
-def test_a_streamed_sheet_refuses_what_it_can_no_longer_change() -> None:
-    book = Book(streamed=True)
-    ws: Sheet = book.sheet("表")
-    ws.append(["甲"])
-    ws.height(2, 30)  # (not written yet)
-    with pytest.raises(ValueError):
-        ws.height(1, 30)
-    with pytest.raises(ValueError):
-        ws.merge(1, 1, 2, 1)
-    assert book.bytes()
-
-
 TABLE = [Column("序号", 3), Column("名称", 10), Column("截止日期", 8), Column("金额", 6, "#,##0.00"),
          Column("时间", 8, "yyyy-mm-dd hh:mm")]
 
@@ -239,6 +226,20 @@ def test_an_empty_long_table_is_still_a_workbook_frozen_where_asked() -> None:
     sheet = _table([], freeze="C", note="")["清单"]
     assert sheet.max_row == HEADER_ROW and sheet["A2"].value is None
     assert sheet.freeze_panes == "C4" and sheet.auto_filter.ref == "A3:E4"
+
+
+def test_a_long_table_reads_back_row_for_row() -> None:
+    """Thousands of rows (the rows are written a thousand at a time): every value back in its cell, the
+    sheet's dimension and filter over all of them, spaces at either end of a text kept."""
+    rows = [[i, f" 第{i}项 " if i % 7 == 0 else f"第{i}项", date(2026, 1, 1) + timedelta(days=i % 400),
+             Decimal(i) / 4, None] for i in range(1, 2502)]
+    sheet = _table(rows)["清单"]
+    assert sheet.calculate_dimension() == f"A1:E{HEADER_ROW + len(rows)}"
+    assert sheet.auto_filter.ref == f"A3:E{HEADER_ROW + len(rows)}"
+    back = [[c.value for c in row] for row in sheet.iter_rows(min_row=HEADER_ROW + 1)]
+    assert back == [[i, text, datetime.combine(day, datetime.min.time()), float(amount), None]
+                    for i, text, day, amount, _ in rows]
+    assert sheet["C4"].number_format == DATE_FORMAT and sheet["D4"].number_format == "#,##0.00"
 
 
 def test_csv_opens_in_excel_with_the_chinese_intact_and_no_formula() -> None:

@@ -11,7 +11,7 @@ indico/util/spreadsheets.py).
 - Workbooks: every export writes its .xlsx through :class:`Book` and :class:`Sheet` (rows appended with their
   styles; widths, merged cells, frozen panes, a filter, list validation, hidden sheets) and names no
   spreadsheet library; underneath is XlsxWriter, one format per style. :func:`table_workbook` is the one-table
-  workbook of a long list, streamed in XlsxWriter's constant-memory mode.
+  workbook of a long list: its rows stream into the sheet's XML as they come.
 - Output: CSV that Excel opens with the Chinese intact (:func:`csv_bytes`), the MIME types, and
   :func:`download` — the one response every file this system sends goes out with: an attachment named in
   Chinese (RFC 6266/5987, with an ASCII fallback), never cached.
@@ -22,7 +22,10 @@ from __future__ import annotations
 import csv
 import io
 import re
+import shutil
+import tempfile
 import unicodedata
+import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -34,7 +37,7 @@ from urllib.parse import quote
 import xlsxwriter
 from flask import Response, send_file
 from xlsxwriter.format import Format
-from xlsxwriter.utility import xl_cell_to_rowcol
+from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
 from .timeutil import to_local
@@ -144,15 +147,11 @@ def _local(value: datetime) -> datetime:
 
 class Book:
     """A workbook being written (XlsxWriter): its sheets in order and one format per :class:`Style`;
-    :meth:`bytes` gives the .xlsx. A ``streamed`` book writes each row out as the next begins (XlsxWriter's
-    constant-memory mode), so a long table costs little memory; its rows go strictly top to bottom, and a
-    row's height or a merge must be set before the row is written."""
+    :meth:`bytes` gives the .xlsx."""
 
-    def __init__(self, streamed: bool = False) -> None:
+    def __init__(self) -> None:
         self.buffer = io.BytesIO()
-        self.streamed = streamed
-        self.workbook = xlsxwriter.Workbook(
-            self.buffer, {"constant_memory": True} if streamed else {"in_memory": True})
+        self.workbook = xlsxwriter.Workbook(self.buffer, {"in_memory": True})
         self.sheets: list[Sheet] = []
         self.formats: dict[Style, Format | None] = {PLAIN: None}
 
@@ -205,8 +204,7 @@ class Sheet:
             width = self._write(r, column, value, cell_style)
             if width is not None:
                 self.text_widths.setdefault(column, []).append((r, width))
-            if not self.book.streamed:
-                self.cells[r, column] = (value, cell_style)
+            self.cells[r, column] = (value, cell_style)
         return r
 
     def _write(self, row: int, column: int, value: Any, style: Style) -> int | None:
@@ -229,32 +227,6 @@ class Sheet:
         text = safe_text(value)
         ws.write_string(r, c, text, fmt)
         return display_width(text)
-
-    def stream(self, rows: Iterable[Sequence[Any]], columns: Sequence[Column]) -> int:
-        """Append many rows fast, every cell plain but for its column's number format (dates: DATE_FORMAT
-        unless told): for tens of thousands of rows. Returns the last row's number."""
-        ws, book = self.ws, self.book
-        number = [book.format(Style(number_format=c.number_format)) for c in columns]
-        dated = [book.format(Style(number_format=c.number_format or DATE_FORMAT)) for c in columns]
-        write_string, write_number, write_datetime = ws.write_string, ws.write_number, ws.write_datetime
-        self.last_column = max(self.last_column, len(columns))
-        r = self.last_row
-        for r, values in enumerate(rows, start=self.last_row + 1):
-            for c, (value, number_format, date_format) in enumerate(zip(values, number, dated, strict=False)):
-                kind = type(value)
-                if kind is str:
-                    if value:
-                        write_string(r - 1, c, "'" + value if value.startswith(FORMULA_STARTS) else value)  # (safe_text)
-                elif value is None:
-                    continue
-                elif kind is int or kind is float or kind is Decimal:
-                    write_number(r - 1, c, value, number_format)
-                elif kind is date:
-                    write_datetime(r - 1, c, value, date_format)
-                else:
-                    self._write(r, c + 1, value, Style(number_format=columns[c].number_format))
-        self.last_row = r
-        return r
 
     def skip(self) -> None:
         """An empty row."""
@@ -307,18 +279,12 @@ class Sheet:
             longest = max([header // 2 + 2] + [w for r, w in widths if header_row < r <= last_row])
             self.widths[column] = min(max(longest + 2, minimum), maximum)
 
-    def _unwritten(self, row: int, what: str) -> None:
-        if self.book.streamed and row <= self.last_row:
-            raise ValueError(f"{what} of row {row}: a streamed sheet has written it already")
-
     def height(self, row: int, height: float) -> None:
         """Row ``row``'s height in points."""
-        self._unwritten(row, "the height")
         self.ws.set_row(row - 1, height)
 
     def merge(self, first_row: int, first_column: int, last_row: int, last_column: int) -> None:
         """Merge the cells; the first keeps its value and look."""
-        self._unwritten(first_row, "a merge")
         self.merged.append((first_row, first_column, last_row, last_column))
 
     def freeze(self, cell: str) -> None:
@@ -374,14 +340,107 @@ class Column:
 def table_workbook(sheet: str, title: str, note: str, columns: Sequence[Column], rows: Iterable[Sequence[Any]],
                    freeze: str = "A") -> bytes:
     """A workbook of one sheet named ``sheet`` holding one table, as :meth:`Sheet.table` lays it out, with a
-    filter over it, then ``rows`` streamed (:meth:`Sheet.stream`): consumed once, as they come, each written
-    out as the next begins."""
-    book = Book(streamed=True)
-    ws = book.sheet(sheet)
-    ws.table(title, note, [c.header for c in columns], [c.chars for c in columns], freeze)
-    last = ws.stream(rows, columns)
-    ws.filter(HEADER_ROW, max(last, HEADER_ROW + 1), len(columns))
-    return book.bytes()
+    filter over it, then ``rows``: consumed once, as they come, every cell plain but for its column's number
+    format (dates: DATE_FORMAT unless told), text formula-safe.
+
+    XlsxWriter writes the book around the table; the table's rows are written here as the sheet's XML, as
+    XlsxWriter itself would write them, and put in its place in the package: tens of thousands of rows take
+    a tenth of the time they take cell by cell through XlsxWriter (14,000 rows of 15 columns: 0.1 s against
+    1.0 s; openpyxl's write-only mode 2.4 s)."""
+    book = Book()
+    formats = [(book.format(Style(number_format=c.number_format)), book.format(
+        Style(number_format=c.number_format or DATE_FORMAT))) for c in columns]
+    # Each format is given its index in the book's styles now, as XlsxWriter gives it when a cell first uses it.
+    styles = [(f' s="{number._get_xf_index()}"' if number else "", f' s="{dated._get_xf_index()}"')
+              for number, dated in formats]  # (a date always has a format)
+    with tempfile.SpooledTemporaryFile(max_size=32 << 20) as body:
+        last = _write_rows(body, rows, styles, HEADER_ROW + 1)
+        ws = book.sheet(sheet)
+        ws.table(title, note, [c.header for c in columns], [c.chars for c in columns], freeze)
+        ws.filter(HEADER_ROW, max(last, HEADER_ROW + 1), len(columns))
+        return _with_rows(book.bytes(), body, f"A1:{xl_col_to_name(len(columns) - 1)}{max(last, HEADER_ROW)}")
+
+
+_XML_TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;",
+                           **{chr(c): f"_x{c:04X}_" for c in range(32) if chr(c) not in "\t\n"}})  # (XML reads \r as \n)
+_XML_SPECIAL = re.compile(r"[&<>\x00-\x08\x0b-\x1f]|_x|^\s|\s$")
+_EXCEL_EPOCH = date(1899, 12, 30)
+_LITERAL_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
+
+
+def _xml_text(text: str) -> str:
+    """Text as a cell's ``<t>`` holds it (as XlsxWriter writes it): &, < and > as entities, a control
+    character as _xHHHH_, a literal _xHHHH_ kept literal, leading or trailing spaces kept."""
+    if not _XML_SPECIAL.search(text):
+        return f"<t>{text}</t>"
+    if "_x" in text:
+        text = _LITERAL_ESCAPE.sub(r"_x005F\1", text)
+    text = text.translate(_XML_TEXT)
+    if text[0].isspace() or text[-1].isspace():
+        return f'<t xml:space="preserve">{text}</t>'
+    return f"<t>{text}</t>"
+
+
+def _write_rows(out: Any, rows: Iterable[Sequence[Any]], styles: list[tuple[str, str]], first: int) -> int:
+    """``rows`` as the sheet's ``<row>`` elements from row ``first``, written to ``out`` (bytes) a thousand
+    rows at a time; ``styles`` is each column's style attribute for a number and for a date. Returns the
+    last row's number."""
+    letters = [xl_col_to_name(c) for c in range(len(styles))]
+    chunk: list[str] = []
+    r = first - 1
+    for r, values in enumerate(rows, start=first):
+        cells = []
+        for letter, value, (number, dated) in zip(letters, values, styles, strict=False):
+            kind = type(value)
+            if kind is str:
+                if value:
+                    if value.startswith(FORMULA_STARTS):  # (safe_text)
+                        value = "'" + value
+                    cells.append(f'<c r="{letter}{r}" t="inlineStr"><is>{_xml_text(value)}</is></c>')
+            elif value is None:
+                continue
+            elif kind is int or kind is float or kind is Decimal:
+                cells.append(f'<c r="{letter}{r}"{number}><v>{value}</v></c>')
+            elif kind is date:
+                cells.append(f'<c r="{letter}{r}"{dated}><v>{(value - _EXCEL_EPOCH).days}</v></c>')
+            elif kind is datetime:
+                moment = _local(value) - datetime(1899, 12, 30)
+                serial = moment.days + moment.seconds / 86400 + moment.microseconds / 86400e6
+                cells.append(f'<c r="{letter}{r}"{dated}><v>{serial!r}</v></c>')
+            elif kind is bool:
+                cells.append(f'<c r="{letter}{r}" t="b"><v>{int(value)}</v></c>')
+            else:
+                text = safe_text(value)
+                if text:
+                    cells.append(f'<c r="{letter}{r}" t="inlineStr"><is>{_xml_text(text)}</is></c>')
+        chunk.append(f'<row r="{r}">{"".join(cells)}</row>')
+        if len(chunk) == 1000:
+            out.write("".join(chunk).encode("utf-8"))
+            chunk.clear()
+    out.write("".join(chunk).encode("utf-8"))
+    return max(r, first - 1)
+
+
+def _with_rows(frame: bytes, body: Any, dimension: str) -> bytes:
+    """The .xlsx ``frame`` (one sheet) with ``body`` (its rows' XML) at the end of the sheet's data, and the
+    sheet's dimension set to ``dimension``."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(frame)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename != "xl/worksheets/sheet1.xml":
+                target.writestr(info, data)
+                continue
+            xml = data.decode("utf-8")
+            xml = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="{dimension}"/>', xml, count=1)
+            head, tail = xml.split("</sheetData>", 1)
+            target.compresslevel = 1  # (a tenth larger, a third of the time)
+            with target.open(info.filename, "w", force_zip64=True) as sheet_xml:
+                sheet_xml.write(head.encode("utf-8"))
+                body.seek(0)
+                shutil.copyfileobj(body, sheet_xml, 1 << 20)
+                sheet_xml.write(("</sheetData>" + tail).encode("utf-8"))
+    return out.getvalue()
 
 
 # ------------------------------------------------------------------------------------------- output
