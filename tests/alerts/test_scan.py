@@ -19,6 +19,7 @@ from tracker.alerts.services import (
     AlertRules,
     open_alert_levels,
     open_milestone_alert_levels,
+    scan,
     thresholds,
 )
 from tracker.audit import AuditEntry
@@ -337,3 +338,34 @@ def test_the_task_page_shows_the_alert_badge(client, session: Session, world: Wo
     html = client.get(f"/tasks/{task.id}").get_data(as_text=True)
     assert 'class="badge alert-severe"' in html
     assert "节点“完成验收”临期" in html
+
+
+def test_on_postgresql_the_scan_joins_sets_by_hashing_even_into_an_empty_table(session: Session, world: World,
+                                                                               run_scan) -> None:
+    """Before the first scan the planner believes the alerts table empty, and would read it again for each new
+    alert as the INSERT … SELECT fills it (a nation's first scan: minutes). The scan's statements run without
+    nested loops, and the setting ends with the scan."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    from sqlalchemy import event
+
+    world.task(session, date(2026, 11, 1))
+    session.commit()
+    seen: list[str] = []
+
+    def before(_conn: object, cursor, statement: str, *_args: object) -> None:  # type: ignore[no-untyped-def]
+        if statement.startswith(("INSERT INTO alerts", "INSERT INTO events", "UPDATE tasks", "UPDATE alerts")):
+            cursor.execute("SHOW enable_nestloop")
+            seen.append(cursor.fetchone()[0])
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        with timeutil.frozen(date(2026, 11, 22)):
+            scan(session)
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    assert len(seen) > 5 and set(seen) == {"off"}
+    assert session.connection().exec_driver_sql("SHOW enable_nestloop").scalar() == "on"
+    session.commit()
+    assert _alerts(session, status=AlertStatus.OPEN)
