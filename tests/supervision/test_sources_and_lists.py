@@ -367,3 +367,39 @@ def test_sql_colour_agrees_with_python_colour_on_each_side_of_every_boundary(dem
     assert {seen[(cases[0].id, o)] for o in range(-4, 3)} == {"blue"}  # filed: no answer is due yet
     assert {seen[(cases[4].id, o)] for o in range(-4, 3)} == {"blue"}  # submitted: answered
     assert {seen[(cases[5].id, o)] for o in range(-4, 3)} == {"grey"}
+
+
+def test_the_list_puts_what_awaits_the_department_first_and_reads_its_first_page_from_the_queue_index(
+        demo: Flask, db: Session) -> None:
+    """The database keeps each case's place in the queue from its state (a generated column): the department's
+    cases first, then those awaiting the office's review, those not yet issued, the closed ones; by response
+    deadline within each. A change of state moves the case at once, and the first page is read from the index
+    on the queue and the deadline, not by sorting every case."""
+    from tracker.supervision.models import QUEUE
+    from tracker.supervision.services import CaseFilters, case_list
+
+    office = db.scalars(select(User).where(User.username == "zj_supervisor")).one()
+    users = _users(db)
+    for state in CaseState:
+        _case_in(db, users, state)
+    db.commit()
+    listed = list(db.scalars(case_list(db, office, CaseFilters(), today())))
+    assert listed and [c.queue for c in listed] == sorted(c.queue for c in listed)
+    assert all(c.queue == QUEUE[c.state] for c in listed)
+    assert {c.state for c in listed if c.queue == 0} <= {CaseState.ISSUED, CaseState.ACKNOWLEDGED, CaseState.RECTIFYING}
+    submitted = next(c for c in listed if c.state == CaseState.SUBMITTED)
+    db.execute(update(SupervisionCase).where(SupervisionCase.id == submitted.id).values(state=CaseState.RECTIFYING))
+    db.expire_all()
+    assert db.get(SupervisionCase, submitted.id).queue == 0  # type: ignore[union-attr]
+
+    first_page = case_list(db, office, CaseFilters(), today()).limit(50)
+    compiled = first_page.compile(db.get_bind())
+    conn = db.connection()
+    if db.get_bind().dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        plan = "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + str(compiled), compiled.params))
+    else:
+        plan = "\n".join(str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled),
+                                                                   tuple(compiled.params.values())))
+    assert "ix_supervision_cases_queue" in plan, plan
+    db.rollback()

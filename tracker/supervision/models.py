@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, Computed, ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import DUPLICATE, Base, LabeledEnum, TimestampMixin, enum_type
@@ -56,6 +56,13 @@ class CaseOutcome(LabeledEnum):
 # The 文号 prefix of an office that has none set: 督〔2026〕1号.
 DEFAULT_PREFIX = "督"
 
+# Whom a case waits on, in the case list's order: the department (issued, acknowledged, rectifying), the office's
+# review (submitted), the office's issuing (filed), nobody (closed). The database keeps it from the state (a
+# generated column), and the list reads its first page from an index on it and the response deadline.
+QUEUE = {CaseState.ISSUED: 0, CaseState.ACKNOWLEDGED: 0, CaseState.RECTIFYING: 0, CaseState.SUBMITTED: 1,
+         CaseState.FILED: 2, CaseState.CLOSED: 3}
+QUEUE_SQL = "CASE " + " ".join(f"WHEN state = '{state.value}' THEN {rank}" for state, rank in QUEUE.items()) + " END"
+
 
 class SupervisionCase(TimestampMixin, Base):
     """督办件: one closed-loop supervision case, usually about one task."""
@@ -86,6 +93,7 @@ class SupervisionCase(TimestampMixin, Base):
             info={DUPLICATE: "该任务已有未销号的督办件，不能重复立案。请刷新页面查看。"},
         ),
         Index("ix_supervision_cases_department_state", "department_id", "state"),
+        Index("ix_supervision_cases_queue", "queue", "response_deadline"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -96,6 +104,7 @@ class SupervisionCase(TimestampMixin, Base):
     number_prefix: Mapped[str | None] = mapped_column(String(20))
     source: Mapped[CaseSource] = mapped_column(enum_type(CaseSource, "case_source"))
     state: Mapped[CaseState] = mapped_column(enum_type(CaseState, "case_state"), default=CaseState.FILED)
+    queue: Mapped[int] = mapped_column(SmallInteger, Computed(QUEUE_SQL))  # (QUEUE: STORED on PostgreSQL)
     task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id", ondelete="RESTRICT"))
     alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="SET NULL"))
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id", ondelete="RESTRICT"))

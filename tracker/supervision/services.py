@@ -42,12 +42,13 @@ from .models import (
     CaseSource,
     CaseState,
     CaseStep,
+    QUEUE,
     SupervisionCase,
 )
 
 S = CaseState
 OPEN_STATES = frozenset({S.FILED, S.ISSUED, S.ACKNOWLEDGED, S.RECTIFYING, S.SUBMITTED})
-AWAITING_DEPARTMENT = frozenset({S.ISSUED, S.ACKNOWLEDGED, S.RECTIFYING})
+AWAITING_DEPARTMENT = frozenset(state for state, rank in QUEUE.items() if rank == 0)  # issued, acknowledged, rectifying
 SUPERVISOR = frozenset({Role.SUPERVISOR})
 DEPARTMENT_HEAD = frozenset({Role.DEPT_HEAD})
 DEFAULT_RESPONSE_DAYS = 10
@@ -443,10 +444,7 @@ def case_list(session: Session, user: User, filters: CaseFilters, day: date) -> 
     if filters.year:
         stmt = stmt.where(or_(SupervisionCase.number_year == filters.year,
                               func.extract("year", SupervisionCase.created_at) == filters.year))
-    waiting = SupervisionCase.state.in_([s.value for s in AWAITING_DEPARTMENT])
-    return stmt.order_by(sql_case((waiting, 0), (SupervisionCase.state == CaseState.SUBMITTED, 1),
-                                  (SupervisionCase.state == CaseState.FILED, 2), else_=3),
-                         SupervisionCase.response_deadline, SupervisionCase.id.desc())
+    return stmt.order_by(SupervisionCase.queue, SupervisionCase.response_deadline, SupervisionCase.id.desc())
 
 
 def state_counts(session: Session, user: User) -> dict[CaseState, int]:
