@@ -26,9 +26,10 @@ class PlanFilters:
     archived: bool = False  # 显示已归档: archived plans are left out unless asked for (or their stage is chosen)
 
 
-def visible_regions(session: Session, user: User) -> list[Region]:
-    """The regions whose plans the user sees (the list's region filter)."""
-    return list(session.scalars(select(Region).where(Region.id.in_(visible_region_ids(session, user)))
+def visible_regions(session: Session, user: User) -> list[Any]:
+    """The regions whose plans the user sees (the list's region filter): their ids and names."""
+    return list(session.execute(select(Region.id, Region.name)
+                                .where(in_regions(session, Region.id, visible_region_ids(session, user)))
                                 .order_by(Region.code)))
 
 

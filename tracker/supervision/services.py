@@ -27,7 +27,7 @@ from ..attachments.services import save_uploads
 from ..auth.models import Role, User
 from ..errors import Checks, DomainError, InvalidTransition, PermissionDenied
 from ..notifications.outbox import emit, link_to
-from ..permissions import DEPARTMENT_ROLES, can_supervise_task, every_region, region_ids_below
+from ..permissions import DEPARTMENT_ROLES, can_supervise_task, every_region, in_regions, region_ids_below
 from ..regions import services as regions
 from ..regions.models import Department, Region
 from ..system.calendar import add_working_days
@@ -36,13 +36,13 @@ from ..timeutil import format_date, now, today
 from ..versioning import check_version
 from .documents import STEP_DOCUMENTS
 from .models import (
+    QUEUE,
     CaseAction,
     CaseNumberSequence,
     CaseOutcome,
     CaseSource,
     CaseState,
     CaseStep,
-    QUEUE,
     SupervisionCase,
 )
 
@@ -465,12 +465,13 @@ def case_departments(session: Session, user: User, filters: CaseFilters) -> list
         .options(selectinload(Department.region)).order_by(Department.region_id, Department.sort_order, Department.id)))
 
 
-def case_regions(session: Session, user: User) -> list[Region]:
-    """The region filter's choices: the user's region and those below it (none for a department, which sees its
-    own cases only)."""
+def case_regions(session: Session, user: User) -> list[Any]:
+    """The region filter's choices, their ids and names: the user's region and those below it (none for a
+    department, which sees its own cases only)."""
     if user.role in DEPARTMENT_ROLES:
         return []
-    return list(session.scalars(select(Region).where(Region.id.in_(region_ids_below(session, user.region_id)))
+    return list(session.execute(select(Region.id, Region.name)
+                                .where(in_regions(session, Region.id, region_ids_below(session, user.region_id)))
                                 .order_by(Region.code)))
 
 
