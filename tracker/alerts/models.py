@@ -99,6 +99,11 @@ class Alert(Base):
             sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'"),
         ),
         Index("ix_alerts_task", "task_id"),
+        # a plan's open alerts by level (the leader's dashboard) from its tasks' ids, read from the index alone
+        Index(
+            "ix_alerts_open_task_level", "task_id", "level",
+            sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'"),
+        ),
         Index("ix_alerts_milestone", "milestone_id"),
         Index("ix_alerts_indicator", "indicator_id"),  # deleting an indicator deletes its alerts
     )

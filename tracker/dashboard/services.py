@@ -215,13 +215,14 @@ def overdue_trend(session: Session, plan: Plan, today: date, months: int = 12) -
 
 
 def alerts_by_level(session: Session, plan: Plan) -> list[tuple[AlertLevel, int]]:
-    """Open alerts on the plan's tasks, milestones and indicators, by level."""
-    in_plan = or_(
-        Alert.task_id.in_(select(Task.id).where(Task.plan_id == plan.id)),
-        Alert.indicator_id.in_(select(Indicator.id).where(Indicator.plan_id == plan.id)),
-    )
-    counts = dict(session.execute(
-        select(Alert.level, func.count()).where(Alert.status == AlertStatus.OPEN, in_plan).group_by(Alert.level)).all())
+    """Open alerts on the plan's tasks, milestones and indicators, by level: those of its tasks (and their
+    milestones) and those of its indicators counted apart — an alert is on one or the other — each read by its
+    index (as one OR, every open alert of every plan was read)."""
+    parts = [select(Alert.level).join(Task, Task.id == Alert.task_id).where(Task.plan_id == plan.id),
+             select(Alert.level).join(Indicator, Indicator.id == Alert.indicator_id)
+             .where(Indicator.plan_id == plan.id)]
+    levels = union_all(*(part.where(Alert.status == AlertStatus.OPEN) for part in parts)).subquery()
+    counts = dict(session.execute(select(levels.c.level, func.count()).group_by(levels.c.level)).all())
     return [(level, counts.get(level, 0)) for level in LEVEL_ORDER]
 
 
