@@ -474,3 +474,20 @@ def test_a_mail_as_written_on_the_wire_reads_back_whole() -> None:
     assert mail["Date"].datetime is not None and mail["Message-ID"].endswith("@mail.example.org>")
     assert mail.get_content_type() == "text/plain" and mail.get_content().rstrip("\n") == body
     assert not mail.defects
+
+
+@pytest.mark.parametrize("subject", ["提醒\r\nBcc: evil@example.org", "Reminder\r\nBcc: evil@example.org",
+                                     "Reminder\nBcc: evil@example.org"])
+def test_no_header_can_be_added_through_a_mails_subject_or_address(subject: str) -> None:
+    import email
+    import email.policy
+
+    from tracker.notifications.channels import DeliveryError, SmtpSender
+
+    sender = SmtpSender("smtp://mail.example.org/?from=duban@example.org")
+    mail = email.message_from_bytes(sender.message("zhang@example.org", subject, "正文"),
+                                    policy=email.policy.default)
+    assert mail["Bcc"] is None and mail["Subject"] == " ".join(subject.split())
+    for address in ("zhang@example.org\r\nBcc: evil@example.org", "a@b.org, evil@example.org", "", "a b@c.org"):
+        with pytest.raises(DeliveryError, match="收件人邮箱地址无效"):
+            sender.message(address, "提醒", "正文")

@@ -56,6 +56,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import smtplib
 import ssl
@@ -76,6 +77,7 @@ from .models import Channel
 
 TIMEOUT = 10.0
 CRLF = "\r\n"
+UNSAFE_ADDRESS = re.compile(r"[\s\x00-\x1f\x7f,;<>\"]")  # (what would end or add a header)
 CONNECTIONS = 4  # SMTP connections a batch of mail is sent over at once (?connections=N in the URL; servers cap it)
 SENDER_NAME = "规划执行督查系统"
 TEXT_LIMIT = 2048  # bytes of UTF-8: a WeCom robot's text content, a 浙政钉 work notification's msg
@@ -223,12 +225,15 @@ class SmtpSender:
         if refused:
             raise DeliveryError(f"邮件服务器拒收收件人：{', '.join(refused)}")
 
-
     def message(self, to: str, subject: str, body: str) -> bytes:
         """One plain-text mail as it goes over the wire: the subject as RFC 2047 encoded words, the body UTF-8
         in base64. Written out rather than built as an ``email`` message, whose header parsing and refolding
-        cost a millisecond a mail (a province's digest is thousands of mails)."""
-        subject = Header(subject, "utf-8", header_name="Subject").encode(linesep=CRLF)
+        cost a millisecond a mail (a province's digest is thousands of mails). No header can be added through
+        the address or the subject: an address with a space, a line break or a separator is refused, and the
+        subject's line breaks become spaces."""
+        if not to or UNSAFE_ADDRESS.search(to):
+            raise DeliveryError(f"收件人邮箱地址无效：{to!r}")
+        subject = Header(" ".join(subject.split()), "utf-8", header_name="Subject").encode(linesep=CRLF)
         head = (f"From: {self.from_header}\r\nTo: {to}\r\nSubject: {subject}\r\n"
                 f"Date: {formatdate(localtime=True)}\r\nMessage-ID: {make_msgid(domain=self.settings.host)}\r\n"
                 "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=\"utf-8\"\r\n"
