@@ -92,20 +92,23 @@ class Alert(Base):
             sqlite_where=text("status = 'open' AND target = 'indicator'"),
             postgresql_where=text("status = 'open' AND target = 'indicator'"),
         ),
-        Index("ix_alerts_status_level", "status", "level"),
         # the overdue list walks open alerts by deadline
         Index(
             "ix_alerts_open_due", "due_date", "id",
             sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'"),
         ),
         Index("ix_alerts_task", "task_id"),
-        # a plan's open alerts by level (the leader's dashboard) from its tasks' ids, read from the index alone
+        # a plan's open alerts by level (the leader's dashboard) from its tasks' ids, read from the index alone; and
+        # every open alert's level (the counts by level)
         Index(
             "ix_alerts_open_task_level", "task_id", "level",
             sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'"),
         ),
-        Index("ix_alerts_milestone", "milestone_id"),
-        Index("ix_alerts_indicator", "indicator_id"),  # deleting an indicator deletes its alerts
+        # deleting a milestone or an indicator deletes its alerts; a task's alerts have neither, and are not entered
+        Index("ix_alerts_milestone", "milestone_id",
+              sqlite_where=text("milestone_id IS NOT NULL"), postgresql_where=text("milestone_id IS NOT NULL")),
+        Index("ix_alerts_indicator", "indicator_id",
+              sqlite_where=text("indicator_id IS NOT NULL"), postgresql_where=text("indicator_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
