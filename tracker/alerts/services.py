@@ -451,11 +451,8 @@ def record_events(session: Session, day: date, at: datetime) -> int:
     written = 0
     for kind, when in (("alert.raise", a.c.raised_on == day),
                        ("alert.escalate", and_(a.c.level_changed_on == day, a.c.raised_on < day))):
-        # the events of these alerts are of alerts from the first of them on: the check reads those alone
-        # (ix_events_subject), not the whole history of events
-        first = select(func.min(a.c.id)).where(a.c.status == AlertStatus.OPEN.value, when).scalar_subquery()
-        already = exists().where(e.c.kind.like("alert.%"), e.c.subject_type == a.name, e.c.subject_id >= first,
-                                 e.c.subject_id == a.c.id, e.c.body == body)
+        already = exists().where(e.c.kind.like("alert.%"), e.c.subject_type == a.name, e.c.subject_id == a.c.id,
+                                 e.c.body == body)
         written += _count(session, e.insert().from_select(
             ["kind", "subject_type", "subject_id", "department_id", "plan_id", "title", "body", "data", "created_at"],
             select(literal(kind), literal(a.name), a.c.id, t.c.lead_department_id, t.c.plan_id, title, body,
