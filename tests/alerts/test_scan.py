@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from datetime import date
 
 import pytest
@@ -340,6 +341,20 @@ def test_the_task_page_shows_the_alert_badge(client, session: Session, world: Wo
     assert "节点“完成验收”临期" in html
 
 
+def _scan_watching_statements(session: Session, before: Callable[..., None]) -> None:
+    """Scan on 2026-11-22 with ``before`` called before each statement the engine sends (the cursor, the statement and
+    its parameters, as SQLAlchemy's ``before_cursor_execute``)."""
+    from sqlalchemy import event
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        with timeutil.frozen(date(2026, 11, 22)):
+            scan(session)
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
 def test_on_postgresql_the_scan_joins_sets_by_hashing_even_into_an_empty_table(session: Session, world: World,
                                                                                run_scan) -> None:
     """Before the first scan the planner believes the alerts table empty, and would read it again for each new
@@ -347,8 +362,6 @@ def test_on_postgresql_the_scan_joins_sets_by_hashing_even_into_an_empty_table(s
     nested loops, and the setting ends with the scan."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    from sqlalchemy import event
-
     world.task(session, date(2026, 11, 1))
     session.commit()
     seen: list[str] = []
@@ -358,13 +371,7 @@ def test_on_postgresql_the_scan_joins_sets_by_hashing_even_into_an_empty_table(s
             cursor.execute("SHOW enable_nestloop")
             seen.append(cursor.fetchone()[0])
 
-    engine = session.get_bind()
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        with timeutil.frozen(date(2026, 11, 22)):
-            scan(session)
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
+    _scan_watching_statements(session, before)
     assert len(seen) > 5 and set(seen) == {"off"}
     assert session.connection().exec_driver_sql("SHOW enable_nestloop").scalar() == "on"
     session.commit()
@@ -398,8 +405,6 @@ def test_the_days_events_are_checked_alert_by_alert_through_the_subject_index(se
     second scan of a province's day: 0.2 → 8 s)."""
     if session.get_bind().dialect.name != "sqlite":
         return
-    from sqlalchemy import event
-
     world.task(session, date(2026, 11, 1))
     session.commit()
     plans: list[str] = []
@@ -409,12 +414,6 @@ def test_the_days_events_are_checked_alert_by_alert_through_the_subject_index(se
             select_part = statement[statement.index("SELECT"):]
             plans.extend(row[3] for row in cursor.execute("EXPLAIN QUERY PLAN " + select_part, parameters))
 
-    engine = session.get_bind()
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        with timeutil.frozen(date(2026, 11, 22)):
-            scan(session)
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
+    _scan_watching_statements(session, before)
     probes = [p for p in plans if "events" in p and "ix_events_subject" in p]
     assert probes and all("subject_id=?" in p for p in probes), plans
