@@ -345,3 +345,13 @@ def test_the_case_page_leads_with_the_return_reason_and_the_departments_answer(d
     html = head.get(f"/supervision/{case.id}").get_data(as_text=True)
     reason = html.index('id="return-reason"')
     assert "已退回（第1次）" in html and "佐证材料缺少验收单" in html[reason:html.index("发现的问题")]
+
+
+def test_a_department_id_past_any_integer_is_refused_beside_the_field(demo) -> None:  # type: ignore[no-untyped-def]
+    """A chosen id too large for the database is no choice: the form says so, it does not look the id up."""
+    sup = demo.test_client()
+    login(sup, "zj_supervisor")
+    response = sup.post("/supervision/new", data={"source": "routine", "department_id": "1" + "0" * 30,
+                                                  "title": "督办", "problem": "进度滞后", "response_days": 5})
+    assert response.status_code == 422
+    assert "责任单位" in response.get_data(as_text=True)

@@ -4,6 +4,7 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectField, String
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from ..auth.models import Role
+from ..planning.forms import required_id
 from ..regions.models import DepartmentKind
 from ..web import Form
 
@@ -13,7 +14,7 @@ class UserForm(Form):
                                               Regexp(r"^[A-Za-z0-9_.-]+$", message="用户名只能包含字母、数字、下划线、点和连字符。")])
     name = StringField("姓名", validators=[DataRequired("请输入姓名。"), Length(max=40)])
     role = SelectField("角色", choices=Role.choices(), validators=[DataRequired("请选择角色。")])
-    department_id = SelectField("部门", coerce=int, validators=[DataRequired("请选择部门。")])
+    department_id = SelectField("部门", coerce=required_id, validators=[DataRequired("请选择部门。")])
     # A plain pattern: WTForms' Email() needs the email_validator package, which is not installed.
     email = EmailField("电子邮件", validators=[Optional(), Length(max=120), Regexp(
         r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$", message="电子邮件格式不正确。")])

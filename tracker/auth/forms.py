@@ -1,6 +1,7 @@
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
+from ..planning.forms import required_id
 from ..web import Form
 from .models import Role
 
@@ -27,5 +28,5 @@ class ServiceAccountForm(Form):
         description="如 svc-wz-sync；创建后不能修改")
     name = StringField("名称（用途）", validators=[DataRequired("请填写名称。"), Length(max=40, message="不能超过40个字。")])
     role = SelectField("角色", choices=Role.choices(), validators=[DataRequired("请选择角色。")])
-    department_id = SelectField("所在单位", coerce=int, validators=[DataRequired("请选择所在单位。")])
+    department_id = SelectField("所在单位", coerce=required_id, validators=[DataRequired("请选择所在单位。")])
     is_active = BooleanField("启用", default=True)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
+from ..planning.forms import required_id
 from ..web import Form
 from .models import EvaluationKind
 from .services import DEFAULT_THRESHOLDS, DEFAULT_WEIGHTS, GRADE_KEYS, LOCK_MEANING, WEIGHT_KEYS, Settings
@@ -47,7 +48,7 @@ class SettingsForm(Form):
 
 
 class RunForm(SettingsForm):
-    plan_id = SelectField("规划", coerce=int, validators=[InputRequired("请选择规划。")])
+    plan_id = SelectField("规划", coerce=required_id, validators=[InputRequired("请选择规划。")])
     kind = SelectField("考核类型", choices=EvaluationKind.choices(), validators=[DataRequired("请选择考核类型。")])
     year = IntegerField("考核年度", validators=[InputRequired(INTEGER), NumberRange(1990, 2100, "年度不正确。")])
 

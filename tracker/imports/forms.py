@@ -17,7 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..indicators.models import IndicatorNature
-from ..planning.forms import YEARS, CheckboxListField, optional_id
+from ..planning.forms import YEARS, CheckboxListField, optional_id, required_id
 from ..planning.models import InvestmentUnit, PlanStage
 from ..regions.models import Department
 from ..tasks.models import TaskKind
@@ -66,7 +66,7 @@ class ItemForm(RevForm):
     kind = SelectField("任务类型", choices=TaskKind.choices())
     parent = SelectField("上级", choices=[], validate_choice=False)
     lead = SelectField("牵头单位", choices=[], coerce=optional_id, validate_choice=False)
-    co = CheckboxListField("配合单位", choices=[], coerce=int, validate_choice=False)
+    co = CheckboxListField("配合单位", choices=[], coerce=required_id, validate_choice=False)
 
 
 class IndicatorForm(RevForm):

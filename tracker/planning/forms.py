@@ -400,6 +400,6 @@ class CascadeForm(Form):
     investment_unit = SelectField("投资金额单位", choices=InvestmentUnit.choices())
     stage = SelectField("当前阶段", choices=PlanStage.choices(), default=PlanStage.DRAFTING.value)
     stage_date = DateField("阶段日期", validators=[Optional()])
-    task_ids = CheckboxListField("落实的任务", choices=[], coerce=int, validate_choice=False)
-    indicator_ids = CheckboxListField("落实的指标", choices=[], coerce=int, validate_choice=False)
+    task_ids = CheckboxListField("落实的任务", choices=[], coerce=required_id, validate_choice=False)
+    indicator_ids = CheckboxListField("落实的指标", choices=[], coerce=required_id, validate_choice=False)
     default_lead_id = SelectField("默认牵头单位", choices=[], coerce=optional_id, validate_choice=False)

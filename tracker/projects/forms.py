@@ -73,7 +73,7 @@ class RegisterForm(AmountForm):
 
     kind = SelectField("建设性质", choices=ProjectKind.choices(), validators=[DataRequired("请选择建设性质。")])
     status = SelectField("项目状态", choices=ProjectStatus.choices(), validators=[DataRequired("请选择项目状态。")])
-    region = SelectField("建设地点", coerce=int, validators=[InputRequired("请选择建设地点。")])
+    region = SelectField("建设地点", coerce=required_id, validators=[InputRequired("请选择建设地点。")])
     start_year = IntegerField("开工年份", validators=[Optional(), NumberRange(1990, 2100, YEAR)])
     end_year = IntegerField("建成年份", validators=[Optional(), NumberRange(1990, 2100, YEAR)])
     content = TextAreaField("建设内容", validators=[Optional(), Length(max=5000, message="不能超过5000字。")])

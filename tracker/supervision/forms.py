@@ -3,6 +3,7 @@ from __future__ import annotations
 from wtforms import HiddenField, IntegerField, MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from ..planning.forms import required_id
 from ..web import Form
 from .models import CaseOutcome, CaseSource
 
@@ -11,7 +12,7 @@ MANUAL_SOURCES = [(s.value, s.label) for s in CaseSource if s != CaseSource.ALER
 
 class CaseForm(Form):
     source = SelectField("来源", choices=MANUAL_SOURCES)
-    department_id = SelectField("责任单位", coerce=int, validators=[DataRequired("请选择责任单位。")])
+    department_id = SelectField("责任单位", coerce=required_id, validators=[DataRequired("请选择责任单位。")])
     task_id = IntegerField("关联任务编号（系统ID，可选）", validators=[Optional()])
     title = StringField("标题", validators=[DataRequired("请填写标题。"), Length(max=200)])
     problem = TextAreaField("发现的问题", validators=[DataRequired("请写明发现的问题。"), Length(max=5000)])
