@@ -91,3 +91,58 @@ def test_a_table_rebuild_keeps_the_rows_that_refer_to_the_table(empty_database_u
     assert _rows_referring_to_a_case(empty_database_url) == (1, 1, 1)
     command.downgrade(cfg, f"{REBUILDS_SUPERVISION_CASES}-1")
     assert _rows_referring_to_a_case(empty_database_url) == (1, 1, 1)
+
+
+PLACES_ALERTS = "a26p9l3a5c7e"
+
+
+def test_alerts_are_placed_and_closed_with_their_items_when_the_columns_arrive(empty_database_url: str) -> None:
+    """Upgrading fills each alert's plan, region and lead department from its task, and closes the open alerts
+    of tasks and milestones no longer open (written past the app: the state an older version could leave)."""
+    from datetime import date
+
+    from sqlalchemy import update
+
+    from tracker.alerts.models import Alert, AlertLevel, AlertRule, AlertStatus, AlertTarget
+    from tracker.db import make_session_factory
+    from tracker.tasks.models import Milestone, MilestoneStatus, Task, TaskStatus
+
+    from . import factories as f
+
+    cfg = alembic_config(empty_database_url)
+    command.upgrade(cfg, "head")
+    engine = make_engine(empty_database_url)
+    try:
+        with make_session_factory(engine)() as s:
+            region = f.region(s)
+            lead = f.department(s, region, "疾控处")
+            plan = f.plan(s, region)
+            open_task, done_task = (f.task(s, plan, lead, deadline=date(2026, 11, 1)) for _ in range(2))
+            milestone = f.milestone(s, open_task, due_date=date(2026, 10, 1))
+            s.flush()
+            for target, task, ms in ((AlertTarget.TASK, open_task, None), (AlertTarget.TASK, done_task, None),
+                                     (AlertTarget.MILESTONE, open_task, milestone)):
+                s.add(Alert(rule=AlertRule.DEADLINE, level=AlertLevel.OVERDUE, target=target, task_id=task.id,
+                            milestone_id=ms.id if ms else None, due_date=date(2026, 11, 1),
+                            raised_on=date(2026, 11, 2), level_changed_on=date(2026, 11, 2)))
+            s.flush()
+            s.execute(update(Task).where(Task.id == done_task.id)
+                      .values(status=TaskStatus.DONE, completed_on=date(2026, 11, 3), progress=100))
+            s.execute(update(Milestone).where(Milestone.id == milestone.id)
+                      .values(status=MilestoneStatus.WAIVED))
+            s.commit()
+            ids = (plan.id, region.id, lead.id)
+            open_task_id, done_task_id = open_task.id, done_task.id
+        command.downgrade(cfg, f"{PLACES_ALERTS}-1")
+        command.upgrade(cfg, "head")
+        with make_session_factory(engine)() as s:
+            alerts = s.query(Alert).order_by(Alert.id).all()
+            assert {(a.plan_id, a.region_id, a.department_id) for a in alerts} == {ids}
+            assert [(a.task_id, a.target, a.status, a.resolved_reason) for a in alerts] == [
+                (open_task_id, AlertTarget.TASK, AlertStatus.OPEN, None),
+                (done_task_id, AlertTarget.TASK, AlertStatus.RESOLVED, "done"),
+                (open_task_id, AlertTarget.MILESTONE, AlertStatus.CANCELLED, "not_applicable"),
+            ]
+            assert all((a.resolved_at is None) == (a.status == AlertStatus.OPEN) for a in alerts)
+    finally:
+        engine.dispose()

@@ -49,9 +49,15 @@ def _descendants(session: Session, region_id: int) -> set[int]:
 
 
 def every_region(session: Session, regions: Collection[int]) -> bool:
-    """Whether ``regions`` are every region there is (the scope of a root region's reader). Counted each time
-    (a primary key's count): a count kept while regions are added would take a city for the whole."""
-    return len(regions) >= (session.scalar(select(func.count()).select_from(Region)) or 0)
+    """Whether ``regions`` are every region there is (the scope of a root region's reader). Counted once per
+    transaction with nothing unflushed (a primary key's count; a request asks several times): a count kept longer,
+    while regions are added, would take a city for the whole."""
+    transaction, kept = session.get_transaction(), session.info.get("region_count")
+    if kept is not None and transaction is not None and kept[0] is transaction and not session.new:
+        return len(regions) >= kept[1]
+    count = session.scalar(select(func.count()).select_from(Region)) or 0
+    session.info["region_count"] = (session.get_transaction(), count)
+    return len(regions) >= count
 
 
 def in_regions(session: Session, column: Any, regions: Collection[int]) -> ColumnElement[bool]:

@@ -11,6 +11,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from tracker import timeutil
+from tracker.alerts.models import Alert, AlertStatus
 from tracker.alerts.overdue import OverdueFilters, filter_choices, list_version, overdue_counts, overdue_rows
 from tracker.planning.models import PlanStage
 from tracker.tasks.models import Task, TaskStatus
@@ -96,7 +98,8 @@ def test_a_statement_on_the_alerts_gives_a_new_version(session: Session, session
                                                        listed: dict[str, int]) -> None:
     """The scan's UPDATE … WHERE statements, and any other, count as changes (not only the ORM's)."""
     before = _version(sessions)
-    session.execute(update(Task).where(Task.id == listed["city"]).values(status=TaskStatus.TERMINATED))
+    session.execute(update(Alert).where(Alert.task_id == listed["city"])
+                    .values(status=AlertStatus.CANCELLED, resolved_at=timeutil.now()))
     session.commit()
     assert _version(sessions) != before
     assert [r.task.id for r in overdue_rows(session, _sup(session, listed), OverdueFilters())] == [

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.alerts.models import AlertLevel
@@ -155,6 +156,44 @@ def test_finished_items_leave_the_list_before_the_next_scan(client: FlaskClient,
     assert "省级严重逾期任务" not in _titles(_rows(client))
 
 
+def test_the_list_follows_a_task_to_its_new_lead_department_and_plan_region(
+        client: FlaskClient, session: Session, world: World, listed: dict[str, int]) -> None:
+    """The list reads each alert's own copy of where its task stands; changing the task or its plan moves it."""
+    from tracker.alerts.models import Alert
+    from tracker.tasks.models import Task
+
+    yz = world.depts["yz"]
+    login(client, "sup")
+    assert "省级严重逾期任务" not in _titles(_rows(client, f"?department={yz.id}"))
+    session.rollback()  # a snapshot after the sign-in's writes
+    session.get(Task, listed["severe"]).lead_department = yz
+    session.commit()
+    assert "省级严重逾期任务" in _titles(_rows(client, f"?department={yz.id}"))
+    assert session.scalars(select(Alert.department_id).where(Alert.task_id == listed["severe"])).all() == [yz.id]
+
+    world.plans["b"].region = world.county_a  # a plan moved to another region (as a correction)
+    session.commit()
+    assert "鹿城逾期任务" in _titles(_rows(client, f"?region={world.county_a.id}"))
+    assert "鹿城逾期任务" not in _titles(_rows(client, f"?region={world.county_b.id}"))
+
+
+def test_a_task_suspended_or_a_milestone_waived_closes_its_alerts_at_once(session: Session, world: World,
+                                                                         listed: dict[str, int]) -> None:
+    from tracker.alerts.models import Alert, AlertStatus
+    from tracker.tasks.models import Milestone, MilestoneStatus, Task, TaskStatus
+
+    sup = world.users["supervisor"]
+    before = overdue_counts(session, sup, OverdueFilters()).total
+    session.get(Task, listed["overdue"]).status = TaskStatus.SUSPENDED
+    milestone = session.scalar(select(Milestone).where(Milestone.task_id == listed["holder"]))
+    milestone.status = MilestoneStatus.WAIVED
+    session.commit()
+    assert overdue_counts(session, sup, OverdueFilters()).total == before - 2
+    closed = session.scalars(select(Alert).where(Alert.status == AlertStatus.CANCELLED)).all()
+    assert {(a.task_id, a.milestone_id) for a in closed} == {(listed["overdue"], None),
+                                                             (listed["holder"], milestone.id)}
+
+
 def test_the_list_as_json(client: FlaskClient, listed: dict[str, int]) -> None:
     login(client, "sup")
     data = client.get("/alerts/overdue.json?level=severe").get_json()
@@ -188,6 +227,13 @@ def test_counts_rank_departments_in_the_database(session: Session, world: World,
     assert (counts.total, counts.departments, counts.rest) == (7, 5, 7 - 3 - counts.worst[1]["total"])
     assert counts.by_level == {AlertLevel.SEVERE: 1, AlertLevel.OVERDUE: 5, AlertLevel.DUE_SOON: 1}
     assert [d["id"] for d in counts.options] == [depts["city_jk"].id]
+
+    # four departments tie on one 逾期 each: the province's comes first (region code), and every cut agrees
+    assert counts.worst[1]["id"] == depts["yz"].id
+    everyone = overdue_counts(session, sup, OverdueFilters(), worst=10).worst
+    assert [d["id"] for d in everyone] == [depts[k].id for k in ("jk", "yz", "city_jk", "a_jk", "b_jk")]
+    for n in range(1, 6):
+        assert overdue_counts(session, sup, OverdueFilters(), worst=n).worst == everyone[:n]
 
     one = overdue_counts(session, sup, OverdueFilters(department_id=depts["yz"].id), worst=2,
                          options_region=world.province.id)

@@ -11,7 +11,7 @@ from datetime import date
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tracker import timeutil
@@ -30,7 +30,7 @@ from tracker.scheduler import run_job
 from tracker.system import calendar as workdays
 from tracker.system.models import CalendarYear, JobRun, JobStatus
 from tracker.system.services import load_library_year, update_settings
-from tracker.tasks.models import MilestoneStatus, TaskLevel, TaskStatus
+from tracker.tasks.models import MilestoneStatus, Task, TaskLevel, TaskStatus
 
 from .conftest import open_alerts
 from .world import World
@@ -138,13 +138,29 @@ def test_done_items_resolve_their_alerts(session: Session, world: World, run_sca
     task.status, task.completed_on, task.progress = TaskStatus.DONE, date(2026, 11, 22), 100
     milestone = session.get(type(milestone), milestone.id)
     milestone.status, milestone.completed_on = MilestoneStatus.DONE, date(2026, 11, 20)
-    session.commit()
-    counts = run_scan()
-    assert counts["resolved"] == 2
+    session.commit()  # the alerts close with their items, in the same transaction
     resolved = _alerts(session, status=AlertStatus.RESOLVED)
-    assert {a.resolved_reason for a in resolved} == {ResolveReason.DONE.value}
+    assert len(resolved) == 2 and {a.resolved_reason for a in resolved} == {ResolveReason.DONE.value}
     assert all(a.resolved_at is not None for a in resolved)
     assert _alerts(session, status=AlertStatus.OPEN) == []
+    assert run_scan()["resolved"] == 0  # nothing left for the scan
+
+
+def test_the_scan_closes_and_places_what_statements_past_the_orm_changed(session: Session, world: World,
+                                                                        run_scan) -> None:
+    """A status or lead department written by a statement (not through the ORM) is caught up by the next scan."""
+    done = world.task(session, date(2026, 11, 1))
+    moved = world.task(session, date(2026, 11, 2))
+    session.commit()
+    run_scan()
+    session.execute(update(Task).where(Task.id == done.id).values(status=TaskStatus.DONE, completed_on=date(2026, 11, 20), progress=100))
+    session.execute(update(Task).where(Task.id == moved.id).values(lead_department_id=world.depts["yz"].id))
+    session.commit()
+    counts = run_scan()
+    assert counts["resolved"] == 1 and counts["placed"] == 1
+    (alert,) = _alerts(session, status=AlertStatus.OPEN)
+    assert (alert.task_id, alert.department_id) == (moved.id, world.depts["yz"].id)
+    assert run_scan()["placed"] == 0
 
 
 def test_a_moved_deadline_resolves_and_re_evaluates(session: Session, world: World, run_scan) -> None:
@@ -184,9 +200,8 @@ def test_suspended_tasks_and_inactive_plans_raise_nothing(session: Session, worl
 
     task = session.get(type(task), task.id)
     task.status, task.status_note = TaskStatus.TERMINATED, "终止"
-    session.commit()
-    counts = run_scan()
-    assert counts["cancelled"] == 1
+    session.commit()  # cancelled with the task, in the same transaction
+    assert run_scan()["cancelled"] == 0
     (alert,) = _alerts(session)
     assert (alert.status, alert.resolved_reason) == (AlertStatus.CANCELLED, ResolveReason.NOT_APPLICABLE.value)
 
@@ -417,3 +432,15 @@ def test_the_days_events_are_checked_alert_by_alert_through_the_subject_index(se
     _scan_watching_statements(session, before)
     probes = [p for p in plans if "events" in p and "ix_events_subject" in p]
     assert probes and all("subject_id=?" in p for p in probes), plans
+
+
+def test_an_alert_added_through_the_orm_stands_where_its_task_stands(session: Session, world: World) -> None:
+    task = world.task(session, date(2026, 11, 1), plan="city", lead="city_jk")
+    session.flush()
+    alert = Alert(rule=AlertRule.DEADLINE, level=AlertLevel.OVERDUE, target=AlertTarget.TASK, task_id=task.id,
+                  due_date=task.deadline, raised_on=date(2026, 11, 2), level_changed_on=date(2026, 11, 2))
+    session.add(alert)
+    session.commit()
+    session.refresh(alert)
+    assert (alert.plan_id, alert.region_id, alert.department_id) == (
+        world.plans["city"].id, world.city.id, world.depts["city_jk"].id)

@@ -92,9 +92,15 @@ class Alert(Base):
             sqlite_where=text("status = 'open' AND target = 'indicator'"),
             postgresql_where=text("status = 'open' AND target = 'indicator'"),
         ),
-        # the overdue list walks open alerts by deadline
+        # the overdue list's order (open alerts by deadline) with every column it filters by: a page, however deep,
+        # and the whole order are read from this index alone
         Index(
-            "ix_alerts_open_due", "due_date", "id",
+            "ix_alerts_open_order", "due_date", "id", "region_id", "department_id", "plan_id", "level", "target",
+            sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'"),
+        ),
+        # the overdue list's counts: a scope's open alerts by lead department and level, from this index alone
+        Index(
+            "ix_alerts_open_region", "region_id", "department_id", "level", "target",
             sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'"),
         ),
         Index("ix_alerts_task", "task_id"),
@@ -119,6 +125,13 @@ class Alert(Base):
     milestone_id: Mapped[int | None] = mapped_column(ForeignKey("milestones.id", ondelete="CASCADE"))
     indicator_id: Mapped[int | None] = mapped_column(ForeignKey("indicators.id", ondelete="CASCADE"))
     due_date: Mapped[date | None]
+    # Where a task's or milestone's alert stands in the overdue list: its task's plan, that plan's region and the
+    # task's lead department — copies, kept in step by ``services.keep_in_step`` whenever a task or plan changes
+    # them, so the list filters, counts and orders open alerts without reading their tasks. (No foreign keys:
+    # the task's own keys are the record; an indicator's alert has none of the three.)
+    plan_id: Mapped[int | None]
+    region_id: Mapped[int | None]
+    department_id: Mapped[int | None]
     status: Mapped[AlertStatus] = mapped_column(enum_type(AlertStatus, "alert_status"), default=AlertStatus.OPEN)
     raised_on: Mapped[date]
     level_changed_on: Mapped[date]

@@ -13,17 +13,17 @@ from datetime import date, timedelta
 from itertools import chain
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import Select, case, event, func, inspect, or_, select
+from sqlalchemy import Select, case, event, func, inspect, or_, select, true, tuple_
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, load_only
 
 from .. import timeutil
 from ..auth.models import User
-from ..permissions import overdue_region_ids
+from ..permissions import in_regions, overdue_region_ids
 from ..planning.models import Plan
 from ..regions.models import Department, Region
-from ..tasks.models import OPEN_STATUSES, Milestone, Task
+from ..tasks.models import Milestone, Task
 from .models import LEVEL_RANK, Alert, AlertLevel, AlertStatus, AlertTarget, OverdueListVersion
-from .services import ACTIVE_STAGES, OPEN_MILESTONE_STATUSES
+from .services import ACTIVE_STAGES
 
 SORTS = {"days": "逾期天数", "department": "责任单位", "deadline": "截止日期"}
 DEFAULT_DIRECTION = {"days": "desc", "department": "asc", "deadline": "asc"}
@@ -218,48 +218,32 @@ def kept(session: Session, key: tuple[Hashable, ...], compute: Callable[[], T]) 
     return value
 
 
-def is_kept(session: Session, key: tuple[Hashable, ...]) -> bool:
-    """Whether ``kept`` would answer ``key`` without computing it."""
-    version = list_version(session)
-    with _kept_lock:
-        return version is not None and (version, *key) in _kept
-
-
 def list_scope(session: Session, user: User) -> frozenset[int]:
     """The regions of the user's list (permissions.overdue_region_ids), kept with the list."""
     return kept(session, ("scope", user.region_id), lambda: frozenset(overdue_region_ids(session, user)))
 
 
-def _overdue_base(stmt: Select[Any], scope: Collection[int], filters: OverdueFilters, today: date, *,
-                  names: bool = False) -> Select[Any]:
-    """Joins and filters shared by the list, its counts and the export.
+def _overdue_base(session: Session, stmt: Select[Any], scope: Collection[int], filters: OverdueFilters,
+                  today: date, *, names: bool = False) -> Select[Any]:
+    """The filtered list's open alerts, shared by the list, its counts and the export.
 
-    Only open alerts of items that are still open count (an item finished since the last scan drops
-    out at once). ``names`` adds the region and lead department rows for display."""
-    stmt = (
-        stmt.select_from(Alert)
-        .join(Task, Task.id == Alert.task_id)
-        .join(Plan, Plan.id == Task.plan_id)
-        .outerjoin(Milestone, Milestone.id == Alert.milestone_id)
-        .where(
-            Alert.status == AlertStatus.OPEN,
-            Alert.target.in_([AlertTarget.TASK, AlertTarget.MILESTONE]),
-            Task.status.in_(OPEN_STATUSES),
-            or_(Alert.milestone_id.is_(None), Milestone.status.in_(OPEN_MILESTONE_STATUSES)),
-        )
+    An open alert is always of an open item and stands where its task stands (``services.keep_in_step``): the
+    list reads the alerts alone, from an index of open alerts. ``names`` joins the task, plan, region, lead
+    department and milestone rows for display."""
+    stmt = stmt.select_from(Alert).where(
+        Alert.status == AlertStatus.OPEN, Alert.target.in_([AlertTarget.TASK, AlertTarget.MILESTONE]),
     )
     if names:
-        stmt = (stmt.join(Region, Region.id == Plan.region_id)
-                .outerjoin(Department, Department.id == Task.lead_department_id))
+        stmt = _overdue_joins(stmt)
     f = filters
     if f.region_id:
-        stmt = stmt.where(Plan.region_id == (f.region_id if f.region_id in scope else -1))
+        stmt = stmt.where(Alert.region_id == (f.region_id if f.region_id in scope else -1))
     else:
-        stmt = stmt.where(Plan.region_id.in_(scope))
+        stmt = stmt.where(in_regions(session, Alert.region_id, scope))
     if f.plan_id:
-        stmt = stmt.where(Task.plan_id == f.plan_id)
+        stmt = stmt.where(Alert.plan_id == f.plan_id)
     if f.department_id:
-        stmt = stmt.where(Task.lead_department_id == f.department_id)
+        stmt = stmt.where(Alert.department_id == f.department_id)
     if f.level:
         stmt = stmt.where(Alert.level == f.level)
     if f.target:
@@ -274,6 +258,14 @@ def _overdue_base(stmt: Select[Any], scope: Collection[int], filters: OverdueFil
     if f.due_to:
         stmt = stmt.where(Alert.due_date <= f.due_to)
     return stmt
+
+
+def _overdue_joins(stmt: Select[Any]) -> Select[Any]:
+    """An alert's task, plan, region, lead department and milestone, for display."""
+    return (stmt.join(Task, Task.id == Alert.task_id).join(Plan, Plan.id == Alert.plan_id)
+            .join(Region, Region.id == Alert.region_id)
+            .outerjoin(Department, Department.id == Alert.department_id)
+            .outerjoin(Milestone, Milestone.id == Alert.milestone_id))
 
 
 def _order(stmt: Select[Any], filters: OverdueFilters, *, reverse: bool = False) -> Select[Any]:
@@ -297,41 +289,36 @@ def overdue_rows(session: Session, user: User, filters: OverdueFilters, *, limit
                  offset: int = 0, today: date | None = None, total: int | None = None) -> list[OverdueRow]:
     """One page of the list: the page's alert ids first, then their rows.
 
-    The ids of a page past the first are a slice of the list's whole order, kept per list version
-    (``kept``): after a change one narrow query reads the order, and every page after it, however deep, is
-    a slice. The first page (the one most read after a change) is kept on its own, read with LIMIT, unless
-    the whole order is kept already. While nothing can be kept (the session holds changes of its own) a page
-    is read with LIMIT and OFFSET — given the list's ``total``, a page in the second half from the end in
-    the opposite order."""
+    A page's ids are read with LIMIT and OFFSET from the index of open alerts alone — given the list's
+    ``total``, a page in the second half from the end in the opposite order — and kept per list version
+    (``kept``), as is the whole order when no ``limit`` is given; while nothing can be kept (the session holds
+    changes of its own) they are read afresh."""
     today = today or timeutil.today()
     scope = list_scope(session, user)
-    key = (scope, astuple(filters), today)
-    ids: Sequence[int]
-    if list_version(session) is None:
-        ids = _page_ids(session, scope, filters, today, limit, offset, total)
-    elif offset == 0 and limit is not None and not is_kept(session, ("order", *key)):
-        ids = kept(session, ("first page", *key, limit),
-                   lambda: _page_ids(session, scope, filters, today, limit, 0, total))
-    else:
-        order = kept(session, ("order", *key),
-                     lambda: array("q", session.scalars(_order(_ids_statement(scope, filters, today), filters))))
-        ids = order[offset:offset + limit] if limit is not None else order[offset:]
+    key = (scope, astuple(filters), today, limit, offset, total)
+    ids = kept(session, ("page", *key),
+               lambda: array("q", _page_ids(session, scope, filters, today, limit, offset, total)))
     return _rows_of(session, list(ids), today)
 
 
-def _ids_statement(scope: frozenset[int], filters: OverdueFilters, today: date) -> Select[Any]:
-    return _overdue_base(select(Alert.id), scope, filters, today, names=filters.sort == "department")
+def _ids_statement(session: Session, scope: frozenset[int], filters: OverdueFilters, today: date) -> Select[Any]:
+    stmt = _overdue_base(session, select(Alert.id), scope, filters, today)
+    if filters.sort == "department":
+        stmt = stmt.outerjoin(Department, Department.id == Alert.department_id)
+    return stmt
 
 
 def _page_ids(session: Session, scope: frozenset[int], filters: OverdueFilters, today: date, limit: int | None,
               offset: int, total: int | None) -> list[int]:
     from_end = limit is not None and total is not None and offset > total // 2
-    ids_stmt = _order(_ids_statement(scope, filters, today), filters, reverse=from_end)
+    ids_stmt = _order(_ids_statement(session, scope, filters, today), filters, reverse=from_end)
     if limit is not None and total is not None and from_end:
         limit = max(0, min(limit, total - offset))
         ids_stmt = ids_stmt.limit(limit).offset(max(0, total - offset - limit))
     elif limit is not None:
         ids_stmt = ids_stmt.limit(limit).offset(offset)
+    elif offset:
+        ids_stmt = ids_stmt.offset(offset)
     ids = list(session.scalars(ids_stmt))
     if from_end:
         ids.reverse()
@@ -353,11 +340,7 @@ def _rows_of(session: Session, ids: list[int], today: date) -> list[OverdueRow]:
     if not ids:
         return []
     rows = session.execute(
-        select(Alert, Task, Plan, Region, Department, Milestone).select_from(Alert)
-        .join(Task, Task.id == Alert.task_id).join(Plan, Plan.id == Task.plan_id)
-        .join(Region, Region.id == Plan.region_id)
-        .outerjoin(Department, Department.id == Task.lead_department_id)
-        .outerjoin(Milestone, Milestone.id == Alert.milestone_id)
+        _overdue_joins(select(Alert, Task, Plan, Region, Department, Milestone).select_from(Alert))
         .where(Alert.id.in_(ids))
         .options(*ROW_COLUMNS)
     ).all()
@@ -372,7 +355,7 @@ def export_statement(session: Session, user: User, filters: OverdueFilters, cell
     today = today or timeutil.today()
     keys = _order_keys(filters)
     number = func.row_number().over(order_by=keys)
-    return _overdue_base(select(number, *cells), overdue_region_ids(session, user), filters, today,
+    return _overdue_base(session, select(number, *cells), overdue_region_ids(session, user), filters, today,
                          names=True).order_by(*keys)
 
 
@@ -400,29 +383,39 @@ def _counts(session: Session, scope: frozenset[int], filters: OverdueFilters, to
             options_region: int | None) -> OverdueCounts:
     levels = list(AlertLevel)
     grouped = _overdue_base(
-        select(Task.lead_department_id.label("department_id"), func.count().label("total"),
+        session,
+        select(Alert.department_id.label("department_id"), func.count().label("total"),
                *(func.sum(case((Alert.level == level, 1), else_=0)).label(level.value) for level in levels)),
         scope, replace(filters, department_id=None), today,
-    ).group_by(Task.lead_department_id).subquery()
+    ).group_by(Alert.department_id).cte("grouped")
+    severe, total = grouped.c[AlertLevel.SEVERE.value], grouped.c.total
+    # Only the departments that can rank among the ``worst`` are ranked (and joined to their names): those at or
+    # above the ``worst``-th by severity and size, ties included; the ranking's later keys decide among them.
+    cut = select(severe.label("severe"), total.label("total")).order_by(severe.desc(), total.desc()) \
+        .limit(1).offset(worst - 1).subquery("cut")
+    candidate = or_(cut.c.total.is_(None), tuple_(severe, total) >= tuple_(cut.c.severe, cut.c.total))
+    everything = select(func.count().label("departments"),
+                        *(func.sum(grouped.c[level.value]).label(f"all_{level.value}") for level in levels)) \
+        .subquery("everything")
     region_code = func.coalesce(Region.code, "")
     sort_order = func.coalesce(Department.sort_order, 0)
-    ranked = (
+    rank = case((candidate, func.row_number().over(
+        partition_by=candidate, order_by=(severe.desc(), total.desc(), region_code, sort_order,
+                                          grouped.c.department_id))))
+    wanted = [candidate] if not filters.department_id else [grouped.c.department_id == filters.department_id]
+    if options_region is not None:
+        wanted.append(Department.region_id == options_region)
+    rows = session.execute(
         select(grouped, Department.name, Department.region_id, Region.name.label("region"),
-               region_code.label("region_code"), sort_order.label("sort_order"),
-               func.row_number().over(order_by=(grouped.c[AlertLevel.SEVERE.value].desc(), grouped.c.total.desc(),
-                                                region_code, sort_order, grouped.c.department_id)).label("rank"),
-               func.count().over().label("departments"),
-               *(func.sum(grouped.c[level.value]).over().label(f"all_{level.value}") for level in levels))
+               region_code.label("region_code"), sort_order.label("sort_order"), rank.label("rank"), everything)
         .select_from(grouped)
+        .join(everything, true())
+        .outerjoin(cut, true())
         .outerjoin(Department, Department.id == grouped.c.department_id)
         .outerjoin(Region, Region.id == Department.region_id)
-    ).subquery()
-    wanted = [ranked.c.rank <= (0 if filters.department_id else worst)]
-    if filters.department_id:
-        wanted.append(ranked.c.department_id == filters.department_id)
-    if options_region is not None:
-        wanted.append(ranked.c.region_id == options_region)
-    rows = session.execute(select(ranked).where(or_(*wanted)).order_by(ranked.c.rank)).mappings().all()
+        .where(or_(*wanted))
+        .order_by(rank.label("rank"))
+    ).mappings().all()
 
     counts = OverdueCounts()
     entries = [{
@@ -436,7 +429,7 @@ def _counts(session: Session, scope: frozenset[int], filters: OverdueFilters, to
         counts.departments = len(counts.worst)
         counts.by_level = counts.worst[0]["levels"] if counts.worst else {}
     elif rows:
-        counts.worst = [e for e in entries if e["rank"] <= worst]
+        counts.worst = [e for e in entries if e["rank"] is not None and e["rank"] <= worst]
         counts.departments = rows[0]["departments"]
         counts.by_level = {level: int(n) for level in levels if (n := rows[0][f"all_{level.value}"])}
     counts.by_level = dict(sorted(counts.by_level.items(), key=lambda kv: -LEVEL_RANK[kv[0]]))
@@ -459,10 +452,12 @@ def filter_choices(session: Session, user: User) -> dict[str, list[Choice]]:
 
 def _choices(session: Session, scope: frozenset[int]) -> dict[str, list[Choice]]:
     plans = session.execute(
-        select(Plan.id, Plan.short_name).where(Plan.region_id.in_(scope), Plan.stage.in_(ACTIVE_STAGES))
+        select(Plan.id, Plan.short_name).where(in_regions(session, Plan.region_id, scope),
+                                               Plan.stage.in_(ACTIVE_STAGES))
         .order_by(Plan.level, Plan.region_id, Plan.start_year.desc(), Plan.id)
     )
-    regions = session.execute(select(Region.id, Region.name).where(Region.id.in_(scope)).order_by(Region.code))
+    regions = session.execute(select(Region.id, Region.name).where(in_regions(session, Region.id, scope))
+                              .order_by(Region.code))
     return {"plans": [Choice(*row) for row in plans], "regions": [Choice(*row) for row in regions]}
 
 

@@ -4,13 +4,17 @@ queries are in ``overdue.py``).
 The scan works on sets: a handful of ``UPDATE … WHERE`` and ``INSERT … SELECT`` statements, whatever
 the number of tasks. The working-day arithmetic happens once per scan in Python (a few dates: "overdue
 before", "severe before", "due soon until"); the database compares deadlines with those dates.
+
+One idea, the life of an alert, in one file: the scan raises and closes alerts for every item at once, and a
+change to one item closes or moves that item's alerts in its own transaction by the same rules (``_close``,
+``_place``), so the two cannot drift apart.
 """
 
 from __future__ import annotations
 
 import json
 import operator
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -24,8 +28,10 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    event,
     exists,
     func,
+    inspect,
     literal,
     null,
     or_,
@@ -307,18 +313,80 @@ def _close(session: Session, where: Any, status: AlertStatus, reason: ResolveRea
     )
 
 
-def resolve_finished(session: Session, *, task: Task | None = None, milestone: Milestone | None = None) -> int:
-    """A task or milestone just finished: its open alerts (and, for a task, its milestones') are resolved in the
-    same transaction — the scan's first step for this one item, so the nightly scan finds nothing left here."""
-    a = alerts_t
-    if task is not None:
-        item = a.c.task_id == task.id
-    elif milestone is not None:
-        item = and_(a.c.target == AlertTarget.MILESTONE.value, a.c.milestone_id == milestone.id)
+# ---------------------------------------------------------------------------------------------------
+# An alert follows its item: closed when the item closes, and placed where its task stands
+# ---------------------------------------------------------------------------------------------------
+
+
+def _place(t: Any, p: Any) -> dict[str, ColumnElement[Any]]:
+    """An alert's place in the overdue list (its ``plan_id``, ``region_id`` and ``department_id``) from its task
+    ``t`` and that task's plan ``p`` — the one rule, used where alerts are raised and where they are kept in step."""
+    return {"plan_id": t.c.plan_id, "region_id": p.c.region_id, "department_id": t.c.lead_department_id}
+
+
+def keep_in_step(session: Session, *, task_ids: Collection[int] | None = None,
+                 plan_ids: Collection[int] | None = None) -> int:
+    """Put the alerts of the given tasks (or of the given plans' tasks) where their tasks now stand; with neither,
+    every open alert that stands elsewhere (the scan's repair of a change written past the ORM)."""
+    a, t, p = alerts_t, tasks_t, plans_t
+    place = _place(t, p)
+    where = [a.c.task_id == t.c.id, p.c.id == t.c.plan_id]
+    if task_ids is not None:
+        where.append(t.c.id.in_(task_ids))
+    elif plan_ids is not None:
+        where.append(t.c.plan_id.in_(plan_ids))
     else:
-        return 0
-    return _close(session, and_(a.c.rule.in_(SCAN_RULES), item), AlertStatus.RESOLVED, ResolveReason.DONE,
-                  timeutil.now())
+        where += [a.c.status == AlertStatus.OPEN.value,
+                  or_(*(a.c[name].is_distinct_from(value) for name, value in place.items()))]
+    return _count(session, update(a).where(*where).values(**place))
+
+
+def _close_items(session: Session, column: Any, ids: Collection[int], done: bool, at: datetime) -> int:
+    """The items (tasks or milestones, by ``column``) left the open statuses: their open alerts close — resolved if
+    they were finished, cancelled otherwise (suspended, terminated, waived) — as the scan would close them."""
+    status, reason = ((AlertStatus.RESOLVED, ResolveReason.DONE) if done
+                      else (AlertStatus.CANCELLED, ResolveReason.NOT_APPLICABLE))
+    return _close(session, and_(alerts_t.c.rule.in_(SCAN_RULES), column.in_(ids)), status, reason, at)
+
+
+def _changed(instance: object, *names: str) -> bool:
+    attrs = inspect(instance).attrs
+    return any(attrs[name].history.has_changes() for name in names)
+
+
+@event.listens_for(Session, "after_flush")
+def _follow_items(session: Session, _context: Any) -> None:
+    """Keep every alert in step with its item in the transaction that changes the item, so an open alert is
+    always of an open item and stands where its task stands: the overdue list reads the alerts alone.
+
+    A task leaving the open statuses closes its alerts and its milestones'; a milestone leaving them, its own.
+    A task given another lead department or plan, a plan moved to another region, and an alert added through
+    the ORM are placed afresh. (The scan closes and places anything changed by statements past the ORM.)"""
+    closed: dict[tuple[str, bool], list[int]] = {}
+    placed_tasks: set[int] = set()
+    placed_plans: set[int] = set()
+    for instance in session.dirty:
+        if isinstance(instance, Task):
+            if _changed(instance, "status") and instance.status not in OPEN_STATUSES:
+                closed.setdefault(("task", instance.status == TaskStatus.DONE), []).append(instance.id)
+            if _changed(instance, "lead_department_id", "lead_department", "plan_id", "plan"):
+                placed_tasks.add(instance.id)
+        elif isinstance(instance, Milestone):
+            if _changed(instance, "status") and instance.status.value not in OPEN_MILESTONE_STATUSES:
+                closed.setdefault(("milestone", instance.status == MilestoneStatus.DONE), []).append(instance.id)
+        elif isinstance(instance, Plan) and _changed(instance, "region_id", "region"):
+            placed_plans.add(instance.id)
+    placed_tasks.update(a.task_id for a in session.new if isinstance(a, Alert) and a.task_id is not None)
+    if not (closed or placed_tasks or placed_plans):
+        return
+    at = timeutil.now()
+    for (kind, done), ids in closed.items():
+        column = alerts_t.c.task_id if kind == "task" else alerts_t.c.milestone_id
+        _close_items(session, column, ids, done, at)
+    if placed_tasks:
+        keep_in_step(session, task_ids=placed_tasks)
+    if placed_plans:
+        keep_in_step(session, plan_ids=placed_plans)
 
 
 def _task_candidate(t: Any) -> ColumnElement[bool]:
@@ -331,7 +399,7 @@ def _milestone_candidate(m: Any) -> ColumnElement[bool]:
 
 
 def _deadline_rule(th: Thresholds, session: Session, at: datetime) -> dict[str, int]:
-    a, t, m = alerts_t, tasks_t, milestones_t
+    a, t, m, p = alerts_t, tasks_t, milestones_t, plans_t
     deadline = a.c.rule == AlertRule.DEADLINE.value
     is_task = a.c.target == AlertTarget.TASK.value
     is_milestone = a.c.target == AlertTarget.MILESTONE.value
@@ -370,9 +438,10 @@ def _deadline_rule(th: Thresholds, session: Session, at: datetime) -> dict[str, 
         .values(level=level_now, level_changed_on=literal(th.today, Date))
     )
 
-    # 5. New alerts for items that have none open.
+    # 5. New alerts for items that have none open, placed where their tasks stand.
+    place = _place(t, p)
     columns = ["rule", "level", "target", "task_id", "milestone_id", "due_date", "status", "raised_on",
-               "level_changed_on"]
+               "level_changed_on", *place]
     today = literal(th.today, Date)
     task_level = _level_case(t.c.deadline, th)
     no_open_task_alert = ~exists().where(a.c.status == AlertStatus.OPEN.value, a.c.target == AlertTarget.TASK.value,
@@ -381,8 +450,9 @@ def _deadline_rule(th: Thresholds, session: Session, at: datetime) -> dict[str, 
         session,
         _insert_ignoring_duplicates(session, AlertTarget.TASK).from_select(columns, select(
             literal(AlertRule.DEADLINE.value), task_level, literal(AlertTarget.TASK.value), t.c.id, null(),
-            t.c.deadline, literal(AlertStatus.OPEN.value), today, today,
-        ).where(_task_candidate(t), task_level.is_not(None), no_open_task_alert))
+            t.c.deadline, literal(AlertStatus.OPEN.value), today, today, *place.values(),
+        ).select_from(t.join(p, p.c.id == t.c.plan_id))
+         .where(_task_candidate(t), task_level.is_not(None), no_open_task_alert))
     )
 
     ms_level = _level_case(m.c.due_date, th)
@@ -393,8 +463,9 @@ def _deadline_rule(th: Thresholds, session: Session, at: datetime) -> dict[str, 
         session,
         _insert_ignoring_duplicates(session, AlertTarget.MILESTONE).from_select(columns, select(
             literal(AlertRule.DEADLINE.value), ms_level, literal(AlertTarget.MILESTONE.value), m.c.task_id,
-            m.c.id, m.c.due_date, literal(AlertStatus.OPEN.value), today, today,
-        ).where(_milestone_candidate(m), ms_level.is_not(None), no_open_ms_alert))
+            m.c.id, m.c.due_date, literal(AlertStatus.OPEN.value), today, today, *place.values(),
+        ).select_from(m.join(t, t.c.id == m.c.task_id).join(p, p.c.id == t.c.plan_id))
+         .where(_milestone_candidate(m), ms_level.is_not(None), no_open_ms_alert))
     )
     return counts
 
@@ -402,7 +473,7 @@ def _deadline_rule(th: Thresholds, session: Session, at: datetime) -> dict[str, 
 def _pace_rule(session: Session, rules: AlertRules, th: Thresholds, at: datetime) -> dict[str, int]:
     """进度滞后: the share of the task's time that has passed runs ahead of its progress by more than
     the threshold (before the deadline; after it the deadline rule takes over)."""
-    a, t = alerts_t, tasks_t
+    a, t, p = alerts_t, tasks_t, plans_t
     pace = a.c.rule == AlertRule.PACE.value
     counts = {"resolved": 0, "cancelled": 0, "raised": 0}
     if not rules.pace_enabled:
@@ -422,13 +493,15 @@ def _pace_rule(session: Session, rules: AlertRules, th: Thresholds, at: datetime
         AlertStatus.RESOLVED, ResolveReason.CAUGHT_UP, at)
     no_open = ~exists().where(a.c.status == AlertStatus.OPEN.value, a.c.target == AlertTarget.TASK.value,
                               pace, a.c.task_id == t.c.id)
+    place = _place(t, p)
     counts["raised"] += _count(
         session,
         _insert_ignoring_duplicates(session, AlertTarget.TASK).from_select(
-            ["rule", "level", "target", "task_id", "due_date", "status", "raised_on", "level_changed_on"],
+            ["rule", "level", "target", "task_id", "due_date", "status", "raised_on", "level_changed_on", *place],
             select(literal(AlertRule.PACE.value), literal(AlertLevel.LAGGING.value),
                    literal(AlertTarget.TASK.value), t.c.id, t.c.deadline, literal(AlertStatus.OPEN.value),
-                   today, today).where(lagging, no_open))
+                   today, today, *place.values())
+            .select_from(t.join(p, p.c.id == t.c.plan_id)).where(lagging, no_open))
     )
     return counts
 
@@ -499,6 +572,7 @@ def scan(session: Session, on: date | None = None) -> dict[str, Any]:
         pace = _pace_rule(session, rules, th, at)
         for key in ("raised", "upgraded", "resolved", "cancelled"):
             counts[key] = deadline.get(key, 0) + pace.get(key, 0)
+        counts["placed"] = keep_in_step(session)
         counts["events"] = record_events(session, today, at)
         counts["open"] = open_counts(session)
     counts["thresholds"] = {

@@ -338,16 +338,16 @@ def cases_from_alerts(session: Session, actor: User, alert_ids: Iterable[int], *
 
 
 def suggested_alerts(session: Session, user: User, limit: int = 50) -> list[Alert]:
-    """建议督办: severe alerts in scope whose task has no open case (nothing is filed automatically)."""
-    from ..planning.models import Plan
-
+    """建议督办: severe alerts in scope whose task has no open case (nothing is filed automatically) — read, like
+    the overdue list, from the open alerts' own place (their plan's region) in deadline order."""
     scope = region_ids_below(session, user.region_id)
     open_case = select(SupervisionCase.task_id).where(SupervisionCase.state != S.CLOSED,
                                                       SupervisionCase.task_id.is_not(None))
     return list(session.scalars(
-        select(Alert).join(Alert.task).join(Task.plan)
-        .where(Alert.status == AlertStatus.OPEN, Alert.level == AlertLevel.SEVERE, Plan.region_id.in_(scope),
-               Alert.task_id.not_in(open_case))
+        select(Alert)
+        .where(Alert.status == AlertStatus.OPEN, Alert.level == AlertLevel.SEVERE,
+               Alert.target.in_([AlertTarget.TASK, AlertTarget.MILESTONE]),
+               in_regions(session, Alert.region_id, scope), Alert.task_id.not_in(open_case))
         .options(selectinload(Alert.task).selectinload(Task.lead_department), selectinload(Alert.milestone))
         .order_by(Alert.due_date, Alert.id).limit(limit)
     ))

@@ -15,7 +15,6 @@ from sqlalchemy import Integer, and_, cast, func, literal, literal_column, null,
 from sqlalchemy.orm import Session
 
 from .. import audit, review
-from ..alerts.services import resolve_finished
 from ..auth.models import Role, User
 from ..errors import Checks, DomainError, InvalidTransition
 from ..notifications.outbox import emit, link_to
@@ -94,7 +93,6 @@ def update_task_status(session: Session, actor: User, task: Task, change: Status
     task.status_note = note
     audit.record_change(session, actor, task, "update_status", before, TASK_FIELDS, "更新状态和进度")
     if finished:
-        resolve_finished(session, task=task)
         emit(session, "task.done", task, actor=actor, title=f"任务已完成：{task.code} {task.title}", body=note,
              link=link_to("tasks.show", task_id=task.id), department_id=task.lead_department_id, plan_id=task.plan_id)
     roll_up(session, [task.parent_id] if task.parent_id else [], actor)
@@ -196,7 +194,6 @@ def complete_milestone(session: Session, actor: User, milestone: Milestone, *, c
     milestone.evidence = evidence
     audit.record_change(session, actor, milestone, "complete", before, MILESTONE_FIELDS, f"办结节点“{milestone.title}”")
     audit.record(session, actor, task, "milestone_done", {}, f"办结节点“{milestone.title}”：{evidence[:100]}")
-    resolve_finished(session, milestone=milestone)
     emit(session, "milestone.done", milestone, actor=actor, title=f"节点已办结：{task.code} {milestone.title}",
          body=evidence[:500], link=link_to("tasks.show", task_id=task.id), department_id=task.lead_department_id,
          plan_id=task.plan_id)
