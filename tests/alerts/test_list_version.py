@@ -87,11 +87,11 @@ def test_a_department_renamed_shows_in_the_counts(client: FlaskClient, session: 
 
 def test_a_plan_leaving_execution_leaves_the_filter_choices(session: Session, world: World,
                                                             listed: dict[str, int]) -> None:
-    sup = world.users["supervisor"]
-    assert "鹿城规划" in [p.label for p in filter_choices(session, sup)["plans"]]
+    sup, in_b = world.users["supervisor"], OverdueFilters(region_id=world.county_b.id)
+    assert "鹿城规划" in [p.label for p in filter_choices(session, sup, in_b)["plans"]]
     world.plans["b"].stage = PlanStage.ARCHIVED
     session.commit()
-    assert "鹿城规划" not in [p.label for p in filter_choices(session, sup)["plans"]]
+    assert "鹿城规划" not in [p.label for p in filter_choices(session, sup, in_b)["plans"]]
 
 
 def test_a_statement_on_the_alerts_gives_a_new_version(session: Session, sessions,  # type: ignore[no-untyped-def]

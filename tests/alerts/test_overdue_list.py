@@ -253,3 +253,28 @@ def test_pages_read_from_the_end_keep_the_order(app, client: FlaskClient, listed
     app.config["PAGE_SIZE"] = 2
     paged = [row for n in (1, 2, 3, 4) for row in _rows(client, f"?{query}&page={n}")]
     assert [r[5] for r in paged] == [r[5] for r in whole]
+
+
+def test_the_region_filter_opens_the_tree_down_to_the_chosen_region(client: FlaskClient, session: Session,
+                                                                      world: World, listed: dict[str, int]) -> None:
+    """The region filter offers the reader's region and its children, and choosing one opens its own (a nation's
+    thousand regions are not one list); the plans offered are those of the regions offered."""
+    from tracker.alerts.overdue import filter_choices
+
+    sup = world.users["supervisor"]
+    first = filter_choices(session, sup)
+    assert [(r.name, r.depth) for r in first["regions"]] == [("浙江省", 0), ("温州市", 1)]
+    assert {p.label for p in first["plans"]} == {world.plans["province"].short_name, world.plans["city"].short_name}
+    county = filter_choices(session, sup, OverdueFilters(region_id=world.county_a.id))
+    assert [(r.name, r.depth) for r in county["regions"]] == [
+        ("浙江省", 0), ("温州市", 1), ("乐清市", 2), ("鹿城区", 2)]
+    assert [r.label for r in county["regions"]][2] == "\u3000\u3000乐清市"
+    assert world.plans["a"].short_name in {p.label for p in county["plans"]}
+    # a region outside the reader's scope opens nothing
+    outside = filter_choices(session, world.users["city_supervisor"], OverdueFilters(region_id=world.province.id))
+    assert [(r.name, r.depth) for r in outside["regions"]] == [("温州市", 0), ("乐清市", 1), ("鹿城区", 1)]
+    login(client, "sup")
+    html = client.get(f"/alerts/overdue?region={world.county_a.id}").get_data(as_text=True)
+    options = html.split('name="region"')[1].split("</select>")[0]
+    assert f'value="{world.county_a.id}" selected' in options and "鹿城区" in options
+    assert _titles(_rows(client, f"?region={world.county_a.id}")) == ["乐清逾期任务"]

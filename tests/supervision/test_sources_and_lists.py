@@ -306,6 +306,16 @@ def test_list_filters(demo: Flask, db: Session) -> None:
         field = page.split('name="department"', 1)[1].split("</select>", 1)[0]
         return {int(i) for i in re.findall(r'value="(\d+)"', field)}
 
+    def region_choices(query: str) -> list[str]:
+        page = supervisor.get(f"/supervision/?{query}").get_data(as_text=True)
+        field = page.split('name="region"', 1)[1].split("</select>", 1)[0]
+        return re.findall(r'<option value="\d+"[^>]*>([^<]+)</option>', field)
+
+    # the region filter: the province and its cities, and a chosen city's counties under it
+    first = region_choices("")
+    assert first[0] == "浙江省" and all(name.startswith("\u3000") for name in first[1:]) and len(first) == 4
+    opened = region_choices(f"region={city_region}")
+    assert len(opened) > len(first) and any(name.startswith("\u3000\u3000") for name in opened)
     assert department_choices("") == {jk.id, yz.id, jc.id}  # the office's own region
     assert department_choices(f"region={city_region}") == {city_jk.id}
     assert department_choices(f"region={city_region}&department={jk.id}") == {city_jk.id, jk.id}

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from itertools import chain
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import Select, case, event, func, inspect, or_, select, true, tuple_
+from sqlalchemy import Select, and_, case, event, func, inspect, or_, select, true, tuple_
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, load_only
 
 from .. import timeutil
@@ -21,6 +21,7 @@ from ..auth.models import User
 from ..permissions import in_regions, overdue_region_ids
 from ..planning.models import Plan
 from ..regions.models import Department, Region
+from ..regions.services import region_choices
 from ..tasks.models import Milestone, Task
 from .models import LEVEL_RANK, Alert, AlertLevel, AlertStatus, AlertTarget, OverdueListVersion
 from .services import ACTIVE_STAGES
@@ -444,21 +445,26 @@ class Choice(NamedTuple):
     label: str
 
 
-def filter_choices(session: Session, user: User) -> dict[str, list[Choice]]:
-    """Plans and regions the filters offer (those in the user's scope), kept with the list."""
+def filter_choices(session: Session, user: User, filters: OverdueFilters | None = None) -> dict[str, list[Any]]:
+    """The region filter's choices (the tree opened down to the chosen region: ``region_choices``) and the plans
+    being carried out in those regions (and the chosen plan), kept with the list."""
+    f = filters or OverdueFilters()
     scope = list_scope(session, user)
-    return kept(session, ("choices", scope), lambda: _choices(session, scope))
+    return kept(session, ("choices", scope, user.region_id, f.region_id, f.plan_id),
+                lambda: _choices(session, scope, user.region_id, f.region_id, f.plan_id))
 
 
-def _choices(session: Session, scope: frozenset[int]) -> dict[str, list[Choice]]:
+def _choices(session: Session, scope: frozenset[int], home: int, region_id: int | None,
+             plan_id: int | None) -> dict[str, list[Any]]:
+    regions = region_choices(session, scope, home, region_id)
     plans = session.execute(
-        select(Plan.id, Plan.short_name).where(in_regions(session, Plan.region_id, scope),
-                                               Plan.stage.in_(ACTIVE_STAGES))
+        select(Plan.id, Plan.short_name)
+        .where(Plan.region_id.in_(scope),
+               or_(Plan.id == (plan_id or -1),
+                   and_(Plan.region_id.in_([r.id for r in regions]), Plan.stage.in_(ACTIVE_STAGES))))
         .order_by(Plan.level, Plan.region_id, Plan.start_year.desc(), Plan.id)
     )
-    regions = session.execute(select(Region.id, Region.name).where(in_regions(session, Region.id, scope))
-                              .order_by(Region.code))
-    return {"plans": [Choice(*row) for row in plans], "regions": [Choice(*row) for row in regions]}
+    return {"plans": [Choice(*row) for row in plans], "regions": regions}
 
 
 OUT_OF_SCOPE = "不在您的管辖范围内"

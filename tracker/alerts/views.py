@@ -122,7 +122,7 @@ def overdue() -> str:
     filters, errors, counts, rows, number, size = _list_page(session)
     return render_template(
         "alerts/overdue.html", page=Page(rows, number, size, counts.total), counts=counts, filters=filters,
-        errors=errors, choices=filter_choices(session, current_user), levels=LEVELS,
+        errors=errors, choices=filter_choices(session, current_user, filters), levels=LEVELS,
         kinds=[AlertTarget.TASK, AlertTarget.MILESTONE], sorts=SORTS, default_direction=DEFAULT_DIRECTION,
         export_args={k: v for k, v in request.args.items() if k not in ("fmt", "page")},
         open_cases=open_cases_by_task(session, [r.task.id for r in rows]),

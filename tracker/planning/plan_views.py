@@ -80,8 +80,8 @@ def index() -> str:
     )
     page = paginate(session, plans_in_scope(session, current_user, filters))
     return render_template("planning/plan_index.html", rows=with_counts(session, page.items), page=page,
-                           filters=filters, regions=visible_regions(session, current_user), levels=PlanLevel,
-                           stages=PlanStage)
+                           filters=filters, regions=visible_regions(session, current_user, filters.region_id),
+                           levels=PlanLevel, stages=PlanStage)
 
 
 @bp.route(f"/plans/<{ID}:plan_id>")

@@ -12,7 +12,7 @@ from ..auth.models import User
 from ..indicators.models import Indicator
 from ..permissions import in_regions, visible_region_ids
 from ..projects.models import KeyProject
-from ..regions.models import Region
+from ..regions.services import RegionChoice, region_choices
 from ..tasks.models import Task, TaskLevel, TaskStatus
 from .models import Plan, PlanLevel, PlanStage
 
@@ -26,11 +26,9 @@ class PlanFilters:
     archived: bool = False  # 显示已归档: archived plans are left out unless asked for (or their stage is chosen)
 
 
-def visible_regions(session: Session, user: User) -> list[Any]:
-    """The regions whose plans the user sees (the list's region filter): their ids and names."""
-    return list(session.execute(select(Region.id, Region.name)
-                                .where(in_regions(session, Region.id, visible_region_ids(session, user)))
-                                .order_by(Region.code)))
+def visible_regions(session: Session, user: User, chosen: int | None = None) -> list[RegionChoice]:
+    """The list's region filter: the regions whose plans the user sees, as a tree opened down to the chosen one."""
+    return region_choices(session, visible_region_ids(session, user), user.region_id, chosen)
 
 
 def plans_in_scope(session: Session, user: User, filters: PlanFilters) -> Select[Any]:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Collection, Iterable
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from .. import audit
 from ..errors import DomainError
@@ -39,6 +39,46 @@ def department_choices(session: Session, region_ids: Iterable[int] | None = None
         stmt = stmt.where(Department.is_active)
     rows = session.execute(stmt.order_by(Region.code, Department.sort_order, Department.id))
     return [(i, f"{r} · {d}") for i, r, d in rows]
+
+
+class RegionChoice(NamedTuple):
+    id: int
+    name: str
+    depth: int  # below the first choice
+
+    @property
+    def label(self) -> str:
+        return "\u3000" * self.depth + self.name  # indented with full-width spaces, which a <select> keeps
+
+
+def region_choices(session: Session, scope: Collection[int], home: int, chosen: int | None) -> list[RegionChoice]:
+    """A region filter's choices as a tree opened down to the chosen region: the regions from the top of the
+    ``scope`` to the reader's ``home`` region and on to ``chosen``, each with the children it has in the scope,
+    in tree order. Some tens of choices however many regions the scope holds — a nation's 1,021 in one list
+    is neither readable nor quick to send — and choosing a region opens its children."""
+    from ..permissions import region_ids_above
+
+    opened = {home} | region_ids_above(session, home)
+    if chosen is not None and chosen in scope:
+        opened |= {chosen} | region_ids_above(session, chosen)
+    opened &= set(scope)
+    rows = [r for r in session.execute(
+        select(Region.id, Region.name, Region.parent_id, Region.code)
+        .where(or_(Region.id.in_(opened), Region.parent_id.in_(opened)))
+    ) if r.id in scope]
+    shown = {r.id for r in rows}
+    children: dict[int | None, list[Any]] = {}
+    for r in sorted(rows, key=lambda r: r.code):
+        children.setdefault(r.parent_id if r.parent_id in shown else None, []).append(r)
+    choices: list[RegionChoice] = []
+
+    def walk(parent: int | None, depth: int) -> None:
+        for r in children.get(parent, []):
+            choices.append(RegionChoice(r.id, r.name, depth))
+            walk(r.id, depth + 1)
+
+    walk(None, 0)
+    return choices
 
 
 def _check_unique(session: Session, region: Region, name: str, exclude: int | None = None) -> None:

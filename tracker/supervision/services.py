@@ -29,7 +29,7 @@ from ..errors import Checks, DomainError, InvalidTransition, PermissionDenied
 from ..notifications.outbox import emit, link_to
 from ..permissions import DEPARTMENT_ROLES, can_supervise_task, every_region, in_regions, region_ids_below
 from ..regions import services as regions
-from ..regions.models import Department, Region
+from ..regions.models import Department
 from ..system.calendar import add_working_days
 from ..tasks.models import Task
 from ..timeutil import format_date, now, today
@@ -465,14 +465,12 @@ def case_departments(session: Session, user: User, filters: CaseFilters) -> list
         .options(selectinload(Department.region)).order_by(Department.region_id, Department.sort_order, Department.id)))
 
 
-def case_regions(session: Session, user: User) -> list[Any]:
-    """The region filter's choices, their ids and names: the user's region and those below it (none for a
-    department, which sees its own cases only)."""
+def case_regions(session: Session, user: User, chosen: int | None = None) -> list[regions.RegionChoice]:
+    """The region filter's choices: the user's region and those below it, as a tree opened down to the chosen
+    region (none for a department, which sees its own cases only)."""
     if user.role in DEPARTMENT_ROLES:
         return []
-    return list(session.execute(select(Region.id, Region.name)
-                                .where(in_regions(session, Region.id, region_ids_below(session, user.region_id)))
-                                .order_by(Region.code)))
+    return regions.region_choices(session, region_ids_below(session, user.region_id), user.region_id, chosen)
 
 
 def department_choices(session: Session, user: User) -> list[tuple[int, str]]:

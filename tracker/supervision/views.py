@@ -90,7 +90,7 @@ def index() -> str:
     return render_template(
         "supervision/index.html", page=page, counts=state_counts(session, current_user), states=CaseState, sources=CaseSource,
         colours=COLOUR_LABELS, colour=colour, filters=filters,
-        departments=case_departments(session, current_user, filters), regions=case_regions(session, current_user),
+        departments=case_departments(session, current_user, filters), regions=case_regions(session, current_user, filters.region_id),
         suggestions=suggestions, from_alerts_form=FromAlertsForm(), day=day,
         can_file=can_supervise(current_user))
 
