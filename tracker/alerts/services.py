@@ -526,6 +526,16 @@ def record_events(session: Session, day: date, at: datetime) -> int:
                        ("alert.escalate", and_(a.c.level_changed_on == day, a.c.raised_on < day))):
         already = exists().where(e.c.kind.like("alert.%"), e.c.subject_type == a.name, e.c.subject_id == a.c.id,
                                  e.c.body == body)
+        first = session.scalar(select(func.min(a.c.id)).where(a.c.status == AlertStatus.OPEN.value, when))
+        if first is None:
+            continue  # nothing raised (or raised a level) that day
+        if _dialect(session) == "postgresql":
+            # Without nested loops (``_without_nested_loops``) PostgreSQL hashes the events it compares with; only
+            # those of the day's alerts can match, whose ids are at least the least of theirs — not every alert
+            # event ever written (some hundred thousand a day at nation scale). The bound is a value, so the plan
+            # reads them from the subject index. SQLite probes that index alert by alert, and a bound there made
+            # it read the events from the bound on for each alert.
+            already = already.where(e.c.subject_id >= first)
         written += _count(session, e.insert().from_select(
             ["kind", "subject_type", "subject_id", "department_id", "plan_id", "title", "body", "data", "created_at"],
             select(literal(kind), literal(a.name), a.c.id, t.c.lead_department_id, t.c.plan_id, title, body,
