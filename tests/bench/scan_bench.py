@@ -37,7 +37,7 @@ from tracker.alerts.models import Alert, AlertLevel, AlertRule, AlertStatus, Ale
 from tracker.alerts.services import ACTIVE_STAGES, AlertRules, level_of, prepare_calendar, scan
 from tracker.audit import AuditEntry
 from tracker.notifications.channels import Channels
-from tracker.notifications.models import Notification
+from tracker.notifications.models import Event, Notification
 from tracker.notifications.services import compose_digests
 from tracker.schema import upgrade_database
 from tracker.tasks.models import Milestone, MilestoneStatus, Task, TaskLevel, TaskStatus
@@ -58,7 +58,8 @@ def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def reset(session: Session) -> None:
-    """Put the data back as generated: no alerts, no scan audit entries, no 已逾期 statuses."""
+    """Put the data back as generated: no alerts, their events or scan audit entries, no 已逾期 statuses."""
+    session.execute(delete(Event).where(Event.subject_type == Alert.__tablename__))
     session.execute(delete(Alert))
     session.execute(delete(AuditEntry.__table__))
     session.execute(update(Task).where(Task.status == TaskStatus.OVERDUE).values(
