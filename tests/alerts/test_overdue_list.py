@@ -278,3 +278,95 @@ def test_the_region_filter_opens_the_tree_down_to_the_chosen_region(client: Flas
     options = html.split('name="region"')[1].split("</select>")[0]
     assert f'value="{world.county_a.id}" selected' in options and "鹿城区" in options
     assert _titles(_rows(client, f"?region={world.county_a.id}")) == ["乐清逾期任务"]
+
+
+def _tallies_match(session: Session) -> None:
+    """Every tally holds the number of open alerts at its place, level and kind — and nothing else is tallied."""
+    from sqlalchemy import func
+
+    from tracker.alerts.models import Alert, AlertDepartmentTally, AlertStatus, AlertTally
+
+    session.expire_all()
+    counted = session.execute(
+        select(func.coalesce(Alert.region_id, 0), func.coalesce(Alert.department_id, 0), Alert.level, Alert.target,
+               func.count())
+        .where(Alert.status == AlertStatus.OPEN).group_by(Alert.region_id, Alert.department_id, Alert.level,
+                                                         Alert.target)).all()
+    tallied = session.execute(select(AlertTally.region_id, AlertTally.department_id, AlertTally.level,
+                                     AlertTally.target, AlertTally.n).where(AlertTally.n != 0)).all()
+    counted = [(r, d, str(getattr(level, "value", level)), str(getattr(target, "value", target)), n)
+               for r, d, level, target, n in counted]
+    assert sorted(counted) == sorted(tallied)
+    assert counted  # the scenario has open alerts to count
+    by_department: dict[int, dict[str, int]] = {}
+    for _region, department, level, target, n in counted:
+        if target in ("task", "milestone"):
+            row = by_department.setdefault(department, dict.fromkeys(("total", *(v.value for v in AlertLevel)), 0))
+            row["total"] += n
+            row[level] += n
+    assert {c.name for c in AlertDepartmentTally.__table__.columns} == {"department_id", *row}
+    assert {d.department_id: {c: getattr(d, c) for c in row} for d in session.scalars(select(AlertDepartmentTally))
+            if d.total} == by_department
+
+
+def test_the_tallies_follow_every_writer_of_alerts(session: Session, world: World, listed: dict[str, int],
+                                                   run_scan) -> None:  # type: ignore[no-untyped-def]
+    """The database keeps the tallies in the statement that changes an alert: raised by the scan, closed with its
+    task through the ORM, placed afresh, raised a level, closed or deleted by statements past the ORM."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import delete, update
+
+    from tracker.alerts.models import Alert, AlertLevel, AlertStatus
+    from tracker.tasks.models import Task, TaskStatus
+
+    _tallies_match(session)
+    session.get(Task, listed["overdue"]).status = TaskStatus.SUSPENDED  # closes its alert (the ORM listener)
+    session.get(Task, listed["severe"]).lead_department = world.depts["yz"]  # moves its alert
+    world.plans["b"].region = world.county_a
+    session.commit()
+    _tallies_match(session)
+    session.execute(update(Alert).where(Alert.task_id == listed["city"]).values(level=AlertLevel.SEVERE))
+    session.execute(update(Alert).where(Alert.task_id == listed["a"]).values(status=AlertStatus.RESOLVED,
+                                                                                 resolved_at=datetime.now(UTC)))
+    session.execute(delete(Alert).where(Alert.task_id == listed["soon"]))
+    session.commit()
+    _tallies_match(session)
+    session.execute(update(Alert).where(Alert.task_id == listed["a"]).values(status=AlertStatus.OPEN,
+                                                                                 resolved_at=None))
+    session.execute(update(Task).where(Task.id == listed["b"]).values(status=TaskStatus.DONE, progress=100,
+                                                                         completed_on=date(2026, 11, 21)))
+    session.commit()
+    run_scan()  # closes what the statement left open, raises the deleted alert again
+    _tallies_match(session)
+
+
+@pytest.mark.parametrize("filters", [
+    OverdueFilters(), OverdueFilters(level=AlertLevel.OVERDUE), OverdueFilters(target="milestone"),
+    OverdueFilters(region_id=-2), OverdueFilters(department_id=-1), OverdueFilters(level=AlertLevel.SEVERE,
+                                                                                   region_id=-3)])
+@pytest.mark.parametrize("reader", ["supervisor", "city_supervisor"])
+def test_counts_from_the_tallies_are_the_counts_of_the_alerts(session: Session, world: World,
+                                                             listed: dict[str, int], filters: OverdueFilters,
+                                                             reader: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read from the departments' tallies (a reader of every region, unfiltered), from the tallies by place, or
+    counted from the alerts, the counts are the same."""
+    from dataclasses import replace
+
+    from tracker.alerts import overdue
+    from tracker.alerts.models import AlertTarget
+
+    # the regions and department named by position: -2 the city, -3 the county, -1 the city's department
+    places = {-2: world.city.id, -3: world.county_a.id, -1: world.depts["city_jk"].id}
+    filters = replace(filters, region_id=places.get(filters.region_id or 0),
+                      department_id=places.get(filters.department_id or 0),
+                      target=AlertTarget(filters.target) if filters.target else None)
+    assert overdue._tallied(filters)
+    sup = world.users[reader]
+    tallied = overdue._counts(session, overdue.list_scope(session, sup), filters, date(2026, 11, 22), 3,
+                              world.city.id)
+    monkeypatch.setattr(overdue, "_tallied", lambda _filters: False)
+    counted = overdue._counts(session, overdue.list_scope(session, sup), filters, date(2026, 11, 22), 3,
+                              world.city.id)
+    assert tallied == counted
+    assert tallied.total or filters.level or filters.target  # something was counted where alerts are listed

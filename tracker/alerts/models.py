@@ -98,11 +98,6 @@ class Alert(Base):
             "ix_alerts_open_order", "due_date", "id", "region_id", "department_id", "plan_id", "level", "target",
             sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'"),
         ),
-        # the overdue list's counts: a scope's open alerts by lead department and level, from this index alone
-        Index(
-            "ix_alerts_open_region", "region_id", "department_id", "level", "target",
-            sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'"),
-        ),
         Index("ix_alerts_task", "task_id"),
         # a plan's open alerts by level (the leader's dashboard) from its tasks' ids, read from the index alone; and
         # every open alert's level (the counts by level)
@@ -158,3 +153,32 @@ class OverdueListVersion(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     token: Mapped[str] = mapped_column(String(32))
+
+
+class AlertTally(Base):
+    """How many open alerts stand at a place (their plan's region, their task's lead department; 0: none) at a
+    level, of a kind — kept by the database's triggers on ``alerts`` in the statement that changes an alert, by
+    whatever writes it (migration ``a27t4l1y6c8n``). The overdue list's counts read these rather than the alerts
+    themselves when filtered by nothing the tallies do not hold (``overdue._grouped``)."""
+
+    __tablename__ = "alert_tallies"
+
+    region_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    department_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    level: Mapped[str] = mapped_column(String(20), primary_key=True)
+    target: Mapped[str] = mapped_column(String(20), primary_key=True)
+    n: Mapped[int]
+
+
+class AlertDepartmentTally(Base):
+    """The overdue list's open alerts (a task's or a milestone's) of one lead department (0: none), every region
+    together, by level — kept by the same triggers as ``AlertTally``; what a reader of every region is shown."""
+
+    __tablename__ = "alert_department_tallies"
+
+    department_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    total: Mapped[int]
+    due_soon: Mapped[int]
+    lagging: Mapped[int]
+    overdue: Mapped[int]
+    severe: Mapped[int]

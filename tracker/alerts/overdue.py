@@ -13,17 +13,26 @@ from datetime import date, timedelta
 from itertools import chain
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import Select, and_, case, event, func, inspect, or_, select, true, tuple_
+from sqlalchemy import CTE, ColumnElement, Select, and_, case, event, func, inspect, or_, select, true, tuple_
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, load_only
 
 from .. import timeutil
 from ..auth.models import User
-from ..permissions import in_regions, overdue_region_ids
+from ..permissions import every_region, in_regions, overdue_region_ids
 from ..planning.models import Plan
 from ..regions.models import Department, Region
 from ..regions.services import region_choices
 from ..tasks.models import Milestone, Task
-from .models import LEVEL_RANK, Alert, AlertLevel, AlertStatus, AlertTarget, OverdueListVersion
+from .models import (
+    LEVEL_RANK,
+    Alert,
+    AlertDepartmentTally,
+    AlertLevel,
+    AlertStatus,
+    AlertTally,
+    AlertTarget,
+    OverdueListVersion,
+)
 from .services import ACTIVE_STAGES
 
 SORTS = {"days": "逾期天数", "department": "责任单位", "deadline": "截止日期"}
@@ -231,24 +240,14 @@ def _overdue_base(session: Session, stmt: Select[Any], scope: Collection[int], f
     An open alert is always of an open item and stands where its task stands (``services.keep_in_step``): the
     list reads the alerts alone, from an index of open alerts. ``names`` joins the task, plan, region, lead
     department and milestone rows for display."""
-    stmt = stmt.select_from(Alert).where(
-        Alert.status == AlertStatus.OPEN, Alert.target.in_([AlertTarget.TASK, AlertTarget.MILESTONE]),
-    )
+    stmt = stmt.select_from(Alert).where(Alert.status == AlertStatus.OPEN, *_placed(session, Alert, scope, filters))
     if names:
         stmt = _overdue_joins(stmt)
     f = filters
-    if f.region_id:
-        stmt = stmt.where(Alert.region_id == (f.region_id if f.region_id in scope else -1))
-    else:
-        stmt = stmt.where(in_regions(session, Alert.region_id, scope))
     if f.plan_id:
         stmt = stmt.where(Alert.plan_id == f.plan_id)
     if f.department_id:
         stmt = stmt.where(Alert.department_id == f.department_id)
-    if f.level:
-        stmt = stmt.where(Alert.level == f.level)
-    if f.target:
-        stmt = stmt.where(Alert.target == f.target)
     # days overdue = today - due date, so a range of days is a range of due dates
     if f.days_min is not None:
         stmt = stmt.where(Alert.due_date <= today - timedelta(days=f.days_min))
@@ -259,6 +258,29 @@ def _overdue_base(session: Session, stmt: Select[Any], scope: Collection[int], f
     if f.due_to:
         stmt = stmt.where(Alert.due_date <= f.due_to)
     return stmt
+
+
+def _placed(session: Session, alerts: type[Alert] | type[AlertTally], scope: Collection[int],
+            filters: OverdueFilters) -> list[ColumnElement[bool]]:
+    """The list's kinds (a task's or a milestone's alerts) and its region, level and kind filters, on the alerts
+    or on their tallies (which hold those columns alike)."""
+    f = filters
+    where = [alerts.target.in_([AlertTarget.TASK.value, AlertTarget.MILESTONE.value]),
+             alerts.region_id == (f.region_id if f.region_id in scope else -1) if f.region_id
+             else in_regions(session, alerts.region_id, scope)]
+    if f.level:
+        where.append(alerts.level == AlertLevel(f.level).value)
+    if f.target:
+        where.append(alerts.target == AlertTarget(f.target).value)
+    return where
+
+
+def _tallied(filters: OverdueFilters) -> bool:
+    """Whether the filtered list's counts can be read from the tallies: filtered by nothing they do not hold (a
+    plan, days overdue or due dates; a department is picked from the counted rows)."""
+    f = filters
+    return f.plan_id is None and f.days_min is None and f.days_max is None and f.due_from is None \
+        and f.due_to is None
 
 
 def _overdue_joins(stmt: Select[Any]) -> Select[Any]:
@@ -383,12 +405,7 @@ def lists_anything(session: Session, user: User) -> bool:
 def _counts(session: Session, scope: frozenset[int], filters: OverdueFilters, today: date, worst: int,
             options_region: int | None) -> OverdueCounts:
     levels = list(AlertLevel)
-    grouped = _overdue_base(
-        session,
-        select(Alert.department_id.label("department_id"), func.count().label("total"),
-               *(func.sum(case((Alert.level == level, 1), else_=0)).label(level.value) for level in levels)),
-        scope, replace(filters, department_id=None), today,
-    ).group_by(Alert.department_id).cte("grouped")
+    grouped = _grouped(session, scope, replace(filters, department_id=None), today)
     severe, total = grouped.c[AlertLevel.SEVERE.value], grouped.c.total
     # Only the departments that can rank among the ``worst`` are ranked (and joined to their names): those at or
     # above the ``worst``-th by severity and size, ties included; the ranking's later keys decide among them.
@@ -398,22 +415,30 @@ def _counts(session: Session, scope: frozenset[int], filters: OverdueFilters, to
     everything = select(func.count().label("departments"),
                         *(func.sum(grouped.c[level.value]).label(f"all_{level.value}") for level in levels)) \
         .subquery("everything")
-    region_code = func.coalesce(Region.code, "")
-    sort_order = func.coalesce(Department.sort_order, 0)
+    # the names of the rows wanted only (some tens, not every department counted): looked up row by row
+    department = grouped.c.department_id
+
+    def of_department(column: Any) -> Any:
+        return select(column).where(Department.id == department).scalar_subquery()
+
+    def of_region(column: Any) -> Any:
+        return select(column).join(Department, Department.region_id == Region.id) \
+            .where(Department.id == department).scalar_subquery()
+
+    region_code = func.coalesce(of_region(Region.code), "")
+    sort_order = func.coalesce(of_department(Department.sort_order), 0)
     rank = case((candidate, func.row_number().over(
-        partition_by=candidate, order_by=(severe.desc(), total.desc(), region_code, sort_order,
-                                          grouped.c.department_id))))
-    wanted = [candidate] if not filters.department_id else [grouped.c.department_id == filters.department_id]
+        partition_by=candidate, order_by=(severe.desc(), total.desc(), region_code, sort_order, department))))
+    wanted = [candidate] if not filters.department_id else [department == filters.department_id]
     if options_region is not None:
-        wanted.append(Department.region_id == options_region)
+        wanted.append(department.in_(select(Department.id).where(Department.region_id == options_region)))
     rows = session.execute(
-        select(grouped, Department.name, Department.region_id, Region.name.label("region"),
+        select(grouped, of_department(Department.name).label("name"),
+               of_department(Department.region_id).label("region_id"), of_region(Region.name).label("region"),
                region_code.label("region_code"), sort_order.label("sort_order"), rank.label("rank"), everything)
         .select_from(grouped)
         .join(everything, true())
         .outerjoin(cut, true())
-        .outerjoin(Department, Department.id == grouped.c.department_id)
-        .outerjoin(Region, Region.id == Department.region_id)
         .where(or_(*wanted))
         .order_by(rank.label("rank"))
     ).mappings().all()
@@ -440,6 +465,32 @@ def _counts(session: Session, scope: frozenset[int], filters: OverdueFilters, to
     return counts
 
 
+def _grouped(session: Session, scope: frozenset[int], filters: OverdueFilters, today: date) -> CTE:
+    """The filtered list's open alerts by lead department: how many, and how many at each level — read from the
+    departments' tallies for a reader of every region, unfiltered; summed from the tallies by place (some tens of
+    thousands at nation scale) when filtered by region, level or kind; counted from the alerts (ten times as
+    many) when filtered by what the tallies do not hold."""
+    levels = list(AlertLevel)
+    f, tallies = filters, _tallied(filters)
+    if tallies and every_region(session, scope) and not (f.region_id or f.level or f.target):
+        d = AlertDepartmentTally  # one row a department: nothing to sum
+        stmt = select(func.nullif(d.department_id, 0).label("department_id"), d.total.label("total"),
+                      *(getattr(d, level.value).label(level.value) for level in levels)).where(d.total > 0)
+    elif tallies:
+        t = AlertTally
+        stmt = select(func.nullif(t.department_id, 0).label("department_id"), func.sum(t.n).label("total"),
+                      *(func.sum(case((t.level == level.value, t.n), else_=0)).label(level.value) for level in levels)) \
+            .where(t.n > 0, *_placed(session, t, scope, filters)).group_by(t.department_id)
+    else:
+        stmt = _overdue_base(
+            session,
+            select(Alert.department_id.label("department_id"), func.count().label("total"),
+                   *(func.sum(case((Alert.level == level, 1), else_=0)).label(level.value) for level in levels)),
+            scope, filters, today,
+        ).group_by(Alert.department_id)
+    return stmt.cte("grouped")
+
+
 class Choice(NamedTuple):
     id: int
     label: str
@@ -459,7 +510,7 @@ def _choices(session: Session, scope: frozenset[int], home: int, region_id: int 
     regions = region_choices(session, scope, home, region_id)
     plans = session.execute(
         select(Plan.id, Plan.short_name)
-        .where(Plan.region_id.in_(scope),
+        .where(in_regions(session, Plan.region_id, scope),
                or_(Plan.id == (plan_id or -1),
                    and_(Plan.region_id.in_([r.id for r in regions]), Plan.stage.in_(ACTIVE_STAGES))))
         .order_by(Plan.level, Plan.region_id, Plan.start_year.desc(), Plan.id)
