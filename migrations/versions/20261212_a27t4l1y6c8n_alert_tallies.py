@@ -48,7 +48,10 @@ def _pg_delta(rows: str, sign: int) -> str:
 
 def _pg_upserts(delta: str) -> str:
     # in key order, so that two transactions lock the rows they share in the same order
-    by_level = ", ".join(f"coalesce(sum(d) FILTER (WHERE level = '{level}'), 0)" for level in LEVELS)
+    sums = [f"coalesce(sum(d) FILTER (WHERE level = '{level}'), 0)" for level in LEVELS]
+    by_level = ", ".join(sums)
+    # a department whose counts the statement leaves as they were (alerts moved between regions) is not rewritten
+    changed = " OR ".join(f"{level_sum} <> 0" for level_sum in sums)
     added = ", ".join(f"{c} = t.{c} + excluded.{c}" for c in COUNTS.split(", "))
     return (
         f"WITH delta ({KEY}, d) AS MATERIALIZED ({delta}),"
@@ -57,7 +60,7 @@ def _pg_upserts(delta: str) -> str:
         "  ON CONFLICT (region_id, department_id, level, target) DO UPDATE SET n = t.n + excluded.n)"
         f" INSERT INTO alert_department_tallies AS t (department_id, {COUNTS})"
         f" SELECT department_id, sum(d), {by_level}"
-        f" FROM delta WHERE target IN {LISTED} GROUP BY department_id ORDER BY department_id"
+        f" FROM delta WHERE target IN {LISTED} GROUP BY department_id HAVING {changed} ORDER BY department_id"
         f" ON CONFLICT (department_id) DO UPDATE SET {added};"
     )
 
